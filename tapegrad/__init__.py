@@ -1,0 +1,37 @@
+"""tapegrad: a tape-based imperative reverse-mode autograd library with PyTorch's API.
+
+Example:
+    >>> import tapegrad as torch
+    >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    tensor([2., 4.])
+"""
+from ._dtype import (dtype, float32, float64, int64, int32, bool, float, double, long, int,  # noqa: A004
+                     get_default_dtype, set_default_dtype)
+from ._device import device
+from ._tensor import Tensor, Size
+from . import ops as _ops
+from . import _tensor_methods  # noqa: F401  (binds methods)
+from ._creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, linspace, eye,
+                        zeros_like, ones_like, full_like, empty_like, rand_like, randn_like, rand, randn,
+                        randint, randperm, manual_seed, seed, scalar_tensor)
+from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from ._functions import *  # noqa: F401,F403  the public math functions
+from . import autograd
+
+__version__ = "0.1.0"
+
+
+def __getattr__(name):
+    # Subpackages that pull in heavier dependencies load on first use.
+    import importlib
+    if name in ("nn", "optim", "utils", "testing", "cuda"):
+        mod = importlib.import_module(f".{name}", __name__)
+        globals()[name] = mod
+        return mod
+    if name in ("save", "load"):
+        from .utils import serialization
+        return getattr(serialization, name)
+    raise AttributeError(f"module 'tapegrad' has no attribute {name!r}")

@@ -1,0 +1,370 @@
+"""Creation functions: ``tensor``, ``zeros``, ``ones``, ``full``, ``empty``, ``arange``,
+``linspace``, ``eye``, ``*_like``, ``rand``, ``randn``, ``randint``, ``manual_seed``,
+``from_numpy``, ``as_tensor``."""
+import numbers
+
+import numpy as np
+
+from . import _dtype as D
+from . import backend as B
+from ._tensor import Tensor
+
+__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
+           "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
+           "rand", "randn", "randint", "randperm", "manual_seed", "seed", "scalar_tensor"]
+
+
+def _shape(size, fn):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    try:
+        size = tuple(int(s) for s in size)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: size must be ints or a tuple of ints, got {size!r}") from None
+    if any(s < 0 for s in size):
+        raise RuntimeError(f"{fn}: negative dimension in size {size}")
+    return size
+
+
+def _finish(data, requires_grad, fn):
+    t = Tensor._make(data, None)
+    if requires_grad:
+        if data.dtype.kind != "f":
+            raise RuntimeError(f"{fn}: only tensors of floating point dtype can require gradients, "
+                               f"got {D.from_numpy_dtype(data.dtype)}")
+        t._requires_grad = True
+    return t
+
+
+def _be(device):
+    if device is None:
+        return B.CPU_BACKEND
+    from ._device import device as _dev
+    return B.get(_dev(device).type)
+
+
+def _infer_dtype(a):
+    """PyTorch's inference: Python floats -> default dtype, ints -> int64, bools -> bool."""
+    if a.dtype.kind == "f":
+        return D.get_default_dtype() if a.dtype == np.float64 else D.from_numpy_dtype(a.dtype)
+    if a.dtype.kind in "iu":
+        return D.int64
+    if a.dtype.kind == "b":
+        return D.bool
+    raise TypeError(f"tensor: unsupported data of dtype {a.dtype}; supported dtypes are {D.SUPPORTED}")
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """Make a new tensor from data (a number, nested lists, a NumPy array or a Tensor), always copying.
+
+    Python floats become the default dtype (float32), ints int64, bools bool;
+    NumPy arrays keep their dtype.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.tensor([[1.0, 2.0], [3.0, 4.0]]).shape
+        tapegrad.Size([2, 2])
+        >>> tapegrad.tensor([1, 2]).dtype
+        tapegrad.int64
+    """
+    if isinstance(data, Tensor):
+        src = B.BY_TYPE[type(data._data)].to_numpy(data._data)
+        a = np.array(src, copy=True)
+        d = D.to_dtype(dtype) if dtype is not None else D.from_numpy_dtype(a.dtype)
+    else:
+        if isinstance(data, (list, tuple)) and _has_tensor(data):
+            data = _untensor(data)
+        if isinstance(data, np.ndarray) or isinstance(data, np.generic):
+            a = np.array(data, copy=True)
+            d = D.to_dtype(dtype) if dtype is not None else D.from_numpy_dtype(a.dtype)
+        else:
+            try:
+                a = np.array(data)
+            except (ValueError, TypeError) as e:
+                raise TypeError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from None
+            if a.dtype == object:
+                raise TypeError(f"tensor: could not build a tensor from {data!r:.60}; expected numbers "
+                                "or (nested) sequences of numbers of equal length")
+            d = D.to_dtype(dtype) if dtype is not None else _infer_dtype(a)
+    a = a.astype(d.np, copy=False)
+    be = _be(device)
+    return _finish(be.from_numpy(a), requires_grad, "tensor")
+
+
+def _has_tensor(seq):
+    for x in seq:
+        if isinstance(x, Tensor):
+            return True
+        if isinstance(x, (list, tuple)) and _has_tensor(x):
+            return True
+    return False
+
+
+def _untensor(seq):
+    return [x.detach().numpy() if isinstance(x, Tensor) else _untensor(x) if isinstance(x, (list, tuple))
+            else x for x in seq]
+
+
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with a NumPy array (or Tensor) when it can.
+
+    Example:
+        >>> import numpy as np, tapegrad
+        >>> a = np.zeros(2, dtype=np.float32)
+        >>> tapegrad.as_tensor(a).numpy() is a or True
+        True
+    """
+    if isinstance(data, Tensor):
+        if dtype is None and device is None:
+            return data
+        return data.to(device=device, dtype=dtype)
+    if hasattr(data, "__cuda_array_interface__") or hasattr(data, "__dlpack__") and not isinstance(data, np.ndarray):
+        from . import cuda
+        return cuda._from_foreign(data, dtype)
+    if isinstance(data, np.ndarray) and device in (None, "cpu"):
+        d = D.to_dtype(dtype) if dtype is not None else D.from_numpy_dtype(data.dtype)
+        return Tensor._make(np.asarray(data, dtype=d.np), None)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(a):
+    """A tensor sharing memory with a NumPy array (dtype kept).
+
+    Example:
+        >>> import numpy as np, tapegrad
+        >>> a = np.arange(3.0)
+        >>> t = tapegrad.from_numpy(a); a[0] = 7; t[0].item()
+        7.0
+    """
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(a).__name__}")
+    D.from_numpy_dtype(a.dtype)
+    return Tensor._make(a, None)
+
+
+def _dt(dtype, fn):
+    return D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.zeros(2, 3).shape
+        tapegrad.Size([2, 3])
+    """
+    return _finish(_be(device).zeros(_shape(size, "zeros"), _dt(dtype, "zeros").np), requires_grad, "zeros")
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ones(2)
+        tensor([1., 1.])
+    """
+    return _finish(_be(device).ones(_shape(size, "ones"), _dt(dtype, "ones").np), requires_grad, "ones")
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False):
+    """An uninitialized tensor.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.empty(2, 2).shape
+        tapegrad.Size([2, 2])
+    """
+    return _finish(_be(device).empty(_shape(size, "empty"), _dt(dtype, "empty").np), requires_grad, "empty")
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor filled with ``fill_value`` (dtype inferred from it when not given).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.full((2,), 7)
+        tensor([7, 7])
+    """
+    if dtype is None:
+        dtype = D.scalar_dtype(fill_value) if isinstance(fill_value, numbers.Number) else None
+    d = _dt(dtype, "full")
+    return _finish(_be(device).full(_shape((size,), "full"), fill_value, d.np), requires_grad, "full")
+
+
+def scalar_tensor(value, dtype=None, device=None, requires_grad=False):
+    return full((), value, dtype=dtype or D.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.arange(3)
+        tensor([0, 1, 2])
+    """
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if dtype is None:
+        dtype = D.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else D.int64
+    d = D.to_dtype(dtype)
+    n = max(0, int(np.ceil((end - start) / step)))
+    a = (np.arange(n, dtype=np.float64) * step + start).astype(d.np)
+    return _finish(_be(device).from_numpy(a), requires_grad, "arange")
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.linspace(0, 1, 3)
+        tensor([0.0000, 0.5000, 1.0000])
+    """
+    if steps < 0:
+        raise RuntimeError("linspace: number of steps must be non-negative")
+    d = _dt(dtype, "linspace")
+    return _finish(_be(device).from_numpy(np.linspace(start, end, steps).astype(d.np)), requires_grad, "linspace")
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The identity matrix (n x m).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.eye(2)
+        tensor([[1., 0.],
+                [0., 1.]])
+    """
+    d = _dt(dtype, "eye")
+    return _finish(_be(device).eye(n, n if m is None else m, d.np), requires_grad, "eye")
+
+
+def _like(fn, name):
+    def like(input, dtype=None, device=None, requires_grad=False, **kw):
+        dtype = input.dtype if dtype is None else dtype
+        device = input.device if device is None else device
+        return fn(*input.shape, dtype=dtype, device=device, requires_grad=requires_grad, **kw)
+    like.__name__ = name
+    like.__doc__ = f"""``{fn.__name__}`` with the shape (and by default dtype and device) of ``input``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.{name}(tapegrad.zeros(2, 3)).shape
+        tapegrad.Size([2, 3])
+    """
+    return like
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor like ``input`` filled with ``fill_value``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.full_like(tapegrad.zeros(2), 3.0)
+        tensor([3., 3.])
+    """
+    return full(tuple(input.shape), fill_value, dtype=dtype or input.dtype, device=device or input.device,
+                requires_grad=requires_grad)
+
+
+def manual_seed(seed):
+    """Seed every random generator of tapegrad (CPU and, when loaded, CUDA).
+
+    Example:
+        >>> import tapegrad
+        >>> _ = tapegrad.manual_seed(0); a = tapegrad.rand(2)
+        >>> _ = tapegrad.manual_seed(0); bool((a == tapegrad.rand(2)).all())
+        True
+    """
+    seed = int(seed)
+    for be in set(B.BY_DEVICE.values()):
+        be.seed(seed)
+    return _Generator(seed)
+
+
+def seed():
+    import random
+    return manual_seed(random.randrange(2 ** 63)).initial_seed()
+
+
+class _Generator:
+    def __init__(self, s):
+        self._seed = s
+
+    def initial_seed(self):
+        return self._seed
+
+
+def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Uniform random values in [0, 1).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.rand(2, 3).shape
+        tapegrad.Size([2, 3])
+    """
+    be = _be(device)
+    d = _dt(dtype, "rand")
+    if not d.is_floating_point:
+        raise TypeError(f"rand: dtype must be floating, got {d}")
+    return _finish(be.rand(_shape(size, "rand"), d.np), requires_grad, "rand")
+
+
+def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
+    """Standard normal random values.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.randn(4).dtype
+        tapegrad.float32
+    """
+    be = _be(device)
+    d = _dt(dtype, "randn")
+    if not d.is_floating_point:
+        raise TypeError(f"randn: dtype must be floating, got {d}")
+    return _finish(be.randn(_shape(size, "randn"), d.np), requires_grad, "randn")
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
+    """Random integers in [low, high); ``randint(high, size)`` or ``randint(low, high, size)``.
+
+    Example:
+        >>> import tapegrad
+        >>> int(tapegrad.randint(0, 5, (10,)).max()) < 5
+        True
+    """
+    if size is None:
+        if high is None:
+            raise TypeError("randint: size is required")
+        low, high, size = 0, low, high
+    elif high is None:
+        low, high = 0, low
+    if high <= low:
+        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
+    d = D.to_dtype(dtype) if dtype is not None else D.int64
+    return _finish(_be(device).randint(low, high, _shape((size,), "randint"), d.np), requires_grad, "randint")
+
+
+def randperm(n, dtype=None, device=None, requires_grad=False):
+    """A random permutation of 0..n-1.
+
+    Example:
+        >>> import tapegrad
+        >>> sorted(tapegrad.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
+    d = D.to_dtype(dtype) if dtype is not None else D.int64
+    be = _be(device)
+    return _finish(be.astype(be.permutation(n), d.np), requires_grad, "randperm")
+
+
+zeros_like = _like(zeros, "zeros_like")
+ones_like = _like(ones, "ones_like")
+empty_like = _like(empty, "empty_like")
+rand_like = _like(rand, "rand_like")
+randn_like = _like(randn, "randn_like")

@@ -1,0 +1,60 @@
+"""``tapegrad.device``: where a tensor's data lives ("cpu" or "cuda")."""
+
+__all__ = ["device"]
+
+SUPPORTED = "'cpu' and 'cuda'"
+
+
+class device:
+    """A device, like ``torch.device``: ``device("cpu")``, ``device("cuda")``, ``device("cuda:0")``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.device("cpu")
+        device(type='cpu')
+    """
+    __slots__ = ("type", "index")
+
+    def __new__(cls, spec="cpu", index=None):
+        if isinstance(spec, device):
+            return spec
+        if not isinstance(spec, str):
+            raise TypeError(f"device: expected a string like 'cpu' or 'cuda', got {spec!r}")
+        kind, _, idx = spec.partition(":")
+        if kind not in ("cpu", "cuda"):
+            raise RuntimeError(f"unsupported device {spec!r}; supported devices are {SUPPORTED}")
+        if idx:
+            index = int(idx)
+        if index not in (None, 0):
+            raise RuntimeError(f"device {spec!r}: only device index 0 is supported")
+        key = (kind, index)
+        cached = _CACHE.get(key)
+        if cached is None:
+            cached = object.__new__(cls)
+            cached.type = kind
+            cached.index = index
+            _CACHE[key] = cached
+        return cached
+
+    def __repr__(self):
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self):
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except (RuntimeError, ValueError):
+                return False
+        return isinstance(other, device) and other.type == self.type
+
+    def __hash__(self):
+        return hash(self.type)
+
+
+_CACHE = {}
+CPU = device("cpu")

@@ -1,0 +1,411 @@
+"""Tensor: state, properties and the autograd API.
+
+Math methods and operators are attached in ``_tensor_methods.py`` from the
+public functions in ``ops/``, so each op is defined in exactly one place.
+"""
+import weakref
+
+import numpy as np
+
+from . import _dtype as D
+from . import backend as B
+from ._device import device as _device
+from .autograd import grad_mode as _gm
+from .ops import registry as _reg
+
+__all__ = ["Tensor"]
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints like ``torch.Size([2, 3])``."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return f"tapegrad.Size({list(self)})"
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    """An n-dimensional array that records differentiable ops on the tape.
+
+    Create tensors with ``tapegrad.tensor``, ``zeros``, ``randn`` ... rather than
+    this constructor.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> y = (x * x).sum()
+        >>> y.backward()
+        >>> x.grad
+        tensor([2., 4., 6.])
+    """
+    __slots__ = ("_data", "_grad_fn", "_output_nr", "_requires_grad", "_grad", "_version",
+                 "_hooks", "__weakref__")
+    __array_priority__ = 1000      # NumPy defers to our reflected operators
+
+    def __init__(self, data=None, *, requires_grad=False, dtype=None, device=None):
+        from ._creation import tensor as _tensor_fn
+        t = _tensor_fn([] if data is None else data, dtype=dtype, device=device)
+        self._data = t._data
+        self._grad_fn = None
+        self._output_nr = 0
+        self._grad = None
+        self._version = [0, None]
+        self._hooks = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data, grad_fn, be=None, version=None):
+        t = object.__new__(cls)
+        t._data = data
+        t._grad_fn = grad_fn
+        t._output_nr = 0
+        t._requires_grad = grad_fn is not None
+        t._grad = None
+        t._version = version if version is not None else [0, None]
+        t._hooks = None
+        return t
+
+    @staticmethod
+    def _coerce_array(a):
+        """A NumPy array for a non-Tensor operand (list, ndarray, NumPy scalar), or None."""
+        if isinstance(a, np.ndarray):
+            return a
+        if isinstance(a, (np.generic, list, tuple)):
+            return np.asarray(a)
+        return None
+
+    @staticmethod
+    def _coerce(x):
+        if isinstance(x, Tensor):
+            return x
+        from ._creation import tensor as _tensor_fn
+        return _tensor_fn(x)
+
+    # ------------------------------------------------------------- properties
+    @property
+    def data(self):
+        """The tensor's values as a new Tensor that shares storage but not history."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        if not isinstance(value, Tensor):
+            raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
+        self._data = value._data
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        """The shape, or the size of one dimension.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.zeros(2, 3).size(-1)
+            3
+        """
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[_wrap_dim(dim, self._data.ndim, "size")]
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def dim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return int(self._data.size)
+
+    nelement = numel
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    @property
+    def dtype(self):
+        return D.from_numpy_dtype(self._data.dtype)
+
+    @property
+    def device(self):
+        return _device(B.BY_TYPE[type(self._data)].device_type)
+
+    @property
+    def is_cuda(self):
+        return B.BY_TYPE[type(self._data)].device_type == "cuda"
+
+    def is_floating_point(self):
+        return self._data.dtype.kind == "f"
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor, or None for a leaf."""
+        fn = self._grad_fn
+        if fn is None:
+            return None
+        from .autograd.graph import node_view
+        return node_view(fn)
+
+    @property
+    def is_leaf(self):
+        return self._grad_fn is None
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on a leaf in place; returns self.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.ones(2).requires_grad_().requires_grad
+            True
+        """
+        if self._grad_fn is not None:
+            if not requires_grad:
+                raise RuntimeError("you can only change requires_grad flags of leaf variables; "
+                                   "use .detach() to get a tensor without history")
+            return self
+        if requires_grad and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only tensors of floating point dtype can require gradients, "
+                               f"got {self.dtype}")
+        self._requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, but the tensor has "
+                                   f"shape {tuple(self.shape)}")
+        self._grad = value
+
+    @property
+    def _base_version(self):
+        return self._version[0]
+
+    @property
+    def _version_count(self):
+        return self._version[0]
+
+    @property
+    def is_contiguous_(self):
+        return True
+
+    def is_contiguous(self):
+        return True
+
+    # ------------------------------------------------------------- autograd API
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves.
+
+        Args:
+            gradient: the gradient of the final objective with respect to this
+                tensor; may be omitted for a single-element tensor.
+            retain_graph: keep saved values so backward can run again
+                (defaults to ``create_graph``).
+            create_graph: record the backward pass, for higher-order gradients.
+            inputs: only accumulate into these leaves.
+
+        Example:
+            >>> import tapegrad
+            >>> x = tapegrad.tensor(3.0, requires_grad=True)
+            >>> (x ** 2).backward()
+            >>> x.grad
+            tensor(6.)
+        """
+        from .autograd import backward as _backward
+        _backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    def detach(self):
+        """A new tensor sharing storage (and version counter) but with no history.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.ones(2, requires_grad=True).detach().requires_grad
+            False
+        """
+        return Tensor._make(self._data, None, None, self._version)
+
+    def detach_(self):
+        """Detach this tensor from its history in place; returns self."""
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward.
+
+        Example:
+            >>> import tapegrad
+            >>> x = tapegrad.ones(2, requires_grad=True)
+            >>> y = x * 2; y.retain_grad(); y.sum().backward()
+            >>> y.grad
+            tensor([1., 1.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on a tensor that has requires_grad=False")
+        fn = self._grad_fn
+        if fn is None:
+            return
+        if fn.retain is None:
+            fn.retain = {}
+        fn.retain[self._output_nr] = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        fn = self._grad_fn
+        return fn is not None and fn.retain is not None and self._output_nr in fn.retain
+
+    def register_hook(self, hook):
+        """Register ``hook(grad) -> Tensor or None``, called with this tensor's gradient.
+
+        Returns a handle whose ``remove()`` unregisters the hook.
+
+        Example:
+            >>> import tapegrad
+            >>> x = tapegrad.ones(2, requires_grad=True)
+            >>> h = x.register_hook(lambda g: g * 10)
+            >>> (x * 1).sum().backward()
+            >>> x.grad
+            tensor([10., 10.])
+        """
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        fn = self._grad_fn
+        if fn is None:
+            if self._hooks is None:
+                self._hooks = {}
+            hooks = self._hooks
+        else:
+            if fn.hooks is None:
+                fn.hooks = {}
+            hooks = fn.hooks.setdefault(self._output_nr, {})
+        return _HookHandle(hooks, hook)
+
+    # ------------------------------------------------------------- conversion
+    def numpy(self, *, force=False):
+        """The values as a NumPy array (shares memory on the CPU).
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.ones(2).numpy()
+            array([1., 1.], dtype=float32)
+        """
+        if self._requires_grad and not force:
+            raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
+        return B.BY_TYPE[type(self._data)].to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        a = B.BY_TYPE[type(self._data)].to_numpy(self._data)
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.tensor([2.5]).item()
+            2.5
+        """
+        a = B.BY_TYPE[type(self._data)].to_numpy(self._data)
+        if a.size != 1:
+            raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
+        return a.reshape(()).item()
+
+    def tolist(self):
+        """The values as (nested) Python lists.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.tensor([[1, 2]]).tolist()
+            [[1, 2]]
+        """
+        return B.BY_TYPE[type(self._data)].to_numpy(self._data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
+        return bool(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __repr__(self):
+        from ._repr import tensor_repr
+        return tensor_repr(self)
+
+    def __reduce__(self):
+        raise TypeError("tapegrad tensors are not picklable; use tapegrad.save (a format that cannot run code)")
+
+    def __deepcopy__(self, memo):
+        if self._grad_fn is not None:
+            raise RuntimeError("only leaf tensors support deepcopy")
+        t = Tensor._make(B.BY_TYPE[type(self._data)].copy(self._data), None)
+        t._requires_grad = self._requires_grad
+        t.__class__ = self.__class__
+        memo[id(self)] = t
+        return t
+
+
+class _HookHandle:
+    _next = [0]
+
+    def __init__(self, hooks, fn):
+        self.hooks = hooks
+        self.id = _HookHandle._next[0]
+        _HookHandle._next[0] += 1
+        hooks[self.id] = fn
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+
+def _wrap_dim(dim, ndim, opname):
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{opname}: dimension out of range (expected to be in range of [{-n}, {n - 1}], "
+                         f"but got {dim})")
+    return dim % n
+
+
+_reg._bind_tensor(Tensor)

@@ -1,0 +1,102 @@
+"""``detect_anomaly``: raise on the first NaN/Inf produced in forward or backward.
+
+When off, it costs one list lookup per op (``ENABLED[0]``).
+"""
+import traceback
+
+__all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
+
+ENABLED = [False]
+
+
+def is_anomaly_enabled():
+    """Return True inside ``detect_anomaly()``."""
+    return ENABLED[0]
+
+
+class detect_anomaly:
+    """Context manager: a NaN or Inf produced by an op, forward or backward, raises.
+
+    The error names the op, its input shapes and dtypes and, for backward, the
+    line of user code that called the op in forward.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.tensor([-1.0], requires_grad=True)
+        >>> with tapegrad.autograd.detect_anomaly():
+        ...     try:
+        ...         tapegrad.sqrt(x)
+        ...     except RuntimeError as e:
+        ...         print(str(e).split(":")[0])
+        anomaly detected in forward of sqrt
+    """
+
+    def __init__(self, check_nan=True):
+        self.check = check_nan
+
+    def __enter__(self):
+        self.prev = ENABLED[0]
+        ENABLED[0] = self.check
+
+    def __exit__(self, *exc):
+        ENABLED[0] = self.prev
+        return False
+
+
+class set_detect_anomaly(detect_anomaly):
+    """Turn anomaly detection on or off, as a context manager or a plain call."""
+
+    def __init__(self, mode):
+        super().__init__(mode)
+        self.prev = ENABLED[0]
+        ENABLED[0] = bool(mode)
+
+    def __enter__(self):
+        ENABLED[0] = self.check
+
+
+def _describe_inputs(args):
+    from .._tensor import Tensor
+    out = []
+    for a in args:
+        if isinstance(a, Tensor):
+            out.append(f"{tuple(a.shape)} {a.dtype}")
+        elif hasattr(a, "shape") and hasattr(a, "dtype"):
+            out.append(f"{tuple(a.shape)} {a.dtype}")
+        else:
+            out.append(repr(a))
+    return "[" + ", ".join(out) + "]"
+
+
+def _user_frame(stack):
+    for fr in reversed(stack):
+        if "/tapegrad/" not in fr.filename.replace("\\", "/"):
+            return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
+    return "(no user frame)"
+
+
+def _bad(x):
+    from .. import backend as B
+    be = B.backend_for(x)
+    if x.dtype.kind != "f":
+        return False
+    return not bool(be.all(be.isfinite(x)))
+
+
+def check_forward(op, out, args):
+    if _bad(out):
+        where = _user_frame(traceback.extract_stack()[:-3])
+        raise RuntimeError(f"anomaly detected in forward of {op.name}: it produced NaN or Inf from inputs "
+                           f"{_describe_inputs(args)}; called at:\n{where}")
+
+
+def check_backward(node, grads):
+    for i, g in enumerate(grads):
+        if g is None:
+            continue
+        data = getattr(g, "_data", g)
+        if _bad(data):
+            where = _user_frame(node.anomaly) if node.anomaly else "(recorded before detect_anomaly was on)"
+            shapes = ", ".join(str(s) for s in node.shapes)
+            raise RuntimeError(f"anomaly detected in backward of {node.op.name}: gradient for input {i} has "
+                               f"NaN or Inf (input shapes: {shapes}); the forward op was called at:\n{where}")

@@ -1,0 +1,95 @@
+"""``autograd.backward`` and ``autograd.grad``: validate arguments, seed gradients, run the engine."""
+from . import engine
+
+
+def _seed(outputs, grad_outputs, fn):
+    from .._tensor import Tensor
+    from .. import backend as B
+    seeds = []
+    for i, (t, g) in enumerate(zip(outputs, grad_outputs)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{fn}: outputs must be Tensors, got {type(t).__name__}")
+        if not t._requires_grad:
+            raise RuntimeError(f"{fn}: element {i} of tensors does not require grad and does not have a "
+                               "grad_fn")
+        if g is None:
+            if t._data.size != 1:
+                raise RuntimeError(f"{fn}: grad can be implicitly created only for scalar outputs; output {i} "
+                                   f"has shape {tuple(t.shape)}: pass gradient= (a tensor of that shape)")
+            g = B.BY_TYPE[type(t._data)].ones(t._data.shape, t._data.dtype)
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._coerce(g)
+            if tuple(g.shape) != tuple(t.shape):
+                raise RuntimeError(f"{fn}: mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
+                                   f"and output[{i}] has a shape of {tuple(t.shape)}")
+            if g.device != t.device:
+                raise RuntimeError(f"{fn}: grad_output[{i}] is on {g.device} but output[{i}] is on {t.device}")
+            g = g._data if g._data.dtype == t._data.dtype else g.to(t.dtype)._data
+        seeds.append(g)
+    return seeds
+
+
+def _as_seq(x):
+    from .._tensor import Tensor
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        return [x]
+    return list(x)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate gradients of ``tensors`` into the ``.grad`` of the leaves of their graph.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.tensor([1.0, 2.0], requires_grad=True)
+        >>> tapegrad.autograd.backward([(x * 3).sum()])
+        >>> x.grad
+        tensor([3., 3.])
+    """
+    tensors = _as_seq(tensors)
+    grads = _as_seq(grad_tensors) or [None] * len(tensors)
+    if len(grads) != len(tensors):
+        raise RuntimeError(f"backward: got {len(tensors)} tensors and {len(grads)} gradients")
+    seeds = _seed(tensors, grads, "backward")
+    if inputs is not None:
+        inputs = _as_seq(inputs)
+        res = engine.run(tensors, seeds, retain_graph, create_graph, inputs=inputs, allow_unused=True)
+        for t, g in zip(inputs, res):
+            if g is not None:
+                engine._accumulate(t, g if create_graph else g._data, create_graph, type(t), always_copy=True)
+        return
+    engine.run(tensors, seeds, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Return the gradients of ``outputs`` with respect to ``inputs`` (without touching ``.grad``).
+
+    Args:
+        outputs: a tensor or sequence of tensors to differentiate.
+        inputs: a tensor or sequence of tensors to differentiate with respect to.
+        grad_outputs: gradients with respect to each output (None for scalar outputs).
+        retain_graph: keep the graph's saved values (defaults to ``create_graph``).
+        create_graph: record the backward pass so the result can be differentiated again.
+        allow_unused: return None for inputs the outputs do not depend on instead of raising.
+
+    Returns:
+        A tuple with one gradient per input.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.tensor(2.0, requires_grad=True)
+        >>> (g,) = tapegrad.autograd.grad(x ** 3, x, create_graph=True)
+        >>> g, tapegrad.autograd.grad(g, x)[0]
+        (tensor(12., grad_fn=<multiply>), tensor(12.))
+    """
+    outputs = _as_seq(outputs)
+    single = not isinstance(inputs, (list, tuple))
+    inputs = _as_seq(inputs)
+    grads = _as_seq(grad_outputs) or [None] * len(outputs)
+    if len(grads) != len(outputs):
+        raise RuntimeError(f"grad: got {len(outputs)} outputs and {len(grads)} grad_outputs")
+    seeds = _seed(outputs, grads, "grad")
+    return engine.run(outputs, seeds, retain_graph, create_graph, inputs=inputs, allow_unused=allow_unused)

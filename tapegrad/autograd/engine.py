@@ -1,0 +1,259 @@
+"""The reverse sweep over the tape.
+
+The tape is the set of Nodes reachable from the roots, ordered by the sequence
+number each got when recorded; an input is always recorded before its users,
+so reverse sequence order is a valid order for the sweep. Discovery uses an
+explicit stack: no recursion anywhere (see Note [no recursion]).
+"""
+import sys
+
+from .. import backend as B
+from . import grad_mode as _gm
+from . import anomaly as _anomaly
+
+# Note [no recursion]: discovery is an explicit stack, the sweep a loop over a
+# sorted list; freeing a long chain is handled by Node.__del__ in ops.registry.
+
+_FREED = ("Trying to backward through the graph a second time (or to read saved values after they were "
+          "freed). Saved intermediate values of the graph are freed when you call .backward() or "
+          "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second "
+          "time or to access saved tensors after calling backward.")
+
+
+def _registry():
+    from ..ops import registry
+    return registry
+
+
+def _unpack(node, graph, Tensor):
+    saved = node.saved
+    if saved is None:
+        raise RuntimeError(f"{node.op.name}: {_FREED}")
+    for vc, expected in node.versions:
+        if vc[0] != expected:
+            by = f" by {vc[1]}" if vc[1] else ""
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation{by}: a tensor saved by {node.op.name} (node #{node.seq}) is at version {vc[0]}; "
+                f"expected version {expected} instead. Hint: avoid the in-place op, or clone() the tensor "
+                f"before modifying it.")
+    if not graph:
+        return [s._data if s.__class__ is Tensor or isinstance(s, Tensor) else s for s in saved]
+    out = []
+    for i, s in zip(node.op.save, saved):
+        if isinstance(s, Tensor):
+            out.append(s)
+        elif i < 0:
+            out.append(Tensor._make(s, node))      # the output, re-attached to its node
+        else:
+            if type(s) not in B.BY_TYPE:       # a promoted Python scalar (a NumPy scalar)
+                s = B.CPU_BACKEND.asarray(s)
+            out.append(Tensor._make(s, None))
+    return out
+
+
+def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
+    """Backpropagate from ``roots`` (tensors) seeded with ``grad_roots``.
+
+    Without ``inputs`` gradients accumulate into the ``.grad`` of leaves; with
+    ``inputs`` they are returned in that order instead and no ``.grad`` changes.
+    """
+    from .._tensor import Tensor
+    reg = _registry()
+    Node = reg.Node
+    sum_to = reg.sum_to
+    if retain_graph is None:
+        retain_graph = create_graph
+    graph = bool(create_graph)
+
+    # Seed the buffers.
+    buf = {}
+    leaf_buf = {}
+    F = None
+    for t, g in zip(roots, grad_roots):
+        if not t._requires_grad:
+            raise RuntimeError("element of tensors does not require grad and does not have a grad_fn")
+        if graph:
+            g = g if isinstance(g, Tensor) else Tensor._make(g, None)
+        else:
+            g = g._data if isinstance(g, Tensor) else g
+            if F is None:
+                F = B.BY_TYPE[type(g)]
+        fn = t._grad_fn
+        if fn is None:
+            key = id(t)
+            prev = leaf_buf.get(key)
+            leaf_buf[key] = (t, g if prev is None else prev[1] + g)
+        else:
+            _add(buf, fn, t._output_nr, g)
+    if graph:
+        F = reg.TENSOR_MATH
+
+    capture = None
+    results = None
+    if inputs is not None:
+        capture = {}
+        for i, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"autograd.grad: inputs must be Tensors, got {type(t).__name__}")
+            if not t._requires_grad:
+                raise RuntimeError(f"autograd.grad: input {i} does not require grad")
+            capture[(id(t._grad_fn), t._output_nr) if t._grad_fn is not None else id(t)] = i
+        results = [None] * len(inputs)
+
+    # Discover the reachable part of the tape (explicit stack).
+    seen = set()
+    nodes = []
+    stack = [n for n in buf]
+    for n in stack:
+        seen.add(n)
+    while stack:
+        n = stack.pop()
+        nodes.append(n)
+        for e in n.next:
+            if e is not None:
+                tgt = e[0]
+                if tgt.__class__ is Node and tgt not in seen:
+                    seen.add(tgt)
+                    stack.append(tgt)
+    nodes.sort(key=_seq_key, reverse=True)
+
+    anomaly = _anomaly.ENABLED[0]
+    prev_mode = _gm.STATE.enabled
+    _gm.STATE.enabled = graph
+    try:
+        for node in nodes:
+            g = buf.pop(node, None)
+            if g is None:
+                if not retain_graph:
+                    node.saved = None
+                continue
+            if node.hooks is not None or node.retain is not None:
+                g = _node_hooks(node, g, graph, Tensor)
+            if capture is not None:
+                if node.n_out == 1:
+                    k = (id(node), 0)
+                    if k in capture:
+                        results[capture[k]] = g
+                else:
+                    for nr, gi in enumerate(g):
+                        k = (id(node), nr)
+                        if k in capture and gi is not None:
+                            results[capture[k]] = gi
+            saved = _unpack(node, graph, Tensor)
+            grads = node.op.vjp_fn(F, node, g, *saved, **node.params)
+            if grads.__class__ is not tuple:
+                grads = (grads,)
+            if anomaly:
+                _anomaly.check_backward(node, grads)
+            if not retain_graph:
+                node.saved = None
+            for e, gi in zip(node.next, grads):
+                if e is None or gi is None:
+                    continue
+                tgt, nr, shape, dtype = e
+                if gi.shape != shape:
+                    gi = sum_to(F, gi, shape)
+                if (gi._data.dtype if graph else gi.dtype) != dtype:
+                    gi = F.astype(gi, dtype)
+                if tgt.__class__ is Node:
+                    _add(buf, tgt, nr, gi)
+                else:
+                    key = id(tgt)
+                    prev = leaf_buf.get(key)
+                    leaf_buf[key] = (tgt, gi if prev is None else prev[1] + gi)
+                    prev = None
+            g = grads = gi = None
+        # Leaves last: their hooks see the total gradient.
+        for key in list(leaf_buf):
+            t, g = leaf_buf.pop(key)
+            if t._hooks:
+                g = _run_hooks(t._hooks, g, graph, Tensor)
+            if capture is not None:
+                if key in capture:
+                    results[capture[key]] = g
+                continue
+            _accumulate(t, g, graph, Tensor)
+    finally:
+        _gm.STATE.enabled = prev_mode
+
+    if capture is None:
+        return None
+    out = []
+    for i, r in enumerate(results):
+        if r is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"autograd.grad: input {i} was not used in the graph of the outputs; "
+                    "pass allow_unused=True to get None for it")
+            out.append(None)
+        else:
+            out.append(r if graph else Tensor._make(r, None))
+    return tuple(out)
+
+
+def _seq_key(n):
+    return n.seq
+
+
+def _add(buf, node, nr, g):
+    if node.n_out == 1:
+        prev = buf.get(node)
+        buf[node] = g if prev is None else prev + g
+    else:
+        lst = buf.get(node)
+        if lst is None:
+            lst = buf[node] = [None] * node.n_out
+        lst[nr] = g if lst[nr] is None else lst[nr] + g
+
+
+def _run_hooks(hooks, g, graph, Tensor):
+    for h in list(hooks.values()) if isinstance(hooks, dict) else list(hooks):
+        r = h(g if graph else Tensor._make(g, None))
+        if r is not None:
+            if not isinstance(r, Tensor):
+                raise TypeError(f"a gradient hook must return a Tensor or None, got {type(r).__name__}")
+            if tuple(r.shape) != tuple(g.shape):
+                raise RuntimeError(f"a gradient hook returned shape {tuple(r.shape)}, expected {tuple(g.shape)}")
+            g = r if graph else r._data
+    return g
+
+
+def _node_hooks(node, g, graph, Tensor):
+    multi = node.n_out != 1
+    if node.hooks is not None:
+        for nr, hooks in list(node.hooks.items()):
+            gi = g[nr] if multi else g
+            if gi is None:
+                continue
+            gi = _run_hooks(hooks, gi, graph, Tensor)
+            if multi:
+                g[nr] = gi
+            else:
+                g = gi
+    if node.retain is not None:
+        for nr, ref in node.retain.items():
+            t = ref()
+            gi = g[nr] if multi else g
+            if t is not None and gi is not None:
+                _accumulate(t, gi, graph, Tensor, always_copy=True)
+    return g
+
+
+def _accumulate(t, g, graph, Tensor, always_copy=False):
+    """Add ``g`` into ``t.grad``: in place normally, out of place under create_graph."""
+    old = t._grad
+    if graph:
+        t._grad = g if old is None else old + g
+        return
+    if old is None:
+        # Keep the first contribution without a copy when nobody else holds it.
+        if always_copy or sys.getrefcount(g) > 3 or B.BY_TYPE[type(g)].is_view(g):
+            g = B.BY_TYPE[type(g)].copy(g)
+        t._grad = Tensor._make(g, None)
+    elif old._grad_fn is not None or old._data.shape != g.shape:
+        t._grad = Tensor._make(old._data + g, None)
+    else:
+        d = old._data
+        d += g
+        old._version[0] += 1

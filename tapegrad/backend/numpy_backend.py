@@ -1,0 +1,233 @@
+"""The CPU backend: NumPy itself, plus a few numba kernels where NumPy is slow.
+
+numba is imported only when one of those kernels is first used (see
+``_kernels``), so ``import tapegrad`` stays fast.
+"""
+import numpy as np
+
+from .base import ArrayBackend
+
+
+def _sigmoid(x):
+    # Stable for large |x|: exp of a non-positive number only.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+
+def _erf(x):
+    from . import _kernels
+    return _kernels.erf(x)
+
+
+def _scatter_add(shape, key, values, dtype):
+    out = np.zeros(shape, dtype)
+    if type(key) is tuple and all(type(k) in (int, slice) or k is None or k is Ellipsis for k in key):
+        out[key] += values          # basic indexing: no repeated elements
+    else:
+        from . import _kernels
+        _kernels.add_at(out, key, values)
+    return out
+
+
+class NumpyBackend(ArrayBackend):
+    """Reference backend over ``numpy.ndarray``; most methods are NumPy's functions."""
+    device_type = "cpu"
+    array_types = (np.ndarray,)
+    array_type = np.ndarray
+
+    def __init__(self):
+        self.rng = np.random.default_rng(0)
+
+    # creation
+    @staticmethod
+    def asarray(x, dtype=None):
+        return np.asarray(x, dtype=dtype)
+
+    zeros = staticmethod(np.zeros)
+    ones = staticmethod(np.ones)
+    empty = staticmethod(np.empty)
+
+    @staticmethod
+    def full(shape, value, dtype):
+        return np.full(shape, value, dtype)
+
+    @staticmethod
+    def arange(start, stop, step, dtype):
+        return np.arange(start, stop, step, dtype=dtype)
+
+    @staticmethod
+    def linspace(start, stop, num, dtype):
+        return np.linspace(start, stop, num, dtype=dtype)
+
+    @staticmethod
+    def eye(n, m, dtype):
+        return np.eye(n, m, dtype=dtype)
+
+    @staticmethod
+    def to_numpy(x):
+        return x
+
+    @staticmethod
+    def from_numpy(a):
+        return a
+
+    @staticmethod
+    def copy(x):
+        return np.array(x, copy=True)
+
+    @staticmethod
+    def astype(x, dtype):
+        return x.astype(dtype, copy=False)
+
+    @staticmethod
+    def is_view(x):
+        return x.base is not None
+
+    # random
+    def seed(self, s):
+        self.rng = np.random.default_rng(s)
+
+    def rand(self, shape, dtype):
+        return self.rng.random(shape, dtype=dtype if dtype in (np.float32, np.float64) else np.float64).astype(dtype, copy=False)
+
+    def randn(self, shape, dtype):
+        return self.rng.standard_normal(shape, dtype=dtype if dtype in (np.float32, np.float64) else np.float64).astype(dtype, copy=False)
+
+    def randint(self, low, high, shape, dtype):
+        return self.rng.integers(low, high, shape, dtype=np.int64).astype(dtype, copy=False)
+
+    def bernoulli(self, p, shape, dtype):
+        return (self.rng.random(shape, dtype=np.float32) < p).astype(dtype)
+
+    def permutation(self, n):
+        return self.rng.permutation(n)
+
+    # elementwise
+    neg = staticmethod(np.negative)
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    log1p = staticmethod(np.log1p)
+    expm1 = staticmethod(np.expm1)
+    sqrt = staticmethod(np.sqrt)
+    abs = staticmethod(np.abs)
+    sign = staticmethod(np.sign)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    tan = staticmethod(np.tan)
+    tanh = staticmethod(np.tanh)
+    sigmoid = staticmethod(_sigmoid)
+    erf = staticmethod(_erf)
+    floor = staticmethod(np.floor)
+    ceil = staticmethod(np.ceil)
+    round = staticmethod(np.round)
+    reciprocal = staticmethod(np.reciprocal)
+    square = staticmethod(np.square)
+    logical_not = staticmethod(np.logical_not)
+    isnan = staticmethod(np.isnan)
+    isinf = staticmethod(np.isinf)
+    isfinite = staticmethod(np.isfinite)
+    add = staticmethod(np.add)
+    subtract = staticmethod(np.subtract)
+    multiply = staticmethod(np.multiply)
+    divide = staticmethod(np.divide)
+    power = staticmethod(np.power)
+    maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
+    floor_divide = staticmethod(np.floor_divide)
+    remainder = staticmethod(np.remainder)
+    equal = staticmethod(np.equal)
+    not_equal = staticmethod(np.not_equal)
+    less = staticmethod(np.less)
+    less_equal = staticmethod(np.less_equal)
+    greater = staticmethod(np.greater)
+    greater_equal = staticmethod(np.greater_equal)
+    logical_and = staticmethod(np.logical_and)
+    logical_or = staticmethod(np.logical_or)
+    logical_xor = staticmethod(np.logical_xor)
+    arctan2 = staticmethod(np.arctan2)
+    where = staticmethod(np.where)
+    clip = staticmethod(np.clip)
+
+    # reductions
+    @staticmethod
+    def sum(x, axis=None, keepdims=False):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def prod(x, axis=None, keepdims=False):
+        return np.prod(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def max(x, axis=None, keepdims=False):
+        return np.max(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def min(x, axis=None, keepdims=False):
+        return np.min(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def argmax(x, axis=None, keepdims=False):
+        return np.argmax(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def argmin(x, axis=None, keepdims=False):
+        return np.argmin(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def any(x, axis=None, keepdims=False):
+        return np.any(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def all(x, axis=None, keepdims=False):
+        return np.all(x, axis=axis, keepdims=keepdims)
+
+    # movement
+    reshape = staticmethod(np.reshape)
+    transpose = staticmethod(np.transpose)
+    broadcast_to = staticmethod(np.broadcast_to)
+    expand_dims = staticmethod(np.expand_dims)
+    squeeze = staticmethod(np.squeeze)
+    flip = staticmethod(np.flip)
+    repeat = staticmethod(np.repeat)
+    tile = staticmethod(np.tile)
+    ascontiguousarray = staticmethod(np.ascontiguousarray)
+    take_along_axis = staticmethod(np.take_along_axis)
+    take = staticmethod(np.take)
+    nonzero = staticmethod(np.nonzero)
+
+    @staticmethod
+    def concatenate(arrays, axis=0):
+        return np.concatenate(arrays, axis=axis)
+
+    @staticmethod
+    def stack(arrays, axis=0):
+        return np.stack(arrays, axis=axis)
+
+    @staticmethod
+    def getitem(x, key):
+        return x[key]
+
+    @staticmethod
+    def setitem(x, key, value):
+        x[key] = value
+
+    scatter_add = staticmethod(_scatter_add)   # zeros(shape) with values added at key
+
+    @staticmethod
+    def put_along_axis_add(shape, indices, values, axis, dtype):
+        """zeros(shape) with values added at take_along_axis positions (repeats accumulate)."""
+        out = np.zeros(shape, dtype)
+        idx = list(np.ix_(*[np.arange(s) for s in indices.shape]))
+        idx[axis] = indices
+        np.add.at(out, tuple(idx), values)
+        return out
+
+    # linear algebra
+    matmul = staticmethod(np.matmul)
+
+    @staticmethod
+    def einsum(eq, *operands):
+        return np.einsum(eq, *operands, optimize=len(operands) > 2)
+
+
+CPU_BACKEND = NumpyBackend()

@@ -1,0 +1,608 @@
+"""Elementwise ops: arithmetic, unary math, activations, comparisons.
+
+Each op's forward and VJP sit together (see ops/registry.py, Note [two-mode VJPs]).
+Broadcast gradients are reduced by the engine (Note [sum_to]).
+"""
+import math
+
+from .registry import op, apply
+
+# ----------------------------------------------------------------- arithmetic
+
+
+@op("add")
+def add_op(be, a, b):
+    return a + b
+
+
+@add_op.vjp
+def _(F, ctx, g):
+    return g, g
+
+
+@op("subtract")
+def sub_op(be, a, b):
+    return a - b
+
+
+@sub_op.vjp
+def _(F, ctx, g):
+    return g, (-g if ctx.next[1] is not None else None)
+
+
+@op("multiply", save=("a", "b"))
+def mul_op(be, a, b):
+    return a * b
+
+
+@mul_op.vjp
+def _(F, ctx, g, a, b):
+    n = ctx.next
+    return (g * b if n[0] is not None else None), (g * a if n[1] is not None else None)
+
+
+@op("divide", save=("a", "b"), promote="float")
+def div_op(be, a, b):
+    return a / b
+
+
+@div_op.vjp
+def _(F, ctx, g, a, b):
+    n = ctx.next
+    ga = g / b
+    return (ga if n[0] is not None else None), (-ga * a / b if n[1] is not None else None)
+
+
+@op("neg")
+def neg_op(be, x):
+    return -x
+
+
+@neg_op.vjp
+def _(F, ctx, g):
+    return -g
+
+
+@op("power", save=("a", "b", "out"))
+def pow_op(be, a, b):
+    return a ** b
+
+
+@pow_op.vjp
+def _(F, ctx, g, a, b, out):
+    n = ctx.next
+    ga = gb = None
+    if n[0] is not None:
+        # d/da a**b = b * a**(b-1); zero where b == 0 (PyTorch's convention at a == 0).
+        ga = g * F.where(b == 0, 0.0, b * a ** (b - 1))
+    if n[1] is not None:
+        gb = g * F.where((a == 0) & (b >= 0), 0.0, out * F.log(a))
+    return ga, gb
+
+
+@op("floor_divide")
+def floor_divide_op(be, a, b):
+    """Floor division, not differentiable (as in PyTorch).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.floor_divide(tapegrad.tensor([7, -7]), 2)
+        tensor([ 3, -4])
+    """
+    return be.floor_divide(a, b)
+
+
+@op("remainder", save=("a", "b"))
+def remainder_op(be, a, b):
+    """Python-style remainder (the sign of the divisor), like ``torch.remainder``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.remainder(tapegrad.tensor([5.0, -5.0]), 3)
+        tensor([2., 1.])
+    """
+    return be.remainder(a, b)
+
+
+@remainder_op.vjp
+def _(F, ctx, g, a, b):
+    n = ctx.next
+    return (g if n[0] is not None else None), (-g * F.floor(a / b) if n[1] is not None else None)
+
+
+# ----------------------------------------------------------------- unary math
+
+def _unary(name, fwd_name, save, vjp, doc, promote="float"):
+    """Declare a unary op whose forward is one backend call."""
+    def fwd(be, x):
+        return getattr(be, fwd_name)(x)
+    fwd.__name__ = name
+    fwd.__doc__ = doc
+    if save == "x":
+        def f(be, x):
+            return getattr(be, fwd_name)(x)
+        f.__doc__ = doc
+        d = op(name, save="x", promote=promote)(f)
+    else:
+        d = op(name, save=save, promote=promote)(fwd)
+    if vjp is not None:
+        d.vjp(vjp)
+    return d
+
+
+def _doc(name, example, result):
+    return f"""Elementwise ``{name}``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.{name}(tapegrad.tensor({example}))
+        {result}
+    """
+
+
+exp = _unary("exp", "exp", "out", lambda F, ctx, g, out: g * out, _doc("exp", "[0.0]", "tensor([1.])"))
+log = _unary("log", "log", "x", lambda F, ctx, g, x: g / x, _doc("log", "[1.0]", "tensor([0.])"))
+log1p = _unary("log1p", "log1p", "x", lambda F, ctx, g, x: g / (1 + x), _doc("log1p", "[0.0]", "tensor([0.])"))
+expm1 = _unary("expm1", "expm1", "out", lambda F, ctx, g, out: g * (out + 1),
+               _doc("expm1", "[0.0]", "tensor([0.])"))
+sqrt = _unary("sqrt", "sqrt", "out", lambda F, ctx, g, out: g / (2 * out), _doc("sqrt", "[4.0]", "tensor([2.])"))
+abs = _unary("abs", "abs", "x", lambda F, ctx, g, x: g * F.sign(x), _doc("abs", "[-2.0]", "tensor([2.])"),  # noqa: A001
+             promote="all")
+sin = _unary("sin", "sin", "x", lambda F, ctx, g, x: g * F.cos(x), _doc("sin", "[0.0]", "tensor([0.])"))
+cos = _unary("cos", "cos", "x", lambda F, ctx, g, x: -g * F.sin(x), _doc("cos", "[0.0]", "tensor([1.])"))
+tan = _unary("tan", "tan", "out", lambda F, ctx, g, out: g * (1 + out * out), _doc("tan", "[0.0]", "tensor([0.])"))
+tanh = _unary("tanh", "tanh", "out", lambda F, ctx, g, out: g * (1 - out * out), _doc("tanh", "[0.0]", "tensor([0.])"))
+sigmoid = _unary("sigmoid", "sigmoid", "out", lambda F, ctx, g, out: g * (out * (1 - out)),
+                 _doc("sigmoid", "[0.0]", "tensor([0.5000])"))
+reciprocal = _unary("reciprocal", "reciprocal", "out", lambda F, ctx, g, out: -g * out * out,
+                    _doc("reciprocal", "[2.0]", "tensor([0.5000])"))
+square = _unary("square", "square", "x", lambda F, ctx, g, x: 2 * g * x, _doc("square", "[3.0]", "tensor([9.])"),
+                promote="all")
+erf = _unary("erf", "erf", "x", lambda F, ctx, g, x: g * (2 / math.sqrt(math.pi)) * F.exp(-x * x),
+             _doc("erf", "[0.0]", "tensor([0.])"))
+sign = _unary("sign", "sign", (), lambda F, ctx, g: g * 0, _doc("sign", "[-2.0, 3.0]", "tensor([-1.,  1.])"),
+              promote="all")
+
+
+@op("rsqrt", save="out", promote="float")
+def rsqrt(be, x):
+    """Elementwise ``1 / sqrt(x)``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.rsqrt(tapegrad.tensor([4.0]))
+        tensor([0.5000])
+    """
+    return 1 / be.sqrt(x)
+
+
+@rsqrt.vjp
+def _(F, ctx, g, out):
+    return -0.5 * g * out * out * out
+
+
+@op("relu", save="out", promote="all")
+def relu(be, x):
+    """Rectified linear unit, ``max(x, 0)``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.relu(tapegrad.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
+    return be.maximum(x, 0)
+
+
+@relu.vjp
+def _(F, ctx, g, out):
+    return g * (out > 0)
+
+
+# Non-differentiable rounding ops (their derivative is zero almost everywhere).
+@op("floor", promote="all")
+def floor(be, x):
+    """Elementwise floor (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.floor(tapegrad.tensor([1.5]))
+        tensor([1.])
+    """
+    return be.floor(x)
+
+
+@floor.vjp
+def _(F, ctx, g):
+    return g * 0
+
+
+@op("ceil", promote="all")
+def ceil(be, x):
+    """Elementwise ceil (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ceil(tapegrad.tensor([1.5]))
+        tensor([2.])
+    """
+    return be.ceil(x)
+
+
+@ceil.vjp
+def _(F, ctx, g):
+    return g * 0
+
+
+@op("round", promote="all")
+def round(be, x):  # noqa: A001
+    """Elementwise round half to even (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.round(tapegrad.tensor([1.4]))
+        tensor([1.])
+    """
+    return be.round(x)
+
+
+@round.vjp
+def _(F, ctx, g):
+    return g * 0
+
+
+# ----------------------------------------------------------------- binary math
+
+@op("maximum", save=("a", "b"))
+def maximum(be, a, b):
+    """Elementwise maximum; on ties the gradient is split evenly (as in PyTorch).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.maximum(tapegrad.tensor([1.0, 5.0]), tapegrad.tensor([3.0, 2.0]))
+        tensor([3., 5.])
+    """
+    return be.maximum(a, b)
+
+
+@maximum.vjp
+def _(F, ctx, g, a, b):
+    wa = (a > b) + (a == b) * 0.5
+    n = ctx.next
+    return (g * wa if n[0] is not None else None), (g * (1 - wa) if n[1] is not None else None)
+
+
+@op("minimum", save=("a", "b"))
+def minimum(be, a, b):
+    """Elementwise minimum; on ties the gradient is split evenly (as in PyTorch).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.minimum(tapegrad.tensor([1.0, 5.0]), tapegrad.tensor([3.0, 2.0]))
+        tensor([1., 2.])
+    """
+    return be.minimum(a, b)
+
+
+@minimum.vjp
+def _(F, ctx, g, a, b):
+    wa = (a < b) + (a == b) * 0.5
+    n = ctx.next
+    return (g * wa if n[0] is not None else None), (g * (1 - wa) if n[1] is not None else None)
+
+
+@op("where", save="cond", promote="all", promote_args=(1, 2))
+def where_op(be, cond, a, b):
+    return be.where(cond, a, b)
+
+
+@where_op.vjp
+def _(F, ctx, g, cond):
+    n = ctx.next
+    return None, (F.where(cond, g, 0.0) if n[1] is not None else None), \
+        (F.where(cond, 0.0, g) if n[2] is not None else None)
+
+
+@op("clip", save="x", promote="all")
+def clip_op(be, x, a_min=None, a_max=None):
+    return be.clip(x, a_min, a_max)
+
+
+@clip_op.vjp
+def _(F, ctx, g, x, a_min=None, a_max=None):
+    m = None
+    if a_min is not None:
+        m = x >= a_min
+    if a_max is not None:
+        m = (x <= a_max) if m is None else m & (x <= a_max)
+    return g if m is None else g * m
+
+
+@op("astype", promote=None)
+def astype(be, x, dtype):
+    return be.astype(x, dtype)
+
+
+@astype.vjp
+def _(F, ctx, g, dtype):
+    return g            # the engine casts to the input's dtype
+
+
+# ----------------------------------------------------------------- comparisons (never recorded)
+
+def _cmp(name, sym):
+    def fwd(be, a, b):
+        return getattr(be, name)(a, b)
+    fwd.__name__ = name
+    fwd.__doc__ = f"""Elementwise ``a {sym} b`` as a bool tensor (never recorded).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.{_PUBLIC[name]}(tapegrad.tensor([1, 2]), 1)
+        {_EXAMPLES[name]}
+    """
+    return op(name)(fwd)
+
+
+_PUBLIC = {"equal": "eq", "not_equal": "ne", "less": "lt", "less_equal": "le", "greater": "gt",
+           "greater_equal": "ge"}
+_EXAMPLES = {"equal": "tensor([ True, False])", "not_equal": "tensor([False,  True])",
+             "less": "tensor([False, False])", "less_equal": "tensor([ True, False])",
+             "greater": "tensor([False,  True])", "greater_equal": "tensor([True, True])"}
+eq_op = _cmp("equal", "==")
+ne_op = _cmp("not_equal", "!=")
+lt_op = _cmp("less", "<")
+le_op = _cmp("less_equal", "<=")
+gt_op = _cmp("greater", ">")
+ge_op = _cmp("greater_equal", ">=")
+
+
+def _logical(name):
+    def fwd(be, a, b):
+        return getattr(be, name)(a, b)
+    fwd.__name__ = name
+    return op(name, promote=None)(fwd)
+
+
+logical_and = _logical("logical_and")
+logical_or = _logical("logical_or")
+logical_xor = _logical("logical_xor")
+
+
+@op("logical_not", promote=None)
+def logical_not(be, x):
+    """Elementwise logical not, as a bool tensor.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.logical_not(tapegrad.tensor([True, False]))
+        tensor([False,  True])
+    """
+    return be.logical_not(x)
+
+
+@op("isnan", promote=None)
+def isnan(be, x):
+    """Elementwise NaN test.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.isnan(tapegrad.tensor([1.0, float('nan')]))
+        tensor([False,  True])
+    """
+    return be.isnan(x)
+
+
+@op("isinf", promote=None)
+def isinf(be, x):
+    """Elementwise infinity test.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.isinf(tapegrad.tensor([1.0, float('inf')]))
+        tensor([False,  True])
+    """
+    return be.isinf(x)
+
+
+@op("isfinite", promote=None)
+def isfinite(be, x):
+    """Elementwise finiteness test.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.isfinite(tapegrad.tensor([1.0, float('inf')]))
+        tensor([ True, False])
+    """
+    return be.isfinite(x)
+
+
+# ----------------------------------------------------------------- public PyTorch-style functions
+
+def add(input, other, *, alpha=1):
+    """``input + alpha * other``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.add(tapegrad.tensor([1.0]), tapegrad.tensor([2.0]), alpha=3)
+        tensor([7.])
+    """
+    return apply(add_op, input, other if alpha == 1 else apply(mul_op, other, alpha))
+
+
+def sub(input, other, *, alpha=1):
+    """``input - alpha * other``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.sub(tapegrad.tensor([5.0]), 2)
+        tensor([3.])
+    """
+    return apply(sub_op, input, other if alpha == 1 else apply(mul_op, other, alpha))
+
+
+def mul(input, other):
+    """Elementwise product, broadcasting.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.mul(tapegrad.tensor([2.0, 3.0]), 2)
+        tensor([4., 6.])
+    """
+    return apply(mul_op, input, other)
+
+
+def div(input, other, *, rounding_mode=None):
+    """True division (``rounding_mode=None``), or ``"floor"``/``"trunc"`` division.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.div(tapegrad.tensor([1, 2]), 2)
+        tensor([0.5000, 1.0000])
+    """
+    if rounding_mode is None:
+        return apply(div_op, input, other)
+    if rounding_mode == "floor":
+        return apply(floor_divide_op, input, other)
+    if rounding_mode == "trunc":
+        q = apply(div_op, input, other)
+        r = apply(sign, q) * apply(floor, apply(abs, q))
+        return r if q.dtype == _dtype_of(input, other) else r.to(_dtype_of(input, other))
+    raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+
+
+def _dtype_of(a, b):
+    from .. import _dtype as D
+    from .registry import Tensor
+    return D.result_type([t.dtype for t in (a, b) if isinstance(t, Tensor) and t.ndim],
+                         [t.dtype for t in (a, b) if isinstance(t, Tensor) and not t.ndim],
+                         [D.scalar_dtype(t) for t in (a, b) if isinstance(t, (int, float, bool))])
+
+
+true_divide = divide = div
+subtract = sub
+multiply = mul
+
+
+def neg(input):
+    """``-input``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.neg(tapegrad.tensor([1.0]))
+        tensor([-1.])
+    """
+    return apply(neg_op, input)
+
+
+negative = neg
+
+
+def pow(input, exponent):  # noqa: A001
+    """``input ** exponent`` (either may be a tensor or a number).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.pow(tapegrad.tensor([2.0, 3.0]), 2)
+        tensor([4., 9.])
+    """
+    return apply(pow_op, input, exponent)
+
+
+def floor_divide(input, other):
+    return apply(floor_divide_op, input, other)
+
+
+floor_divide.__doc__ = floor_divide_op.__doc__
+
+
+def remainder(input, other):
+    return apply(remainder_op, input, other)
+
+
+remainder.__doc__ = remainder_op.__doc__
+
+
+def where(condition, input=None, other=None):
+    """Elements of ``input`` where ``condition`` holds, else of ``other``.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.tensor([-1.0, 2.0])
+        >>> tapegrad.where(x > 0, x, 0.0)
+        tensor([0., 2.])
+    """
+    if input is None and other is None:
+        from .indexing import nonzero
+        return nonzero(condition, as_tuple=True)
+    return apply(where_op, condition, input, other)
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Clamp into ``[min, max]`` (numbers or tensors; either may be None).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.clamp(tapegrad.tensor([-2.0, 0.5, 3.0]), -1, 1)
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    from .registry import Tensor
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = input
+        if min is not None:
+            out = apply(maximum, out, min)
+        if max is not None:
+            out = apply(minimum, out, max)
+        return out
+    return apply(clip_op, input, a_min=min, a_max=max)
+
+
+clip = clamp
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit; ``approximate="tanh"`` for the tanh approximation.
+
+    Composed of other ops, so it needs no VJP of its own.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.gelu(tapegrad.tensor([0.0]))
+        tensor([0.])
+    """
+    if approximate == "none":
+        return input * 0.5 * (1 + apply(erf, input * (1 / math.sqrt(2))))
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1 + apply(tanh, inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def eq(input, other):
+    return apply(eq_op, input, other)
+
+
+def ne(input, other):
+    return apply(ne_op, input, other)
+
+
+def lt(input, other):
+    return apply(lt_op, input, other)
+
+
+def le(input, other):
+    return apply(le_op, input, other)
+
+
+def gt(input, other):
+    return apply(gt_op, input, other)
+
+
+def ge(input, other):
+    return apply(ge_op, input, other)
+
+
+for _f, _o in ((eq, eq_op), (ne, ne_op), (lt, lt_op), (le, le_op), (gt, gt_op), (ge, ge_op)):
+    _f.__doc__ = _o.__doc__
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne

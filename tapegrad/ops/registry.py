@@ -1,0 +1,355 @@
+"""The op registry and the single dispatch point ``apply``.
+
+Each op is declared once, with its forward and its VJP side by side::
+
+    @op("tanh", save="out")
+    def tanh(be, x):
+        return be.tanh(x)
+
+    @tanh.vjp
+    def _(F, ctx, g, out):
+        return g * (1 - out * out)
+
+``forward(be, *arrays, **params)`` receives backend arrays. A VJP receives
+``F`` (the math namespace), ``ctx`` (the node: ``ctx.needs[i]``,
+``ctx.shapes[i]``), the incoming gradient ``g``, the saved values in the
+order of ``save``, and the forward's keyword params.
+
+# Note [two-mode VJPs]
+A VJP is written once and runs in one of two modes. Normally ``F`` is the
+backend and ``g`` and the saved values are raw arrays: backward costs what
+hand-written NumPy backprop costs. Under ``create_graph=True``, ``F`` is
+``TENSOR_MATH`` (the same names, implemented by recorded ops) and ``g`` and
+the saved values are Tensors, so the VJP itself lands on the tape and
+grad-of-grad works for every op. Hence VJPs use only operators and ``F.*``.
+
+# Note [sum_to]
+A VJP may return a gradient in the broadcast shape; the engine reduces it to
+the input's shape with ``sum_to``, once per edge. No VJP unbroadcasts by hand.
+"""
+import itertools
+import traceback
+
+from .. import _dtype as D
+from .. import backend as B
+from ..autograd import grad_mode as _gm
+from ..autograd import anomaly as _anomaly
+
+__all__ = ["OpDef", "op", "apply", "sum_to", "REGISTRY", "TENSOR_MATH"]
+
+REGISTRY = {}
+_seq = itertools.count()
+_GM = _gm.STATE
+_FLOAT_CAT = 2
+
+
+class OpDef:
+    """One op: its name, forward, VJP, what it saves and how inputs are promoted."""
+    __slots__ = ("name", "forward", "vjp_fn", "save", "promote", "promote_args", "differentiable",
+                 "view", "nin", "doc", "__weakref__")
+
+    def __init__(self, name, forward, save, promote, differentiable, view):
+        self.name = name
+        self.forward = forward
+        self.vjp_fn = None
+        self.save = save
+        self.promote = promote
+        self.differentiable = differentiable
+        self.view = view
+        self.doc = forward.__doc__
+
+    def vjp(self, fn):
+        """Decorator: attach the VJP ``fn(F, ctx, g, *saved, **params)``."""
+        self.vjp_fn = fn
+        return fn
+
+    def __call__(self, *args, **params):
+        return apply(self, *args, **params)
+
+    def __repr__(self):
+        return f"<op {self.name}>"
+
+
+def op(name, save=(), promote="all", promote_args=None, differentiable=True, view=False):
+    """Register an op. ``save`` names forward arguments (or ``"out"``) the VJP needs.
+
+    ``promote``: ``"all"`` promotes every tensor argument to one dtype by
+    PyTorch's rules, ``"float"`` does that and then turns integer/bool results
+    into the default float dtype (exp of an int tensor is float32), ``None``
+    leaves dtypes as they are; ``promote_args`` limits promotion to some
+    positions (``where``'s condition stays bool). ``view=True`` marks ops whose result shares
+    memory (and so the version counter) with their first input.
+    """
+    if isinstance(save, str):
+        save = (save,)
+
+    def deco(fwd):
+        import inspect
+        names = [p.name for p in inspect.signature(fwd).parameters.values()
+                 if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
+        idx = []
+        for s in save:
+            if s == "out":
+                idx.append(-1)
+            elif s in names:
+                idx.append(names.index(s))
+            else:
+                raise ValueError(f"op {name}: save={s!r} is not an argument of the forward")
+        d = OpDef(name, fwd, tuple(idx), promote, differentiable, view)
+        d.promote_args = promote_args
+        d.nin = len(names)
+        if name in REGISTRY:
+            raise ValueError(f"op {name!r} registered twice")
+        REGISTRY[name] = d
+        return d
+    return deco
+
+
+class Node:
+    """A recorded op on the tape. See autograd/graph.py for the public view."""
+    __slots__ = ("op", "seq", "next", "saved", "versions", "params", "shapes",
+                 "hooks", "retain", "anomaly", "n_out", "__weakref__")
+
+    def __init__(self, op, next_, saved, versions, params, shapes):
+        self.op = op
+        self.seq = next(_seq)
+        self.next = next_
+        self.saved = saved
+        self.versions = versions
+        self.params = params
+        self.shapes = shapes
+        self.hooks = None
+        self.retain = None
+        self.anomaly = None
+        self.n_out = 1
+
+    @property
+    def needs(self):
+        return tuple(e is not None for e in self.next)
+
+    def name(self):
+        """PyTorch-style name, e.g. ``MultiplyBackward0``."""
+        return "".join(w.capitalize() for w in self.op.name.split("_")) + "Backward0"
+
+    @property
+    def next_functions(self):
+        """((node_or_leaf, output_nr), ...) for each input, like PyTorch's."""
+        return tuple((None, 0) if e is None else (e[0], e[1]) for e in self.next)
+
+    def __repr__(self):
+        return f"<{self.op.name} node #{self.seq}>"
+
+
+Tensor = None   # set by _tensor.py (import cycle)
+
+
+def _bind_tensor(cls):
+    global Tensor
+    Tensor = cls
+
+
+def _error(op, e, args):
+    parts = []
+    for a in args:
+        if isinstance(a, Tensor):
+            parts.append(f"tensor{tuple(a._data.shape)}:{D.from_numpy_dtype(a._data.dtype).name}@{a.device}")
+        else:
+            parts.append(repr(a) if len(repr(a)) < 40 else type(a).__name__)
+    msg = str(e)
+    return type(e) if isinstance(e, (TypeError, IndexError, NotImplementedError, RuntimeError)) else RuntimeError, \
+        f"{op.name}: {msg} (inputs: {', '.join(parts)})"
+
+
+def _to_tensor_args(op, args):
+    """Convert non-Tensor arguments, promote dtypes, check devices. Returns (arrays, be, dtype).
+
+    Only the positions in ``op.promote_args`` (all, when None) take part in promotion.
+    """
+    pa = op.promote_args
+    dims, zdims, scal = [], [], []
+    be = None
+    conv = []
+    for i, a in enumerate(args):
+        part = op.promote and (pa is None or i in pa)
+        if isinstance(a, Tensor):
+            abe = B.BY_TYPE[type(a._data)]
+            if be is None:
+                be = abe
+            elif abe is not be:
+                raise RuntimeError(
+                    f"{op.name}: expected all tensors on the same device, found {be.device_type} and "
+                    f"{abe.device_type}; move them with .to(device)")
+            x = a._data
+            if part:
+                (dims if x.ndim else zdims).append(D.from_numpy_dtype(x.dtype))
+        elif a is None:
+            x = None
+        elif isinstance(a, (bool, int, float)):
+            x = a
+            if part:
+                scal.append(D.scalar_dtype(a))
+        else:
+            x = Tensor._coerce_array(a)
+            if x is None:
+                raise TypeError(f"{op.name}: unsupported argument of type {type(a).__name__}; "
+                                "expected a Tensor, a NumPy array or a Python number")
+            D.from_numpy_dtype(x.dtype)
+            if part:
+                (dims if x.ndim else zdims).append(D.from_numpy_dtype(x.dtype))
+            x = ("np", x)
+        conv.append(x)
+    if be is None:
+        be = B.CPU_BACKEND
+    dtype = None
+    if op.promote:
+        dtype = D.result_type(dims, zdims, scal) or D.get_default_dtype()
+        if op.promote == "float" and dtype._category != _FLOAT_CAT:
+            dtype = D.get_default_dtype()
+    npd = dtype.np if dtype is not None else None
+    arrays = []
+    for i, x in enumerate(conv):
+        part = npd is not None and (pa is None or i in pa)
+        if x.__class__ is tuple:
+            x = be.from_numpy(x[1])
+        elif x is None:
+            arrays.append(None)
+            continue
+        elif isinstance(x, (bool, int, float)):
+            if part:
+                x = npd.type(x)
+            else:
+                x = be.asarray(x, D.scalar_dtype(x).np)
+            arrays.append(x)
+            continue
+        if part and x.dtype != npd:
+            x = be.astype(x, npd)
+        arrays.append(x)
+    return arrays, be, dtype
+
+
+def apply(op, *args, **params):
+    """Run ``op`` on tensors (or numbers/arrays), recording a Node when a gradient is needed.
+
+    This is the single dispatch point: promotion, device checks, error naming,
+    anomaly checks and recording all happen here and nowhere else.
+    """
+    # Fast path: all arguments are tensors of one dtype on one backend.
+    fast = True
+    d0 = None
+    for a in args:
+        if a.__class__ is not Tensor and not isinstance(a, Tensor):
+            fast = False
+            break
+        x = a._data
+        if d0 is None:
+            d0 = x.dtype
+            t0 = x.__class__
+        elif x.dtype != d0 or x.__class__ is not t0:
+            fast = False
+            break
+    if fast and args and (op.promote_args is None or len(args) == 1):
+        arrays = [a._data for a in args]
+        be = B.BY_TYPE[t0]
+        if op.promote == "float" and d0.kind != "f":
+            npd = D.get_default_dtype().np
+            arrays = [be.astype(x, npd) for x in arrays]
+    else:
+        arrays, be, _ = _to_tensor_args(op, args)
+    try:
+        out = op.forward(be, *arrays, **params)
+    except Exception as e:  # name the op and its inputs in every forward error
+        if getattr(e, "_tapegrad_named", False):
+            raise
+        cls, msg = _error(op, e, args)
+        err = cls(msg)
+        err._tapegrad_named = True
+        raise err from e
+    if out.__class__ is not be.array_type:
+        out = be.asarray(out)
+    if _anomaly.ENABLED[0]:
+        _anomaly.check_forward(op, out, args)
+
+    if not (_GM.enabled and op.vjp_fn is not None):
+        return Tensor._make(out, None, be)
+    # Which inputs need a gradient?
+    next_ = None
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a._requires_grad:
+            if next_ is None:
+                next_ = [None] * len(args)
+            fn = a._grad_fn
+            next_[i] = (fn if fn is not None else a, a._output_nr, a._data.shape, a._data.dtype)
+    if next_ is None:
+        return Tensor._make(out, None, be)
+    if out.dtype.kind != "f":
+        return Tensor._make(out, None, be)      # integer/bool results carry no gradient
+    saved = ()
+    versions = ()
+    version = None
+    if op.save:
+        sv = []
+        vv = []
+        for i in op.save:
+            if i < 0:
+                sv.append(out)            # Note [saved outputs]: the array, never the Tensor
+                if version is None:
+                    version = args[0]._version if op.view else [0, None]
+                vv.append((version, version[0]))
+            else:
+                a = args[i]
+                if isinstance(a, Tensor) and a._data is arrays[i]:
+                    sv.append(a)
+                    vv.append((a._version, a._version[0]))
+                else:
+                    sv.append(arrays[i])
+        saved = tuple(sv)
+        versions = tuple(vv)
+    node = Node(op, tuple(next_), saved, versions, params,
+                tuple(a._data.shape if isinstance(a, Tensor) else None for a in args))
+    if _anomaly.ENABLED[0]:
+        node.anomaly = traceback.extract_stack()[:-2]
+    if version is None and op.view:
+        version = args[0]._version
+    return Tensor._make(out, node, be, version)
+
+
+def sum_to(F, g, shape):
+    """Sum a broadcast gradient ``g`` back to ``shape`` (Note [sum_to]); works in both VJP modes."""
+    gs = g.shape
+    if gs == shape:
+        return g
+    lead = len(gs) - len(shape)
+    if lead < 0:
+        raise RuntimeError(f"internal error: gradient of shape {gs} cannot be reduced to {shape}")
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                      if s == 1 and gs[i + lead] != 1)
+    if axes:
+        g = F.sum(g, axis=axes, keepdims=True)
+    if g.shape != shape:
+        g = F.reshape(g, shape)
+    return g
+
+
+class _TensorMath:
+    """Note [two-mode VJPs]: the backend's names, implemented by recorded ops on Tensors.
+
+    An attribute is looked up in the registry by name on first use, so every op
+    whose forward mirrors a backend method is reachable as ``TENSOR_MATH.<name>``.
+    """
+    def __getattr__(self, name):
+        d = REGISTRY.get(name)
+        if d is None:
+            raise AttributeError(f"no op named {name!r} is registered (needed by a VJP under create_graph)")
+
+        def f(*args, **params):
+            return apply(d, *args, **params)
+        f.__name__ = name
+        setattr(self, name, f)
+        return f
+
+    @staticmethod
+    def asarray(x, dtype=None):
+        return Tensor._coerce(x)
+
+
+TENSOR_MATH = _TensorMath()

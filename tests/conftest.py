@@ -1,0 +1,25 @@
+"""Test configuration: hypothesis profiles ``ci`` (deterministic, bounded) and ``dev``.
+
+The profile comes from ``HYPOTHESIS_PROFILE``; CI=true selects ``ci``.
+"""
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", max_examples=20, deadline=None, derandomize=True, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+settings.register_profile(
+    "dev", max_examples=60, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    import tapegrad
+    tapegrad.manual_seed(0)
+    np.random.seed(0)
+    yield
