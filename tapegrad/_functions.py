@@ -1,11 +1,8 @@
-"""The public math functions, re-exported from their op families."""
-from .ops.elementwise import (add, sub, subtract, mul, multiply, div, divide, true_divide, neg, negative, pow,
-                              exp, log, log1p, expm1, sqrt, rsqrt, abs, sign, sin, cos, tan, tanh, sigmoid,
-                              relu, reciprocal, square, erf, floor, ceil, round, clamp, clip, maximum,
-                              minimum, where, eq, ne, lt, le, gt, ge, greater, greater_equal, less,
-                              less_equal, not_equal, floor_divide, remainder, logical_not, logical_and,
-                              logical_or, logical_xor, isnan, isinf, isfinite)
-from .ops.reduction import sum, mean
-from .ops.linalg import matmul
+"""The public math functions (``tapegrad.exp``, ``tapegrad.sum`` ...), re-exported from their op families."""
+from .ops import FAMILIES as _FAMILIES
 
-__all__ = [n for n in dir() if not n.startswith("_")]
+__all__ = []
+for _mod in _FAMILIES:
+    for _name in _mod.__all__:
+        globals()[_name] = getattr(_mod, _name)
+        __all__.append(_name)

@@ -6,9 +6,8 @@ once, in its family file, and appear both as ``tapegrad.f(x)`` and ``x.f()``.
 from . import _dtype as D
 from ._tensor import Tensor
 from .ops import elementwise as E
-from .ops import reduction as R
-from .ops import shape as S
 from .ops import linalg as L
+from .ops import FAMILIES
 from .ops.registry import apply
 
 _add, _sub, _mul, _div, _pow = E.add_op, E.sub_op, E.mul_op, E.div_op, E.pow_op
@@ -169,21 +168,11 @@ def bind_all(module, names):
         bind(n, getattr(module, n))
 
 
-bind_all(E, ["add", "sub", "mul", "div", "neg", "pow", "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs",
-             "sign", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "reciprocal", "square", "erf", "floor",
-             "ceil", "round", "clamp", "clip", "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge",
-             "floor_divide", "remainder", "logical_not", "logical_and", "logical_or", "isnan", "isinf",
-             "isfinite"])
-bind("subtract", E.sub)
-bind("multiply", E.mul)
-bind("divide", E.div)
-bind("true_divide", E.div)
-bind("negative", E.neg)
-bind("greater", E.gt)
-bind("less", E.lt)
-bind("where", lambda self, condition, other: E.where(condition, self, other))
-bind_all(R, ["sum", "mean"])
-bind_all(L, ["matmul"])
+# Every op family lists its public functions in ``__all__`` and the ones that are
+# also Tensor methods in ``METHODS`` (name -> function); binding happens here only.
+for _mod in FAMILIES:
+    for _name, _fn in getattr(_mod, "METHODS", {}).items():
+        bind(_name, _fn)
 
 
 # --------------------------------------------------------------- dtype / device conversion

@@ -1,8 +1,12 @@
 """Every op, declared once with its forward and VJP, grouped by family.
 
-Importing this package registers all ops in ``registry.REGISTRY``.
+Importing this package registers all ops in ``registry.REGISTRY``. Each family
+module lists its public functions in ``__all__`` (re-exported as
+``tapegrad.<name>``) and its Tensor methods in ``METHODS`` (bound in
+``_tensor_methods.py``).
 """
 from . import registry
 from .registry import REGISTRY, apply, op, sum_to
-from . import elementwise  # noqa: F401  (registers ops)
-from . import reduction, shape, linalg  # noqa: F401,E402
+from . import elementwise, reduction, shape, indexing, linalg, nn, device  # noqa: F401  (register ops)
+
+FAMILIES = (elementwise, reduction, shape, indexing, linalg, nn)

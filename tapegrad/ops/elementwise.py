@@ -606,3 +606,13 @@ def ge(input, other):
 for _f, _o in ((eq, eq_op), (ne, ne_op), (lt, lt_op), (le, le_op), (gt, gt_op), (ge, ge_op)):
     _f.__doc__ = _o.__doc__
 greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+
+__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "neg", "negative", "pow",
+           "exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan", "tanh", "sigmoid",
+           "relu", "gelu", "reciprocal", "square", "erf", "floor", "ceil", "round", "clamp", "clip", "maximum",
+           "minimum", "where", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
+           "less_equal", "not_equal", "floor_divide", "remainder", "logical_not", "logical_and", "logical_or",
+           "logical_xor", "isnan", "isinf", "isfinite"]
+METHODS = {n: globals()[n] for n in __all__ if n not in ("where", "gelu")}
+METHODS["where"] = lambda self, condition, other: where(condition, self, other)

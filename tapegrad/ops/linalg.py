@@ -48,3 +48,7 @@ def matmul(input, other):
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
                            f"{tuple(input.shape)} and {tuple(other.shape)}")
     return apply(matmul_op, input, other)
+
+
+__all__ = ["matmul"]
+METHODS = {n: globals()[n] for n in __all__}

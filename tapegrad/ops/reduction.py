@@ -54,3 +54,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     for a in axis:
         n *= input.shape[a]
     return apply(sum_op, input, axis=axis, keepdims=bool(keepdim)) / (n if n else float("nan"))
+
+
+__all__ = ["sum", "mean"]
+METHODS = {n: globals()[n] for n in __all__}

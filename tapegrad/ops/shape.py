@@ -36,3 +36,7 @@ def _(F, ctx, g, axes):
     for i, a in enumerate(axes):
         inv[a] = i
     return F.transpose(g, tuple(inv))
+
+
+__all__ = []
+METHODS = {n: globals()[n] for n in __all__}
