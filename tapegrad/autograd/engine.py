@@ -6,6 +6,7 @@ so reverse sequence order is a valid order for the sweep. Discovery uses an
 explicit stack: no recursion anywhere (see Note [no recursion]).
 """
 import sys
+from heapq import heapify, heappop, heappush
 
 from .. import backend as B
 from . import grad_mode as _gm
@@ -101,46 +102,32 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
             capture[(id(t._grad_fn), t._output_nr) if t._grad_fn is not None else id(t)] = i
         results = [None] * len(inputs)
 
-    # Discover the reachable part of the tape (explicit stack).
-    seen = set()
-    nodes = []
-    stack = [n for n in buf]
-    for n in stack:
-        seen.add(n)
-    while stack:
-        n = stack.pop()
-        nodes.append(n)
-        for e in n.next:
-            if e is not None:
-                tgt = e[0]
-                if tgt.__class__ is Node and tgt not in seen:
-                    seen.add(tgt)
-                    stack.append(tgt)
-    nodes.sort(key=_seq_key, reverse=True)
-
+    # Note [heap sweep]: pending nodes sit in a max-heap keyed by sequence
+    # number. Every node that feeds a node N was recorded after N, and the path
+    # to it from a root passes through pending nodes of higher sequence, so when
+    # N is popped its gradient is complete. Only nodes that receive a gradient
+    # are visited; there is no recursion and no separate discovery pass.
+    heap = [(-n.seq, n) for n in buf]
+    heapify(heap)
     anomaly = _anomaly.ENABLED[0]
     prev_mode = _gm.STATE.enabled
     _gm.STATE.enabled = graph
     try:
-        for node in nodes:
-            g = buf.pop(node, None)
-            if g is None:
-                if not retain_graph:
-                    node.saved = None
-                continue
+        while heap:
+            node = heappop(heap)[1]
+            g = buf.pop(node)
             if node.hooks is not None or node.retain is not None:
                 g = _node_hooks(node, g, graph, Tensor)
             if capture is not None:
-                if node.n_out == 1:
-                    k = (id(node), 0)
-                    if k in capture:
-                        results[capture[k]] = g
+                _capture(capture, results, node, g)
+            saved = node.saved
+            if saved:
+                if node.versions or graph:
+                    saved = _unpack(node, graph, Tensor)
                 else:
-                    for nr, gi in enumerate(g):
-                        k = (id(node), nr)
-                        if k in capture and gi is not None:
-                            results[capture[k]] = gi
-            saved = _unpack(node, graph, Tensor)
+                    saved = [x._data if x.__class__ is Tensor or isinstance(x, Tensor) else x for x in saved]
+            elif saved is None:
+                raise RuntimeError(f"{node.op.name}: {_FREED}")
             grads = node.op.vjp_fn(F, node, g, *saved, **node.params)
             if grads.__class__ is not tuple:
                 grads = (grads,)
@@ -154,15 +141,26 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 tgt, nr, shape, dtype = e
                 if gi.shape != shape:
                     gi = sum_to(F, gi, shape)
-                if (gi._data.dtype if graph else gi.dtype) != dtype:
+                gd = gi._data.dtype if graph else gi.dtype
+                if gd is not dtype and gd != dtype:
                     gi = F.astype(gi, dtype)
                 if tgt.__class__ is Node:
-                    _add(buf, tgt, nr, gi)
+                    if tgt.n_out == 1:
+                        prev = buf.get(tgt)
+                        if prev is None:
+                            buf[tgt] = gi
+                            heappush(heap, (-tgt.seq, tgt))
+                        else:
+                            buf[tgt] = prev + gi
+                    else:
+                        if tgt not in buf:
+                            heappush(heap, (-tgt.seq, tgt))
+                        _add(buf, tgt, nr, gi)
                 else:
                     key = id(tgt)
                     prev = leaf_buf.get(key)
                     leaf_buf[key] = (tgt, gi if prev is None else prev[1] + gi)
-                    prev = None
+                prev = None
             g = grads = gi = None
         # Leaves last: their hooks see the total gradient.
         for key in list(leaf_buf):
@@ -192,8 +190,16 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     return tuple(out)
 
 
-def _seq_key(n):
-    return n.seq
+def _capture(capture, results, node, g):
+    if node.n_out == 1:
+        k = (id(node), 0)
+        if k in capture:
+            results[capture[k]] = g
+    else:
+        for nr, gi in enumerate(g):
+            k = (id(node), nr)
+            if k in capture and gi is not None:
+                results[capture[k]] = gi
 
 
 def _add(buf, node, nr, g):

@@ -107,21 +107,25 @@ def op(name, save=(), promote="all", promote_args=None, differentiable=True, vie
 
 class Node:
     """A recorded op on the tape. See autograd/graph.py for the public view."""
-    __slots__ = ("op", "seq", "next", "saved", "versions", "params", "shapes",
+    __slots__ = ("op", "seq", "next", "saved", "versions", "params",
                  "hooks", "retain", "anomaly", "n_out", "__weakref__")
 
-    def __init__(self, op, next_, saved, versions, params, shapes):
+    def __init__(self, op, next_, saved, versions, params):
         self.op = op
         self.seq = next(_seq)
         self.next = next_
         self.saved = saved
         self.versions = versions
         self.params = params
-        self.shapes = shapes
         self.hooks = None
         self.retain = None
         self.anomaly = None
         self.n_out = 1
+
+    @property
+    def shapes(self):
+        """The shape of each input that requires grad (None for the others)."""
+        return tuple(None if e is None else e[2] for e in self.next)
 
     @property
     def needs(self):
@@ -227,33 +231,50 @@ def _to_tensor_args(op, args):
     return arrays, be, dtype
 
 
+_new = object.__new__
+_BY_TYPE = B.BY_TYPE
+_ANOMALY = _anomaly.ENABLED
+
+
 def apply(op, *args, **params):
     """Run ``op`` on tensors (or numbers/arrays), recording a Node when a gradient is needed.
 
     This is the single dispatch point: promotion, device checks, error naming,
     anomaly checks and recording all happen here and nowhere else.
     """
-    # Fast path: all arguments are tensors of one dtype on one backend.
-    fast = True
-    d0 = None
-    for a in args:
-        if a.__class__ is not Tensor and not isinstance(a, Tensor):
-            fast = False
-            break
-        x = a._data
-        if d0 is None:
-            d0 = x.dtype
-            t0 = x.__class__
-        elif x.dtype != d0 or x.__class__ is not t0:
-            fast = False
-            break
-    if fast and args and (op.promote_args is None or len(args) == 1):
-        arrays = [a._data for a in args]
-        be = B.BY_TYPE[t0]
-        if op.promote == "float" and d0.kind != "f":
-            npd = D.get_default_dtype().np
-            arrays = [be.astype(x, npd) for x in arrays]
-    else:
+    # Fast paths (no promotion needed): one tensor; two tensors of one dtype on
+    # one backend; a float tensor with a Python number. Everything else goes
+    # through _to_tensor_args.
+    n = len(args)
+    arrays = None
+    if n == 1:
+        a = args[0]
+        if isinstance(a, Tensor):
+            x = a._data
+            if op.promote != "float" or x.dtype.kind == "f":
+                arrays = (x,)
+                be = _BY_TYPE[x.__class__]
+    elif n == 2:
+        a, b = args
+        if isinstance(a, Tensor):
+            x = a._data
+            if isinstance(b, Tensor):
+                y = b._data
+                if (x.dtype is y.dtype or x.dtype == y.dtype) and x.__class__ is y.__class__ \
+                        and (op.promote != "float" or x.dtype.kind == "f") and op.promote_args is None:
+                    arrays = (x, y)
+                    be = _BY_TYPE[x.__class__]
+            elif (b.__class__ is float or b.__class__ is int) and x.dtype.kind == "f" and op.promote \
+                    and op.promote_args is None:
+                arrays = (x, x.dtype.type(b))
+                be = _BY_TYPE[x.__class__]
+        elif (a.__class__ is float or a.__class__ is int) and isinstance(b, Tensor) and op.promote \
+                and op.promote_args is None:
+            y = b._data
+            if y.dtype.kind == "f":
+                arrays = (y.dtype.type(a), y)
+                be = _BY_TYPE[y.__class__]
+    if arrays is None:
         arrays, be, _ = _to_tensor_args(op, args)
     try:
         out = op.forward(be, *arrays, **params)
@@ -266,34 +287,38 @@ def apply(op, *args, **params):
         raise err from e
     if out.__class__ is not be.array_type:
         out = be.asarray(out)
-    if _anomaly.ENABLED[0]:
+    if _ANOMALY[0]:
         _anomaly.check_forward(op, out, args)
 
-    if not (_GM.enabled and op.vjp_fn is not None):
-        return Tensor._make(out, None, be)
-    # Which inputs need a gradient?
+    # Record only when grad mode is on, the op is differentiable, some input
+    # requires grad, and the result is floating point.
     next_ = None
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor) and a._requires_grad:
-            if next_ is None:
-                next_ = [None] * len(args)
-            fn = a._grad_fn
-            next_[i] = (fn if fn is not None else a, a._output_nr, a._data.shape, a._data.dtype)
+    if _GM.enabled and op.vjp_fn is not None and out.dtype.kind == "f":
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and a._requires_grad:
+                if next_ is None:
+                    next_ = [None] * n
+                fn = a._grad_fn
+                x = a._data
+                next_[i] = (a if fn is None else fn, a._output_nr, x.shape, x.dtype)
+    t = _new(Tensor)
+    t._data = out
+    t._output_nr = 0
+    t._grad = None
+    t._hooks = None
     if next_ is None:
-        return Tensor._make(out, None, be)
-    if out.dtype.kind != "f":
-        return Tensor._make(out, None, be)      # integer/bool results carry no gradient
-    saved = ()
-    versions = ()
-    version = None
+        t._grad_fn = None
+        t._requires_grad = False
+        t._version = args[0]._version if op.view and isinstance(args[0], Tensor) else [0, None]
+        return t
+    version = args[0]._version if op.view else [0, None]
+    saved = versions = ()
     if op.save:
         sv = []
         vv = []
         for i in op.save:
             if i < 0:
                 sv.append(out)            # Note [saved outputs]: the array, never the Tensor
-                if version is None:
-                    version = args[0]._version if op.view else [0, None]
                 vv.append((version, version[0]))
             else:
                 a = args[i]
@@ -304,13 +329,13 @@ def apply(op, *args, **params):
                     sv.append(arrays[i])
         saved = tuple(sv)
         versions = tuple(vv)
-    node = Node(op, tuple(next_), saved, versions, params,
-                tuple(a._data.shape if isinstance(a, Tensor) else None for a in args))
-    if _anomaly.ENABLED[0]:
-        node.anomaly = traceback.extract_stack()[:-2]
-    if version is None and op.view:
-        version = args[0]._version
-    return Tensor._make(out, node, be, version)
+    node = Node(op, tuple(next_), saved, versions, params)
+    if _ANOMALY[0]:
+        node.anomaly = traceback.extract_stack()[:-1]
+    t._grad_fn = node
+    t._requires_grad = True
+    t._version = version
+    return t
 
 
 def sum_to(F, g, shape):
