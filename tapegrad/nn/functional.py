@@ -1,0 +1,338 @@
+"""``nn.functional``: activations, ``linear``, ``dropout``, ``one_hot`` and the losses as functions.
+
+Everything here is composed of registered ops, so gradients (of any order)
+come from their VJPs; only softmax, log-softmax and the fused cross-entropy
+are primitives, and they live in ``tapegrad.ops.nn``.
+"""
+import math
+import warnings
+
+from .. import _dtype as D
+from .. import backend as B
+from .._tensor import Tensor
+from ..ops import elementwise as _E
+from ..ops import nn as _N
+from ..ops import shape as _S
+from ..ops.registry import apply
+
+__all__ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear", "dropout", "one_hot",
+           "embedding", "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits"]
+
+_REDUCTIONS = ("none", "mean", "sum")
+_TINY = math.exp(-100)      # log(_TINY) == -100: PyTorch clamps BCE's logs at -100
+
+
+def relu(input, inplace=False):
+    """max(x, 0) elementwise.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.relu(tapegrad.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
+    return _E.relu(input)
+
+
+def sigmoid(input):
+    """1 / (1 + exp(-x)), computed stably.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.sigmoid(tapegrad.tensor([0.0]))
+        tensor([0.5000])
+    """
+    return _E.sigmoid(input)
+
+
+def tanh(input):
+    """Hyperbolic tangent.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.tanh(tapegrad.tensor([0.0]))
+        tensor([0.])
+    """
+    return _E.tanh(input)
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit (``approximate="tanh"`` for the tanh form).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.gelu(tapegrad.tensor([0.0]))
+        tensor([0.])
+    """
+    return _E.gelu(input, approximate=approximate)
+
+
+def softmax(input, dim=None, dtype=None):
+    """exp(x) / sum(exp(x)) along ``dim``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.softmax(tapegrad.zeros(2, 2), dim=1)
+        tensor([[0.5000, 0.5000],
+                [0.5000, 0.5000]])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    return _N.softmax(input, _dim(dim, input, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """log(softmax(x)) along ``dim``, computed stably.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.log_softmax(tapegrad.zeros(1, 2), dim=1).exp()
+        tensor([[0.5000, 0.5000]])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    return _N.log_softmax(input, _dim(dim, input, "log_softmax"))
+
+
+def _dim(dim, input, fn):
+    if dim is not None:
+        return dim
+    # PyTorch's legacy rule for an implicit dim (with its deprecation warning).
+    warnings.warn(f"Implicit dimension choice for {fn} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", UserWarning, stacklevel=3)
+    return 0 if input.ndim in (0, 1, 3) else 1
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``: the affine map of ``nn.Linear``.
+
+    Args:
+        input: ``(*, in_features)``.
+        weight: ``(out_features, in_features)``.
+        bias: ``(out_features,)`` or None.
+
+    Example:
+        >>> import tapegrad
+        >>> F = tapegrad.nn.functional
+        >>> F.linear(tapegrad.ones(2, 3), tapegrad.ones(4, 3), tapegrad.zeros(4)).shape
+        tapegrad.Size([2, 4])
+    """
+    if weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+        raise RuntimeError(f"linear: input of shape {tuple(input.shape)} cannot be multiplied by a weight of shape "
+                           f"{tuple(weight.shape)} (expected input (*, {weight.shape[-1] if weight.ndim else '?'}) "
+                           "and a 2-D weight (out_features, in_features))")
+    out = input @ apply(_S.transpose_op, weight, axes=(1, 0))
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    """Zero each element with probability ``p`` and scale the rest by ``1/(1-p)`` (identity when not training).
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.ones(1000)
+        >>> y = tapegrad.nn.functional.dropout(x, 0.5)
+        >>> sorted(set(y.tolist()))
+        [0.0, 2.0]
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    a = input._data
+    be = B.BY_TYPE[type(a)]
+    if p == 1.0:
+        return input * 0.0
+    mask = be.bernoulli(1.0 - p, a.shape, a.dtype) * a.dtype.type(1.0 / (1.0 - p))
+    return input * Tensor._make(mask, None)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class indices ``(*)`` to one-hot ``(*, num_classes)`` int64 vectors.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.one_hot(tapegrad.tensor([0, 2]), 3)
+        tensor([[1, 0, 0],
+                [0, 0, 1]])
+    """
+    a = tensor._data
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {tensor.dtype}")
+    be = B.BY_TYPE[type(a)]
+    if num_classes == -1:
+        if a.size == 0:
+            raise RuntimeError("one_hot: can not infer the number of classes from an empty tensor")
+        num_classes = int(be.to_numpy(be.max(a))) + 1
+    if a.size:
+        lo, hi = int(be.to_numpy(be.min(a))), int(be.to_numpy(be.max(a)))
+        if lo < 0 or hi >= num_classes:
+            raise RuntimeError(f"one_hot: class values must be in [0, {num_classes}), got values in [{lo}, {hi}]")
+    classes = be.arange(0, num_classes, 1, a.dtype)
+    out = be.astype(be.equal(be.expand_dims(a, -1), classes), D.int64.np)
+    return Tensor._make(out, None)
+
+
+def embedding(input, weight, padding_idx=None):
+    """Rows of ``weight`` at the integer indices ``input``; the row ``padding_idx`` gets no gradient.
+
+    Example:
+        >>> import tapegrad
+        >>> w = tapegrad.arange(6.0).reshape(3, 2)
+        >>> tapegrad.nn.functional.embedding(tapegrad.tensor([2, 0]), w)
+        tensor([[4., 5.],
+                [0., 1.]])
+    """
+    if input.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"embedding: expected indices of dtype int64 or int32, got {input.dtype}")
+    if padding_idx is not None and weight.requires_grad:
+        n = weight.shape[0]
+        be = B.BY_TYPE[type(weight._data)]
+        keep = be.not_equal(be.arange(0, n, 1, D.int64.np), padding_idx % n)
+        weight = _E.where(Tensor._make(be.reshape(keep, (n, 1)), None), weight, weight.detach())
+    return weight[input]
+
+
+def _reduce(loss, reduction, fn):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; expected one of {_REDUCTIONS}")
+
+
+def _check_reduction(reduction, fn):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; expected one of {_REDUCTIONS}")
+
+
+def _warn_shapes(input, target, fn):
+    if tuple(input.shape) != tuple(target.shape):
+        warnings.warn(f"{fn}: using a target size ({tuple(target.shape)}) that is different to the input size "
+                      f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
+                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error ``(input - target)**2``, reduced by ``reduction``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.mse_loss(tapegrad.tensor([1.0, 3.0]), tapegrad.tensor([0.0, 0.0]))
+        tensor(5.)
+    """
+    _check_reduction(reduction, "mse_loss")
+    _warn_shapes(input, target, "mse_loss")
+    d = input - target
+    return _reduce(d * d, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error ``|input - target|``, reduced by ``reduction``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.l1_loss(tapegrad.tensor([1.0, -3.0]), tapegrad.tensor([0.0, 0.0]))
+        tensor(2.)
+    """
+    _check_reduction(reduction, "l1_loss")
+    _warn_shapes(input, target, "l1_loss")
+    return _reduce((input - target).abs(), reduction, "l1_loss")
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between logits ``(N, C)`` (or ``(C,)``) and class indices, fused with log-softmax.
+
+    Args:
+        input: unnormalized logits.
+        target: class indices ``(N,)`` (int64).
+        weight: a per-class rescaling ``(C,)``.
+        ignore_index: targets equal to it contribute neither loss nor gradient.
+        reduction: ``"mean"`` (weighted mean over non-ignored targets), ``"sum"`` or ``"none"``.
+        label_smoothing: in [0, 1]; mixes the one-hot target with the uniform distribution.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.zeros(2, 4)
+        >>> round(tapegrad.nn.functional.cross_entropy(x, tapegrad.tensor([1, 3])).item(), 4)
+        1.3863
+    """
+    _check_reduction(reduction, "cross_entropy")
+    return _N.cross_entropy(input, target, weight=weight, ignore_index=ignore_index, reduction=reduction,
+                            label_smoothing=label_smoothing)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of class indices given log-probabilities ``(N, C)``.
+
+    Example:
+        >>> import tapegrad
+        >>> logp = tapegrad.tensor([[-1.0, -2.0], [-3.0, -0.5]])
+        >>> tapegrad.nn.functional.nll_loss(logp, tapegrad.tensor([0, 1]))
+        tensor(0.7500)
+    """
+    _check_reduction(reduction, "nll_loss")
+    return _N.nll_loss(input, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """Binary cross-entropy of probabilities ``input`` in [0, 1]; the logs are clamped at -100 like PyTorch.
+
+    Example:
+        >>> import tapegrad
+        >>> p = tapegrad.tensor([0.5, 0.5])
+        >>> round(tapegrad.nn.functional.binary_cross_entropy(p, tapegrad.tensor([0.0, 1.0])).item(), 4)
+        0.6931
+    """
+    _check_reduction(reduction, "binary_cross_entropy")
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"binary_cross_entropy: using a target size ({tuple(target.shape)}) that is different to "
+                         f"the input size ({tuple(input.shape)}) is not supported; please ensure they have the "
+                         "same size")
+    a = input._data
+    be = B.BY_TYPE[type(a)]
+    if a.size and (bool(be.to_numpy(be.any(be.less(a, 0)))) or bool(be.to_numpy(be.any(be.greater(a, 1))))):
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                           "(pass logits to binary_cross_entropy_with_logits instead)")
+    log_p = _E.clamp(input, min=_TINY).log()
+    log_q = _E.clamp(1 - input, min=_TINY).log()
+    loss = -(target * log_p + (1 - target) * log_q)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Sigmoid + binary cross-entropy in one stable expression (no overflow for large ``|input|``).
+
+    Args:
+        input: logits.
+        target: probabilities of the positive class, same shape as ``input``.
+        weight: a rescaling broadcast over the loss.
+        reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        pos_weight: weight of positive examples, broadcast along the last (class) dimension.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.tensor([100.0, -100.0])
+        >>> tapegrad.nn.functional.binary_cross_entropy_with_logits(x, tapegrad.tensor([1.0, 0.0]))
+        tensor(0.)
+    """
+    _check_reduction(reduction, "binary_cross_entropy_with_logits")
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"binary_cross_entropy_with_logits: target size ({tuple(target.shape)}) must be the same "
+                         f"as input size ({tuple(input.shape)})")
+    # log(1 + exp(-x)) = log1p(exp(-|x|)) + max(-x, 0): exp never sees a positive argument.
+    softplus_neg = (-input.abs()).exp().log1p() + _E.relu(-input)
+    if pos_weight is not None:
+        log_weight = (pos_weight - 1) * target + 1
+        loss = (1 - target) * input + log_weight * softplus_neg
+    else:
+        loss = (1 - target) * input + softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
