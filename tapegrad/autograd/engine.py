@@ -122,9 +122,12 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 _capture(capture, results, node, g)
             saved = node.saved
             if saved:
-                if node.versions or graph:
+                if graph:
                     saved = _unpack(node, graph, Tensor)
                 else:
+                    for vc, expected in node.versions:
+                        if vc[0] != expected:
+                            _unpack(node, graph, Tensor)     # raises, naming the ops
                     saved = [x._data if x.__class__ is Tensor or isinstance(x, Tensor) else x for x in saved]
             elif saved is None:
                 raise RuntimeError(f"{node.op.name}: {_FREED}")

@@ -39,6 +39,7 @@ __all__ = ["OpDef", "op", "apply", "sum_to", "REGISTRY", "TENSOR_MATH"]
 
 REGISTRY = {}
 _seq = itertools.count()
+_next_seq = _seq.__next__
 _GM = _gm.STATE
 _FLOAT_CAT = 2
 
@@ -112,7 +113,7 @@ class Node:
 
     def __init__(self, op, next_, saved, versions, params):
         self.op = op
-        self.seq = next(_seq)
+        self.seq = _next_seq()
         self.next = next_
         self.saved = saved
         self.versions = versions
@@ -329,7 +330,16 @@ def apply(op, *args, **params):
                     sv.append(arrays[i])
         saved = tuple(sv)
         versions = tuple(vv)
-    node = Node(op, tuple(next_), saved, versions, params)
+    # Inlined Node(...): this is the hottest allocation in the library.
+    node = _new(Node)
+    node.op = op
+    node.seq = _next_seq()
+    node.next = tuple(next_)
+    node.saved = saved
+    node.versions = versions
+    node.params = params
+    node.hooks = node.retain = node.anomaly = None
+    node.n_out = 1
     if _ANOMALY[0]:
         node.anomaly = traceback.extract_stack()[:-1]
     t._grad_fn = node
