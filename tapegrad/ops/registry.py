@@ -376,8 +376,21 @@ class _TensorMath:
         if d is None:
             raise AttributeError(f"no op named {name!r} is registered (needed by a VJP under create_graph)")
 
+        # The backend takes shapes/axes positionally (``reshape(g, shape)``) but an op
+        # needs them as keyword params (recorded in the node, passed to its VJP):
+        # trailing positional arguments that are tuples/lists, or that fill forward
+        # parameters with defaults, become keywords.
+        import inspect
+        sig = [p for p in inspect.signature(d.forward).parameters.values()
+               if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
+
         def f(*args, **params):
-            return apply(d, *args, **params)
+            n = len(args)
+            while n > 1 and n - 1 < len(sig) and (
+                    sig[n - 1].default is not inspect.Parameter.empty or isinstance(args[n - 1], (tuple, list))):
+                n -= 1
+                params[sig[n].name] = args[n]
+            return apply(d, *args[:n], **params)
         f.__name__ = name
         setattr(self, name, f)
         return f
