@@ -293,20 +293,31 @@ def apply(op, *args, **params):
 
     # Record only when grad mode is on, the op is differentiable, some input
     # requires grad, and the result is floating point.
-    next_ = None
-    if _GM.enabled and op.vjp_fn is not None and out.dtype.kind == "f":
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor) and a._requires_grad:
-                if next_ is None:
-                    next_ = [None] * n
-                fn = a._grad_fn
-                x = a._data
-                next_[i] = (a if fn is None else fn, a._output_nr, x.shape, x.dtype)
     t = _new(Tensor)
     t._data = out
     t._output_nr = 0
     t._grad = None
     t._hooks = None
+    next_ = None
+    if _GM.enabled and op.vjp_fn is not None:
+        if n == 1:
+            a = args[0]
+            if a.__class__ is Tensor or isinstance(a, Tensor):
+                if a._requires_grad:
+                    fn = a._grad_fn
+                    next_ = ((a if fn is None else fn, a._output_nr, arrays[0].shape, arrays[0].dtype),)
+        else:
+            for i, a in enumerate(args):
+                if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
+                    if next_ is None:
+                        next_ = [None] * n
+                    fn = a._grad_fn
+                    x = a._data
+                    next_[i] = (a if fn is None else fn, a._output_nr, x.shape, x.dtype)
+            if next_ is not None:
+                next_ = tuple(next_)
+        if next_ is not None and out.dtype.kind != "f":
+            next_ = None                    # integer/bool results carry no gradient
     if next_ is None:
         t._grad_fn = None
         t._requires_grad = False
@@ -314,18 +325,20 @@ def apply(op, *args, **params):
         return t
     version = args[0]._version if op.view else [0, None]
     saved = versions = ()
-    if op.save:
+    save = op.save
+    if save:
         sv = []
         vv = []
-        for i in op.save:
+        for i in save:
             if i < 0:
                 sv.append(out)            # Note [saved outputs]: the array, never the Tensor
                 vv.append((version, version[0]))
             else:
                 a = args[i]
-                if isinstance(a, Tensor) and a._data is arrays[i]:
+                if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._data is arrays[i]:
                     sv.append(a)
-                    vv.append((a._version, a._version[0]))
+                    v = a._version
+                    vv.append((v, v[0]))
                 else:
                     sv.append(arrays[i])
         saved = tuple(sv)
@@ -334,7 +347,7 @@ def apply(op, *args, **params):
     node = _new(Node)
     node.op = op
     node.seq = _next_seq()
-    node.next = tuple(next_)
+    node.next = next_
     node.saved = saved
     node.versions = versions
     node.params = params
