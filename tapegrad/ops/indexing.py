@@ -171,7 +171,7 @@ def _(F, ctx, g, key):
     n = ctx.next
     gx = gv = None
     if n[0] is not None:
-        be = B.BY_TYPE[type(g._data if F is TENSOR_MATH else g)]
+        be = B.BY_TYPE.get(type(g._data if F is TENSOR_MATH else g), B.CPU_BACKEND)
         keep = be.ones(ctx.shapes[0], g.dtype if F is not TENSOR_MATH else g._data.dtype)
         be.setitem(keep, key, 0)
         if F is TENSOR_MATH:

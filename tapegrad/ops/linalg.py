@@ -1,5 +1,6 @@
 """Linear algebra: matmul (1-D, 2-D, batched N-D with broadcasting), mm, bmm, dot, outer, einsum."""
-from .registry import op, apply
+from .. import backend as B
+from .registry import op, apply, TENSOR_MATH
 
 
 @op("matmul", save=("a", "b"))
@@ -50,5 +51,243 @@ def matmul(input, other):
     return apply(matmul_op, input, other)
 
 
-__all__ = ["matmul"]
-METHODS = {n: globals()[n] for n in __all__}
+
+
+def _shape(t):
+    return tuple(t.shape)
+
+
+def mm(input, mat2):
+    """Matrix product of two 2-D tensors (no broadcasting; see ``matmul``).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.mm(tapegrad.ones(2, 3), tapegrad.ones(3, 1))
+        tensor([[3.],
+                [3.]])
+    """
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {_shape(input)} and {_shape(mat2)}; "
+                           "use matmul for batched or 1-D operands")
+    if input.shape[1] != mat2.shape[0]:
+        raise RuntimeError(f"mm: mat1 and mat2 shapes cannot be multiplied ({input.shape[0]}x{input.shape[1]} "
+                           f"and {mat2.shape[0]}x{mat2.shape[1]})")
+    return apply(matmul_op, input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors with the same batch size (no broadcasting).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.bmm(tapegrad.ones(4, 2, 3), tapegrad.ones(4, 3, 5)).shape
+        tapegrad.Size([4, 2, 5])
+    """
+    if input.ndim != 3 or mat2.ndim != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {_shape(input)} and {_shape(mat2)}")
+    if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
+        raise RuntimeError(f"bmm: expected shapes (b, n, m) and (b, m, p), got {_shape(input)} and {_shape(mat2)}")
+    return apply(matmul_op, input, mat2)
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors of the same size and dtype.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.dot(tapegrad.tensor([1.0, 2.0]), tapegrad.tensor([3.0, 4.0]))
+        tensor(11.)
+    """
+    if input.ndim != 1 or other.ndim != 1:
+        raise RuntimeError(f"dot: 1D tensors expected, but got shapes {_shape(input)} and {_shape(other)}")
+    if input.shape[0] != other.shape[0]:
+        raise RuntimeError(f"dot: inconsistent tensor size, expected tensors of shapes {_shape(input)} and "
+                           f"{_shape(other)} to have the same number of elements")
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"dot: expected both vectors to have same dtype, but found {input.dtype} and "
+                           f"{other.dtype}")
+    return apply(matmul_op, input, other)
+
+
+def outer(input, vec2):
+    """Outer product of two 1-D tensors: ``out[i, j] = input[i] * vec2[j]``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.outer(tapegrad.tensor([1.0, 2.0]), tapegrad.tensor([1.0, 10.0]))
+        tensor([[ 1., 10.],
+                [ 2., 20.]])
+    """
+    from .shape import reshape_op
+    if input.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(f"outer: 1D tensors expected, but got shapes {_shape(input)} and {_shape(vec2)}")
+    return apply(reshape_op, input, shape=(input.shape[0], 1)) * vec2
+
+
+# ----------------------------------------------------------------- einsum
+# One primitive contracts one or two operands; einsum over more operands is a
+# left-to-right chain of pairwise contractions, so every VJP is again an einsum
+# of at most two operands (and grad-of-grad stays inside the same op).
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@op("einsum", save=("a", "b"))
+def einsum_op(be, a, b, equation):
+    return be.einsum(equation, a) if b is None else be.einsum(equation, a, b)
+
+
+def _einsum(F, eq, x, y=None):
+    """``einsum`` in either VJP mode: the backend takes the equation first, the op takes it as a param."""
+    if F is TENSOR_MATH:
+        return apply(einsum_op, x, y, equation=eq)
+    return F.einsum(eq, x) if y is None else F.einsum(eq, x, y)
+
+
+@einsum_op.vjp
+def _(F, ctx, g, a, b, equation):
+    lhs, rhs = equation.split("->")
+    terms = lhs.split(",")
+    ops = (a,) if len(terms) == 1 else (a, b)     # under create_graph a saved None arrives wrapped
+    grads = []
+    for i, (term, x) in enumerate(zip(terms, ops)):
+        if ctx.next[i] is None:
+            grads.append(None)
+            continue
+        other = [(terms[j], ops[j]) for j in range(len(ops)) if j != i]
+        uniq = "".join(dict.fromkeys(term))
+        avail = set(rhs).union(*[set(t) for t, _ in other])
+        keep = "".join(c for c in uniq if c in avail)
+        eq = ",".join([rhs] + [t for t, _ in other]) + "->" + keep
+        gi = _einsum(F, eq, g, *[o for _, o in other])
+        size = {c: x.shape[term.index(c)] for c in uniq}
+        if len(keep) < len(uniq):
+            # Letters summed away in the forward: their gradient is broadcast back.
+            gi = F.reshape(gi, shape=tuple(gi.shape[keep.index(c)] if c in keep else 1 for c in uniq))
+            gi = F.broadcast_to(gi, shape=tuple(gi.shape[k] if c in keep else size[c] for k, c in enumerate(uniq)))
+        if len(uniq) < len(term):
+            gi = _to_diagonal(F, g, gi, term, uniq)
+        grads.append(gi)
+    return tuple(grads)
+
+
+def _to_diagonal(F, g, gi, term, uniq):
+    """Place the gradient over unique letters onto the diagonal a repeated letter (``'ii'``) reads."""
+    first = {}
+    for p, c in enumerate(term):
+        first.setdefault(c, p)
+    gi = F.reshape(gi, shape=tuple(gi.shape[uniq.index(c)] if first[c] == p else 1 for p, c in enumerate(term)))
+    graph = F is TENSOR_MATH
+    arr = gi._data if graph else gi
+    be = B.BY_TYPE.get(type(arr), B.CPU_BACKEND)     # a 0-d NumPy result may be a NumPy scalar
+    dt = arr.dtype
+    mask = None
+    for p, c in enumerate(term):
+        q = first[c]
+        if q != p:
+            n = gi.shape[q]
+            eye = be.reshape(be.eye(n, n, dt), tuple(n if k in (q, p) else 1 for k in range(len(term))))
+            mask = eye if mask is None else mask * eye
+    if graph:
+        from .._tensor import Tensor
+        mask = Tensor._make(mask, None)
+    return gi * mask
+
+
+def _parse(equation, shapes):
+    """Expand ``...`` and the implicit output: return (terms, rhs) with one letter per dimension."""
+    eq = equation.replace(" ", "")
+    if eq.count("->") > 1:
+        raise ValueError(f"einsum: equation {equation!r} has more than one '->'")
+    lhs, rhs = eq.split("->") if "->" in eq else (eq, None)
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: equation {equation!r} names {len(terms)} operands but {len(shapes)} were given")
+    used = set(c for c in eq if c.isalpha())
+    bad = set(c for c in eq if not c.isalpha() and c not in ",->.")
+    if bad or any(c not in _LETTERS for c in used):
+        raise ValueError(f"einsum: invalid subscript(s) {sorted(bad or used - set(_LETTERS))} in {equation!r}; "
+                         "use letters a-z, A-Z and '...'")
+    free = [c for c in _LETTERS if c not in used]
+    n_ell = 0
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            n_ell = max(n_ell, len(s) - (len(t) - 3))
+    ell = "".join(free[:n_ell])
+    out_terms = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            k = len(s) - (len(t) - 3)
+            if k < 0 or t.count("...") > 1:
+                raise ValueError(f"einsum: subscripts {t!r} do not fit an operand of shape {tuple(s)}")
+            t = t.replace("...", ell[n_ell - k:])
+        if "." in t or len(t) != len(s):
+            raise ValueError(f"einsum: subscripts {t!r} do not match an operand of shape {tuple(s)} "
+                             f"({len(s)} dimensions)")
+        out_terms.append(t)
+    if rhs is None:
+        counts = {}
+        for t in out_terms:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + "".join(sorted((c for c, n in counts.items() if n == 1 and c not in ell),
+                                   key=_LETTERS.index))
+    else:
+        if "." in rhs.replace("...", "") or rhs.count("...") > 1:
+            raise ValueError(f"einsum: invalid output subscripts {rhs!r}")
+        rhs = rhs.replace("...", ell)
+        if len(set(rhs)) != len(rhs):
+            raise ValueError(f"einsum: output subscript {rhs!r} repeats a letter")
+        missing = set(rhs) - set("".join(out_terms))
+        if missing:
+            raise ValueError(f"einsum: output subscript(s) {sorted(missing)} appear in no input of {equation!r}")
+    sizes = {}
+    for t, s in zip(out_terms, shapes):
+        for c, n in zip(t, s):
+            m = sizes.get(c, 1)
+            if n != 1 and m != 1 and n != m:
+                raise RuntimeError(f"einsum: subscript {c!r} has size {n} in one operand and {m} in another "
+                                   f"(shapes {[tuple(x) for x in shapes]}, equation {equation!r})")
+            sizes[c] = max(n, m) if n == 1 or m == 1 else n
+    return out_terms, rhs
+
+
+def einsum(equation, *operands):
+    """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; traces (``'ii->'``) and ``...`` work.
+
+    Args:
+        equation: subscripts per operand, comma separated, with an optional
+            ``->`` output (implicit output: the letters used once, sorted).
+        operands: the tensors (or one list of them).
+
+    Example:
+        >>> import tapegrad
+        >>> a = tapegrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+        >>> tapegrad.einsum('ii->', a)
+        tensor(5.)
+        >>> tapegrad.einsum('ij,j->i', a, tapegrad.ones(2))
+        tensor([3., 7.])
+    """
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    if not operands:
+        raise ValueError("einsum: at least one operand is required")
+    from .._tensor import Tensor
+    operands = [o if isinstance(o, Tensor) else Tensor._coerce(o) for o in operands]
+    terms, rhs = _parse(equation, [tuple(o.shape) for o in operands])
+    if len(operands) == 1:
+        return apply(einsum_op, operands[0], None, equation=f"{terms[0]}->{rhs}")
+    acc, acc_t = operands[0], terms[0]
+    for i in range(1, len(operands)):
+        if i == len(operands) - 1:
+            out = rhs
+        else:
+            later = set(rhs).union(*[set(t) for t in terms[i + 1:]])
+            out = "".join(c for c in dict.fromkeys(acc_t + terms[i]) if c in later)
+        acc = apply(einsum_op, acc, operands[i], equation=f"{acc_t},{terms[i]}->{out}")
+        acc_t = out
+    return acc
+
+
+__all__ = ["matmul", "mm", "bmm", "dot", "outer", "einsum"]
+METHODS = {n: globals()[n] for n in __all__ if n != "einsum"}
