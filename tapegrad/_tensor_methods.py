@@ -173,6 +173,8 @@ def bind_all(module, names):
 for _mod in FAMILIES:
     for _name, _fn in getattr(_mod, "METHODS", {}).items():
         bind(_name, _fn)
+    for _name, _fn in getattr(_mod, "PROPERTIES", {}).items():
+        setattr(Tensor, _name, property(_fn, doc=_fn.__doc__))
 
 
 # --------------------------------------------------------------- dtype / device conversion

@@ -204,6 +204,20 @@ class NumpyBackend(ArrayBackend):
         return np.stack(arrays, axis=axis)
 
     @staticmethod
+    def narrow(x, axis, start, length):
+        """The view of ``x[start:start + length]`` along ``axis``."""
+        return x[(slice(None),) * axis + (slice(start, start + length),)]
+
+    @staticmethod
+    def pad_axis(x, axis, before, after):
+        """``x`` with ``before`` zeros prepended and ``after`` zeros appended along ``axis``."""
+        shape = list(x.shape)
+        shape[axis] += before + after
+        out = np.zeros(shape, x.dtype)
+        out[(slice(None),) * axis + (slice(before, before + x.shape[axis]),)] = x
+        return out
+
+    @staticmethod
     def getitem(x, key):
         return x[key]
 

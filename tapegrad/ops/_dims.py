@@ -41,5 +41,57 @@ def wrap_dim(dim, ndim, opname):
 def expand_reduced(F, g, shape, axis, keepdims):
     """Reinsert reduced axes into ``g`` (when not keepdims) so it broadcasts against ``shape``."""
     if not keepdims and axis:
-        g = F.reshape(g, tuple(1 if i in axis else s for i, s in enumerate(shape)))
+        g = F.reshape(g, shape=tuple(1 if i in axis else s for i, s in enumerate(shape)))
     return g
+
+
+def shape_arg(args, opname):
+    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` all mean the shape ``(2, 3)``."""
+    if len(args) == 1 and not isinstance(args[0], int):
+        args = args[0]
+        if hasattr(args, "tolist") and not isinstance(args, (tuple, list)):
+            args = args.tolist()
+    try:
+        shape = tuple(int(s) for s in args)
+    except (TypeError, ValueError):
+        raise TypeError(f"{opname}: expected a sequence of ints for the shape, got {args!r}") from None
+    for s, a in zip(shape, args):
+        if isinstance(a, float):
+            raise TypeError(f"{opname}: expected a sequence of ints for the shape, got {args!r}")
+    return shape
+
+
+def infer_shape(shape, numel, opname, in_shape):
+    """Resolve one ``-1`` in ``shape`` so that it holds ``numel`` elements; raise when impossible."""
+    shape = tuple(shape)
+    free = [i for i, s in enumerate(shape) if s == -1]
+    if len(free) > 1:
+        raise RuntimeError(f"{opname}: only one dimension can be inferred, got shape {list(shape)}")
+    if any(s < -1 for s in shape):
+        raise RuntimeError(f"{opname}: invalid shape dimension in {list(shape)}")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if free:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"{opname}: shape '{list(shape)}' is invalid for input of size {numel} "
+                               f"(input shape {tuple(in_shape)})")
+        shape = shape[:free[0]] + (numel // known,) + shape[free[0] + 1:]
+    elif known != numel:
+        raise RuntimeError(f"{opname}: shape '{list(shape)}' is invalid for input of size {numel} "
+                           f"(input shape {tuple(in_shape)})")
+    return shape
+
+
+def reduced_numel(shape, axis):
+    n = 1
+    for a in axis:
+        n *= shape[a]
+    return n
+
+
+def reduced_shape(shape, axis, keepdims):
+    if keepdims:
+        return tuple(1 if i in axis else s for i, s in enumerate(shape))
+    return tuple(s for i, s in enumerate(shape) if i not in axis)
