@@ -409,3 +409,6 @@ def _wrap_dim(dim, ndim, opname):
 
 
 _reg._bind_tensor(Tensor)
+
+from .autograd import graph as _graph  # noqa: E402  (Note [node view])
+_graph.install(_reg.Node)

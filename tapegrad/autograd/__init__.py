@@ -1,4 +1,5 @@
-"""Autograd: the engine entry points, grad mode, custom Functions, gradcheck, anomaly mode.
+"""Autograd: the engine entry points, grad mode, custom Functions, gradcheck, functional API, anomaly mode,
+tape views.
 
 ``tapegrad.autograd.backward`` and ``tapegrad.autograd.grad`` are the two
 ways to run the reverse sweep.
@@ -7,6 +8,10 @@ from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from .anomaly import detect_anomaly, set_detect_anomaly
 from .api import backward, grad
 from .gradcheck import gradcheck, gradgradcheck
+from .function import Function, FunctionCtx
+from .tape import format_tape, to_dot
+from . import functional
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck"]
+           "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "Function", "FunctionCtx",
+           "functional", "format_tape", "to_dot"]

@@ -2,7 +2,7 @@
 from . import engine
 
 
-def _seed(outputs, grad_outputs, fn):
+def _seed(outputs, grad_outputs, fn, keep_tensors=False):
     from .._tensor import Tensor
     from .. import backend as B
     seeds = []
@@ -25,7 +25,12 @@ def _seed(outputs, grad_outputs, fn):
                                    f"and output[{i}] has a shape of {tuple(t.shape)}")
             if g.device != t.device:
                 raise RuntimeError(f"{fn}: grad_output[{i}] is on {g.device} but output[{i}] is on {t.device}")
-            g = g._data if g._data.dtype == t._data.dtype else g.to(t.dtype)._data
+            if g._data.dtype != t._data.dtype:
+                g = g.to(t.dtype)
+            if not keep_tensors:
+                g = g._data
+            # else: under create_graph a grad_output that requires grad stays a Tensor, so the
+            # result is differentiable with respect to it (the double-vjp trick behind jvp).
         seeds.append(g)
     return seeds
 
@@ -53,7 +58,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     grads = _as_seq(grad_tensors) or [None] * len(tensors)
     if len(grads) != len(tensors):
         raise RuntimeError(f"backward: got {len(tensors)} tensors and {len(grads)} gradients")
-    seeds = _seed(tensors, grads, "backward")
+    seeds = _seed(tensors, grads, "backward", create_graph)
     if inputs is not None:
         inputs = _as_seq(inputs)
         res = engine.run(tensors, seeds, retain_graph, create_graph, inputs=inputs, allow_unused=True)
@@ -83,7 +88,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> x = tapegrad.tensor(2.0, requires_grad=True)
         >>> (g,) = tapegrad.autograd.grad(x ** 3, x, create_graph=True)
         >>> g, tapegrad.autograd.grad(g, x)[0]
-        (tensor(12., grad_fn=<multiply>), tensor(12.))
+        (tensor(12., grad_fn=<MultiplyBackward0>), tensor(12.))
     """
     outputs = _as_seq(outputs)
     single = not isinstance(inputs, (list, tuple))
@@ -91,5 +96,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     grads = _as_seq(grad_outputs) or [None] * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad: got {len(outputs)} outputs and {len(grads)} grad_outputs")
-    seeds = _seed(outputs, grads, "grad")
+    seeds = _seed(outputs, grads, "grad", create_graph)
     return engine.run(outputs, seeds, retain_graph, create_graph, inputs=inputs, allow_unused=allow_unused)
