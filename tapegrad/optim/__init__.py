@@ -1,0 +1,17 @@
+"""``tapegrad.optim``: SGD, Adam, AdamW, RMSprop and learning-rate schedulers, as in ``torch.optim``.
+
+Example:
+    >>> import tapegrad
+    >>> model = tapegrad.nn.Linear(2, 1)
+    >>> opt = tapegrad.optim.Adam(model.parameters(), lr=1e-2)
+    >>> loss = model(tapegrad.ones(4, 2)).pow(2).mean()
+    >>> opt.zero_grad(); loss.backward(); opt.step()
+"""
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam
+from .adamw import AdamW
+from .rmsprop import RMSprop
+from . import lr_scheduler
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]

@@ -1,0 +1,243 @@
+"""``Optimizer``: parameter groups, per-parameter state, ``zero_grad`` and state dicts.
+
+# Note [in-place updates]
+Updates work on the parameters' backend arrays (``p._data``), never through
+recorded ops: nothing lands on the tape and no new parameter array is made,
+so anything holding the Parameter (a module, a view, a second optimizer)
+sees the new values. An update is written with augmented operators
+(``x -= lr * d``), which NumPy runs in place; ``_store`` writes the result
+back for array types whose ``-=`` rebinds instead. Each update bumps the
+parameter's version counter, as PyTorch's in-place ops do, so a graph that
+saved the old value refuses to backpropagate through it.
+"""
+from .. import backend as B
+from .._tensor import Tensor
+from ..autograd import grad_mode as _gm
+
+__all__ = ["Optimizer", "required"]
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base class: holds ``param_groups`` (dicts with ``"params"`` and hyperparameters) and ``state``.
+
+    Subclasses implement ``_update_group(group)``; ``step(closure)`` handles the closure.
+
+    Args:
+        params: an iterable of Tensors, or of dicts that define parameter groups.
+        defaults: the hyperparameters each group gets unless it sets its own.
+
+    Example:
+        >>> import tapegrad
+        >>> w = tapegrad.nn.Parameter(tapegrad.ones(2))
+        >>> b = tapegrad.nn.Parameter(tapegrad.zeros(1))
+        >>> opt = tapegrad.optim.SGD([{"params": [w]}, {"params": [b], "lr": 1.0}], lr=0.1)
+        >>> [g["lr"] for g in opt.param_groups]
+        [0.1, 1.0]
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.state = {}
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
+                            f"but got {type(params).__name__}")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, param_group):
+        """Add a group (a dict with ``"params"`` and optional hyperparameters), e.g. to unfreeze layers."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+            if not p.is_floating_point():
+                raise ValueError(f"optimizer can only optimize floating point Tensors, got {p.dtype}")
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("optimizer parameter group contains the same parameter more than once")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        group = {"params": params}
+        for k, v in self.defaults.items():
+            if k not in param_group and v is required:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {k}")
+            group[k] = param_group.get(k, v)
+        for k, v in param_group.items():
+            group.setdefault(k, v)
+        self._check_group(group)
+        self.param_groups.append(group)
+
+    def _check_group(self, group):
+        """Validate a group's hyperparameters (raise ValueError naming the bad one)."""
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of all optimized parameters (to None by default, else to zeros).
+
+        Example:
+            >>> import tapegrad
+            >>> w = tapegrad.nn.Parameter(tapegrad.ones(2))
+            >>> (w * 2).sum().backward()
+            >>> opt = tapegrad.optim.SGD([w], lr=0.1); opt.zero_grad()
+            >>> w.grad is None
+            True
+        """
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is None:
+                    continue
+                if set_to_none:
+                    p._grad = None
+                else:
+                    be = B.BY_TYPE[type(g._data)]
+                    g._grad_fn = None
+                    g._requires_grad = False
+                    be.setitem(g._data, Ellipsis, 0)
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; ``closure`` re-evaluates the loss and returns it."""
+        loss = None
+        if closure is not None:
+            with _gm.enable_grad():
+                loss = closure()
+        prev = _gm.STATE.enabled
+        _gm.STATE.enabled = False
+        try:
+            for group in self.param_groups:
+                self._update_group(group)
+        finally:
+            _gm.STATE.enabled = prev
+        return loss
+
+    def _update_group(self, group):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update_group")
+
+    # ------------------------------------------------------------- state dicts
+    def state_dict(self):
+        """``{"state": {index: {...}}, "param_groups": [{..., "params": [indices]}]}``, as in PyTorch.
+
+        Parameters are replaced by their running index across groups, so the
+        dict can be saved with ``tapegrad.save`` and loaded into a fresh
+        optimizer over the same (or a reloaded) model.
+
+        Example:
+            >>> import tapegrad
+            >>> w = tapegrad.nn.Parameter(tapegrad.ones(2))
+            >>> tapegrad.optim.SGD([w], lr=0.1).state_dict()["param_groups"][0]["params"]
+            [0]
+        """
+        index = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            packed["params"] = ids
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore hyperparameters and state from ``state_dict``; checks everything before changing anything.
+
+        State tensors are copied and moved to each parameter's device (floating
+        ones also to its dtype).
+        """
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise ValueError("optimizer state_dict must be a dict with keys 'state' and 'param_groups'")
+        saved = state_dict["param_groups"]
+        if len(saved) != len(self.param_groups):
+            raise ValueError(f"loaded state dict has {len(saved)} parameter groups, but the optimizer has "
+                             f"{len(self.param_groups)}")
+        for i, (mine, theirs) in enumerate(zip(self.param_groups, saved)):
+            if len(mine["params"]) != len(theirs["params"]):
+                raise ValueError(f"loaded state dict contains a parameter group ({i}) of {len(theirs['params'])} "
+                                 f"parameters, which doesn't match the size of the optimizer's group "
+                                 f"({len(mine['params'])})")
+        by_index = {}
+        for mine, theirs in zip(self.param_groups, saved):
+            for idx, p in zip(theirs["params"], mine["params"]):
+                by_index[idx] = p
+        saved_state = state_dict["state"]
+        new_state = {}
+        for k, s in saved_state.items():
+            idx = int(k)          # keys come back as ints, or as strings from a JSON round trip
+            if idx not in by_index:
+                raise ValueError(f"loaded optimizer state refers to parameter index {idx}, which no parameter "
+                                 "group has")
+            p = by_index[idx]
+            new_state[p] = {name: _cast_state(v, p, name) for name, v in s.items()}
+        new_groups = []
+        for mine, theirs in zip(self.param_groups, saved):
+            g = {k: v for k, v in theirs.items() if k != "params"}
+            g["params"] = mine["params"]
+            if "betas" in g and isinstance(g["betas"], list):
+                g["betas"] = tuple(g["betas"])
+            new_groups.append(g)
+        self.state = new_state
+        self.param_groups = new_groups
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _cast_state(v, p, name):
+    if not isinstance(v, Tensor):
+        return v
+    src = B.BY_TYPE[type(v._data)]
+    dst = B.BY_TYPE[type(p._data)]
+    a = v._data
+    a = dst.from_numpy(src.to_numpy(a)) if src is not dst else dst.copy(a)
+    if name != "step" and a.dtype.kind == "f" and a.dtype != p._data.dtype:
+        a = dst.astype(a, p._data.dtype)
+    if a.shape != p._data.shape and name != "step":
+        raise ValueError(f"loaded optimizer state {name!r} has shape {tuple(a.shape)}, but its parameter has "
+                         f"shape {tuple(p._data.shape)}")
+    return Tensor._make(a, None)
+
+
+def _store(be, dst, value):
+    """Note [in-place updates]: make sure ``dst`` holds ``value`` (a no-op when ``-=`` ran in place)."""
+    if value is not dst:
+        be.setitem(dst, Ellipsis, value)
+
+
+def _grads(group, maximize=False):
+    """Yield ``(p, p_array, grad_array, backend)`` for each parameter of ``group`` that has a gradient."""
+    for p in group["params"]:
+        g = p._grad
+        if g is None:
+            continue
+        a = p._data
+        ga = g._data
+        if maximize:
+            ga = -ga
+        yield p, a, ga, B.BY_TYPE[type(a)]

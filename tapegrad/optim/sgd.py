@@ -1,0 +1,69 @@
+"""Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
+from .._tensor import Tensor
+from .optimizer import Optimizer, _grads, _store
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """SGD with PyTorch's update rule.
+
+    With ``d = grad + weight_decay * p``: ``buf = d`` on the first step, then
+    ``buf = momentum * buf + (1 - dampening) * d``; the step direction is
+    ``d + momentum * buf`` (nesterov) or ``buf``; ``p -= lr * direction``.
+
+    Args:
+        params: parameters or parameter groups.
+        lr: learning rate (default 1e-3).
+        momentum, dampening, weight_decay: as above (default 0).
+        nesterov: use Nesterov momentum (needs momentum > 0 and dampening == 0).
+        maximize: ascend the objective instead.
+
+    Example:
+        >>> import tapegrad
+        >>> w = tapegrad.nn.Parameter(tapegrad.tensor([1.0]))
+        >>> opt = tapegrad.optim.SGD([w], lr=0.1)
+        >>> (w * w).sum().backward(); opt.step()
+        >>> w
+        Parameter containing:
+        tensor([0.8000], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
+                 maximize=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize))
+
+    def _check_group(self, g):
+        if g["lr"] < 0.0:
+            raise ValueError(f"SGD: invalid learning rate: {g['lr']}")
+        if g["momentum"] < 0.0:
+            raise ValueError(f"SGD: invalid momentum value: {g['momentum']}")
+        if g["weight_decay"] < 0.0:
+            raise ValueError(f"SGD: invalid weight_decay value: {g['weight_decay']}")
+        if g["nesterov"] and (g["momentum"] <= 0 or g["dampening"] != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+
+    def _update_group(self, group):
+        lr, mom, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        nesterov = group["nesterov"]
+        state = self.state
+        for p, a, g, be in _grads(group, group["maximize"]):
+            if wd:
+                g = g + wd * a
+            if mom:
+                st = state.get(p)
+                if st is None or st.get("momentum_buffer") is None:
+                    buf = be.copy(g)
+                    state[p] = {"momentum_buffer": Tensor._make(buf, None)}
+                else:
+                    buf = st["momentum_buffer"]._data
+                    b = buf
+                    b *= mom
+                    b += (1 - damp) * g
+                    _store(be, buf, b)
+                g = g + mom * buf if nesterov else buf
+            x = a
+            x -= lr * g
+            _store(be, a, x)
+            p._version[0] += 1
