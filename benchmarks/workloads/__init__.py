@@ -1,0 +1,8 @@
+"""One module per workload family; each exposes ``run(cfg) -> list[Row]``.
+
+``WORKLOADS`` maps the names accepted by ``--only`` to their modules, in table order.
+"""
+from . import chain, digits, matmul, memory, mlp, overhead
+
+WORKLOADS = {"overhead": overhead, "mlp": mlp, "matmul": matmul, "chain": chain,
+             "digits": digits, "memory": memory}

@@ -1,0 +1,102 @@
+"""The digits training run: an MLP on scikit-learn's 8x8 handwritten digits, end to end.
+
+The same loop (80/20 split with a fixed seed, shuffled minibatches, cross-entropy, Adam) runs on
+tapegrad and torch through ``frameworks.Trainer`` and on ``handwritten.MLP``; each column is
+the wall time of a whole training run (data already in memory), the note gives each test
+accuracy, which should agree. When ``examples/mlp.py`` exists, an extra row times it end to end
+in a subprocess (interpreter start, data loading, plots and checkpoint included).
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from ..frameworks import Trainer
+from ..handwritten import MLP as HandMLP
+from ..harness import Row, fixed, guarded, measure
+
+SIZES = (64, 128, 10)
+BATCH, LR = 32, 1e-3
+EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "mlp.py")
+
+
+def load_split(seed=0):
+    from sklearn.datasets import load_digits
+    d = load_digits()
+    x = (d.data / 16.0).astype(np.float32)
+    perm = np.random.default_rng(seed).permutation(len(x))
+    cut = int(0.8 * len(x))
+    tr, te = perm[:cut], perm[cut:]
+    return x[tr], d.target[tr], x[te], d.target[te]
+
+
+def _batches(n, epochs, seed=1):
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        perm = rng.permutation(n)
+        for i in range(0, n, BATCH):
+            yield perm[i:i + BATCH]
+
+
+def _train_tensor(fw, data, epochs, acc):
+    xtr, ytr, xte, yte = data
+    trainer = Trainer(fw, SIZES, optimizer="adam", lr=LR)
+    for idx in _batches(len(xtr), epochs):
+        trainer.step(fw.from_numpy(xtr[idx]), trainer.target(ytr[idx]))
+    acc[fw.__name__] = float((trainer.predict(fw.from_numpy(xte)) == yte).mean())
+
+
+def _train_hand(data, epochs, acc):
+    xtr, ytr, xte, yte = data
+    model = HandMLP(SIZES, optimizer="adam", lr=LR)
+    for idx in _batches(len(xtr), epochs):
+        model.step(xtr[idx], ytr[idx])
+    acc["numpy"] = float((model.predict(xte) == yte).mean())
+
+
+def _example_row(cfg):
+    row = Row("digits", "examples/mlp.py end to end", "s", 1.0)
+    args = [sys.executable, EXAMPLE] + (["--epochs", "1"] if cfg.quick else [])
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=600,
+                          cwd=os.path.dirname(EXAMPLE))
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        row.results["tapegrad"] = f"examples/mlp.py exited {proc.returncode}: {tail[0]}"
+        return row
+    row.results["tapegrad"] = fixed(wall)
+    found = re.findall(r"acc\w*\D{0,20}?(\d+(?:\.\d+)?%?)", proc.stdout, flags=re.I)
+    row.note = f"last accuracy printed: {found[-1]}" if found else "no accuracy found in output"
+    return row
+
+
+def run(cfg):
+    import tapegrad
+    try:
+        data = load_split()
+    except ImportError as e:
+        row = Row("digits", "training run", "s", 1.0)
+        row.results["tapegrad"] = f"scikit-learn missing ({e})"
+        return [row]
+    epochs = 2 if cfg.quick else 20
+    timing = dict(repeats=1 if cfg.quick else 3, warmup=0, min_time=0.0)
+    acc = {}
+    row = Row("digits", f"{SIZES} adam b{BATCH} {epochs} epochs", "s", 1.0)
+    row.results["tapegrad"] = guarded(
+        lambda: measure(lambda: _train_tensor(tapegrad, data, epochs, acc), **timing))
+    row.results["numpy"] = measure(lambda: _train_hand(data, epochs, acc), **timing)
+    if cfg.torch is not None:
+        row.results["torch"] = measure(lambda: _train_tensor(cfg.torch, data, epochs, acc), **timing)
+    else:
+        row.results["torch"] = cfg.torch_missing
+    row.note = "test acc " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items())
+    rows = [row]
+    if os.path.exists(EXAMPLE):
+        rows.append(_example_row(cfg))
+    else:
+        print("digits: examples/mlp.py not there yet; skipping its end-to-end row", file=sys.stderr)
+    return rows
