@@ -218,7 +218,7 @@ def cat(tensors, dim=0):
                                f"and {s} (tensor number {tensors.index(t)} in the list)")
     if len(kept) == 1:
         return apply(copy_op, kept[0])
-    return apply(cat_op, *kept, axis=d)
+    return apply(cat_op, *kept, axis=d, sizes=tuple(t.shape[d] for t in kept))
 
 
 concatenate = concat = cat
@@ -248,7 +248,7 @@ def stack(tensors, dim=0):
     parts = [apply(reshape_op, t, shape=shape) for t in tensors]
     if len(parts) == 1:
         return apply(copy_op, parts[0])
-    return apply(cat_op, *parts, axis=d)
+    return apply(cat_op, *parts, axis=d, sizes=(1,) * len(parts))
 
 
 def narrow(input, dim, start, length):

@@ -65,16 +65,17 @@ def _(F, ctx, g, axis, before, after):
 
 
 @op("cat")
-def cat_op(be, *xs, axis=0):
+def cat_op(be, *xs, axis=0, sizes=()):
     return be.concatenate(xs, axis=axis)
 
 
 @cat_op.vjp
-def _(F, ctx, g, axis=0):
+def _(F, ctx, g, axis=0, sizes=()):
+    # ``sizes`` (every input's extent along ``axis``) locates each input's slice
+    # even when some inputs need no gradient.
     grads = []
     start = 0
-    for shape, nxt in zip(ctx.shapes, ctx.next):
-        n = shape[axis]
+    for n, nxt in zip(sizes, ctx.next):
         grads.append(None if nxt is None else F.narrow(g, axis=axis, start=start, length=n))
         start += n
     return tuple(grads)
