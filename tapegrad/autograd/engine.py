@@ -168,6 +168,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
         # Leaves last: their hooks see the total gradient.
         for key in list(leaf_buf):
             t, g = leaf_buf.pop(key)
+            if not graph and g.__class__ not in B.BY_TYPE:
+                g = _as_array(g)
             if t._hooks:
                 g = _run_hooks(t._hooks, g, graph, Tensor)
             if capture is not None:
@@ -189,7 +191,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                     "pass allow_unused=True to get None for it")
             out.append(None)
         else:
-            out.append(r if graph else Tensor._make(r, None))
+            out.append(r if graph else Tensor._make(r if r.__class__ in B.BY_TYPE else _as_array(r), None))
     return tuple(out)
 
 
@@ -228,8 +230,19 @@ def _run_hooks(hooks, g, graph, Tensor):
     return g
 
 
+def _as_array(g):
+    """Note [0-d results]: NumPy ufuncs on 0-d arrays return NumPy scalars; a gradient that
+    leaves the engine (into .grad, a hook or a result) must be a backend array."""
+    return B.CPU_BACKEND.asarray(g)
+
+
 def _node_hooks(node, g, graph, Tensor):
     multi = node.n_out != 1
+    if not graph:
+        if multi:
+            g = [x if x is None or x.__class__ in B.BY_TYPE else _as_array(x) for x in g]
+        elif g.__class__ not in B.BY_TYPE:
+            g = _as_array(g)
     if node.hooks is not None:
         for nr, hooks in list(node.hooks.items()):
             gi = g[nr] if multi else g

@@ -95,6 +95,8 @@ def _function_vjp(F, node, g, *saved):
             shape, dtype, be = meta
             gi = be.full(shape, 0, dtype)
         if gi is not None and not isinstance(gi, Tensor):
+            if gi.__class__ not in B.BY_TYPE:       # a NumPy scalar from a 0-d VJP
+                gi = B.CPU_BACKEND.asarray(gi)
             gi = Tensor._make(gi, None)
         targs.append(gi)
     entries = []

@@ -7,6 +7,6 @@ module lists its public functions in ``__all__`` (re-exported as
 """
 from . import registry
 from .registry import REGISTRY, apply, op, sum_to
-from . import elementwise, reduction, shape, indexing, linalg, nn, device  # noqa: F401  (register ops)
+from . import elementwise, reduction, shape, indexing, linalg, nn, device, inplace  # noqa: F401  (register ops)
 
-FAMILIES = (elementwise, reduction, shape, indexing, linalg, nn)
+FAMILIES = (elementwise, reduction, shape, indexing, linalg, nn, inplace)

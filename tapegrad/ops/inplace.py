@@ -1,0 +1,220 @@
+"""In-place ops: ``add_ sub_ mul_ div_ clamp_ zero_ fill_ copy_ masked_fill_`` (Tensor methods only).
+
+# Note [in-place]
+An in-place op writes into the tensor's existing array, so views see the
+change, and bumps the version counter the tensor shares with its views, so a
+node that saved it raises at backward (the engine's version check names the
+saving op and this one). When the op is recorded, the tensor's history is
+rebased: the out-of-place op runs on a *snapshot* (a new Tensor object with
+the old history and, when the op saves its input, a copy of the old values),
+and the tensor's ``grad_fn`` becomes that op's node. The VJP thus sees the
+values from before the write. Everything that can fail (broadcasting, dtype
+casting, leaf checks) is checked before the write: a failed op leaves the
+tensor unchanged.
+"""
+from .. import _dtype as D
+from .. import backend as B
+from ..autograd import grad_mode as _gm
+from . import elementwise as E
+from . import registry as _reg
+
+__all__ = []
+
+_LEAF = ("a leaf Variable that requires grad is being used in an in-place operation.")
+
+
+def _check_target(name, t):
+    if t._grad_fn is None and t._requires_grad and _gm.STATE.enabled:
+        raise RuntimeError(f"{name}: {_LEAF} Wrap the update in tapegrad.no_grad(), or operate on "
+                           f"tensor.detach() / a clone.")
+    fn = t._grad_fn
+    if fn is not None and _gm.STATE.enabled and getattr(fn.op, "view", False):
+        raise RuntimeError(f"{name}: in-place modification of a view ({fn.name()}) of a tensor that requires "
+                           "grad is not supported; clone() the view first, or modify the base tensor")
+
+
+def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
+    """Run ``compute(snapshot)`` out of place, then write the result into ``t`` (Note [in-place]).
+
+    ``saves_self``: the out-of-place op saves its first input for the VJP, so
+    the snapshot needs a copy of the old values; ``others``: the other operands.
+    """
+    Tensor = _reg.Tensor
+    _check_target(name, t)
+    be = B.BY_TYPE[type(t._data)]
+    recording = _gm.STATE.enabled and (t._requires_grad or any(
+        isinstance(o, Tensor) and o._requires_grad for o in others))
+    if recording:
+        src = Tensor._make(be.copy(t._data) if saves_self else t._data, t._grad_fn, be)
+        src._output_nr = t._output_nr
+        src._requires_grad = t._requires_grad
+    else:
+        src = t
+    try:
+        out = compute(src)
+    except (RuntimeError, TypeError, ValueError, IndexError) as e:
+        raise type(e)(f"{name}: {e}") from e
+    shape = t._data.shape
+    if out._data.shape != shape:
+        raise RuntimeError(f"{name}: output with shape {list(shape)} doesn't match the broadcast shape "
+                           f"{list(out._data.shape)}")
+    have, want = out.dtype, t.dtype
+    if cast_check and have._category > want._category:
+        raise RuntimeError(f"{name}: result type {have.name} can't be cast to the desired output type "
+                           f"{want.name} of the tensor being modified")
+    if have is not want:
+        out = out.to(want)
+    be.setitem(t._data, Ellipsis, out._data)
+    v = t._version
+    v[0] += 1
+    v[1] = name
+    if out._grad_fn is not None:
+        t._grad_fn = out._grad_fn
+        t._output_nr = out._output_nr
+        t._requires_grad = True
+    return t
+
+
+def _snapshot(t):
+    Tensor = _reg.Tensor
+    s = Tensor._make(B.BY_TYPE[type(t._data)].copy(t._data), t._grad_fn)
+    s._output_nr = t._output_nr
+    s._requires_grad = t._requires_grad
+    return s
+
+
+def add_(self, other, *, alpha=1):
+    """In-place ``self += alpha * other``; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.ones(2)
+        >>> x.add_(tapegrad.tensor([1.0, 2.0]), alpha=2)
+        tensor([3., 5.])
+    """
+    other = _self_safe(other, self)
+    return _inplace("add_", self, lambda s: E.add(s, other, alpha=alpha), False, (other,))
+
+
+def sub_(self, other, *, alpha=1):
+    """In-place ``self -= alpha * other``; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ones(2).sub_(0.5)
+        tensor([0.5000, 0.5000])
+    """
+    other = _self_safe(other, self)
+    return _inplace("sub_", self, lambda s: E.sub(s, other, alpha=alpha), False, (other,))
+
+
+def mul_(self, other):
+    """In-place ``self *= other``; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.tensor([1, 2]).mul_(3)
+        tensor([3, 6])
+    """
+    other = _self_safe(other, self)
+    return _inplace("mul_", self, lambda s: E.mul(s, other), True, (other,))
+
+
+def div_(self, other, *, rounding_mode=None):
+    """In-place ``self /= other`` (or floor/trunc division); returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.tensor([1.0, 3.0]).div_(2)
+        tensor([0.5000, 1.5000])
+    """
+    other = _self_safe(other, self)
+    return _inplace("div_", self, lambda s: E.div(s, other, rounding_mode=rounding_mode), True, (other,))
+
+
+def clamp_(self, min=None, max=None):  # noqa: A002
+    """In-place clamp into ``[min, max]``; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.tensor([-2.0, 0.5, 3.0]).clamp_(-1, 1)
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    return _inplace("clamp_", self, lambda s: E.clamp(s, min, max), True, (min, max))
+
+
+def _all_true(t):
+    Tensor = _reg.Tensor
+    be = B.BY_TYPE[type(t._data)]
+    return Tensor._make(be.full(t._data.shape, True, D.bool.np), None)
+
+
+def masked_fill_(self, mask, value):
+    """In-place: set the elements where the bool ``mask`` is True to ``value``; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.tensor([1.0, 2.0, 3.0])
+        >>> x.masked_fill_(x > 1.5, 0.0)
+        tensor([1., 0., 0.])
+    """
+    from .indexing import masked_fill
+    return _inplace("masked_fill_", self, lambda s: masked_fill(s, mask, value), False, (value,),
+                    cast_check=False)
+
+
+def fill_(self, value):
+    """In-place: set every element to ``value`` (a number or a 0-d tensor); returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.zeros(2, dtype=tapegrad.int64).fill_(7)
+        tensor([7, 7])
+    """
+    Tensor = _reg.Tensor
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise RuntimeError(f"fill_: only supports 0-dimension value tensor but got tensor with {value.ndim} "
+                           "dimensions")
+    return _inplace("fill_", self, lambda s: E.where(_all_true(s), value, s), False, (value,), cast_check=False)
+
+
+def zero_(self):
+    """In-place: set every element to zero; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ones(2).zero_()
+        tensor([0., 0.])
+    """
+    return _inplace("zero_", self, lambda s: E.where(_all_true(s), 0, s), False, cast_check=False)
+
+
+def copy_(self, src, non_blocking=False):
+    """In-place: copy ``src`` (broadcast to self's shape, cast to self's dtype and device); returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.zeros(2, 2)
+        >>> x.copy_(tapegrad.tensor([1, 2]))
+        tensor([[1., 2.],
+                [1., 2.]])
+    """
+    Tensor = _reg.Tensor
+    if not isinstance(src, Tensor):
+        src = Tensor._coerce(src)
+    if src.device != self.device:
+        src = src.to(self.device)
+    if src is self:
+        return self
+    if src.dtype is not self.dtype:
+        src = src.to(self.dtype)
+    return _inplace("copy_", self, lambda s: E.where(_all_true(s), src, s), False, (src,), cast_check=False)
+
+
+def _self_safe(other, t):
+    """``x.mul_(x)``: the other operand must keep the values from before the write."""
+    return _snapshot(t) if other is t else other
+
+
+METHODS = {"add_": add_, "sub_": sub_, "mul_": mul_, "div_": div_, "clamp_": clamp_, "clip_": clamp_,
+           "masked_fill_": masked_fill_, "fill_": fill_, "zero_": zero_, "copy_": copy_}
