@@ -1,5 +1,282 @@
-"""Neural-network primitives with hand-written stable VJPs: softmax, log_softmax, fused cross-entropy."""
-from .registry import op, apply
+"""Neural-network primitives with hand-written stable VJPs: softmax, log_softmax, fused cross-entropy.
 
-__all__ = []
-METHODS = {}
+Stability is why these are primitives rather than compositions: the forward
+subtracts the row maximum before ``exp``, and the VJPs use the saved output
+(softmax) or recompute log-probabilities, never ``1 / p``.
+"""
+from .. import _dtype as D
+from .. import backend as B
+from .registry import op, apply, TENSOR_MATH
+from ._dims import wrap_dim
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _log_softmax(be, x, axis):
+    if x.size == 0:
+        return be.copy(x)
+    s = x - be.max(x, axis=axis, keepdims=True)
+    return s - be.log(be.sum(be.exp(s), axis=axis, keepdims=True))
+
+
+@op("softmax", save="out", promote=None)
+def softmax_op(be, x, axis):
+    if x.size == 0:
+        return be.copy(x)
+    e = be.exp(x - be.max(x, axis=axis, keepdims=True))
+    return e / be.sum(e, axis=axis, keepdims=True)
+
+
+@softmax_op.vjp
+def _(F, ctx, g, out, axis):
+    return out * (g - F.sum(g * out, axis=axis, keepdims=True))
+
+
+@op("log_softmax", save="out", promote=None)
+def log_softmax_op(be, x, axis):
+    return _log_softmax(be, x, axis)
+
+
+@log_softmax_op.vjp
+def _(F, ctx, g, out, axis):
+    return g - F.exp(out) * F.sum(g, axis=axis, keepdims=True)
+
+
+def _prep(name, input, dim, dtype):
+    if dtype is not None:
+        input = input.to(D.to_dtype(dtype))
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}; pass dtype=tapegrad.float32")
+    d = wrap_dim(dim, input.ndim, name)
+    return input, (None if input.ndim == 0 else d)
+
+
+def softmax(input, dim, dtype=None):
+    """``exp(x) / exp(x).sum(dim)``, computed stably (the row maximum is subtracted first).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.softmax(tapegrad.tensor([0.0, 0.0, 1000.0]), dim=0)
+        tensor([0., 0., 1.])
+    """
+    input, axis = _prep("softmax", input, dim, dtype)
+    return apply(softmax_op, input, axis=axis)
+
+
+def log_softmax(input, dim, dtype=None):
+    """``x - logsumexp(x, dim)``, computed stably.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.log_softmax(tapegrad.tensor([0.0, 0.0]), dim=0)
+        tensor([-0.6931, -0.6931])
+    """
+    input, axis = _prep("log_softmax", input, dim, dtype)
+    return apply(log_softmax_op, input, axis=axis)
+
+
+# ----------------------------------------------------------------- losses over class indices
+
+def _check_loss_args(name, input, target, weight, reduction):
+    from .._tensor import Tensor
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: {reduction!r} is not a valid value for reduction; expected one of {_REDUCTIONS}")
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError(f"{name}: input and target must be Tensors, got {type(input).__name__} and "
+                        f"{type(target).__name__}")
+    if not input.is_floating_point():
+        raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}")
+    if input.ndim == 0:
+        raise RuntimeError(f"{name}: input must have a class dimension, got a 0-d tensor")
+    axis = 0 if input.ndim == 1 else 1
+    C = input.shape[axis]
+    if weight is not None:
+        if not isinstance(weight, Tensor) or weight.ndim != 1 or weight.shape[0] != C:
+            raise RuntimeError(f"{name}: weight must be a 1-D tensor of size {C} (the number of classes), got "
+                               f"{tuple(weight.shape) if isinstance(weight, Tensor) else type(weight).__name__}")
+        if weight.device != input.device:
+            raise RuntimeError(f"{name}: weight is on {weight.device} but input is on {input.device}")
+    return axis, C
+
+
+def _check_index_target(name, input, target, axis, C, ignore_index):
+    """Validate class-index targets; return (safe targets, valid mask) as backend arrays."""
+    if target.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"{name}: expected target of dtype int64 (class indices) or a float target of the "
+                           f"input's shape (probabilities), got {target.dtype} with shape {tuple(target.shape)}")
+    want = tuple(input.shape[:axis]) + tuple(input.shape[axis + 1:])
+    if tuple(target.shape) != want:
+        raise RuntimeError(f"{name}: expected target of shape {want} for input of shape {tuple(input.shape)}, got "
+                           f"{tuple(target.shape)}")
+    if target.device != input.device:
+        raise RuntimeError(f"{name}: target is on {target.device} but input is on {input.device}")
+    be = B.BY_TYPE[type(input._data)]
+    t = target._data
+    valid = t != ignore_index
+    ts = be.where(valid, t, 0)
+    if ts.size and bool(be.any((ts < 0) | (ts >= C))):
+        bad = be.to_numpy(be.where((ts < 0) | (ts >= C), t, 0))
+        v = int(bad[(bad < 0) | (bad >= C)].reshape(-1)[0]) if bad.size else -1
+        raise IndexError(f"{name}: Target {v} is out of bounds for {C} classes (input shape "
+                         f"{tuple(input.shape)})")
+    return ts, valid
+
+
+def _expand(be, a, axis):
+    return be.expand_dims(a, axis)
+
+
+@op("cross_entropy", save=("x", "target", "weight"), promote="all", promote_args=(0, 2))
+def cross_entropy_op(be, x, target, weight, ignore_index, reduction, label_smoothing, axis):
+    logp = _log_softmax(be, x, axis)
+    C = x.shape[axis]
+    valid = target != ignore_index
+    ts = be.where(valid, target, 0)
+    picked = be.squeeze(be.take_along_axis(logp, _expand(be, ts, axis), axis), axis)
+    wt = be.take(weight, ts) * valid
+    loss = -(wt * picked)
+    if label_smoothing:
+        wb = be.reshape(weight, (C,) + (1,) * (x.ndim - axis - 1))
+        smooth = -be.sum(logp * wb, axis=axis) * valid
+        loss = (1 - label_smoothing) * loss + (label_smoothing / C) * smooth
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return be.sum(loss)
+    return be.sum(loss) / be.sum(wt)
+
+
+@cross_entropy_op.vjp
+def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, axis):
+    # d loss / d x = (softmax(x) * sum_c(a) - a) * scale, where a is the smoothed, weighted one-hot target.
+    if ctx.next[2] is not None:
+        raise NotImplementedError("cross_entropy: the derivative for 'weight' is not implemented (as in PyTorch); "
+                                  "detach the weight")
+    graph = F is TENSOR_MATH
+    xa, ta, wa = (x._data, target._data, weight._data) if graph else (x, target, weight)
+    be = B.BY_TYPE[type(xa)]
+    C = xa.shape[axis]
+    nd = xa.ndim
+    valid = _expand(be, ta != ignore_index, axis)
+    ts = be.where(valid, _expand(be, ta, axis), 0)
+    classes = be.reshape(be.arange(0, C, 1, ts.dtype), (C,) + (1,) * (nd - axis - 1))
+    wb = be.reshape(wa, (C,) + (1,) * (nd - axis - 1))
+    if label_smoothing:
+        a = ((1 - label_smoothing) * (ts == classes) + label_smoothing / C) * (wb * valid)
+    else:
+        a = (ts == classes) * (wb * valid)
+    suma = be.sum(a, axis=axis, keepdims=True)
+    denom = be.sum(be.take(wa, be.squeeze(ts, axis)) * be.squeeze(valid, axis)) if reduction == "mean" else None
+    if graph:
+        from .._tensor import Tensor
+        a, suma = Tensor._make(a, None), Tensor._make(suma, None)
+        logp = apply(log_softmax_op, x, axis=axis)
+    else:
+        logp = _log_softmax(be, xa, axis)
+    if reduction == "none":
+        g = F.reshape(g, shape=tuple(1 if i == axis else s for i, s in enumerate(xa.shape)))
+    elif reduction == "mean":
+        g = g / denom
+    return (F.exp(logp) * suma - a) * g, None, None
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between logits and class-index targets: log-softmax and NLL fused in one stable op.
+
+    Args:
+        input: logits of shape (N, C), (N, C, d1, ...) or (C,).
+        target: int64 class indices of shape (N,), (N, d1, ...) or (), or
+            float class probabilities of the input's shape.
+        weight: optional per-class weights of shape (C,) (not differentiated).
+        ignore_index: targets equal to it contribute nothing (class-index targets).
+        reduction: 'none', 'mean' (divided by the summed weights of the
+            non-ignored targets) or 'sum'.
+        label_smoothing: in [0, 1]; mixes the target with the uniform distribution.
+
+    Returns:
+        The loss: a scalar, or per element for ``reduction='none'``.
+
+    Example:
+        >>> import tapegrad
+        >>> logits = tapegrad.tensor([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+        >>> tapegrad.ops.nn.cross_entropy(logits, tapegrad.tensor([0, 2]))
+        tensor(0.7944)
+    """
+    axis, C = _check_loss_args("cross_entropy", input, target, weight, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    if target.is_floating_point():
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, axis, C)
+    _check_index_target("cross_entropy", input, target, axis, C, ignore_index)
+    if weight is None:
+        be = B.BY_TYPE[type(input._data)]
+        from .._tensor import Tensor
+        weight = Tensor._make(be.ones((C,), input._data.dtype), None)
+    return apply(cross_entropy_op, input, target, weight, ignore_index=int(ignore_index), reduction=reduction,
+                 label_smoothing=float(label_smoothing), axis=axis)
+
+
+def _cross_entropy_probs(input, target, weight, reduction, label_smoothing, axis, C):
+    from .reduction import sum as _sum
+    if tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(f"cross_entropy: a float (probability) target must have the input's shape "
+                           f"{tuple(input.shape)}, got {tuple(target.shape)}")
+    if label_smoothing:
+        target = target * (1 - label_smoothing) + label_smoothing / C
+    logp = log_softmax(input, axis)
+    if weight is not None:
+        from .shape import reshape_op
+        logp = logp * apply(reshape_op, weight, shape=(C,) + (1,) * (input.ndim - axis - 1))
+    loss = -_sum(logp * target, axis)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return _sum(loss)
+    return _sum(loss) / (input.numel() // C if C else 0)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of class-index targets given log-probabilities ``input``.
+
+    Args:
+        input: log-probabilities of shape (N, C), (N, C, d1, ...) or (C,).
+        target: int64 class indices of shape (N,), (N, d1, ...) or ().
+        weight: optional per-class weights of shape (C,).
+        ignore_index: targets equal to it contribute nothing.
+        reduction: 'none', 'mean' (divided by the summed weights of the
+            non-ignored targets) or 'sum'.
+
+    Example:
+        >>> import tapegrad
+        >>> logp = tapegrad.tensor([[-0.5, -1.0], [-2.0, -0.1]])
+        >>> tapegrad.ops.nn.nll_loss(logp, tapegrad.tensor([0, 1]))
+        tensor(0.3000)
+    """
+    from .indexing import index_op
+    from .reduction import sum as _sum
+    from .._tensor import Tensor
+    axis, C = _check_loss_args("nll_loss", input, target, weight, reduction)
+    ts, valid = _check_index_target("nll_loss", input, target, axis, C, ignore_index)
+    be = B.BY_TYPE[type(input._data)]
+    tnd = ts.ndim
+    key = []
+    for d in range(input.ndim):
+        if d == axis:
+            key.append(ts)
+        else:
+            td = d if d < axis else d - 1
+            key.append(be.reshape(be.arange(0, input.shape[d], 1, ts.dtype),
+                                  tuple(input.shape[d] if k == td else 1 for k in range(tnd))))
+    picked = apply(index_op, input, key=tuple(key))
+    w = be.ones((C,), input._data.dtype) if weight is None else be.astype(weight._data, input._data.dtype)
+    wt = Tensor._make(be.asarray(be.take(w, ts) * valid), None)     # a 0-d result may be a NumPy scalar
+    loss = -(picked * wt)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return _sum(loss)
+    return _sum(loss) / _sum(wt)
+
+
+__all__ = ["softmax", "log_softmax"]
+METHODS = {n: globals()[n] for n in __all__}
