@@ -79,15 +79,7 @@ class _ManualOpt:
             p.grad = None
 
     def step(self):
-        grads = [p.grad.numpy() for p in self.params]
-        hand = self.hand
-        if hand.optimizer == "sgd":
-            for p, g in zip(hand.params, grads):
-                p -= hand.lr * g
-            return
-        # Reuse the hand-written Adam update on the views.
-        hand.loss_and_grads = lambda x, y: (0.0, grads)
-        hand.step(None, None)
+        self.hand.update([p.grad.numpy().copy() for p in self.params])
 
 
 class Trainer:

@@ -94,22 +94,32 @@ class MLP:
     def step(self, x, y):
         """One training step (forward, backward, in-place update); returns the loss."""
         loss, grads = self.loss_and_grads(x, y)
+        self.update(grads)
+        return loss
+
+    def update(self, grads):
+        """In place, the way torch.optim's single-tensor SGD/Adam do it; consumes ``grads``."""
         if self.optimizer == "sgd":
             for p, g in zip(self.params, grads):
-                p -= self.lr * g
-            return loss
+                g *= self.lr
+                p -= g
+            return
         self.t += 1
         b1, b2 = self.betas
-        c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        c1, sqrt_c2 = 1 - b1 ** self.t, np.sqrt(1 - b2 ** self.t)
         for p, g, m, v in zip(self.params, grads, self.m, self.v):
             m *= b1
             m += (1 - b1) * g
+            g *= g
+            g *= 1 - b2
             v *= b2
-            v += (1 - b2) * (g * g)
-            denom = np.sqrt(v / c2)
+            v += g
+            denom = np.sqrt(v, out=g)
+            denom /= sqrt_c2
             denom += self.eps
-            p -= (self.lr / c1) * (m / denom)
-        return loss
+            np.divide(m, denom, out=denom)
+            denom *= self.lr / c1
+            p -= denom
 
     def predict(self, x):
         return self.forward(x)[0].argmax(axis=1)
