@@ -1,0 +1,213 @@
+"""OpSpecs for tapegrad/ops/indexing.py: __getitem__, __setitem__, gather, index_select, take_along_dim,
+masked_fill, index_add, scatter_add, nonzero."""
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tapegrad
+from tapegrad.testing import index_expressions
+
+from . import OpSpec, add
+
+COVERS = ("getitem", "index", "index_put_add")
+
+
+class Shapes(tuple):
+    """A tuple of input shapes that also carries what was drawn with them (``info``) for ``kwargs``."""
+    info = None
+
+
+def with_info(shapes, **info):
+    s = Shapes(shapes)
+    s.info = info
+    return s
+
+
+def one_shape(min_dims=0, max_dims=3, min_side=0, max_side=4):
+    return st.tuples(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side))
+
+
+def as_tensors(key):
+    """The same key with every NumPy array turned into a tapegrad tensor."""
+    if isinstance(key, tuple):
+        return tuple(as_tensors(k) for k in key)
+    return tapegrad.from_numpy(key) if isinstance(key, np.ndarray) else key
+
+
+@st.composite
+def reversing_keys(draw, shape):
+    """Basic keys made of slices with negative steps (and ints), one per dim."""
+    key = []
+    for n in shape:
+        if n and draw(st.booleans()) and draw(st.booleans()):
+            key.append(draw(st.integers(-n, n - 1)))
+        else:
+            key.append(slice(draw(st.none() | st.integers(-n - 1, n)), draw(st.none() | st.integers(-n - 1, n)),
+                             draw(st.integers(-3, -1))))
+    return tuple(key)
+
+
+def key_kwargs(strategy):
+    return lambda shapes: st.fixed_dictionaries({"key": strategy(tuple(shapes[0]))})
+
+
+add(OpSpec("getitem", lambda x, key: x[key], lambda x, key: np.asarray(x[key]), one_shape(),
+           key_kwargs(index_expressions), covers=COVERS))
+add(OpSpec("getitem_tensor_key", lambda x, key: x[as_tensors(key)], lambda x, key: np.asarray(x[key]),
+           one_shape(), key_kwargs(index_expressions), covers=COVERS))
+add(OpSpec("getitem_negative_step", lambda x, key: x[key], lambda x, key: np.asarray(x[key]),
+           one_shape(min_dims=1), key_kwargs(reversing_keys), covers=("getitem",)))
+add(OpSpec("getitem_list_key", lambda x, key: x[key.tolist()], lambda x, key: x[key], one_shape(min_dims=1, min_side=1),
+           lambda shapes: st.fixed_dictionaries({"key": hnp.arrays(np.int64, st.integers(0, 5), elements=st.integers(
+               -shapes[0][0], shapes[0][0] - 1))}), covers=("index",)))
+
+
+# ----------------------------------------------------------------- __setitem__ (recorded on a non-leaf)
+@st.composite
+def setitem_shapes(draw):
+    xs = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    key = draw(index_expressions(xs, allow_advanced=False))
+    vs = np.zeros(xs)[key].shape
+    if draw(st.booleans()):
+        vs = vs[draw(st.integers(0, len(vs))):]           # a value that broadcasts
+    return with_info((xs, vs), key=key)
+
+
+def _setitem(x, v, key):
+    y = x * 1
+    y[key] = v
+    return y
+
+
+def _setitem_ref(x, v, key):
+    y = x.copy()
+    y[key] = v
+    return y
+
+
+add(OpSpec("setitem", _setitem, _setitem_ref, setitem_shapes(), lambda s: st.just({"key": s.info["key"]}),
+           covers=("setitem",)))
+
+
+# ----------------------------------------------------------------- gather & co.
+def dim_kwargs(shapes):
+    n = max(len(shapes[0]), 1)
+    return st.fixed_dictionaries({"dim": st.integers(-n, n - 1)})
+
+
+def _axis(x, dim):
+    return dim % max(x.ndim, 1)
+
+
+def gather_index(shapes, kwargs):
+    xs = shapes[0]
+    d = kwargs["dim"] % len(xs)
+    ishape = st.tuples(*[st.integers(0, 4) if i == d else st.integers(0, s) for i, s in enumerate(xs)])
+    return st.tuples(ishape.flatmap(lambda sh: hnp.arrays(np.int64, sh, elements=st.integers(0, xs[d] - 1))))
+
+
+def _gather_ref(x, index, dim):
+    d = _axis(x, dim)
+    part = x[tuple(slice(None) if i == d else slice(0, s) for i, s in enumerate(index.shape))]
+    return np.take_along_axis(part, index, d)
+
+
+add(OpSpec("gather", lambda x, index, dim: tapegrad.gather(x, dim, index), _gather_ref,
+           one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=gather_index,
+           covers=("index",)))
+add(OpSpec("gather_method", lambda x, index, dim: x.gather(dim, index), _gather_ref,
+           one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=gather_index,
+           covers=("index",)))
+
+
+def select_index(shapes, kwargs):
+    n = shapes[0][kwargs["dim"] % len(shapes[0])]
+    return st.tuples(hnp.arrays(np.int64, st.integers(0, 6), elements=st.integers(0, n - 1)))
+
+
+add(OpSpec("index_select", lambda x, index, dim: tapegrad.index_select(x, dim, index),
+           lambda x, index, dim: np.take(x, index, axis=_axis(x, dim)),
+           one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=select_index,
+           covers=("index",)))
+
+
+def along_index(shapes, kwargs):
+    xs = shapes[0]
+    d = kwargs["dim"] % len(xs)
+    ishape = st.tuples(*[st.integers(0, 4) if i == d else st.sampled_from(sorted({1, s})) for i, s in enumerate(xs)])
+    return st.tuples(ishape.flatmap(lambda sh: hnp.arrays(np.int64, sh, elements=st.integers(0, xs[d] - 1))))
+
+
+add(OpSpec("take_along_dim", lambda x, index, dim: tapegrad.take_along_dim(x, index, dim),
+           lambda x, index, dim: np.take_along_axis(x, index, _axis(x, dim)),
+           one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=along_index,
+           covers=("index",)))
+add(OpSpec("take_along_dim_flat", lambda x, index: tapegrad.take_along_dim(x, index),
+           lambda x, index: np.take(x.reshape(-1), index.reshape(-1)),
+           one_shape(min_side=1), int_args=(1,),
+           index_args=lambda shapes, kw: st.tuples(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2),
+                                                              elements=st.integers(0, int(np.prod(shapes[0])) - 1))),
+           covers=("index",)))
+
+
+@st.composite
+def index_add_shapes(draw):
+    xs = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    d = draw(st.integers(0, len(xs) - 1))
+    n = draw(st.integers(0, 5))
+    return with_info((xs, xs[:d] + (n,) + xs[d + 1:]), dim=d - len(xs) * draw(st.integers(0, 1)), n=n)
+
+
+def _index_add_ref(x, src, index, dim):
+    out = x.copy()
+    np.add.at(out, (slice(None),) * _axis(x, dim) + (index,), src)
+    return out
+
+
+add(OpSpec("index_add", lambda x, src, index, dim: tapegrad.index_add(x, dim, index, src), _index_add_ref,
+           index_add_shapes(), lambda s: st.just({"dim": s.info["dim"]}), int_args=(2,),
+           index_args=lambda s, kw: st.tuples(hnp.arrays(np.int64, s.info["n"], elements=st.integers(
+               0, s[0][kw["dim"] % len(s[0])] - 1))), covers=("index_put_add",)))
+
+
+def scatter_index(shapes, kwargs):
+    xs = shapes[0]
+    d = kwargs["dim"] % len(xs)
+    ishape = st.tuples(*[st.integers(0, s) for s in xs])
+    return st.tuples(ishape.flatmap(lambda sh: hnp.arrays(np.int64, sh, elements=st.integers(0, xs[d] - 1))))
+
+
+def _scatter_add_ref(x, src, index, dim):
+    d = _axis(x, dim)
+    out = x.copy()
+    grids = np.indices(index.shape, sparse=True)
+    key = tuple(index if i == d else g for i, g in enumerate(grids))
+    np.add.at(out, key, src[tuple(slice(0, s) for s in index.shape)])
+    return out
+
+
+add(OpSpec("scatter_add", lambda x, src, index, dim: tapegrad.scatter_add(x, dim, index, src), _scatter_add_ref,
+           one_shape(min_dims=1, min_side=1).map(lambda s: (s[0], s[0])), dim_kwargs, int_args=(2,),
+           index_args=scatter_index, covers=("index_put_add",)))
+
+
+# ----------------------------------------------------------------- masked_fill, nonzero
+def mask_kwargs(shapes):
+    xs = shapes[0]
+    mshape = st.integers(0, len(xs)).flatmap(
+        lambda k: st.tuples(*[st.sampled_from(sorted({1, s})) for s in xs[k:]]))
+    return st.fixed_dictionaries({"mask": mshape.flatmap(lambda s: hnp.arrays(np.bool_, s)),
+                                  "value": st.floats(-3, 3, width=32)})
+
+
+add(OpSpec("masked_fill", lambda x, mask, value: tapegrad.masked_fill(x, tapegrad.from_numpy(mask), value),
+           lambda x, mask, value: np.where(mask, value, x).astype(x.dtype), one_shape(), mask_kwargs,
+           covers=()))
+add(OpSpec("masked_fill_tensor_value",
+           lambda x, v, mask: x.masked_fill(tapegrad.from_numpy(mask), v),
+           lambda x, v, mask: np.where(mask, v, x).astype(x.dtype), one_shape().map(lambda s: (s[0], ())),
+           lambda s: mask_kwargs(s).map(lambda kw: {"mask": kw["mask"]}), covers=()))
+add(OpSpec("nonzero", lambda x: tapegrad.nonzero(x), lambda x: np.argwhere(x),
+           one_shape(min_dims=1), domain=st.sampled_from([0.0, 1.5, -2.0]), grad=False))
+add(OpSpec("nonzero_tuple", lambda x: x.nonzero(as_tuple=True), lambda x: np.nonzero(x),
+           one_shape(min_dims=1), domain=st.sampled_from([0.0, 1.5, -2.0]), grad=False))
