@@ -1,0 +1,159 @@
+"""``tapegrad.cuda``: tensors on an NVIDIA GPU through numba.cuda.
+
+Importing this package does not import numba: the backend loads on first
+use (``_backend_or_raise``), so ``import tapegrad`` stays light and works on
+machines without a GPU. Under ``NUMBA_ENABLE_CUDASIM=1`` the same code runs
+on numba's CPU simulator (how the tests run without a GPU).
+
+Example:
+    >>> import tapegrad
+    >>> isinstance(tapegrad.cuda.is_available(), bool)
+    True
+"""
+import os
+
+__all__ = ["is_available", "device_count", "synchronize", "memory_allocated", "max_memory_allocated",
+           "reset_peak_memory_stats", "memory_reserved", "empty_cache", "from_dlpack", "current_device"]
+
+_STATE = {"backend": None}
+
+
+def _simulated():
+    return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
+
+
+def is_available():
+    """True when CUDA tensors can be used (a GPU with a working driver, or numba's simulator).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.cuda.is_available() in (True, False)
+        True
+    """
+    if _STATE["backend"] is not None:
+        return True
+    try:
+        from . import _nb
+    except Exception:       # numba-cuda not installed
+        return False
+    return _nb.available()
+
+
+def device_count():
+    """Number of usable GPUs (0 or 1: tapegrad uses device 0 only)."""
+    return 1 if is_available() else 0
+
+
+def current_device():
+    return 0
+
+
+def _backend_or_raise():
+    """The registered ``CudaBackend``; raises RuntimeError when there is no GPU (or simulator)."""
+    be = _STATE["backend"]
+    if be is not None:
+        return be
+    try:
+        from . import _nb
+    except ImportError as e:
+        raise RuntimeError("CUDA tensors need numba-cuda: pip install 'tapegrad[cuda]'") from e
+    if _nb.USE_POOL:
+        from . import memory
+        memory.install_pool()           # must precede the first CUDA context
+    if not _nb.available():
+        raise RuntimeError("CUDA is not available: no NVIDIA GPU with a working driver was found "
+                           "(set NUMBA_ENABLE_CUDASIM=1 to use numba's CPU simulator)")
+    from .backend import CudaBackend
+    from .. import backend as B
+    be = CudaBackend()
+    B.register(be)
+    _STATE["backend"] = be
+    return be
+
+
+def synchronize():
+    """Wait until every queued kernel has finished (no-op when CUDA was never used)."""
+    if _STATE["backend"] is not None:
+        from . import _nb
+        _nb.synchronize()
+
+
+def memory_allocated():
+    """Bytes held by live CUDA tensors."""
+    if _STATE["backend"] is None:
+        return 0
+    from . import memory
+    return memory.memory_allocated()
+
+
+def max_memory_allocated():
+    """Peak of ``memory_allocated()`` since start (or ``reset_peak_memory_stats``)."""
+    if _STATE["backend"] is None:
+        return 0
+    from . import memory
+    return memory.max_memory_allocated()
+
+
+def reset_peak_memory_stats():
+    if _STATE["backend"] is not None:
+        from . import memory
+        memory.reset_peak_memory_stats()
+
+
+def memory_reserved():
+    """Bytes obtained from the driver, cached blocks included."""
+    if _STATE["backend"] is None:
+        return 0
+    from . import memory
+    return memory.memory_reserved()
+
+
+def empty_cache():
+    """Give cached, unused device blocks back to the driver; live tensors are untouched."""
+    if _STATE["backend"] is not None:
+        from . import memory
+        memory.empty_cache()
+
+
+def _from_foreign(data, dtype=None):
+    """A CUDA tensor sharing memory with an object exposing ``__cuda_array_interface__``."""
+    from .._tensor import Tensor
+    from .. import _dtype as D
+    import numpy as np
+    if not hasattr(data, "__cuda_array_interface__"):
+        if hasattr(data, "__dlpack__"):
+            dev = data.__dlpack_device__()[0] if hasattr(data, "__dlpack_device__") else 1
+            if dev == 1:                                          # kDLCPU
+                return Tensor._make(np.from_dlpack(data), None) if dtype is None else \
+                    Tensor._make(np.from_dlpack(data), None).to(dtype)
+        raise TypeError(f"cannot share memory with {type(data).__name__}: it exposes neither "
+                        "__cuda_array_interface__ nor a CPU __dlpack__")
+    be = _backend_or_raise()
+    from .array import CudaArray
+    from . import _nb
+    desc = data.__cuda_array_interface__
+    dt = np.dtype(desc["typestr"])
+    D.from_numpy_dtype(dt)
+    shape = tuple(desc["shape"])
+    isz = dt.itemsize
+    strides = desc.get("strides")
+    st = tuple(s // isz for s in strides) if strides else None
+    if st is not None and any(s < 0 or s % 1 for s in st):
+        raise TypeError("from_dlpack: arrays with negative strides are not supported")
+    from .array import contiguous_strides
+    st = st if st is not None else contiguous_strides(shape)
+    span = 1 + sum((n - 1) * s for n, s in zip(shape, st)) if all(shape) else 0
+    buf = _nb.wrap_pointer(desc["data"][0], span, dt, data)
+    t = Tensor._make(CudaArray(buf, shape, st, 0, None, dt), None, be)
+    return t if dtype is None else t.to(dtype)
+
+
+def from_dlpack(data):
+    """A tensor sharing memory with a CUDA array from another library (PyTorch, CuPy, numba) or a CPU array.
+
+    Example:
+        >>> import numpy as np, tapegrad
+        >>> tapegrad.cuda.from_dlpack(np.arange(3.0)).tolist()
+        [0.0, 1.0, 2.0]
+    """
+    return _from_foreign(data)

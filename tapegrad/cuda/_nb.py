@@ -1,0 +1,72 @@
+"""The one module that imports numba.cuda (GPU.md: keep numba behind one module).
+
+Launch and tile parameters live here too: the simulator runs every thread as a
+Python thread (~0.2 ms each), so under ``NUMBA_ENABLE_CUDASIM=1`` blocks and
+tiles are tiny, which also exercises the multi-block and grid-stride paths.
+"""
+import numpy as np
+from numba import config, cuda
+
+SIMULATOR = bool(config.ENABLE_CUDASIM)
+
+if SIMULATOR:
+    BLOCK = 8              # threads per block, elementwise and per-output reductions
+    MAX_GRID = 2           # grid-stride loops cover the rest
+    RED_BLOCK = 8          # threads per block in block-per-row reductions (power of two)
+    MM_TILES = ((4, 4, 2, 2, 2),)                       # (BM, BN, BK, TM, TN)
+else:
+    BLOCK = 256
+    MAX_GRID = 132 * 32
+    RED_BLOCK = 256
+    # Large tiles for big products, a smaller one when the large grid would under-fill 132 SMs.
+    MM_TILES = ((128, 128, 8, 8, 8), (64, 64, 8, 4, 4))
+
+# The pooling External Memory Manager needs a real driver (the simulator has no EMM).
+USE_POOL = not SIMULATOR
+
+
+def available():
+    """True when kernels can run here (a GPU, or the simulator)."""
+    try:
+        return bool(cuda.is_available())
+    except Exception:          # a broken driver install must read as "no GPU", not crash
+        return False
+
+
+def device_array(n, dtype):
+    return cuda.device_array(n, dtype=dtype)
+
+
+def to_device(a):
+    return cuda.to_device(np.ascontiguousarray(a).reshape(-1))
+
+
+def data_pointer(buf):
+    """The address of a 1-D buffer's first element."""
+    if SIMULATOR:
+        return buf._ary.ctypes.data
+    return buf.__cuda_array_interface__["data"][0]
+
+
+def wrap_pointer(ptr, n, dtype, owner):
+    """A 1-D buffer of ``n`` elements at device address ``ptr``, keeping ``owner`` alive (zero-copy)."""
+    desc = {"shape": (n,), "strides": None, "typestr": np.dtype(dtype).str, "data": (ptr, False),
+            "version": 3}
+    if SIMULATOR:
+        import ctypes
+        from numba.cuda.simulator.cudadrv.devicearray import FakeCUDAArray
+        raw = (ctypes.c_byte * max(n * np.dtype(dtype).itemsize, 1)).from_address(ptr)
+        arr = np.frombuffer(raw, dtype=dtype, count=n)
+        buf = FakeCUDAArray(arr)
+        buf._tapegrad_owner = owner
+        return buf
+    return cuda.from_cuda_array_interface(desc, owner=owner, sync=True)
+
+
+def synchronize():
+    cuda.synchronize()
+
+
+def grid_for(n, block=None):
+    block = block or BLOCK
+    return max(1, min(MAX_GRID, (n + block - 1) // block)), block

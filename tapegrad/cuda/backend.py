@@ -1,0 +1,191 @@
+"""``CudaBackend``: the array-level interface of ``backend/numpy_backend.py`` over ``CudaArray``.
+
+Every method runs numba.cuda kernels; nothing goes through the host except
+the explicit copies (``from_numpy``/``to_numpy``) and the few reads NumPy's
+semantics need (index bounds, ``nonzero``'s count). A method the GPU cannot
+run raises ``NotImplementedError`` naming it, never falling back to the CPU.
+"""
+import numpy as np
+
+from ..backend.base import ArrayBackend
+from .array import CudaArray
+from .kernels import creation as C
+from .kernels import elementwise as E
+from .kernels import indexing as X
+from .kernels import matmul as MM
+from .kernels import movement as M
+from .kernels import optim as O
+from .kernels import random as R
+from .kernels import reduce as RD
+from .kernels import softmax as S
+
+
+def _ew(name):
+    def f(*args):
+        return E.apply(name, args)
+    f.__name__ = name
+    return staticmethod(f)
+
+
+def _red(name):
+    def f(x, axis=None, keepdims=False):
+        return RD.reduce(name, x, axis, keepdims)
+    f.__name__ = name
+    return staticmethod(f)
+
+
+class CudaBackend(ArrayBackend):
+    """Backend over ``CudaArray`` (numba device memory); same names and semantics as ``NumpyBackend``."""
+    device_type = "cuda"
+    array_types = (CudaArray,)
+    array_type = CudaArray
+
+    def __init__(self):
+        self.rng = R.Philox(0)
+
+    # creation
+    @staticmethod
+    def asarray(x, dtype=None):
+        if isinstance(x, CudaArray):
+            return x if dtype is None else E.astype(x, dtype)
+        return CudaArray.from_numpy(np.asarray(x, dtype=dtype))
+
+    @staticmethod
+    def zeros(shape, dtype=float):
+        return C.full(_shape(shape), 0, np.dtype(dtype))
+
+    @staticmethod
+    def ones(shape, dtype=float):
+        return C.full(_shape(shape), 1, np.dtype(dtype))
+
+    @staticmethod
+    def empty(shape, dtype=float):
+        return CudaArray.empty(_shape(shape), np.dtype(dtype))
+
+    @staticmethod
+    def full(shape, value, dtype):
+        return C.full(_shape(shape), value, np.dtype(dtype) if dtype is not None else np.result_type(value))
+
+    arange = staticmethod(C.arange)
+    linspace = staticmethod(C.linspace)
+    eye = staticmethod(C.eye)
+
+    @staticmethod
+    def to_numpy(x):
+        return x.get()
+
+    @staticmethod
+    def from_numpy(a):
+        return CudaArray.from_numpy(a)
+
+    @staticmethod
+    def copy(x):
+        return E.copy(x)
+
+    @staticmethod
+    def astype(x, dtype):
+        return E.astype(x, dtype)
+
+    @staticmethod
+    def is_view(x):
+        return x.base is not None
+
+    # random
+    def seed(self, s):
+        self.rng.seed(s)
+
+    def rand(self, shape, dtype):
+        return self.rng.draw("rand", _shape(shape), dtype, compute=_fdt(dtype))
+
+    def randn(self, shape, dtype):
+        return self.rng.draw("randn", _shape(shape), dtype, compute=_fdt(dtype))
+
+    def randint(self, low, high, shape, dtype):
+        return self.rng.draw("randint", _shape(shape), dtype, a=int(high) - int(low), b=int(low),
+                             compute=np.float64)
+
+    def bernoulli(self, p, shape, dtype):
+        if isinstance(p, CudaArray):
+            return E.astype(self.rand(p.shape, p.dtype if p.dtype.kind == "f" else np.float32) < p, dtype)
+        return E.astype(self.rng.draw("bernoulli", _shape(shape), np.bool_, a=float(p)), dtype)
+
+    def permutation(self, n):
+        # Random keys, then their ranks: argsort by a stable rank count is O(n^2); use it only for small n.
+        raise NotImplementedError("permutation (randperm) is not supported on the CUDA backend; "
+                                  "draw it on the CPU and move it with .to('cuda')")
+
+    # elementwise
+    for _n in ("neg", "exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "sin", "cos", "tan", "tanh",
+               "sigmoid", "erf", "floor", "ceil", "round", "reciprocal", "square", "logical_not", "isnan",
+               "isinf", "isfinite", "add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
+               "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
+               "greater_equal", "logical_and", "logical_or", "logical_xor", "arctan2", "where"):
+        locals()[_n] = _ew(_n)
+    del _n
+
+    @staticmethod
+    def clip(x, lo=None, hi=None):
+        if lo is None and hi is None:
+            raise ValueError("clip: one of lo or hi must be given")
+        if lo is None:
+            return E.apply("minimum", (x, hi))
+        if hi is None:
+            return E.apply("maximum", (x, lo))
+        return E.apply("clip", (x, lo, hi))
+
+    # reductions
+    for _n in ("sum", "prod", "max", "min", "argmax", "argmin", "any", "all"):
+        locals()[_n] = _red(_n)
+    del _n
+
+    # row kernels (used by ops when the backend has them)
+    softmax = staticmethod(S.softmax)
+    log_softmax = staticmethod(S.log_softmax)
+    logsumexp = staticmethod(S.logsumexp)
+
+    # movement
+    reshape = staticmethod(M.reshape)
+    transpose = staticmethod(M.transpose)
+    broadcast_to = staticmethod(M.broadcast_to)
+    expand_dims = staticmethod(M.expand_dims)
+    squeeze = staticmethod(M.squeeze)
+    flip = staticmethod(X.flip)
+    repeat = staticmethod(M.repeat)
+    tile = staticmethod(M.tile)
+    ascontiguousarray = staticmethod(M.ascontiguousarray)
+    take_along_axis = staticmethod(X.take_along_axis)
+    take = staticmethod(X.take)
+    nonzero = staticmethod(X.nonzero)
+    concatenate = staticmethod(M.concatenate)
+    stack = staticmethod(M.stack)
+    getitem = staticmethod(X.getitem)
+    setitem = staticmethod(X.setitem)
+    scatter_add = staticmethod(X.scatter_add)
+    put_along_axis_add = staticmethod(X.put_along_axis_add)
+
+    # linear algebra
+    matmul = staticmethod(MM.matmul)
+
+    @staticmethod
+    def einsum(eq, *operands):
+        raise NotImplementedError("einsum is not supported on the CUDA backend; write it with matmul/"
+                                  "transpose/sum, or run it on the CPU")
+
+    # fused optimizer updates (see kernels/optim.py for the signatures)
+    sgd_update_ = staticmethod(O.sgd_update_)
+    adam_update_ = staticmethod(O.adam_update_)
+
+    def __getattr__(self, name):
+        # Ops added to the NumPy backend but not (yet) here fail loudly, naming the op.
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise NotImplementedError(f"{name} is not implemented on the CUDA backend")
+
+
+def _shape(shape):
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
+
+
+def _fdt(dtype):
+    d = np.dtype(dtype)
+    return d if d.kind == "f" else np.dtype(np.float64)
