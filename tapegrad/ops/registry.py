@@ -286,7 +286,7 @@ def apply(op, *args, **params):
         err = cls(msg)
         err._tapegrad_named = True
         raise err from e
-    if out.__class__ is not be.array_type:
+    if out.__class__ is not be.array_type and out.__class__ not in B.BY_TYPE:   # to_device returns the other device's array
         out = be.asarray(out)
     if _ANOMALY[0]:
         _anomaly.check_forward(op, out, args)
@@ -389,18 +389,21 @@ class _TensorMath:
         if d is None:
             raise AttributeError(f"no op named {name!r} is registered (needed by a VJP under create_graph)")
 
-        # The backend takes shapes/axes positionally (``reshape(g, shape)``) but an op
-        # needs them as keyword params (recorded in the node, passed to its VJP):
-        # trailing positional arguments that are tuples/lists, or that fill forward
-        # parameters with defaults, become keywords.
+        # The backend takes shapes/axes/dtypes positionally (``reshape(g, shape)``) but
+        # an op needs them as keyword params (recorded in the node, passed to its VJP):
+        # trailing positional arguments that are not tensors, arrays or numbers, or
+        # that fill forward parameters with defaults, become keywords.
         import inspect
         sig = [p for p in inspect.signature(d.forward).parameters.values()
                if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
 
+        def is_param(i, a):
+            return sig[i].default is not inspect.Parameter.empty or not (
+                isinstance(a, (Tensor, int, float)) or type(a) in B.BY_TYPE)
+
         def f(*args, **params):
             n = len(args)
-            while n > 1 and n - 1 < len(sig) and (
-                    sig[n - 1].default is not inspect.Parameter.empty or isinstance(args[n - 1], (tuple, list))):
+            while n > 1 and n - 1 < len(sig) and is_param(n - 1, args[n - 1]):
                 n -= 1
                 params[sig[n].name] = args[n]
             return apply(d, *args[:n], **params)
