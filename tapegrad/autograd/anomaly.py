@@ -2,6 +2,7 @@
 
 When off, it costs one list lookup per op (``ENABLED[0]``).
 """
+import os
 import traceback
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
@@ -68,9 +69,13 @@ def _describe_inputs(args):
     return "[" + ", ".join(out) + "]"
 
 
+_PKG = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _user_frame(stack):
+    """The innermost frame outside the tapegrad package: the line of user code that called the op."""
     for fr in reversed(stack):
-        if "/tapegrad/" not in fr.filename.replace("\\", "/"):
+        if not os.path.abspath(fr.filename).startswith(_PKG):
             return f'File "{fr.filename}", line {fr.lineno}, in {fr.name}\n    {fr.line}'
     return "(no user frame)"
 
@@ -97,6 +102,6 @@ def check_backward(node, grads):
         data = getattr(g, "_data", g)
         if _bad(data):
             where = _user_frame(node.anomaly) if node.anomaly else "(recorded before detect_anomaly was on)"
-            shapes = ", ".join(str(s) for s in node.shapes)
+            shapes = ", ".join("const" if e is None else f"{tuple(e[2])} {e[3]}" for e in node.next)
             raise RuntimeError(f"anomaly detected in backward of {node.op.name}: gradient for input {i} has "
-                               f"NaN or Inf (input shapes: {shapes}); the forward op was called at:\n{where}")
+                               f"NaN or Inf (inputs: {shapes}); the forward op was called at:\n{where}")
