@@ -327,8 +327,11 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(f"binary_cross_entropy_with_logits: target size ({tuple(target.shape)}) must be the same "
                          f"as input size ({tuple(input.shape)})")
-    # log(1 + exp(-x)) = log1p(exp(-|x|)) + max(-x, 0): exp never sees a positive argument.
-    softplus_neg = (-input.abs()).exp().log1p() + _E.relu(-input)
+    # log(1 + exp(-x)) = m + log(exp(-m) + exp(-x - m)) with m = max(-x, 0): exp never sees a positive
+    # argument. m is detached (a constant shift, as in logsumexp), so the gradient is the exact
+    # sigmoid(x) - 1 everywhere, including x = 0 where |x| and max(-x, 0) have kinks.
+    m = _E.relu(-input).detach()
+    softplus_neg = m + ((-m).exp() + (-input - m).exp()).log()
     if pos_weight is not None:
         log_weight = (pos_weight - 1) * target + 1
         loss = (1 - target) * input + log_weight * softplus_neg
