@@ -91,6 +91,7 @@ def main(argv=None, reexec=None):
             "cpus": os.cpu_count(), "numpy": np.__version__,
             "tapegrad": tapegrad.__version__, "commit": _git_commit(),
             "torch": torch.__version__ if torch is not None else None,
+            "loadavg": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             "repeats": cfg.repeats, "warmup": cfg.warmup, "min_time": cfg.min_time}
     print("tapegrad benchmarks: " + ", ".join(f"{k}={v}" for k, v in meta.items()), flush=True)
 
@@ -105,6 +106,9 @@ def main(argv=None, reexec=None):
             rows.append(row)
         print(f"  {name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
     if rows:
+        if hasattr(os, "getloadavg"):
+            print(f"load average: {meta['loadavg']:.2f} at start, {os.getloadavg()[0]:.2f} at end "
+                  f"(other processes on {os.cpu_count()} cores make every figure noisier)")
         print()
         print(format_table(rows))
         for line in skipped_notes(rows):

@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -20,7 +21,8 @@ from ..harness import Row, fixed, guarded, measure
 
 SIZES = (64, 128, 10)
 BATCH, LR = 32, 1e-3
-EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "mlp.py")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE = os.path.join(ROOT, "examples", "mlp.py")
 
 
 def load_split(seed=0):
@@ -60,10 +62,13 @@ def _train_hand(data, epochs, acc):
 def _example_row(cfg):
     row = Row("digits", "examples/mlp.py end to end", "s", 1.0)
     args = [sys.executable, EXAMPLE] + (["--epochs", "1"] if cfg.quick else [])
-    t0 = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=600,
-                          cwd=os.path.dirname(EXAMPLE))
-    wall = time.perf_counter() - t0
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [ROOT] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    with tempfile.TemporaryDirectory() as scratch:  # the example's plots/checkpoints land here
+        t0 = time.perf_counter()
+        proc = subprocess.run(args, capture_output=True, text=True, timeout=600, cwd=scratch,
+                              env=env)
+        wall = time.perf_counter() - t0
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
         row.results["tapegrad"] = f"examples/mlp.py exited {proc.returncode}: {tail[0]}"
