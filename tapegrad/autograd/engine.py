@@ -136,7 +136,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 grads = (grads,)
             if anomaly:
                 _anomaly.check_backward(node, grads)
-            if not retain_graph:
+            if saved and not retain_graph:     # a node that saved nothing stays reusable, as in PyTorch
                 node.saved = None
             for e, gi in zip(node.next, grads):
                 if e is None or gi is None:

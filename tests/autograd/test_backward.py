@@ -239,3 +239,12 @@ def test_broadcast_gradient_is_summed_to_input_shape():
     assert x.grad.shape == (2, 1) and b.grad.shape == (3,)
     np.testing.assert_allclose(x.grad.numpy(), [[6], [6]])
     np.testing.assert_allclose(b.grad.numpy(), [3, 3, 3])
+
+
+def test_subgraph_without_saved_values_can_be_reused():
+    # As in PyTorch: only nodes that saved values are spent by a backward without retain_graph.
+    x = _leaf([1.0, 2.0])
+    y = x + 1
+    (y * 2).sum().backward()
+    (y * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5, 5])
