@@ -75,7 +75,7 @@ class _Encoder:
         idx = self.memo.get(key)
         if idx is None:
             idx = self.memo[key] = len(self.arrays)
-            self.arrays.append(np.ascontiguousarray(a))
+            self.arrays.append(np.asarray(a, order="C"))   # (ascontiguousarray would make 0-d 1-d)
         return idx
 
     def _tensor(self, t):
