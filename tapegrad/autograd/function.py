@@ -53,9 +53,7 @@ class FunctionCtx:
     def saved_tensors(self):
         """The tensors given to ``save_for_backward``, version-checked; only valid inside ``backward``."""
         if self._saved is None:
-            if self._to_save is not None:
-                raise RuntimeError("ctx.saved_tensors can only be read inside backward")
-            return ()
+            raise RuntimeError("ctx.saved_tensors can only be read inside backward")
         return self._saved
 
 

@@ -227,3 +227,23 @@ def test_misuse_errors():
                 ctx.save_for_backward(3)
                 return x
         SavesNumber.apply(_x([1.0]))
+
+
+def test_saved_tensors_only_inside_backward():
+    box = []
+
+    class Peek(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x, None)
+            box.append(ctx)
+            return x * 1
+
+        @staticmethod
+        def backward(ctx, g):
+            x, none = ctx.saved_tensors
+            assert none is None
+            return g * 1
+    Peek.apply(_x([1.0])).sum().backward()
+    with pytest.raises(RuntimeError, match="inside backward"):
+        box[0].saved_tensors
