@@ -163,6 +163,20 @@ class CudaBackend(ArrayBackend):
     scatter_add = staticmethod(X.scatter_add)
     put_along_axis_add = staticmethod(X.put_along_axis_add)
 
+    @staticmethod
+    def narrow(x, axis, start, length):
+        """The view of ``x[start:start + length]`` along ``axis``."""
+        return X.getitem(x, (slice(None),) * axis + (slice(start, start + length),))
+
+    @staticmethod
+    def pad_axis(x, axis, before, after):
+        """``x`` with ``before`` zeros prepended and ``after`` zeros appended along ``axis``."""
+        shape = list(x.shape)
+        shape[axis] += before + after
+        out = C.full(tuple(shape), 0, x.dtype)
+        E.assign(X.getitem(out, (slice(None),) * axis + (slice(before, before + x.shape[axis]),)), x)
+        return out
+
     # linear algebra
     matmul = staticmethod(MM.matmul)
 

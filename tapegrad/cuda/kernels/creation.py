@@ -18,6 +18,7 @@ def full(shape, value, dtype):
 def _affine_kernel():
     k = _KERNELS.get("affine")
     if k is None:
+        global cuda  # a module global: the simulator swaps in its fake module by scanning globals
         cuda = _nb.cuda
 
         def affine(n, start, step, out):

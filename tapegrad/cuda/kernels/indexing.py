@@ -180,7 +180,7 @@ def getitem(x, key):
     if out.size:
         k = _kernel("gather", len(rshape))
         grid, block = _nb.grid_for(out.size)
-        k[grid, block](out.size, out.buf, y.off, rshape, rst, adv.buf, nq, inner)
+        k[grid, block](out.size, out.buf, y.buf, y.off, rshape, rst, adv.buf, nq, inner)
     return out
 
 
@@ -289,6 +289,7 @@ def nonzero(x):
 def _compact_kernel():
     k = _KERNELS.get("compact")
     if k is None:
+        global cuda  # a module global: the simulator swaps in its fake module by scanning globals
         cuda = _nb.cuda
 
         def compact(n, mask, pos, out):

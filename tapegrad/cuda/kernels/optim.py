@@ -19,6 +19,7 @@ _KERNELS = {}
 def _kernels():
     ks = _KERNELS.get("all")
     if ks is None:
+        global cuda  # a module global: the simulator swaps in its fake module by scanning globals
         cuda = _nb.cuda
 
         # Host-side flags and precomputed (1 - x) factors: an int literal here would turn float32 into float64.

@@ -21,6 +21,7 @@ def _device_fns():
     fns = _KERNELS.get("fns")
     if fns is None:
         from numba import uint32, uint64, float32, float64
+        global cuda  # a module global: the simulator swaps in its fake module by scanning globals
         cuda = _nb.cuda
 
         @cuda.jit(device=True, inline="always")
@@ -59,6 +60,7 @@ def _kernel(kind, T):
     k = _KERNELS.get(key)
     if k is None:
         from numba import uint32, uint64, float64, int64
+        global cuda  # a module global: the simulator swaps in its fake module by scanning globals
         cuda = _nb.cuda
         philox, uniform32, uniform64 = _device_fns()
 

@@ -168,6 +168,9 @@ def reduce(name, x, axis=None, keepdims=False):
         return out
     if arg and axis is None:
         x, axes, kept = M.reshape(x, (-1,)), (0,), []
+    if not axes:                        # nothing reduced (a 0-d input, or axis=()): rows of length 1
+        x, axes = M.reshape(x, x.shape + (1,)), (x.ndim,)
+        kept = list(range(x.ndim - 1))
     if x.is_contiguous and axes == tuple(range(axes[0], axes[-1] + 1)):
         outer = inner = 1
         for d in range(axes[0]):
@@ -223,6 +226,7 @@ def cumsum_flat(mask):
 def _scan_kernels():
     ks = _KERNELS.get("scan")
     if ks is None:
+        global cuda  # a module global: the simulator swaps in its fake module by scanning globals
         cuda = _nb.cuda
 
         def chunk_sums(nch, chunk, n, m, off, sums):
