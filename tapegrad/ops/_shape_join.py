@@ -153,7 +153,8 @@ def flip(input, *dims):
         tensor([[2, 1],
                 [4, 3]])
     """
-    axis = norm_dims(shape_arg(dims, "flip"), input.ndim, "flip") if dims else ()
+    dims = shape_arg(dims, "flip") if dims else ()
+    axis = norm_dims(dims, input.ndim, "flip") if dims else ()
     return apply(flip_op, input, axis=axis)
 
 

@@ -220,7 +220,7 @@ def squeeze(input, dim=None):
         tapegrad.Size([2, 3, 1])
     """
     shape = tuple(input.shape)
-    dims = norm_dims(dim, len(shape), "squeeze")
+    dims = () if dim == () else norm_dims(dim, len(shape), "squeeze")
     return apply(reshape_op, input, shape=tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1)))
 
 
