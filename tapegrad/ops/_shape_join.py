@@ -204,19 +204,20 @@ def cat(tensors, dim=0):
     if len(_devices(tensors)) > 1:
         raise RuntimeError(f"cat: expected all tensors on the same device, found {', '.join(_devices(tensors))}")
     # PyTorch's legacy rule: 1-D empty tensors are skipped whatever the others' shapes.
-    kept = [t for t in tensors if tuple(t.shape) != (0,)] or tensors[:1]
-    ref = tuple(kept[0].shape)
+    kept = [(i, t) for i, t in enumerate(tensors) if tuple(t.shape) != (0,)] or [(0, tensors[0])]
+    ref = tuple(kept[0][1].shape)
     if not ref:
         raise RuntimeError("cat: zero-dimensional tensor (at position 0) cannot be concatenated")
     d = wrap_dim(dim, len(ref), "cat")
-    for i, t in enumerate(kept):
+    for i, t in kept:
         s = tuple(t.shape)
         if len(s) != len(ref):
             raise RuntimeError(f"cat: tensors must have the same number of dimensions: got {len(ref)} and "
                                f"{len(s)} (shapes {ref} and {s})")
         if s[:d] + s[d + 1:] != ref[:d] + ref[d + 1:]:
             raise RuntimeError(f"cat: sizes of tensors must match except in dimension {d}; got shapes {ref} "
-                               f"and {s} (tensor number {tensors.index(t)} in the list)")
+                               f"and {s} (tensor number {i} in the list)")
+    kept = [t for _, t in kept]
     if len(kept) == 1:
         return apply(copy_op, kept[0])
     return apply(cat_op, *kept, axis=d, sizes=tuple(t.shape[d] for t in kept))

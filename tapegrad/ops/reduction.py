@@ -4,6 +4,7 @@ Ops speak NumPy (``axis``, ``keepdims``); the public functions take PyTorch's
 ``dim``/``keepdim`` and translate once (ops/_dims.py). The statistics built on
 these (var, std, logsumexp, norm) live in ops/_stats.py.
 """
+import builtins
 from collections import namedtuple
 
 from .registry import op, apply
@@ -172,7 +173,7 @@ for _cls in (_ReturnMax, _ReturnMin):
 
 
 def _check_nonempty(input, axis, opname):
-    if input.numel() == 0 and (not axis or any(input.shape[a] == 0 for a in axis)):
+    if input.numel() == 0 and (not axis or builtins.any(input.shape[a] == 0 for a in axis)):
         raise IndexError(f"{opname}(): expected a non-empty reduction, but the input has shape "
                          f"{tuple(input.shape)} and dim={axis if axis else None}; specify a dim of "
                          f"non-zero size")
