@@ -27,8 +27,8 @@ def _as_tuple(x):
 
 
 def _host(t):
-    """A float64-or-original NumPy copy of a tensor's values (detached, on the host)."""
-    return np.array(t.detach().cpu().numpy(), copy=True)
+    """A C-contiguous NumPy copy of a tensor's values, so ``reshape(-1)`` is a view to perturb in place."""
+    return np.array(t.detach().cpu().numpy(), copy=True, order="C")
 
 
 def _rebuild(t, arr, requires_grad):
@@ -124,8 +124,8 @@ def compare_jacobians(analytic, numeric, pos, atol, rtol):
             excess = np.abs(a - n) - (atol + rtol * np.abs(n))
             r, c = np.unravel_index(int(np.argmax(excess)), a.shape)
             msg = (f"Jacobian mismatch for output {o} with respect to input {pos[k]}: worst element "
-                   f"[output element {r}, input element {c}]: analytical {a[r, c]!r} vs numerical "
-                   f"{n[r, c]!r} (atol={atol}, rtol={rtol})")
+                   f"[output element {r}, input element {c}]: analytical {float(a[r, c])!r} vs numerical "
+                   f"{float(n[r, c])!r} (atol={atol}, rtol={rtol})")
             if a.size <= 64:
                 msg += f"\nnumerical:\n{n}\nanalytical:\n{a}"
             return msg

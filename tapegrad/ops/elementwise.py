@@ -73,8 +73,10 @@ def _(F, ctx, g, a, b, out):
     n = ctx.next
     ga = gb = None
     if n[0] is not None:
-        # d/da a**b = b * a**(b-1); zero where b == 0 (PyTorch's convention at a == 0).
-        ga = g * F.where(b == 0, 0.0, b * a ** (b - 1))
+        # d/da a**b = b * a**(b-1); zero where b == 0 and a == 0 (PyTorch's convention, where
+        # 0 * 0**-1 would be nan). Masking only there keeps d/db of this term (a**-1 at
+        # b == 0) for second derivatives.
+        ga = g * F.where((b == 0) & (a == 0), 0.0, b * a ** (b - 1))
     if n[1] is not None:
         gb = g * F.where((a == 0) & (b >= 0), 0.0, out * F.log(a))
     return ga, gb

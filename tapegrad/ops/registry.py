@@ -413,7 +413,13 @@ class _TensorMath:
 
     @staticmethod
     def asarray(x, dtype=None):
-        return Tensor._coerce(x)
+        if dtype is None:
+            return Tensor._coerce(x)
+        # Honour dtype: a float32 constant would silently downcast a float64 gradient.
+        if isinstance(x, Tensor):
+            return x.to(D.to_dtype(dtype))
+        from .._creation import tensor
+        return tensor(x, dtype=D.to_dtype(dtype))
 
 
 TENSOR_MATH = _TensorMath()

@@ -106,7 +106,7 @@ class _Scalar:
                 i = np.unravel_index(int(np.argmax(np.abs(got - p))), p.shape)
                 raise AssertionError(f"check_grad: the gradient of input {self.pos[k]} differs between "
                                      f"create_graph=True and False: at index {tuple(int(j) for j in i)}, "
-                                     f"{got[i]!r} vs {p[i]!r}")
+                                     f"{float(got[i])!r} vs {float(p[i])!r}")
         live = [(g, _rebuild(g, w, False)) for g, w in zip(gs, self.ws)
                 if g is not None and g.requires_grad]
         if not live:
@@ -193,6 +193,13 @@ def check_grad(fn, *inputs, order=2, eps=1e-6, atol=1e-5, rtol=1e-3, directions=
     vs = [rng.standard_normal(tuple(o.shape)) for o in outs]
     n_in = sum(args[p].numel() for p in pos)
     max_elements = 1024
+    if n_in == 0:       # nothing to perturb: check only that backward runs and gives well-shaped gradients
+        _first_grads(fn, args, pos, vs, create_graph=order == 2)
+        return
+    for o in outs:
+        if not np.all(np.isfinite(_host(o))):
+            raise AssertionError(f"check_grad: fn gives non-finite values at this point (output of shape "
+                                 f"{tuple(o.shape)}); finite differences need a point where fn is finite")
     first = _Scalar(fn, args, pos, vs)
     _directional(first, "first derivative", eps, atol, rtol, directions, rng, max_elements)
     if n_in * sum(o.numel() for o in outs) <= full_jacobian_max:

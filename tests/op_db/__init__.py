@@ -15,9 +15,16 @@ An ``OpSpec``:
     avoid     ``lambda *arrays, **kwargs: bool``: True rejects the draw (kinks, ties, poles)
     covers    registry op names this spec exercises (for the coverage test)
     grad      check first derivatives      gradgrad  check second derivatives
-    int_args  positions that are integer index tensors (drawn by ``index_args``)
+    int_args  positions (in the call) of integer index tensors, inserted among the float inputs
     index_args ``lambda shapes, kwargs: strategy of tuple of NumPy int arrays`` for those positions
     atol, rtol tolerances for the float64 finite-difference comparison
+    eps       finite-difference step (raise it for ops that round internally)
+    dtypes    dtype names the forward harness runs (the gradient harness always uses float64)
+    fwd_atol, fwd_rtol  forward tolerances in float32 (float64 uses 1e-6 times them)
+
+The harnesses draw the float inputs with ``tapegrad.testing.tensors`` (so
+sometimes non-contiguous) in ``domain``, call ``fn(*tensors, **kwargs)`` and
+``ref(*arrays, **kwargs)`` with the integer arrays inserted at ``int_args``.
 """
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
@@ -40,6 +47,12 @@ class OpSpec:
     atol: float = 1e-5
     rtol: float = 1e-4
     extra: dict = field(default_factory=dict)
+    int_args: Sequence[int] = field(default_factory=tuple)
+    index_args: Optional[Callable] = None
+    eps: float = 1e-6
+    dtypes: Sequence[str] = ("float32", "float64")
+    fwd_atol: float = 1e-6
+    fwd_rtol: float = 1e-5
 
 
 def add(spec):
@@ -56,3 +69,36 @@ def load_all():
     for m in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{m.name}")
     return SPECS
+
+
+def domains(spec, n):
+    """The ``(low, high)`` domain (or element strategy) of each of the ``n`` float inputs."""
+    return list(spec.domain) if isinstance(spec.domain, list) else [spec.domain] * n
+
+
+def draw_case(data, spec, dtype):
+    """Draw one case of ``spec`` with hypothesis ``data``: ``(tensors, arrays, kwargs)``.
+
+    ``tensors`` are the call's arguments (float tensors of ``dtype``, sometimes
+    non-contiguous, with integer index tensors at ``int_args``); ``arrays`` the
+    same values as NumPy arrays for ``ref``. Cases ``avoid`` rejects are skipped
+    with ``hypothesis.assume``.
+    """
+    import numpy as np
+    import tapegrad
+    from hypothesis import assume
+    from tapegrad.testing import tensors
+    shapes = data.draw(spec.shapes, label="shapes")
+    kwargs = data.draw(spec.kwargs(shapes), label="kwargs") if spec.kwargs is not None else {}
+    ts = [data.draw(tensors(tuple(s), dtype=dtype, elements=dom), label=f"input {i}")
+          for i, (s, dom) in enumerate(zip(shapes, domains(spec, len(shapes))))]
+    arrays = [t.numpy() for t in ts]
+    if spec.int_args:
+        idx = data.draw(spec.index_args(shapes, kwargs), label="index arrays")
+        for p, a in sorted(zip(spec.int_args, idx), key=lambda pa: pa[0]):
+            a = np.asarray(a, dtype=np.int64)
+            ts.insert(p, tapegrad.from_numpy(a))
+            arrays.insert(p, a)
+    if spec.avoid is not None:
+        assume(not spec.avoid(*arrays, **kwargs))
+    return ts, arrays, kwargs
