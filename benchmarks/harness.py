@@ -54,6 +54,60 @@ def measure(fn, *, repeats, warmup, min_time, per=1, setup=None):
     return Stats(statistics.median(values), min(values), max(values), len(values), number)
 
 
+def compare(builders, *, repeats, warmup, min_time, per=1):
+    """Time several implementations of one case with their samples interleaved.
+
+    Args:
+        builders: ``{impl: build}`` where ``build()`` returns the function to time (building is
+            untimed), or a string saying why ``impl`` is skipped.
+    Returns:
+        ``{impl: Stats or a "skipped"/"failed: ..." string}``, in the order of ``builders``.
+
+    Samples go round-robin (a, b, c, a, b, c, ...), so a burst of load from another process
+    slows every implementation alike instead of skewing one ratio.
+    """
+    results, plan = {}, {}
+    for impl, build in builders.items():
+        if isinstance(build, str):
+            results[impl] = build
+            continue
+        prepared = guarded(lambda: _prepare(build(), warmup, min_time))
+        if isinstance(prepared, str):
+            results[impl] = prepared
+        else:
+            plan[impl] = prepared
+    samples = {impl: [] for impl in plan}
+    for _ in range(repeats):
+        for impl, (fn, number) in list(plan.items()):
+            gc.collect()
+            try:
+                t0 = time.perf_counter()
+                for _ in range(number):
+                    fn()
+                samples[impl].append((time.perf_counter() - t0) / number / per)
+            except Exception as e:  # noqa: BLE001  reported in the table instead
+                results[impl] = _failure(e)
+                del plan[impl]
+    for impl in plan:
+        v = samples[impl]
+        results[impl] = Stats(statistics.median(v), min(v), max(v), len(v), plan[impl][1])
+    return {impl: results[impl] for impl in builders}
+
+
+def _prepare(fn, warmup, min_time):
+    for _ in range(warmup):
+        fn()
+    t0 = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t0
+    return fn, max(1, math.ceil(min_time / max(first, 1e-9)))
+
+
+def _failure(e):
+    msg = str(e).splitlines()[0] if str(e) else ""
+    return f"failed: {type(e).__name__}: {msg}"[:200]
+
+
 def guarded(thunk):
     """``thunk()`` (a measurement), or "failed: <error>" if it raised.
 
@@ -62,8 +116,7 @@ def guarded(thunk):
     try:
         return thunk()
     except Exception as e:  # noqa: BLE001  reported in the table instead
-        msg = str(e).splitlines()[0] if str(e) else ""
-        return f"failed: {type(e).__name__}: {msg}"[:200]
+        return _failure(e)
 
 
 def fixed(value):

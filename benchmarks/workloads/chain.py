@@ -8,7 +8,7 @@ a recursive engine or a recursive graph teardown fails this workload.
 import numpy as np
 
 from .. import handwritten
-from ..harness import Row, guarded, measure
+from ..harness import Row, compare
 
 
 def _tensor_chain(fw, n_ops):
@@ -34,15 +34,15 @@ def run(cfg):
     rows = []
     for n in depths(cfg.quick):
         timing = dict(repeats=cfg.repeats if n <= 10_000 else min(cfg.repeats, 3),
-                      warmup=1, min_time=0.0, per=n)
+                      warmup=0, min_time=0.0, per=n)  # the calibration call warms up
         row = Row("chain", f"{n:,}-op scalar chain", "µs/op", 1e6)
-        row.results["tapegrad"] = guarded(lambda: measure(_tensor_chain(tapegrad, n), **timing))
         x0, w0 = np.float32(0.3), np.float32(0.5)
-        row.results["numpy"] = measure(lambda: handwritten.chain(x0, w0, n // 4), **timing)
-        if cfg.torch is not None:
-            row.results["torch"] = measure(_tensor_chain(cfg.torch, n), **timing)
-        else:
-            row.results["torch"] = cfg.torch_missing
+        row.results = compare({
+            "tapegrad": lambda: _tensor_chain(tapegrad, n),
+            "numpy": lambda: (lambda: handwritten.chain(x0, w0, n // 4)),
+            "torch": (lambda: _tensor_chain(cfg.torch, n)) if cfg.torch is not None
+            else cfg.torch_missing,
+        }, **timing)
         rows.append(row)
     first, last = rows[0].value("tapegrad"), rows[-1].value("tapegrad")
     if first and last:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..frameworks import Trainer
 from ..handwritten import MLP as HandMLP
-from ..harness import Row, fixed, guarded, measure
+from ..harness import Row, compare, fixed
 
 SIZES = (64, 128, 10)
 BATCH, LR = 32, 1e-3
@@ -91,13 +91,12 @@ def run(cfg):
     timing = dict(repeats=1 if cfg.quick else 3, warmup=0, min_time=0.0)
     acc = {}
     row = Row("digits", f"{SIZES} adam b{BATCH} {epochs} epochs", "s", 1.0)
-    row.results["tapegrad"] = guarded(
-        lambda: measure(lambda: _train_tensor(tapegrad, data, epochs, acc), **timing))
-    row.results["numpy"] = measure(lambda: _train_hand(data, epochs, acc), **timing)
-    if cfg.torch is not None:
-        row.results["torch"] = measure(lambda: _train_tensor(cfg.torch, data, epochs, acc), **timing)
-    else:
-        row.results["torch"] = cfg.torch_missing
+    row.results = compare({
+        "tapegrad": lambda: (lambda: _train_tensor(tapegrad, data, epochs, acc)),
+        "numpy": lambda: (lambda: _train_hand(data, epochs, acc)),
+        "torch": (lambda: (lambda: _train_tensor(cfg.torch, data, epochs, acc)))
+        if cfg.torch is not None else cfg.torch_missing,
+    }, **timing)
     row.note = "test acc " + ", ".join(f"{k} {v:.3f}" for k, v in acc.items())
     rows = [row]
     if os.path.exists(EXAMPLE):

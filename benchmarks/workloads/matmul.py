@@ -8,7 +8,7 @@ and its share of the BLAS limit; grads are reset to None before each step, as
 import numpy as np
 
 from .. import handwritten
-from ..harness import Row, guarded, measure
+from ..harness import Row, compare
 
 
 def _step(fw, a0, b0, g0):
@@ -30,12 +30,12 @@ def run(cfg):
     a0, b0, g0 = (rng.standard_normal((n, n), dtype=np.float32) for _ in range(3))
     timing = dict(repeats=cfg.repeats, warmup=cfg.warmup, min_time=cfg.min_time)
     row = Row("matmul", f"{n}x{n} @ {n}x{n} fwd+bwd", "ms", 1e3)
-    row.results["tapegrad"] = guarded(lambda: measure(_step(tapegrad, a0, b0, g0), **timing))
-    row.results["numpy"] = measure(lambda: handwritten.matmul(a0, b0, g0), **timing)
-    if cfg.torch is not None:
-        row.results["torch"] = measure(_step(cfg.torch, a0, b0, g0), **timing)
-    else:
-        row.results["torch"] = cfg.torch_missing
+    row.results = compare({
+        "tapegrad": lambda: _step(tapegrad, a0, b0, g0),
+        "numpy": lambda: (lambda: handwritten.matmul(a0, b0, g0)),
+        "torch": (lambda: _step(cfg.torch, a0, b0, g0)) if cfg.torch is not None
+        else cfg.torch_missing,
+    }, **timing)
     flops = 6 * n ** 3
     tg, blas = row.value("tapegrad"), row.value("numpy")
     if tg is None:

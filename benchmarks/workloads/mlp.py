@@ -9,7 +9,7 @@ import numpy as np
 
 from ..frameworks import Trainer
 from ..handwritten import MLP as HandMLP
-from ..harness import Row, guarded, measure
+from ..harness import Row, compare
 
 CASES = (((784, 256, 256, 10), 128), ((64, 32, 10), 32))
 LR = {"sgd": 0.01, "adam": 1e-3}
@@ -21,9 +21,11 @@ def _tensor_step(fw, sizes, opt, x0, y0):
     return (lambda: trainer.step(x, target)), trainer.path
 
 
-def _measure_tensor(fw, sizes, opt, x0, y0, timing, paths):
-    fn, paths[fw.__name__] = _tensor_step(fw, sizes, opt, x0, y0)
-    return measure(fn, **timing)
+def _builder(fw, sizes, opt, x0, y0, paths):
+    def build():
+        fn, paths[fw.__name__] = _tensor_step(fw, sizes, opt, x0, y0)
+        return fn
+    return build
 
 
 def run(cfg):
@@ -38,14 +40,13 @@ def run(cfg):
             name = "-".join(map(str, sizes))
             row = Row("mlp", f"{name} b{batch} {opt}", "ms", 1e3)
             paths = {}
-            row.results["tapegrad"] = guarded(
-                lambda: _measure_tensor(tapegrad, sizes, opt, x0, y0, timing, paths))
             hand = HandMLP(sizes, optimizer=opt, lr=LR[opt])
-            row.results["numpy"] = measure(lambda: hand.step(x0, y0), **timing)
-            if cfg.torch is not None:
-                row.results["torch"] = _measure_tensor(cfg.torch, sizes, opt, x0, y0, timing, paths)
-            else:
-                row.results["torch"] = cfg.torch_missing
+            row.results = compare({
+                "tapegrad": _builder(tapegrad, sizes, opt, x0, y0, paths),
+                "numpy": lambda: (lambda: hand.step(x0, y0)),
+                "torch": _builder(cfg.torch, sizes, opt, x0, y0, paths) if cfg.torch is not None
+                else cfg.torch_missing,
+            }, **timing)
             row.note = f"tapegrad: {paths.get('tapegrad', '?')}"
             rows.append(row)
     return rows

@@ -7,7 +7,7 @@ this measures what the tape adds to each op: dispatch, recording, and the backwa
 import numpy as np
 
 from .. import handwritten
-from ..harness import Row, guarded, measure
+from ..harness import Row, compare
 
 N_OPS = 200
 SHAPES = ((1,), (16,))
@@ -33,16 +33,14 @@ def run(cfg):
         x0 = rng.uniform(-1, 1, shape).astype(np.float32)
         w0 = rng.uniform(0.2, 0.8, shape).astype(np.float32)
         row = Row("overhead", f"{N_OPS}-op chain {shape}", "µs/op", 1e6)
-        row.results["tapegrad"] = guarded(lambda: measure(
-            _tensor_chain(tapegrad, tapegrad.tensor(x0, requires_grad=True),
-                          tapegrad.tensor(w0, requires_grad=True)), **timing))
-        row.results["numpy"] = measure(lambda: handwritten.chain(x0, w0, N_OPS // 4), **timing)
-        if cfg.torch is not None:
-            t = cfg.torch
-            row.results["torch"] = measure(
-                _tensor_chain(t, t.tensor(x0, requires_grad=True), t.tensor(w0, requires_grad=True)),
-                **timing)
-        else:
-            row.results["torch"] = cfg.torch_missing
+
+        def build(fw):
+            return _tensor_chain(fw, fw.tensor(x0, requires_grad=True),
+                                 fw.tensor(w0, requires_grad=True))
+        row.results = compare({
+            "tapegrad": lambda: build(tapegrad),
+            "numpy": lambda: (lambda: handwritten.chain(x0, w0, N_OPS // 4)),
+            "torch": (lambda: build(cfg.torch)) if cfg.torch is not None else cfg.torch_missing,
+        }, **timing)
         rows.append(row)
     return rows
