@@ -101,7 +101,7 @@ for name, fn, npf in [("max", tapegrad.max, np.max), ("min", tapegrad.min, np.mi
     add(OpSpec(f"{name}_dim_values", lambda x, fn=fn, **kw: fn(x, **kw).values,
                _keep(lambda x, dim, keepdim, npf=npf: npf(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
                shape(min_side=1), reduce_kwargs(allow_none=False, allow_tuple=False), avoid=ties,
-               covers=(f"{name}_dim",)))
+               covers=(f"{name}_dim", "one_hot_along")))
     add(OpSpec(f"{name}_dim_indices", lambda x, fn=fn, **kw: fn(x, **kw).indices,
                lambda x, dim, keepdim, npf=npf: getattr(np, "arg" + npf.__name__)(
                    x, axis(x, dim), keepdims=keepdim and x.ndim > 0),
@@ -175,4 +175,4 @@ add(OpSpec("norm_kinked", lambda x, **kw: x.norm(**kw), _keep(_norm_ref), shape(
            _norm_kwargs([1, math.inf, -math.inf, 0.5]), domain=nonzero(), avoid=lambda x, **kw: ties(np.abs(x)),
            covers=("vector_norm", "abs", "max", "min")))
 add(OpSpec("norm_zero", lambda x, **kw: tapegrad.norm(x, **kw), _keep(_norm_ref), shape(min_side=1),
-           _norm_kwargs([0]), grad=False, gradgrad=False, covers=()))
+           _norm_kwargs([0]), grad=False, gradgrad=False, covers=("not_equal", "sum")))
