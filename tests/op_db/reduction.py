@@ -56,10 +56,6 @@ def _keep(f):
     return ref
 
 
-def _keepdims_of(x, kw):
-    return kw.get("keepdim", False) and x.ndim > 0
-
-
 def reduced_numel(x, dim):
     ax = axis(x, dim)
     if ax is None:
@@ -72,10 +68,6 @@ def ties(x, dim=None, **kw):
     """True when two elements of x are closer than GAP (a tie that finite differences would cross)."""
     v = np.sort(np.asarray(x, np.float64).ravel())
     return bool(np.any(np.diff(v) < GAP))
-
-
-def nonempty(x, dim=None, **kw):
-    return reduced_numel(x, dim) == 0 or (x.size == 0 and dim is None)
 
 
 # ----------------------------------------------------------------- sum / mean / prod
