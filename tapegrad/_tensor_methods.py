@@ -147,6 +147,24 @@ def _bitwise(kind, a, b):
 __rand__ = __and__
 __ror__ = __or__
 
+
+# Augmented assignment is in place, as in PyTorch: ``w -= lr * w.grad`` under
+# no_grad updates the leaf ``w`` itself (ops/inplace.py holds the semantics).
+def __iadd__(self, other):
+    return self.add_(other)
+
+
+def __isub__(self, other):
+    return self.sub_(other)
+
+
+def __imul__(self, other):
+    return self.mul_(other)
+
+
+def __itruediv__(self, other):
+    return self.div_(other)
+
 for _name, _fn in list(globals().items()):
     if _name.startswith("__") and _name.endswith("__") and callable(_fn) and _name not in (
             "__builtins__", "__loader__", "__spec__", "__name__", "__doc__", "__file__", "__package__",
