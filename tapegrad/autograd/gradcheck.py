@@ -49,12 +49,12 @@ def _diff_positions(inputs):
 
 def _eval_outputs(fn, inputs, pos, arrays):
     """``fn`` at ``inputs`` with the differentiable ones replaced by ``arrays``; flat outputs as host arrays."""
-    from .grad_mode import no_grad
+    # Grad mode stays on and the inputs keep requiring grad: ``fn`` may itself take
+    # gradients (gradgradcheck's does).
     args = list(inputs)
     for p, a in zip(pos, arrays):
-        args[p] = _rebuild(inputs[p], a, False)
-    with no_grad():
-        outs = _float_outputs(_as_tuple(fn(*args)))
+        args[p] = _rebuild(inputs[p], a, True)
+    outs = _float_outputs(_as_tuple(fn(*args)))
     return [np.asarray(_host(o), dtype=np.float64) for o in outs]
 
 
@@ -114,6 +114,8 @@ def analytical_jacobian(fn, inputs, pos):
 
 def compare_jacobians(analytic, numeric, pos, atol, rtol):
     """An error message naming the worst element, or None when every block matches."""
+    if len(analytic) != len(numeric):
+        return f"the function gave {len(analytic)} floating-point outputs, but {len(numeric)} when perturbed"
     for o, (arow, nrow) in enumerate(zip(analytic, numeric)):
         for k, (a, n) in enumerate(zip(arow, nrow)):
             if a.shape != n.shape:

@@ -81,11 +81,9 @@ class _Scalar:
         self.fn, self.args, self.pos, self.vs, self.ws = fn, args, pos, vs, ws
 
     def value(self, arrays):
-        import tapegrad
-        args = _with(self.args, self.pos, arrays, self.ws is not None)
+        args = _with(self.args, self.pos, arrays, True)     # fn may take gradients itself
         if self.ws is None:
-            with tapegrad.no_grad():
-                outs = _outputs(self.fn, args)
+            outs = _outputs(self.fn, args)
             return sum(float(np.sum(_host(o) * v)) for o, v in zip(outs, self.vs))
         gs = _first_grads(self.fn, args, self.pos, self.vs, create_graph=False)
         gs = _zeros_if_none(gs, [args[p] for p in self.pos])

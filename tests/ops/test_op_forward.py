@@ -49,3 +49,20 @@ def test_forward_matches_numpy(spec, dtype, data):
         _compare(spec, dtype, got, want)
     for t, a in zip(ts, arrays):
         np.testing.assert_array_equal(t.numpy(), a, err_msg=f"{spec.name} modified an input")
+
+
+def test_harness_catches_a_wrong_forward():
+    from op_db import OpSpec
+    from tapegrad.testing import broadcastable_shapes
+    spec = OpSpec("wrong_exp", tapegrad.exp, lambda x: np.exp(x) + 1e-3, broadcastable_shapes(1, min_dims=1,
+                                                                                               allow_empty=False))
+    with pytest.raises(AssertionError):
+        test_forward_matches_numpy(spec, "float32")
+
+
+def test_harness_catches_an_accidental_float64():
+    from op_db import OpSpec
+    from tapegrad.testing import broadcastable_shapes
+    spec = OpSpec("upcast_exp", lambda x: tapegrad.exp(x).double(), np.exp, broadcastable_shapes(1))
+    with pytest.raises(AssertionError, match="dtype"):
+        test_forward_matches_numpy(spec, "float32")
