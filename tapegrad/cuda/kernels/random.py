@@ -111,6 +111,9 @@ class Philox:
         out = CudaArray.empty(shape, dtype)
         n = out.size
         if n:
+            # Scalars in the compute type: a float64 argument would put f64 converts into float32 kernels.
+            a, b = (np.int64(a), np.int64(b)) if kind == "randint" else (np.dtype(compute).type(a),
+                                                                         np.dtype(compute).type(b))
             grid, block = _nb.grid_for(n)
             _kernel(kind, nb_type(compute))[grid, block](n, self.k0, self.k1, np.uint64(self.offset), a, b, out.buf)
             self.offset += n

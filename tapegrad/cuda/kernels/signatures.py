@@ -1,0 +1,79 @@
+"""A signature of every kernel family and specialization, for the CPU-only PTX compile check.
+
+``all_signatures()`` yields ``(name, python function, argument types, is_float32)``;
+tests compile each with ``numba.cuda.compile_ptx(fn, args, cc=(9, 0))``, which
+needs only the pip NVVM wheels, no GPU.
+"""
+from numba import types
+
+from .. import _nb
+from . import elementwise as E
+from . import indexing as X
+from . import matmul as MM
+from . import optim as O
+from . import random as R
+from . import reduce as RD
+from . import scalar_ops
+from . import softmax as S
+
+U32, I64 = types.uint32, types.int64
+
+# libdevice's precise sinf/cosf/tanf keep a Payne-Hanek argument reduction for |x| > 105615 that uses a
+# local array (and f64 helpers) on that rare path; PyTorch's kernels carry the same code. Exempt, by name.
+LIBDEVICE_TRIG = ("sin", "cos", "tan", "randn")
+
+
+def _arr(t):
+    return types.Array(t, 1, "C")
+
+
+def _ew(name, T, ndim):
+    nargs, kind, _ = scalar_ops.OPS[name]
+    OUT = types.boolean if kind == "bool" else T
+    d = max(ndim, 1)
+    tup = types.UniTuple(U32, d)
+    args = [U32, tup, _arr(OUT), U32, tup]
+    for k in range(nargs):
+        args += [_arr(types.boolean if (name == "where" and k == 0) else T), U32, tup]
+    k = E.get_kernel(name, T, OUT, "a" * nargs, ndim if ndim else -1, ndim == 0, False)
+    return (f"elementwise {name} {T} ndim={ndim or 'flat'}", k.py_func, tuple(args), str(T) == "float32")
+
+
+def all_signatures():
+    f32, f64 = types.float32, types.float64
+    out = []
+    for name in scalar_ops.OPS:
+        out.append(_ew(name, f32, 0))
+    for name in ("add", "where", "sigmoid", "identity"):
+        out.append(_ew(name, f32, 3))
+        out.append(_ew(name, f64, 0))
+    for name in ("sum", "prod", "max", "min", "argmax", "argmin"):
+        for kind in ("thread", "block"):
+            k = RD._kernel(kind, name, f32, f32)
+            res = I64 if name.startswith("arg") else f32
+            args = ((I64, I64, I64, _arr(f32), I64, _arr(res)) if kind == "thread" else
+                    (I64, I64, I64, I64, _arr(f32), I64, _arr(res)))
+            out.append((f"reduce {name} {kind} float32", k.py_func, args, True))
+    for tile in _nb.MM_TILES:
+        k = MM.get_kernel(tile, f32)
+        a = _arr(f32)
+        out.append((f"matmul {tile} float32", k.py_func,
+                    (I64,) * 4 + (a,) + (I64,) * 4 + (a,) + (I64,) * 4 + (a, I64), True))
+    for kind in ("softmax", "log_softmax", "logsumexp"):
+        out.append((f"{kind} float32", S._kernel(kind, f32).py_func, (I64, I64, _arr(f32), I64, _arr(f32)), True))
+    tup2 = types.UniTuple(I64, 2)
+    out.append(("gather float32", X._kernel("gather", 2).py_func,
+                (I64, _arr(f32), _arr(f32), I64, tup2, tup2, _arr(I64), I64, I64), True))
+    out.append(("scatter-add float32", X._kernel("scatter", 2).py_func,
+                (I64, _arr(f32), I64, tup2, tup2, _arr(f32), _arr(I64), I64, I64), True))
+    for kind in ("rand", "randn", "bernoulli"):
+        res = types.boolean if kind == "bernoulli" else f32
+        out.append((f"random {kind} float32", R._kernel(kind, f32).py_func,
+                    (I64, U32, U32, types.uint64, f32, f32, _arr(res)), True))
+    sgd, adam = O._kernels()
+    b = types.boolean
+    out.append(("sgd_update_ float32", sgd.py_func, (I64, _arr(f32), _arr(f32), _arr(f32)) + (f32,) * 4 + (b,) * 5,
+                True))
+    out.append(("adam_update_ float32", adam.py_func, (I64,) + (_arr(f32),) * 4 + (f32,) * 7 + (b, b, f32, f32),
+                True))
+    return out
