@@ -46,9 +46,10 @@ def load_digits(seed):
 
 def read_idx(path):
     """Read an IDX file (the MNIST format), gzipped or not, as a NumPy array."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
+    with open(path, "rb") as f:
         data = f.read()
+    if data[:2] == b"\x1f\x8b":                # gzip magic, whatever the file is called
+        data = gzip.decompress(data)
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
         raise ValueError(f"{path}: not an IDX file (bad magic number)")
     dtypes = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
