@@ -9,8 +9,11 @@ Targets (issue 5): matmul >= 40% of cuBLAS at 4096^3; elementwise >= 75% of copy
 Usage: python benchmarks/gpu.py [--quick]
 """
 import argparse
+import os
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def parse_args(argv=None):
