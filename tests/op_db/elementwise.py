@@ -1,5 +1,6 @@
 """OpSpecs for tapegrad/ops/elementwise.py: arithmetic, unary math, activations, comparisons."""
 import math
+import operator
 
 import numpy as np
 from hypothesis import strategies as st
@@ -191,11 +192,11 @@ for name, ref in [("eq", np.equal), ("ne", np.not_equal), ("lt", np.less), ("le"
                   ("gt", np.greater), ("ge", np.greater_equal)]:
     add(OpSpec(name, getattr(tapegrad, name), ref, binary(), domain=TIES, grad=False, gradgrad=False,
                covers=(ref.__name__,)))
-for sym, ref in [("==", np.equal), ("!=", np.not_equal), ("<", np.less), ("<=", np.less_equal), (">", np.greater),
-                 (">=", np.greater_equal)]:
-    add(OpSpec(f"operator{sym}", eval(f"lambda a, b: a {sym} b"), ref, binary(), domain=TIES, grad=False,
-               gradgrad=False, covers=(ref.__name__,)))
-    add(OpSpec(f"operator{sym}_scalar", eval(f"lambda a: a {sym} 0.5"), eval(f"lambda a: a {sym} 0.5"), unary(),
+for sym, py, ref in [("==", operator.eq, np.equal), ("!=", operator.ne, np.not_equal), ("<", operator.lt, np.less),
+                     ("<=", operator.le, np.less_equal), (">", operator.gt, np.greater),
+                     (">=", operator.ge, np.greater_equal)]:
+    add(OpSpec(f"operator{sym}", py, ref, binary(), domain=TIES, grad=False, gradgrad=False, covers=(ref.__name__,)))
+    add(OpSpec(f"operator{sym}_scalar", lambda a, _o=py: _o(a, 0.5), lambda a, _o=py: _o(a, 0.5), unary(),
                domain=TIES, grad=False, gradgrad=False, covers=(ref.__name__,)))
 for name in ("logical_and", "logical_or", "logical_xor"):
     add(OpSpec(name, lambda a, b, _n=name: getattr(tapegrad, _n)(a > 0, b > 0),
