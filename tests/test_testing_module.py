@@ -168,7 +168,7 @@ def test_check_grad_rejects_bad_arguments():
     with pytest.raises(ValueError, match="no floating-point tensor"):
         check_grad(lambda a: a * 1.0, tg.tensor([1, 2]))
     with pytest.raises(AssertionError, match="non-finite"):
-        check_grad(lambda a: a.log(), tg.tensor([-1.0, 2.0]))
+        check_grad(lambda a: a * 2, tg.tensor([float("inf"), 2.0]))
 
 
 # ----------------------------------------------------------------- autograd.gradcheck / gradgradcheck

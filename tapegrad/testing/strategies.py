@@ -130,7 +130,7 @@ def _int_arrays(draw, size, shape):
 
 
 @st.composite
-def index_expressions(draw, shape, allow_advanced=True, max_index_dims=2):
+def index_expressions(draw, shape, allow_advanced=True, max_index_dims=2, max_new_dims=2):
     """Valid ``t[...]`` keys for ``shape``: ints, slices, None, Ellipsis, bool masks and int arrays.
 
     Advanced parts are one bool mask (over one or more consecutive dims) or
@@ -141,6 +141,7 @@ def index_expressions(draw, shape, allow_advanced=True, max_index_dims=2):
         shape: the shape of the tensor being indexed.
         allow_advanced: allow bool masks and int arrays.
         max_index_dims: the most dims of an int-array index.
+        max_new_dims: the most ``None`` entries.
 
     Example:
         >>> import numpy as np
@@ -148,7 +149,7 @@ def index_expressions(draw, shape, allow_advanced=True, max_index_dims=2):
         >>> from tapegrad.testing import index_expressions
         >>> key = find(index_expressions((3, 4)), lambda k: isinstance(k, tuple) and len(k) == 3)
         >>> key, np.zeros((3, 4))[key].shape
-        ((None, None, None), (1, 1, 1, 3, 4))
+        ((None, None, 0), (1, 1, 4))
     """
     ndim = len(shape)
     key = []
@@ -156,8 +157,12 @@ def index_expressions(draw, shape, allow_advanced=True, max_index_dims=2):
     ellipsis = False
     advanced = None if allow_advanced else "none"
     array_shape = None
+    new_dims = 0
     while True:
-        kinds = ["stop", "none"]
+        # After an Ellipsis the remaining parts are aligned to the last dims, so they must use all of them.
+        kinds = [] if ellipsis and d < ndim else ["stop"]
+        if new_dims < max_new_dims:
+            kinds.append("none")
         if d < ndim:
             kinds += ["int", "slice"]
             if advanced in (None, "int"):
@@ -170,6 +175,7 @@ def index_expressions(draw, shape, allow_advanced=True, max_index_dims=2):
         if kind == "stop":
             break
         if kind == "none":
+            new_dims += 1
             key.append(None)
         elif kind == "ellipsis":
             ellipsis = True
