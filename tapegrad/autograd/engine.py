@@ -26,11 +26,10 @@ def _registry():
     return registry
 
 
-def _unpack(node, graph, Tensor):
-    saved = node.saved
-    if saved is None:
-        raise RuntimeError(f"{node.op.name}: {_FREED}")
-    for vc, expected in node.versions:
+def _check_versions(node):
+    it = iter(node.versions)
+    for vc in it:
+        expected = next(it)
         if vc[0] != expected:
             by = f" by {vc[1]}" if vc[1] else ""
             raise RuntimeError(
@@ -38,18 +37,36 @@ def _unpack(node, graph, Tensor):
                 f"operation{by}: a tensor saved by {node.op.name} (node #{node.seq}) is at version {vc[0]}; "
                 f"expected version {expected} instead. Hint: avoid the in-place op, or clone() the tensor "
                 f"before modifying it.")
+
+
+def _unpack(node, graph, Tensor):
+    """Saved values for a VJP (Note [saved values] in ops/registry.py)."""
+    saved = node.saved
+    if saved is None:
+        raise RuntimeError(f"{node.op.name}: {_FREED}")
+    _check_versions(node)
     if not graph:
-        return [s._data if s.__class__ is Tensor or isinstance(s, Tensor) else s for s in saved]
+        return saved
+    Node = _registry().Node
+    edges = node.next
     out = []
     for i, s in zip(node.op.save, saved):
-        if isinstance(s, Tensor):
+        if isinstance(s, Tensor):                   # autograd.Function saves Tensors
             out.append(s)
         elif i < 0:
             out.append(Tensor._make(s, node))      # the output, re-attached to its node
         else:
-            if type(s) not in B.BY_TYPE:       # a promoted Python scalar (a NumPy scalar)
-                s = B.CPU_BACKEND.asarray(s)
-            out.append(Tensor._make(s, None))
+            e = edges[i] if i < len(edges) else None
+            if e is None:                           # an input that needs no gradient
+                if type(s) not in B.BY_TYPE:        # a promoted Python scalar (a NumPy scalar)
+                    s = B.CPU_BACKEND.asarray(s)
+                out.append(Tensor._make(s, None))
+            elif e[0].__class__ is Node:            # a non-leaf input: rebuild it on its history
+                t = Tensor._make(s, e[0])
+                t._output_nr = e[1]
+                out.append(t)
+            else:                                   # a leaf input: the leaf itself
+                out.append(e[0])
     return out
 
 
@@ -125,10 +142,10 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 if graph:
                     saved = _unpack(node, graph, Tensor)
                 else:
-                    for vc, expected in node.versions:
-                        if vc[0] != expected:
-                            _unpack(node, graph, Tensor)     # raises, naming the ops
-                    saved = [x._data if x.__class__ is Tensor or isinstance(x, Tensor) else x for x in saved]
+                    it = iter(node.versions)
+                    for vc in it:
+                        if vc[0] != next(it):
+                            _check_versions(node)           # raises, naming the ops
             elif saved is None:
                 raise RuntimeError(f"{node.op.name}: {_FREED}")
             grads = node.op.vjp_fn(F, node, g, *saved, **node.params)

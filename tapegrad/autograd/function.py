@@ -229,7 +229,7 @@ class Function(metaclass=_FunctionMeta):
             else:
                 save.append(len(saved))
                 saved.append(t)
-            versions.append((t._version, t._version[0]))
+            versions += (t._version, t._version[0])   # flat pairs (Note [saved values])
         ctx._to_save = None
         next_ = tuple((a._grad_fn if a._grad_fn is not None else a, a._output_nr, a._data.shape, a._data.dtype)
                       if need else None for a, need in zip(args, needs))

@@ -324,6 +324,11 @@ def apply(op, *args, **params):
         t._version = args[0]._version if op.view and isinstance(args[0], Tensor) else [0, None]
         return t
     version = args[0]._version if op.view else [0, None]
+    # Note [saved values]: a node saves arrays, never Tensors, plus a flat
+    # (version_counter, version, ...) tuple to catch in-place changes. Under
+    # create_graph the engine rebuilds each saved input's Tensor from the node's
+    # edges (as PyTorch's SavedVariable does), so the tape keeps no Tensor alive
+    # and CPython's cyclic GC has few objects to scan per op.
     saved = versions = ()
     save = op.save
     if save:
@@ -331,16 +336,16 @@ def apply(op, *args, **params):
         vv = []
         for i in save:
             if i < 0:
-                sv.append(out)            # Note [saved outputs]: the array, never the Tensor
-                vv.append((version, version[0]))
+                sv.append(out)
+                vv.append(version)
+                vv.append(version[0])
             else:
+                sv.append(arrays[i])
                 a = args[i]
-                if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._data is arrays[i]:
-                    sv.append(a)
+                if a.__class__ is Tensor or isinstance(a, Tensor):
                     v = a._version
-                    vv.append((v, v[0]))
-                else:
-                    sv.append(arrays[i])
+                    vv.append(v)
+                    vv.append(v[0])
         saved = tuple(sv)
         versions = tuple(vv)
     # Inlined Node(...): this is the hottest allocation in the library.

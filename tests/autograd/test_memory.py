@@ -48,9 +48,9 @@ def test_forward_loop_without_backward_does_not_grow(no_gc):
 def test_saved_intermediates_released_after_backward(no_gc):
     x = tg.randn(5, requires_grad=True)
     y = x.exp()
-    z = (y * y).sum()           # multiply saves y
-    ref = weakref.ref(y)
-    node = y.grad_fn
+    z = (y * y).sum()           # multiply saves y's array (Note [saved values])
+    ref = weakref.ref(y._data)
+    node = z.grad_fn.next_functions[0][0]
     del y
     assert ref() is not None    # kept alive by the saved values only
     z.backward()
