@@ -13,6 +13,7 @@ from .._tensor import Tensor
 from ..ops import elementwise as _E
 from ..ops import nn as _N
 from ..ops import shape as _S
+from ..ops.linalg import linear as _linear
 from ..ops.registry import apply
 
 __all__ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear", "dropout", "one_hot",
@@ -104,7 +105,7 @@ def _dim(dim, input, fn):
 
 
 def linear(input, weight, bias=None):
-    """``input @ weight.T + bias``: the affine map of ``nn.Linear``.
+    """``input @ weight.T + bias``: the affine map of ``nn.Linear`` (one recorded op).
 
     Args:
         input: ``(*, in_features)``.
@@ -117,14 +118,7 @@ def linear(input, weight, bias=None):
         >>> F.linear(tapegrad.ones(2, 3), tapegrad.ones(4, 3), tapegrad.zeros(4)).shape
         tapegrad.Size([2, 4])
     """
-    if weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]:
-        raise RuntimeError(f"linear: input of shape {tuple(input.shape)} cannot be multiplied by a weight of shape "
-                           f"{tuple(weight.shape)} (expected input (*, {weight.shape[-1] if weight.ndim else '?'}) "
-                           "and a 2-D weight (out_features, in_features))")
-    out = input @ apply(_S.transpose_op, weight, axes=(1, 0))
-    if bias is not None:
-        out = out + bias
-    return out
+    return _linear(input, weight, bias)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

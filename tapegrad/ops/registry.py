@@ -275,6 +275,20 @@ def apply(op, *args, **params):
             if y.dtype.kind == "f":
                 arrays = (y.dtype.type(a), y)
                 be = _BY_TYPE[y.__class__]
+    elif n > 2 and op.promote_args is None and op.promote != "float":
+        # Three or more tensors of one dtype on one backend (linear, where-free ternaries).
+        a = args[0]
+        if isinstance(a, Tensor):
+            x = a._data
+            d, c = x.dtype, x.__class__
+            arrays = [x]
+            for a in args[1:]:
+                if not isinstance(a, Tensor) or a._data.dtype != d or a._data.__class__ is not c:
+                    arrays = None
+                    break
+                arrays.append(a._data)
+            if arrays is not None:
+                be = _BY_TYPE[c]
     if arrays is None:
         arrays, be, _ = _to_tensor_args(op, args)
     try:

@@ -75,3 +75,20 @@ add(OpSpec("einsum", lambda *xs, equation: tapegrad.einsum(equation, *xs),
 add(OpSpec("einsum_list", lambda *xs, equation: tapegrad.einsum(equation, list(xs)),
            lambda *xs, equation: np.asarray(np.einsum(equation, *xs)), einsum_shapes(),
            lambda s: st.just({"equation": s.equation}), covers=("einsum",), fwd_rtol=1e-4, fwd_atol=1e-5))
+
+
+# linear: x (*, in) @ W.T + b, with and without bias (Note [linear primitive]).
+@st.composite
+def linear_shapes(draw, bias=True):
+    batch_dims = tuple(draw(st.lists(st.integers(0, 3), max_size=2)))
+    i, o = draw(side), draw(side)
+    x = batch_dims + (i,) if batch_dims or draw(st.booleans()) else (i,)
+    return (x, (o, i), (o,)) if bias else (x, (o, i))
+
+
+add(OpSpec("linear", lambda x, w, b: tapegrad.nn.functional.linear(x, w, b),
+           lambda x, w, b: np.matmul(x, w.T) + b, linear_shapes(), covers=("linear",),
+           fwd_rtol=1e-4, fwd_atol=1e-5))
+add(OpSpec("linear_nobias", lambda x, w: tapegrad.nn.functional.linear(x, w),
+           lambda x, w: np.matmul(x, w.T), linear_shapes(bias=False), covers=("linear_nobias",),
+           fwd_rtol=1e-4, fwd_atol=1e-5))
