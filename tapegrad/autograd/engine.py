@@ -51,7 +51,7 @@ def _unpack(node, graph, Tensor):
     edges = node.next
     out = []
     for i, s in zip(node.op.save, saved):
-        if isinstance(s, Tensor):                   # autograd.Function saves Tensors
+        if s is None or isinstance(s, Tensor):      # an optional input not given; Function saves Tensors
             out.append(s)
         elif i < 0:
             out.append(Tensor._make(s, node))      # the output, re-attached to its node

@@ -99,8 +99,8 @@ def _check_loss_args(name, input, target, weight, reduction):
     return axis, C
 
 
-def _check_index_target(name, input, target, axis, C, ignore_index):
-    """Validate class-index targets; return (safe targets, valid mask) as backend arrays."""
+def _check_target_meta(name, input, target, axis):
+    """Validate a class-index target's dtype, shape and device (no pass over its values)."""
     if target.dtype not in (D.int64, D.int32):
         raise RuntimeError(f"{name}: expected target of dtype int64 (class indices) or a float target of the "
                            f"input's shape (probabilities), got {target.dtype} with shape {tuple(target.shape)}")
@@ -110,15 +110,16 @@ def _check_index_target(name, input, target, axis, C, ignore_index):
                            f"{tuple(target.shape)}")
     if target.device != input.device:
         raise RuntimeError(f"{name}: target is on {target.device} but input is on {input.device}")
+
+
+def _check_index_target(name, input, target, axis, C, ignore_index):
+    """Validate class-index targets; return (safe targets, valid mask) as backend arrays."""
+    _check_target_meta(name, input, target, axis)
     be = B.BY_TYPE[type(input._data)]
-    t = target._data
-    valid = t != ignore_index
-    ts = be.where(valid, t, 0)
-    if ts.size and bool(be.any((ts < 0) | (ts >= C))):
-        bad = be.to_numpy(be.where((ts < 0) | (ts >= C), t, 0))
-        v = int(bad[(bad < 0) | (bad >= C)].reshape(-1)[0]) if bad.size else -1
-        raise IndexError(f"{name}: Target {v} is out of bounds for {C} classes (input shape "
-                         f"{tuple(input.shape)})")
+    try:
+        valid, ts = _targets(be, target._data, ignore_index, C, input.shape)
+    except IndexError as e:
+        raise IndexError(f"{name}: {e}") from None
     return ts, valid
 
 
@@ -126,18 +127,28 @@ def _expand(be, a, axis):
     return be.expand_dims(a, axis)
 
 
-@op("cross_entropy", save=("x", "target", "weight"), promote="all", promote_args=(0, 2))
-def cross_entropy_op(be, x, target, weight, ignore_index, reduction, label_smoothing, axis):
-    logp = _log_softmax(be, x, axis)
-    C = x.shape[axis]
+def _targets(be, target, ignore_index, C, shape):
+    """(valid mask, targets with ignored ones set to 0); raises on a class out of range."""
     valid = target != ignore_index
     ts = be.where(valid, target, 0)
+    if ts.size and (be.min(ts) < 0 or be.max(ts) >= C):
+        bad = be.to_numpy(ts)
+        v = int(bad[(bad < 0) | (bad >= C)].reshape(-1)[0])
+        raise IndexError(f"Target {v} is out of bounds for {C} classes (input shape {tuple(shape)})")
+    return valid, ts
+
+
+@op("cross_entropy", save=("x", "target", "weight"), promote="all", promote_args=(0, 2))
+def cross_entropy_op(be, x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, axis=1):
+    logp = _log_softmax(be, x, axis)
+    C = x.shape[axis]
+    valid, ts = _targets(be, target, ignore_index, C, x.shape)
     picked = be.squeeze(be.take_along_axis(logp, _expand(be, ts, axis), axis), axis)
-    wt = be.take(weight, ts) * valid
-    loss = -(wt * picked)
+    wt = be.astype(valid, x.dtype) if weight is None else be.take(weight, ts) * valid
+    loss = -(picked * wt)
     if label_smoothing:
-        wb = be.reshape(weight, (C,) + (1,) * (x.ndim - axis - 1))
-        smooth = -be.sum(logp * wb, axis=axis) * valid
+        lw = logp if weight is None else logp * be.reshape(weight, (C,) + (1,) * (x.ndim - axis - 1))
+        smooth = -be.sum(lw, axis=axis) * valid
         loss = (1 - label_smoothing) * loss + (label_smoothing / C) * smooth
     if reduction == "none":
         return loss
@@ -148,36 +159,42 @@ def cross_entropy_op(be, x, target, weight, ignore_index, reduction, label_smoot
 
 @cross_entropy_op.vjp
 def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, axis):
-    # d loss / d x = (softmax(x) * sum_c(a) - a) * scale, where a is the smoothed, weighted one-hot target.
-    if ctx.next[2] is not None:
+    # d loss / d x = (softmax(x) * sum_c(a) - a) * scale, where a is the smoothed, weighted one-hot
+    # target; without class weights sum_c(a) is just the valid mask.
+    if len(ctx.next) > 2 and ctx.next[2] is not None:
         raise NotImplementedError("cross_entropy: the derivative for 'weight' is not implemented (as in PyTorch); "
                                   "detach the weight")
     graph = F is TENSOR_MATH
-    xa, ta, wa = (x._data, target._data, weight._data) if graph else (x, target, weight)
+    xa = x._data if graph else x
+    ta = target._data if graph else target
+    wa = (weight._data if graph else weight) if weight is not None else None
     be = B.BY_TYPE[type(xa)]
     C = xa.shape[axis]
     nd = xa.ndim
+    bshape = (C,) + (1,) * (nd - axis - 1)
     valid = _expand(be, ta != ignore_index, axis)
     ts = be.where(valid, _expand(be, ta, axis), 0)
-    classes = be.reshape(be.arange(0, C, 1, ts.dtype), (C,) + (1,) * (nd - axis - 1))
-    wb = be.reshape(wa, (C,) + (1,) * (nd - axis - 1))
-    if label_smoothing:
-        a = ((1 - label_smoothing) * (ts == classes) + label_smoothing / C) * (wb * valid)
+    onehot = ts == be.reshape(be.arange(0, C, 1, ts.dtype), bshape)
+    a = (1 - label_smoothing) * onehot + label_smoothing / C if label_smoothing else onehot
+    if wa is None:
+        a = a * valid
+        suma = be.astype(valid, xa.dtype)
+        denom = be.sum(suma) if reduction == "mean" else None
     else:
-        a = (ts == classes) * (wb * valid)
-    suma = be.sum(a, axis=axis, keepdims=True)
-    denom = be.sum(be.take(wa, be.squeeze(ts, axis)) * be.squeeze(valid, axis)) if reduction == "mean" else None
+        a = a * (be.reshape(wa, bshape) * valid)
+        suma = be.sum(a, axis=axis, keepdims=True)
+        denom = be.sum(be.take(wa, be.squeeze(ts, axis)) * be.squeeze(valid, axis)) if reduction == "mean" else None
     if graph:
         from .._tensor import Tensor
-        a, suma = Tensor._make(a, None), Tensor._make(suma, None)
-        logp = apply(log_softmax_op, x, axis=axis)
+        a, suma = Tensor._make(be.astype(a, xa.dtype), None), Tensor._make(be.astype(suma, xa.dtype), None)
+        p = F.exp(apply(log_softmax_op, x, axis=axis))
     else:
-        logp = _log_softmax(be, xa, axis)
+        p = be.exp(_log_softmax(be, xa, axis))
     if reduction == "none":
         g = F.reshape(g, shape=tuple(1 if i == axis else s for i, s in enumerate(xa.shape)))
     elif reduction == "mean":
         g = g / denom
-    return (F.exp(logp) * suma - a) * g, None, None
+    return (p * suma - a) * g, None, None
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -207,12 +224,9 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         raise ValueError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     if target.is_floating_point():
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing, axis, C)
-    _check_index_target("cross_entropy", input, target, axis, C, ignore_index)
-    if weight is None:
-        be = B.BY_TYPE[type(input._data)]
-        from .._tensor import Tensor
-        weight = Tensor._make(be.ones((C,), input._data.dtype), None)
-    return apply(cross_entropy_op, input, target, weight, ignore_index=int(ignore_index), reduction=reduction,
+    _check_target_meta("cross_entropy", input, target, axis)   # the class range is checked in the op's one pass
+    args = (input, target) if weight is None else (input, target, weight)
+    return apply(cross_entropy_op, *args, ignore_index=int(ignore_index), reduction=reduction,
                  label_smoothing=float(label_smoothing), axis=axis)
 
 

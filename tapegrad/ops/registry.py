@@ -353,6 +353,8 @@ def apply(op, *args, **params):
                 sv.append(out)
                 vv.append(version)
                 vv.append(version[0])
+            elif i >= n:
+                sv.append(None)           # an optional input that was not given
             else:
                 sv.append(arrays[i])
                 a = args[i]
