@@ -50,3 +50,35 @@ class ArrayBackend:
     # movement: reshape transpose broadcast_to concatenate stack flip getitem
     #           setitem scatter_add take_along_axis repeat tile ascontiguousarray
     # linalg: matmul einsum
+
+    # fused rows (Note [fused cross-entropy]); these defaults compose the methods
+    # above, and a backend overrides them with one-pass kernels.
+    def ce_rows(self, x, t, ignore_index):
+        """Cross-entropy of each row of (N, C) logits ``x`` against class indices ``t``.
+
+        Returns ``(loss, count)``: per-row losses (0 where ``t == ignore_index``)
+        and the number of rows not ignored. Raises IndexError for a class out of range.
+        """
+        n, c = x.shape
+        valid = t != ignore_index
+        ts = self.where(valid, t, 0)
+        if ts.size and (self.min(ts) < 0 or self.max(ts) >= c):
+            bad = self.to_numpy(ts)
+            raise IndexError(f"Target {int(bad[(bad < 0) | (bad >= c)][0])} is out of bounds for {c} classes "
+                             f"(input shape {tuple(x.shape)})")
+        m = self.max(x, axis=1, keepdims=True)
+        lse = self.log(self.sum(self.exp(x - m), axis=1)) + self.reshape(m, (n,))
+        picked = self.reshape(self.take_along_axis(x, self.reshape(ts, (n, 1)), 1), (n,))
+        loss = (lse - picked) * valid
+        return self.astype(loss, x.dtype), int(self.to_numpy(self.sum(valid)))
+
+    def ce_rows_grad(self, x, t, ignore_index, scale):
+        """Gradient of ``sum(scale * ce_rows(x, t))`` with respect to ``x``: ``(softmax - onehot) * scale``."""
+        n, c = x.shape
+        valid = t != ignore_index
+        ts = self.where(valid, t, 0)
+        e = self.exp(x - self.max(x, axis=1, keepdims=True))
+        p = e / self.sum(e, axis=1, keepdims=True)
+        onehot = self.reshape(ts, (n, 1)) == self.reshape(self.arange(0, c, 1, ts.dtype), (1, c))
+        s = self.reshape(scale * valid, (n, 1))
+        return self.astype((p - onehot) * s, x.dtype)

@@ -8,6 +8,17 @@ import numpy as np
 from .base import ArrayBackend
 
 
+_KERNELS = []
+
+
+def _kernels():
+    """The numba kernels module, imported on first use (numba costs ~0.5 s to import)."""
+    if not _KERNELS:
+        from . import _kernels as k
+        _KERNELS.append(k)
+    return _KERNELS[0]
+
+
 def _sigmoid(x):
     # Stable for large |x|: exp of a non-positive number only.
     e = np.exp(-np.abs(x))
@@ -15,8 +26,7 @@ def _sigmoid(x):
 
 
 def _erf(x):
-    from . import _kernels
-    return _kernels.erf(x)
+    return _kernels().erf(x)
 
 
 def _scatter_add(shape, key, values, dtype):
@@ -24,8 +34,7 @@ def _scatter_add(shape, key, values, dtype):
     if type(key) is tuple and all(type(k) in (int, slice) or k is None or k is Ellipsis for k in key):
         out[key] += values          # basic indexing: no repeated elements
     else:
-        from . import _kernels
-        _kernels.add_at(out, key, values)
+        _kernels().add_at(out, key, values)
     return out
 
 
@@ -235,6 +244,17 @@ class NumpyBackend(ArrayBackend):
         idx[axis] = indices
         np.add.at(out, tuple(idx), values)
         return out
+
+    # fused rows (Note [fused cross-entropy]): numba kernels for float logits
+    def ce_rows(self, x, t, ignore_index):
+        if x.dtype.kind != "f":
+            return ArrayBackend.ce_rows(self, x, t, ignore_index)
+        return _kernels().ce_rows(x, t, ignore_index)
+
+    def ce_rows_grad(self, x, t, ignore_index, scale):
+        if x.dtype.kind != "f":
+            return ArrayBackend.ce_rows_grad(self, x, t, ignore_index, scale)
+        return _kernels().ce_rows_grad(x, t, ignore_index, scale)
 
     # linear algebra
     matmul = staticmethod(np.matmul)

@@ -140,6 +140,13 @@ def _targets(be, target, ignore_index, C, shape):
 
 @op("cross_entropy", save=("x", "target", "weight"), promote="all", promote_args=(0, 2))
 def cross_entropy_op(be, x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, axis=1):
+    if weight is None and not label_smoothing and x.ndim == 2:
+        # The common case in one pass over the rows (Note [fused cross-entropy] in backend/_kernels.py).
+        loss, count = be.ce_rows(x, target, ignore_index)
+        if reduction == "none":
+            return loss
+        total = be.sum(loss)
+        return total if reduction == "sum" else total / x.dtype.type(count)
     logp = _log_softmax(be, x, axis)
     C = x.shape[axis]
     valid, ts = _targets(be, target, ignore_index, C, x.shape)
@@ -169,6 +176,12 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
     ta = target._data if graph else target
     wa = (weight._data if graph else weight) if weight is not None else None
     be = B.BY_TYPE[type(xa)]
+    if not graph and wa is None and not label_smoothing and xa.ndim == 2:
+        n = xa.shape[0]
+        if reduction == "mean":
+            g = g / xa.dtype.type(be.sum(ta != ignore_index))
+        scale = g if reduction == "none" else be.broadcast_to(g, (n,))
+        return be.ce_rows_grad(xa, ta, ignore_index, scale), None, None
     C = xa.shape[axis]
     nd = xa.ndim
     bshape = (C,) + (1,) * (nd - axis - 1)

@@ -232,6 +232,37 @@ def _to_tensor_args(op, args):
     return arrays, be, dtype
 
 
+def _all_tensors(op, args):
+    """The arrays when every argument is a Tensor (or None) on one backend and no dtype
+    conversion is needed; else (None, None). The fast path for 3+ inputs and partial promotion."""
+    pa = op.promote_args
+    arrays = []
+    be_t = None
+    d = None
+    for i, a in enumerate(args):
+        if a is None:
+            arrays.append(None)
+            continue
+        if not isinstance(a, Tensor):
+            return None, None
+        x = a._data
+        if be_t is None:
+            be_t = x.__class__
+        elif x.__class__ is not be_t:
+            return None, None
+        if op.promote and (pa is None or i in pa):
+            if d is None:
+                d = x.dtype
+                if op.promote == "float" and d.kind != "f":
+                    return None, None
+            elif x.dtype != d:
+                return None, None
+        arrays.append(x)
+    if be_t is None:
+        return None, None
+    return arrays, _BY_TYPE[be_t]
+
+
 _new = object.__new__
 _BY_TYPE = B.BY_TYPE
 _ANOMALY = _anomaly.ENABLED
@@ -275,22 +306,10 @@ def apply(op, *args, **params):
             if y.dtype.kind == "f":
                 arrays = (y.dtype.type(a), y)
                 be = _BY_TYPE[y.__class__]
-    elif n > 2 and op.promote_args is None and op.promote != "float":
-        # Three or more tensors of one dtype on one backend (linear, where-free ternaries).
-        a = args[0]
-        if isinstance(a, Tensor):
-            x = a._data
-            d, c = x.dtype, x.__class__
-            arrays = [x]
-            for a in args[1:]:
-                if not isinstance(a, Tensor) or a._data.dtype != d or a._data.__class__ is not c:
-                    arrays = None
-                    break
-                arrays.append(a._data)
-            if arrays is not None:
-                be = _BY_TYPE[c]
     if arrays is None:
-        arrays, be, _ = _to_tensor_args(op, args)
+        arrays, be = _all_tensors(op, args)
+        if arrays is None:
+            arrays, be, _ = _to_tensor_args(op, args)
     try:
         out = op.forward(be, *arrays, **params)
     except Exception as e:  # name the op and its inputs in every forward error
