@@ -202,11 +202,11 @@ def mask_kwargs(shapes):
 
 add(OpSpec("masked_fill", lambda x, mask, value: tapegrad.masked_fill(x, tapegrad.from_numpy(mask), value),
            lambda x, mask, value: np.where(mask, value, x).astype(x.dtype), one_shape(), mask_kwargs,
-           covers=()))
+           covers=("where",)))
 add(OpSpec("masked_fill_tensor_value",
            lambda x, v, mask: x.masked_fill(tapegrad.from_numpy(mask), v),
            lambda x, v, mask: np.where(mask, v, x).astype(x.dtype), one_shape().map(lambda s: (s[0], ())),
-           lambda s: mask_kwargs(s).map(lambda kw: {"mask": kw["mask"]}), covers=()))
+           lambda s: mask_kwargs(s).map(lambda kw: {"mask": kw["mask"]}), covers=("where",)))
 add(OpSpec("nonzero", lambda x: tapegrad.nonzero(x), lambda x: np.argwhere(x),
            one_shape(min_dims=1), domain=st.sampled_from([0.0, 1.5, -2.0]), grad=False))
 add(OpSpec("nonzero_tuple", lambda x: x.nonzero(as_tuple=True), lambda x: np.nonzero(x),
