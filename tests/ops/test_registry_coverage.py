@@ -33,7 +33,8 @@ def test_covers_name_registered_ops():
 
 def test_specs_are_complete():
     for s in _specs():
-        assert s.covers, f"OpSpec {s.name} covers no registered op"
+        # Forward-only functions outside the registry (nonzero: data-dependent shape) cover no op.
+        assert s.covers or not s.grad, f"OpSpec {s.name} checks gradients but covers no registered op"
         assert s.grad or not s.gradgrad, f"OpSpec {s.name}: gradgrad=True needs grad=True"
         assert bool(s.int_args) == (s.index_args is not None), \
             f"OpSpec {s.name}: int_args and index_args go together"
