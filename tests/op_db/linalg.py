@@ -39,7 +39,8 @@ add(OpSpec("bmm", lambda a, b: tapegrad.bmm(a, b), np.matmul,
 add(OpSpec("dot", lambda a, b: a.dot(b), np.dot, st.integers(0, 5).map(lambda n: ((n,), (n,))), covers=("matmul",),
            fwd_rtol=1e-4, fwd_atol=1e-5))
 add(OpSpec("outer", lambda a, b: tapegrad.outer(a, b), np.outer,
-           st.tuples(st.integers(0, 4), st.integers(0, 4)).map(lambda s: ((s[0],), (s[1],)))))
+           st.tuples(st.integers(0, 4), st.integers(0, 4)).map(lambda s: ((s[0],), (s[1],))),
+           covers=("reshape", "multiply")))
 
 # Equations: matrix products, traces and diagonals (repeated letters), broadcasting
 # ellipses, implicit outputs, summed-away letters and chains of three operands.
