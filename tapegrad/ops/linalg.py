@@ -316,7 +316,9 @@ def _(F, ctx, g, x, w):
             g2 = F.reshape(g, shape=(rows, g.shape[-1]))
             gw = F.matmul(F.transpose(g2, axes=(1, 0)), F.reshape(x, shape=(rows, x.shape[-1])))
     if len(n) > 2 and n[2] is not None:
-        gb = g                      # Note [sum_to]: the engine sums it back to the bias's shape
+        # A fresh (out,) array, so the engine neither reshapes a view nor copies it into .grad;
+        # a 0-d bias still goes through sum_to.
+        gb = F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
     return gx, gw, gb
 
 
