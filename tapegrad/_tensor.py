@@ -44,8 +44,11 @@ class Tensor:
         >>> x.grad
         tensor([2., 4., 6.])
     """
-    __slots__ = ("_data", "_grad_fn", "_output_nr", "_requires_grad", "_grad", "_version",
-                 "_hooks", "__weakref__")
+    __slots__ = ("_data", "_grad_fn", "_requires_grad", "_version", "__dict__", "__weakref__")
+    # Note [rare fields] (ops/registry.py): defaults that most tensors never change.
+    _grad = None
+    _hooks = None
+    _output_nr = 0
     __array_priority__ = 1000      # NumPy defers to our reflected operators
 
     def __init__(self, data=None, *, requires_grad=False, dtype=None, device=None):
@@ -53,10 +56,7 @@ class Tensor:
         t = _tensor_fn([] if data is None else data, dtype=dtype, device=device)
         self._data = t._data
         self._grad_fn = None
-        self._output_nr = 0
-        self._grad = None
         self._version = [0, None]
-        self._hooks = None
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -66,11 +66,8 @@ class Tensor:
         t = object.__new__(cls)
         t._data = data
         t._grad_fn = grad_fn
-        t._output_nr = 0
         t._requires_grad = grad_fn is not None
-        t._grad = None
         t._version = version if version is not None else [0, None]
-        t._hooks = None
         return t
 
     @staticmethod

@@ -108,8 +108,14 @@ def op(name, save=(), promote="all", promote_args=None, differentiable=True, vie
 
 class Node:
     """A recorded op on the tape. See autograd/graph.py for the public view."""
-    __slots__ = ("op", "seq", "next", "saved", "versions", "params",
-                 "hooks", "retain", "anomaly", "n_out", "__weakref__")
+    __slots__ = ("op", "seq", "next", "saved", "versions", "params", "__dict__", "__weakref__")
+    # Note [rare fields]: almost every node keeps these defaults; as class
+    # attributes they cost nothing to record, and an instance that needs one
+    # (a hook, retain_grad, anomaly mode, a multi-output Function) sets its own.
+    hooks = None
+    retain = None
+    anomaly = None
+    n_out = 1
 
     def __init__(self, op, next_, saved, versions, params):
         self.op = op
@@ -118,10 +124,6 @@ class Node:
         self.saved = saved
         self.versions = versions
         self.params = params
-        self.hooks = None
-        self.retain = None
-        self.anomaly = None
-        self.n_out = 1
 
     @property
     def shapes(self):
@@ -328,9 +330,6 @@ def apply(op, *args, **params):
     # requires grad, and the result is floating point.
     t = _new(Tensor)
     t._data = out
-    t._output_nr = 0
-    t._grad = None
-    t._hooks = None
     next_ = None
     if _GM.enabled and op.vjp_fn is not None:
         if n == 1:
@@ -391,8 +390,6 @@ def apply(op, *args, **params):
     node.saved = saved
     node.versions = versions
     node.params = params
-    node.hooks = node.retain = node.anomaly = None
-    node.n_out = 1
     if _ANOMALY[0]:
         node.anomaly = traceback.extract_stack()[:-1]
     t._grad_fn = node
