@@ -18,6 +18,8 @@ from .kernels import optim as O
 from .kernels import random as R
 from .kernels import reduce as RD
 from .kernels import softmax as S
+from .kernels import sort as SO
+from .einsum import einsum as _einsum
 
 
 def _ew(name):
@@ -110,9 +112,7 @@ class CudaBackend(ArrayBackend):
         return E.astype(self.rng.draw("bernoulli", _shape(shape), np.bool_, a=float(p)), dtype)
 
     def permutation(self, n):
-        # Random keys, then their ranks: argsort by a stable rank count is O(n^2); use it only for small n.
-        raise NotImplementedError("permutation (randperm) is not supported on the CUDA backend; "
-                                  "draw it on the CPU and move it with .to('cuda')")
+        return SO.permutation(self.rng, n)
 
     # elementwise
     for _n in ("neg", "exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "sin", "cos", "tan", "tanh",
@@ -180,10 +180,7 @@ class CudaBackend(ArrayBackend):
     # linear algebra
     matmul = staticmethod(MM.matmul)
 
-    @staticmethod
-    def einsum(eq, *operands):
-        raise NotImplementedError("einsum is not supported on the CUDA backend; write it with matmul/"
-                                  "transpose/sum, or run it on the CPU")
+    einsum = staticmethod(_einsum)
 
     # fused optimizer updates (see kernels/optim.py for the signatures)
     sgd_update_ = staticmethod(O.sgd_update_)

@@ -73,15 +73,48 @@ def _basic(x, items):
             off += (k % n) * x.st[d]
         else:
             start, stop, step = k.indices(n)
-            if step < 0:
-                raise ValueError("negative slice steps are not supported (as in PyTorch); use flip")
-            m = max(0, (stop - start + step - 1) // step)
+            m = len(range(start, stop, step))
             if m:
                 off += start * x.st[d]
             shape.append(m)
             st.append(x.st[d] * step)
         d += 1
     return CudaArray(x.buf, tuple(shape), tuple(st), off, x._root(), x.dtype)
+
+
+def _split_flips(v):
+    """A view with a negative stride (a negative slice step) as (view with positive strides, axes to flip).
+
+    CudaArray strides are never negative (the module docstring); only the gather/scatter kernels, whose
+    index math is signed, read the raw view directly.
+    """
+    axes = tuple(d for d, s in enumerate(v.st) if s < 0)
+    if not axes:
+        return v, ()
+    off = v.off
+    st = list(v.st)
+    for d in axes:
+        off += (v.shape[d] - 1) * st[d] if v.shape[d] else 0
+        st[d] = -st[d]
+    return CudaArray(v.buf, v.shape, tuple(st), off, v.base, v.dtype), axes
+
+
+def _new_axes_as_dims(x, items):
+    """Advanced keys with ``None``: the new size-1 dims become real (stride 0) dims indexed by ``:``."""
+    if not any(k is None for k in items):
+        return x, items
+    shape, st, out, d = [], [], [], 0
+    for k in items:
+        if k is None:
+            shape.append(1)
+            st.append(0)
+            out.append(slice(None))
+        else:
+            shape.append(x.shape[d])
+            st.append(x.st[d])
+            out.append(k)
+            d += 1
+    return CudaArray(x.buf, tuple(shape), tuple(st), x.off, x._root(), x.dtype), out
 
 
 def _wrap_check(idx, n, axis):
@@ -101,8 +134,7 @@ def reduce_any(mask):
 
 def _advanced_layout(x, items):
     """(view y, out shape, rest shape, rest strides in y, nq, inner, adv offsets array)."""
-    if any(k is None for k in items):
-        raise NotImplementedError("getitem: mixing None with array indices is not supported on the CUDA backend")
+    x, items = _new_axes_as_dims(x, items)
     adv_pos = [d for d, k in enumerate(items) if not isinstance(k, slice)]
     arrays = [k if isinstance(k, CudaArray) else CudaArray.from_numpy(np.asarray(k, np.int64)) for k in
               (items[d] for d in adv_pos)]
@@ -153,6 +185,7 @@ def kernel(n, out, s_buf, s_off, rshape, rst, adv, nq, inner):
         i += step
 """
         else:
+            op = "+=" if kind == "scatter" else "="     # "assign": the last of repeated indices wins, as in NumPy
             src = f"""
 def kernel(n, d_buf, s_off, rshape, rst, vals, adv, nq, inner):
     r = cuda.grid(1)
@@ -161,7 +194,7 @@ def kernel(n, d_buf, s_off, rshape, rst, vals, adv, nq, inner):
 {_rest_source(nrest)}
         v = (r // inner) * nq * inner + r % inner
         for q in range(nq):
-            d_buf[s_idx + adv[q]] += vals[v + q * inner]
+            d_buf[s_idx + adv[q]] {op} vals[v + q * inner]
         r += step
 """
         ns = {"cuda": _nb.cuda}
@@ -174,7 +207,8 @@ def kernel(n, d_buf, s_off, rshape, rst, vals, adv, nq, inner):
 def getitem(x, key):
     items = _expand(x, key)
     if all(k is None or isinstance(k, (int, slice)) for k in items):
-        return _basic(x, items)
+        v, axes = _split_flips(_basic(x, items))
+        return flip(v, axes) if axes else v       # a negative step copies, as flip does
     y, out_shape, rshape, rst, nq, inner, adv = _advanced_layout(x, items)
     out = CudaArray.empty(out_shape, x.dtype)
     if out.size:
@@ -190,27 +224,40 @@ def scatter_add(shape, key, values, dtype):
     E.assign(out, 0)
     items = _expand(out, key)
     if all(k is None or isinstance(k, (int, slice)) for k in items):
-        view = _basic(out, items)
-        E.apply("add", [view, values], out=view)
+        view, axes = _split_flips(_basic(out, items))
+        E.apply("add", [view, _flipped(values, view.shape, axes)], out=view)
         return out
-    y, out_shape, rshape, rst, nq, inner, adv = _advanced_layout(out, items)
-    vals = values if isinstance(values, CudaArray) else CudaArray.from_numpy(np.asarray(values))
-    vals = E.copy(M.broadcast_to(E.astype(vals, dtype), out_shape))
-    nrest = vals.size // max(nq, 1)
-    if vals.size:
-        k = _kernel("scatter", len(rshape))
-        grid, block = _nb.grid_for(nrest)
-        k[grid, block](nrest, out.buf, y.off, rshape, rst, vals.buf, adv.buf, nq, inner)
+    _scatter("scatter", out, items, values)
     return out
 
 
+def _flipped(value, shape, axes):
+    """``value`` broadcast to ``shape`` and flipped along ``axes`` (what a negative-step view reads)."""
+    if not axes or not isinstance(value, CudaArray):
+        return value
+    return flip(M.broadcast_to(value, E.broadcast_shapes(value.shape, shape)), axes)
+
+
+def _scatter(kind, dst, items, values):
+    """Write (``assign``) or add (``scatter``) ``values`` at the advanced key ``items`` of ``dst``."""
+    y, out_shape, rshape, rst, nq, inner, adv = _advanced_layout(dst, items)
+    vals = values if isinstance(values, CudaArray) else CudaArray.from_numpy(np.asarray(values))
+    vals = E.copy(M.broadcast_to(E.astype(vals, dst.dtype), out_shape))
+    nrest = vals.size // max(nq, 1)
+    if vals.size:
+        k = _kernel(kind, len(rshape))
+        grid, block = _nb.grid_for(nrest)
+        k[grid, block](nrest, dst.buf, y.off, rshape, rst, vals.buf, adv.buf, nq, inner)
+
+
 def setitem(x, key, value):
+    """``x[key] = value`` in place; repeated array indices keep the last value, as in NumPy."""
     items = _expand(x, key)
     if all(k is None or isinstance(k, (int, slice)) for k in items):
-        E.assign(_basic(x, items), value)
+        view, axes = _split_flips(_basic(x, items))
+        E.assign(view, _flipped(value, view.shape, axes))
         return
-    raise NotImplementedError("setitem with integer or boolean array indices is not supported on the CUDA "
-                              "backend; use index_put/scatter ops")
+    _scatter("assign", x, items, value)
 
 
 def _along_axis_key(indices, axis, ndim):

@@ -124,8 +124,10 @@ def stack(arrays, axis=0):
 
 def repeat(x, repeats, axis=None):
     if not isinstance(repeats, (int, np.integer)):
-        raise NotImplementedError("repeat: per-element repeat counts are not supported on the CUDA backend; "
-                                  "pass an int")
+        from . import sort
+        return sort.repeat_counts(x, repeats, axis)
+    if repeats < 0:
+        raise ValueError("repeat: negative counts are not allowed")
     if axis is None:
         x, axis = reshape(x, (-1,)), 0
     axis = _norm_axis(axis, x.ndim, "repeat")

@@ -15,6 +15,7 @@ from . import random as R
 from . import reduce as RD
 from . import scalar_ops
 from . import softmax as S
+from . import sort as SO
 
 U32, I64 = types.uint32, types.int64
 
@@ -64,8 +65,13 @@ def all_signatures():
     tup2 = types.UniTuple(I64, 2)
     out.append(("gather float32", X._kernel("gather", 2).py_func,
                 (I64, _arr(f32), _arr(f32), I64, tup2, tup2, _arr(I64), I64, I64), True))
-    out.append(("scatter-add float32", X._kernel("scatter", 2).py_func,
-                (I64, _arr(f32), I64, tup2, tup2, _arr(f32), _arr(I64), I64, I64), True))
+    for kind in ("scatter", "assign"):
+        out.append((f"{kind} float32", X._kernel(kind, 2).py_func,
+                    (I64, _arr(f32), I64, tup2, tup2, _arr(f32), _arr(I64), I64, I64), True))
+    bitonic, init_pairs, repeat_source = SO._kernels()
+    out.append(("sort bitonic-step int64", bitonic.py_func, (I64, _arr(I64), _arr(I64), I64, I64), False))
+    out.append(("sort init-pairs int64", init_pairs.py_func, (I64, I64, I64, _arr(I64), _arr(I64), _arr(I64)), False))
+    out.append(("sort repeat-source int64", repeat_source.py_func, (I64, I64, _arr(I64), _arr(I64)), False))
     for kind in ("rand", "randn", "bernoulli"):
         res = types.boolean if kind == "bernoulli" else f32
         out.append((f"random {kind} float32", R._kernel(kind, f32).py_func,
