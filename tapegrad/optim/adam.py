@@ -2,7 +2,7 @@
 import math
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _grads, _store
+from .optimizer import Optimizer, _fusable, _grads, _store
 
 __all__ = ["Adam"]
 
@@ -64,6 +64,13 @@ class Adam(Optimizer):
                 if ams:
                     st["max_exp_avg_sq"] = Tensor._make(be.zeros(a.shape, a.dtype), None)
             step = st["step"] = st["step"] + 1
+            fused = None if ams else getattr(be, "adam_update_", None)
+            if fused is not None and _fusable(a, g, st["exp_avg"]._data, st["exp_avg_sq"]._data):
+                # One kernel for the whole update (Note [fused updates] in optimizer.py).
+                fused(a, g, st["exp_avg"]._data, st["exp_avg_sq"]._data, step, lr, beta1=b1, beta2=b2, eps=eps,
+                      weight_decay=wd, decoupled=decoupled)
+                p._version[0] += 1
+                continue
             if wd:
                 if decoupled:
                     x = a

@@ -230,6 +230,15 @@ def _store(be, dst, value):
         be.setitem(dst, Ellipsis, value)
 
 
+# Note [fused updates]: a backend that has ``sgd_update_``/``adam_update_`` (the GPU) updates a parameter
+# and its state in one kernel instead of one launch per arithmetic step; the NumPy backend has neither,
+# so the CPU keeps the in-place operator code. The kernels need one dtype and contiguous arrays.
+def _fusable(a, *others):
+    if not getattr(a, "is_contiguous", False):
+        return False
+    return all(o.dtype == a.dtype and o.shape == a.shape and o.is_contiguous for o in others)
+
+
 def _grads(group, maximize=False):
     """Yield ``(p, p_array, grad_array, backend)`` for each parameter of ``group`` that has a gradient."""
     for p in group["params"]:

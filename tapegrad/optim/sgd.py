@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from .._tensor import Tensor
-from .optimizer import Optimizer, _grads, _store
+from .optimizer import Optimizer, _fusable, _grads, _store
 
 __all__ = ["SGD"]
 
@@ -49,6 +49,10 @@ class SGD(Optimizer):
         nesterov = group["nesterov"]
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
+            fused = getattr(be, "sgd_update_", None)
+            if fused is not None and _fusable(a, g):
+                _fused_step(self, fused, be, p, a, g, lr, mom, damp, wd, nesterov)
+                continue
             if wd:
                 g = g + wd * a
             if mom:
@@ -67,3 +71,14 @@ class SGD(Optimizer):
             x -= lr * g
             _store(be, a, x)
             p._version[0] += 1
+
+
+def _fused_step(opt, fused, be, p, a, g, lr, mom, damp, wd, nesterov):
+    """One fused kernel for the whole update (GPU backends: Note [fused updates] in optimizer.py)."""
+    st = opt.state.get(p)
+    first = mom and (st is None or st.get("momentum_buffer") is None)
+    if first:
+        opt.state[p] = st = {"momentum_buffer": Tensor._make(be.empty(a.shape, a.dtype), None)}
+    buf = st["momentum_buffer"]._data if mom else None
+    fused(a, g, buf, lr, momentum=mom, dampening=damp, weight_decay=wd, nesterov=nesterov, first_step=bool(first))
+    p._version[0] += 1
