@@ -8,6 +8,7 @@ reloaded into a fresh model to show the same accuracy.
     python examples/mlp.py                                   # digits, reaches >= 0.97 test accuracy
     python examples/mlp.py --hidden 256 --activation tanh --optimizer sgd --lr 0.1
     python examples/mlp.py --mnist ~/data/mnist --epochs 5   # train-images-idx3-ubyte[.gz] etc.
+    python examples/mlp.py --device cuda                     # the same run on the GPU
 """
 import argparse
 import gzip
@@ -133,6 +134,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--mnist", metavar="DIR", help="train on the MNIST IDX files in DIR instead of digits")
+    ap.add_argument("--subset", type=int, default=None, metavar="N",
+                    help="use only the first N training and N test images (quick runs, e.g. under the CUDA simulator)")
     ap.add_argument("--out", default="runs", help="directory for the curve PNG and the checkpoint (default runs/)")
     ap.add_argument("--no-progress", action="store_true", help="no tqdm bars (one line per epoch instead)")
     args = ap.parse_args(argv)
@@ -140,6 +143,8 @@ def main(argv=None):
 
     torch.manual_seed(args.seed)
     (xtr, ytr), (xte, yte) = load_mnist(args.mnist) if args.mnist else load_digits(args.seed)
+    if args.subset is not None:
+        (xtr, ytr), (xte, yte) = (xtr[:args.subset], ytr[:args.subset]), (xte[:args.subset], yte[:args.subset])
     # Standardize each pixel with the training set's statistics (constant pixels stay 0).
     mean, std = xtr.mean(0), xtr.std(0)
     std[std == 0] = 1.0
