@@ -52,10 +52,13 @@ def _norm_key(x, key):
             out.append(int(k))
         elif isinstance(k, Tensor):
             kb = B.BY_TYPE[type(k._data)]
+            kd = k._data
             if kb is not be:
-                raise RuntimeError(f"indexing: the index is on {k.device} but the tensor is on {x.device}; "
-                                   "move the index with .to(device)")
-            out.append(_index_array(be, k._data, k.dtype.name))
+                if kb.device_type != "cpu":     # as in PyTorch: CPU indices are copied to the tensor's device
+                    raise RuntimeError(f"indexing: the index is on {k.device} but the tensor is on {x.device}; "
+                                       "indices must be on the cpu or on the tensor's device")
+                kd = be.from_numpy(kd)
+            out.append(_index_array(be, kd, k.dtype.name))
         elif isinstance(k, (np.ndarray, list, tuple)):
             a = np.asarray(k)
             if a.size == 0 and a.dtype.kind == "f":

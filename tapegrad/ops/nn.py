@@ -179,7 +179,7 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
     if not graph and wa is None and not label_smoothing and xa.ndim == 2:
         n = xa.shape[0]
         if reduction == "mean":
-            g = g / xa.dtype.type(be.sum(ta != ignore_index))
+            g = g / be.astype(be.sum(ta != ignore_index), xa.dtype)      # stays on the device
         scale = g if reduction == "none" else be.broadcast_to(g, (n,))
         return be.ce_rows_grad(xa, ta, ignore_index, scale), None, None
     C = xa.shape[axis]

@@ -200,11 +200,11 @@ def mask_kwargs(shapes):
                                   "value": st.floats(-3, 3, width=32)})
 
 
-add(OpSpec("masked_fill", lambda x, mask, value: tapegrad.masked_fill(x, tapegrad.from_numpy(mask), value),
+add(OpSpec("masked_fill", lambda x, mask, value: tapegrad.masked_fill(x, tapegrad.from_numpy(mask).to(x.device), value),
            lambda x, mask, value: np.where(mask, value, x).astype(x.dtype), one_shape(), mask_kwargs,
            covers=("where",)))
 add(OpSpec("masked_fill_tensor_value",
-           lambda x, v, mask: x.masked_fill(tapegrad.from_numpy(mask), v),
+           lambda x, v, mask: x.masked_fill(tapegrad.from_numpy(mask).to(x.device), v),
            lambda x, v, mask: np.where(mask, v, x).astype(x.dtype), one_shape().map(lambda s: (s[0], ())),
            lambda s: mask_kwargs(s).map(lambda kw: {"mask": kw["mask"]}), covers=("where",)))
 add(OpSpec("nonzero", lambda x: tapegrad.nonzero(x), lambda x: np.argwhere(x),

@@ -107,7 +107,7 @@ def all_ignored(x, target, reduction="mean", ignore_index=-100, **kw):
 
 
 def _weight(w, x):
-    return None if w is None else tapegrad.tensor(w, dtype=x.dtype)
+    return None if w is None else tapegrad.tensor(w, dtype=x.dtype, device=x.device)
 
 
 add(OpSpec("cross_entropy",
