@@ -13,7 +13,7 @@ if SIMULATOR:
     BLOCK = 8              # threads per block, elementwise and per-output reductions
     MAX_GRID = 2           # grid-stride loops cover the rest
     RED_BLOCK = 8          # threads per block in block-per-row reductions (power of two)
-    MM_TILES = ((4, 4, 2, 2, 2),)                       # (BM, BN, BK, TM, TN)
+    MM_TILES = ((4, 4, 8, 2, 2),)                       # (BM, BN, BK, TM, TN); BK=8: few syncthreads rounds
 else:
     BLOCK = 256
     MAX_GRID = 132 * 32
