@@ -148,7 +148,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                             _check_versions(node)           # raises, naming the ops
             elif saved is None:
                 raise RuntimeError(f"{node.op.name}: {_FREED}")
-            grads = node.op.vjp_fn(F, node, g, *saved, **node.params)
+            params = node.params
+            grads = node.op.vjp_fn(F, node, g, *saved, **params) if params else node.op.vjp_fn(F, node, g, *saved)
             if grads.__class__ is not tuple:
                 grads = (grads,)
             if anomaly:

@@ -38,6 +38,7 @@ from ..autograd import anomaly as _anomaly
 __all__ = ["OpDef", "op", "apply", "sum_to", "REGISTRY", "TENSOR_MATH"]
 
 REGISTRY = {}
+_SAVE_OUT = (-1,)        # the most common save spec, compared by identity in apply
 _seq = itertools.count()
 _next_seq = _seq.__next__
 _GM = _gm.STATE
@@ -47,7 +48,7 @@ _FLOAT_CAT = 2
 class OpDef:
     """One op: its name, forward, VJP, what it saves and how inputs are promoted."""
     __slots__ = ("name", "forward", "vjp_fn", "save", "promote", "promote_args", "differentiable",
-                 "view", "nin", "doc", "__weakref__")
+                 "view", "nin", "doc", "fast", "scalars", "__weakref__")
 
     def __init__(self, name, forward, save, promote, differentiable, view):
         self.name = name
@@ -96,8 +97,12 @@ def op(name, save=(), promote="all", promote_args=None, differentiable=True, vie
                 idx.append(names.index(s))
             else:
                 raise ValueError(f"op {name}: save={s!r} is not an argument of the forward")
-        d = OpDef(name, fwd, tuple(idx), promote, differentiable, view)
+        d = OpDef(name, fwd, _SAVE_OUT if tuple(idx) == _SAVE_OUT else tuple(idx), promote, differentiable, view)
         d.promote_args = promote_args
+        # apply's fast paths: tensors of one dtype need no promotion; a Python
+        # number next to a float tensor takes the tensor's dtype.
+        d.fast = promote_args is None
+        d.scalars = bool(promote) and promote_args is None
         d.nin = len(names)
         if name in REGISTRY:
             raise ValueError(f"op {name!r} registered twice")
@@ -278,42 +283,41 @@ def apply(op, *args, **params):
     """
     # Fast paths (no promotion needed): one tensor; two tensors of one dtype on
     # one backend; a float tensor with a Python number. Everything else goes
-    # through _to_tensor_args.
+    # through _all_tensors, then _to_tensor_args. ``op.fast``/``op.scalars``
+    # are precomputed from the op's promotion rules (OpDef.__init__).
     n = len(args)
     arrays = None
-    if n == 1:
+    if n == 2:
+        a, b = args
+        if isinstance(a, Tensor):
+            x = a._data
+            if isinstance(b, Tensor):
+                y = b._data
+                if op.fast and (x.dtype is y.dtype or x.dtype == y.dtype) and x.__class__ is y.__class__ \
+                        and (x.dtype.kind == "f" or op.promote != "float"):
+                    arrays = (x, y)
+                    be = _BY_TYPE[x.__class__]
+            elif (b.__class__ is float or b.__class__ is int) and op.scalars and x.dtype.kind == "f":
+                arrays = (x, x.dtype.type(b))
+                be = _BY_TYPE[x.__class__]
+        elif (a.__class__ is float or a.__class__ is int) and op.scalars and isinstance(b, Tensor):
+            y = b._data
+            if y.dtype.kind == "f":
+                arrays = (y.dtype.type(a), y)
+                be = _BY_TYPE[y.__class__]
+    elif n == 1:
         a = args[0]
         if isinstance(a, Tensor):
             x = a._data
             if op.promote != "float" or x.dtype.kind == "f":
                 arrays = (x,)
                 be = _BY_TYPE[x.__class__]
-    elif n == 2:
-        a, b = args
-        if isinstance(a, Tensor):
-            x = a._data
-            if isinstance(b, Tensor):
-                y = b._data
-                if (x.dtype is y.dtype or x.dtype == y.dtype) and x.__class__ is y.__class__ \
-                        and (op.promote != "float" or x.dtype.kind == "f") and op.promote_args is None:
-                    arrays = (x, y)
-                    be = _BY_TYPE[x.__class__]
-            elif (b.__class__ is float or b.__class__ is int) and x.dtype.kind == "f" and op.promote \
-                    and op.promote_args is None:
-                arrays = (x, x.dtype.type(b))
-                be = _BY_TYPE[x.__class__]
-        elif (a.__class__ is float or a.__class__ is int) and isinstance(b, Tensor) and op.promote \
-                and op.promote_args is None:
-            y = b._data
-            if y.dtype.kind == "f":
-                arrays = (y.dtype.type(a), y)
-                be = _BY_TYPE[y.__class__]
     if arrays is None:
         arrays, be = _all_tensors(op, args)
         if arrays is None:
             arrays, be, _ = _to_tensor_args(op, args)
     try:
-        out = op.forward(be, *arrays, **params)
+        out = op.forward(be, *arrays, **params) if params else op.forward(be, *arrays)
     except Exception as e:  # name the op and its inputs in every forward error
         if getattr(e, "_tapegrad_named", False):
             raise
@@ -327,17 +331,30 @@ def apply(op, *args, **params):
         _anomaly.check_forward(op, out, args)
 
     # Record only when grad mode is on, the op is differentiable, some input
-    # requires grad, and the result is floating point.
+    # requires grad, and the result is floating point. One and two inputs are
+    # unrolled: they are nearly every call.
     t = _new(Tensor)
     t._data = out
     next_ = None
-    if _GM.enabled and op.vjp_fn is not None:
-        if n == 1:
+    if op.vjp_fn is not None and _GM.enabled:
+        if n == 2:
+            a, b = args
+            ea = eb = None
+            if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
+                fn = a._grad_fn
+                x = a._data
+                ea = (a if fn is None else fn, a._output_nr, x.shape, x.dtype)
+            if (b.__class__ is Tensor or isinstance(b, Tensor)) and b._requires_grad:
+                fn = b._grad_fn
+                x = b._data
+                eb = (b if fn is None else fn, b._output_nr, x.shape, x.dtype)
+            if ea is not None or eb is not None:
+                next_ = (ea, eb)
+        elif n == 1:
             a = args[0]
-            if a.__class__ is Tensor or isinstance(a, Tensor):
-                if a._requires_grad:
-                    fn = a._grad_fn
-                    next_ = ((a if fn is None else fn, a._output_nr, arrays[0].shape, arrays[0].dtype),)
+            if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
+                fn = a._grad_fn
+                next_ = ((a if fn is None else fn, a._output_nr, arrays[0].shape, arrays[0].dtype),)
         else:
             for i, a in enumerate(args):
                 if (a.__class__ is Tensor or isinstance(a, Tensor)) and a._requires_grad:
@@ -361,9 +378,13 @@ def apply(op, *args, **params):
     # create_graph the engine rebuilds each saved input's Tensor from the node's
     # edges (as PyTorch's SavedVariable does), so the tape keeps no Tensor alive
     # and CPython's cyclic GC has few objects to scan per op.
-    saved = versions = ()
     save = op.save
-    if save:
+    if not save:
+        saved = versions = ()
+    elif save is _SAVE_OUT:
+        saved = (out,)
+        versions = (version, version[0])
+    else:
         sv = []
         vv = []
         for i in save:
