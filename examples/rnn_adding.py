@@ -11,6 +11,7 @@ batch. That is all a dynamic tape needs; no padding, masks or packing API.
 
     python examples/rnn_adding.py                      # LSTMCell, lengths 5..20
     python examples/rnn_adding.py --cell rnn --steps 200 --max-len 12
+    python examples/rnn_adding.py --device cuda
 """
 import argparse
 import os
@@ -52,8 +53,8 @@ class AddingModel(nn.Module):
 
     def forward(self, x, lengths):
         n = x.shape[0]
-        h = torch.zeros(n, self.hidden)
-        c = torch.zeros(n, self.hidden)
+        h = torch.zeros(n, self.hidden, device=x.device)
+        c = torch.zeros(n, self.hidden, device=x.device)
         for t in range(int(lengths[0])):
             active = int((lengths > t).sum())            # sequences still running at step t
             xt = x[:active, t]
@@ -66,11 +67,11 @@ class AddingModel(nn.Module):
         return self.head(h)
 
 
-def evaluate(model, rng, n, min_len, max_len):
+def evaluate(model, rng, n, min_len, max_len, device="cpu"):
     x, lengths, y = make_batch(rng, n, min_len, max_len)
     with torch.no_grad():
-        pred = model(torch.tensor(x), lengths)
-    return float(((pred - torch.tensor(y)) ** 2).mean().item())
+        pred = model(torch.tensor(x, device=device), lengths)
+    return float(((pred - torch.tensor(y, device=device)) ** 2).mean().item())
 
 
 def main(argv=None):
@@ -84,32 +85,35 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--eval-size", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args(argv)
     if not 2 <= args.min_len <= args.max_len:
         ap.error("need 2 <= --min-len <= --max-len")
 
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
-    model = AddingModel(args.cell, args.hidden)
+    dev = args.device
+    model = AddingModel(args.cell, args.hidden).to(dev)
     opt = optim.Adam(model.parameters(), lr=args.lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps)
     loss_fn = nn.MSELoss()
     print(f"adding problem: {args.cell.upper()} cell, hidden {args.hidden}, sequence lengths "
-          f"{args.min_len}..{args.max_len}, {args.steps} batches of {args.batch_size}; baseline MSE {BASELINE:.3f}")
+          f"{args.min_len}..{args.max_len}, {args.steps} batches of {args.batch_size} on {dev}; "
+          f"baseline MSE {BASELINE:.3f}")
     start = time.perf_counter()
     running = None
     report = max(1, args.steps // 10)
     for step in range(1, args.steps + 1):
         x, lengths, y = make_batch(rng, args.batch_size, args.min_len, args.max_len)
         opt.zero_grad()
-        loss = loss_fn(model(torch.tensor(x), lengths), torch.tensor(y))
+        loss = loss_fn(model(torch.tensor(x, device=dev), lengths), torch.tensor(y, device=dev))
         loss.backward()
         opt.step()
         sched.step()
         running = loss.item() if running is None else 0.9 * running + 0.1 * loss.item()
         if step % report == 0 or step == args.steps:
             print(f"step {step:5d}/{args.steps}  train MSE {running:.4f}  ({time.perf_counter() - start:.1f} s)")
-    mse = evaluate(model, np.random.default_rng(args.seed + 1), args.eval_size, args.min_len, args.max_len)
+    mse = evaluate(model, np.random.default_rng(args.seed + 1), args.eval_size, args.min_len, args.max_len, dev)
     verdict = "beats" if mse < BASELINE else "does not beat"
     print(f"test MSE on {args.eval_size} new sequences: {mse:.4f}; {verdict} the baseline {BASELINE:.3f} "
           f"({mse / BASELINE:.1%} of it)")

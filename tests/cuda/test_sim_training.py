@@ -127,14 +127,24 @@ def test_randperm_and_random_on_cuda():
     assert tapegrad.rand(3, device="cuda").is_cuda and tapegrad.randn(2, 2, device="cuda").is_cuda
 
 
+def _example(name):
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"example_{name}_cuda", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_rnn_example_runs_on_cuda(capsys):
+    res = _example("rnn_adding").main(["--device", "cuda", "--steps", "2", "--batch-size", "3", "--hidden", "4",
+                                       "--min-len", "2", "--max-len", "3", "--eval-size", "3"])
+    assert "on cuda" in capsys.readouterr().out and np.isfinite(res["test_mse"])
+
+
 def test_mlp_example_runs_on_cuda(tmp_path, capsys):
     pytest.importorskip("sklearn")
     pytest.importorskip("matplotlib")
-    path = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "mlp.py")
-    spec = importlib.util.spec_from_file_location("example_mlp_cuda", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    res = mod.main(["--device", "cuda", "--epochs", "1", "--subset", "48", "--hidden", "8", "--batch-size", "16",
+    res = _example("mlp").main(["--device", "cuda", "--epochs", "1", "--subset", "48", "--hidden", "8", "--batch-size", "16",
                     "--out", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
     assert "on cuda" in out and "reloaded checkpoint" in out
