@@ -14,7 +14,7 @@ from ._device import device
 from ._tensor import Tensor, Size
 from . import ops as _ops
 from . import _tensor_methods  # noqa: F401  (binds methods)
-from ._creation import (tensor, as_tensor, from_numpy, zeros, ones, full, empty, arange, linspace, eye,
+from ._creation import (tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full, empty, arange, linspace, eye,
                         zeros_like, ones_like, full_like, empty_like, rand_like, randn_like, rand, randn,
                         randint, randperm, manual_seed, seed, scalar_tensor)
 from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled

@@ -9,7 +9,7 @@ from . import _dtype as D
 from . import backend as B
 from ._tensor import Tensor
 
-__all__ = ["tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "arange", "linspace",
+__all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "linspace",
            "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
            "rand", "randn", "randint", "randperm", "manual_seed", "seed", "scalar_tensor"]
 
@@ -125,6 +125,19 @@ def as_tensor(data, dtype=None, device=None):
         d = D.to_dtype(dtype) if dtype is not None else D.from_numpy_dtype(data.dtype)
         return Tensor._make(np.asarray(data, dtype=d.np), None)
     return tensor(data, dtype=dtype, device=device)
+
+
+def from_dlpack(ext):
+    """A tensor sharing memory with another library's array: a CUDA array (PyTorch, CuPy,
+    numba; via ``__cuda_array_interface__``) or a CPU array exposing ``__dlpack__``.
+
+    Example:
+        >>> import numpy as np, tapegrad
+        >>> tapegrad.from_dlpack(np.arange(3.0)).tolist()
+        [0.0, 1.0, 2.0]
+    """
+    from . import cuda          # loaded on first use: ``import tapegrad`` never imports numba.cuda
+    return cuda.from_dlpack(ext)
 
 
 def from_numpy(a):
