@@ -80,6 +80,19 @@ def add_at(out, key, values):
 # log-sum-exp (accumulated in float64) and the picked logit, instead of a
 # dozen NumPy calls each allocating an (N, C) temporary.
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _row_max_sumexp(x, i):
+    """Row i's maximum m and sum(exp(x[i] - m)), the stable pieces of log-sum-exp."""
+    m = x[i, 0]
+    for j in range(1, x.shape[1]):
+        if x[i, j] > m:
+            m = x[i, j]
+    s = 0.0
+    for j in range(x.shape[1]):
+        s += math.exp(x[i, j] - m)
+    return m, s
+
+
 @numba.njit(cache=True, nogil=True)
 def _ce_rows(x, t, ignore_index, loss):
     n, c = x.shape
@@ -91,13 +104,7 @@ def _ce_rows(x, t, ignore_index, loss):
             continue
         if ti < 0 or ti >= c:
             return -1 - i
-        m = x[i, 0]
-        for j in range(1, c):
-            if x[i, j] > m:
-                m = x[i, j]
-        s = 0.0
-        for j in range(c):
-            s += math.exp(x[i, j] - m)
+        m, s = _row_max_sumexp(x, i)
         loss[i] = m + math.log(s) - x[i, ti]
         count += 1
     return count
@@ -112,13 +119,7 @@ def _ce_rows_grad(x, t, ignore_index, scale, out):
             for j in range(c):
                 out[i, j] = 0.0
             continue
-        m = x[i, 0]
-        for j in range(1, c):
-            if x[i, j] > m:
-                m = x[i, j]
-        s = 0.0
-        for j in range(c):
-            s += math.exp(x[i, j] - m)
+        m, s = _row_max_sumexp(x, i)
         k = scale[i] / s
         for j in range(c):
             out[i, j] = math.exp(x[i, j] - m) * k

@@ -342,7 +342,8 @@ def linear(input, weight, bias=None):
 
     Example:
         >>> import tapegrad
-        >>> tapegrad.ops.linalg.linear(tapegrad.ones(2, 3), tapegrad.ones(4, 3), tapegrad.zeros(4)).shape
+        >>> F = tapegrad.nn.functional
+        >>> F.linear(tapegrad.ones(2, 3), tapegrad.ones(4, 3), tapegrad.zeros(4)).shape
         tapegrad.Size([2, 4])
     """
     if weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]:
