@@ -141,3 +141,59 @@ def ce_rows_grad(x, t, ignore_index, scale):
     _ce_rows_grad(np.ascontiguousarray(x), np.ascontiguousarray(t, dtype=np.int64), ignore_index,
                   np.ascontiguousarray(scale, dtype=x.dtype), out)
     return out
+
+
+# --------------------------------------------------------------------------- fused optimizer updates
+# Note [fused updates] (optim/optimizer.py): one pass over the parameter with
+# no temporaries, where NumPy needs a parameter-sized temporary for every
+# ``lr * g``-style term. Same formulas, in the same order, as the CUDA kernels
+# and PyTorch's single-tensor SGD and Adam.
+
+@numba.njit(cache=True, nogil=True)
+def _sgd(p, g, buf, lr, mom, one_m_damp, wd, nesterov, maximize, first):
+    for i in range(p.shape[0]):
+        d = -g[i] if maximize else g[i]
+        if wd != 0:
+            d += wd * p[i]
+        if mom != 0:
+            b = d if first else mom * buf[i] + one_m_damp * d
+            buf[i] = b
+            d = d + mom * b if nesterov else b
+        p[i] -= lr * d
+
+
+@numba.njit(cache=True, nogil=True)
+def _adam(p, g, m, v, b1, one_m_b1, b2, one_m_b2, eps, wd, decay, coupled, maximize, step_size, bc2_sqrt):
+    for i in range(p.shape[0]):
+        d = -g[i] if maximize else g[i]
+        w = p[i] * decay
+        if coupled:
+            d += wd * w
+        mi = b1 * m[i] + one_m_b1 * d
+        vi = b2 * v[i] + one_m_b2 * d * d
+        m[i] = mi
+        v[i] = vi
+        p[i] = w - step_size * mi / (math.sqrt(vi) / bc2_sqrt + eps)
+
+
+def _flat(*arrays):
+    return [a.reshape(-1) for a in arrays]      # views: the arrays are C-contiguous (optim checks)
+
+
+def sgd_update_(param, grad, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                maximize=False, first_step=False):
+    t = param.dtype.type
+    p, g = _flat(param, grad)
+    b = buf.reshape(-1) if momentum else p
+    _sgd(p, g, b, t(lr), t(momentum), t(1 - dampening), t(weight_decay), bool(nesterov), bool(maximize),
+         bool(first_step))
+
+
+def adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                 weight_decay=0.0, decoupled=False, maximize=False):
+    t = param.dtype.type
+    p, g, m, v = _flat(param, grad, exp_avg, exp_avg_sq)
+    bc1 = 1 - beta1 ** step
+    _adam(p, g, m, v, t(beta1), t(1 - beta1), t(beta2), t(1 - beta2), t(eps), t(weight_decay),
+          t(1 - lr * weight_decay if decoupled else 1), bool(weight_decay and not decoupled), bool(maximize),
+          t(lr / bc1), t(math.sqrt(1 - beta2 ** step)))

@@ -256,6 +256,15 @@ class NumpyBackend(ArrayBackend):
             return ArrayBackend.ce_rows_grad(self, x, t, ignore_index, scale)
         return _kernels().ce_rows_grad(x, t, ignore_index, scale)
 
+    # fused optimizer updates (Note [fused updates] in optim/optimizer.py): in place, no temporaries
+    @staticmethod
+    def sgd_update_(param, grad, buf, lr, **kw):
+        _kernels().sgd_update_(param, grad, buf, lr, **kw)
+
+    @staticmethod
+    def adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, **kw):
+        _kernels().adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, **kw)
+
     # linear algebra
     matmul = staticmethod(np.matmul)
 

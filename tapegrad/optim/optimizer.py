@@ -230,13 +230,19 @@ def _store(be, dst, value):
         be.setitem(dst, Ellipsis, value)
 
 
-# Note [fused updates]: a backend that has ``sgd_update_``/``adam_update_`` (the GPU) updates a parameter
-# and its state in one kernel instead of one launch per arithmetic step; the NumPy backend has neither,
-# so the CPU keeps the in-place operator code. The kernels need one dtype and contiguous arrays.
+# Note [fused updates]: a backend that has ``sgd_update_``/``adam_update_`` updates a parameter and its
+# state in one pass: on the GPU one kernel instead of one launch per arithmetic step, on the CPU one numba
+# loop instead of NumPy temporaries the size of the parameter. The kernels need one float dtype and
+# contiguous arrays; anything else (and AMSGrad, RMSprop) takes the in-place operator code.
+def _contiguous(x):
+    flags = getattr(x, "flags", None)          # NumPy arrays; CudaArray has is_contiguous
+    return flags.c_contiguous if flags is not None else getattr(x, "is_contiguous", False)
+
+
 def _fusable(a, *others):
-    if not getattr(a, "is_contiguous", False):
+    if a.dtype.kind != "f" or not _contiguous(a):
         return False
-    return all(o.dtype == a.dtype and o.shape == a.shape and o.is_contiguous for o in others)
+    return all(o.dtype == a.dtype and o.shape == a.shape and _contiguous(o) for o in others)
 
 
 def _grads(group, maximize=False):
