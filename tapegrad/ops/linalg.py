@@ -299,7 +299,8 @@ def einsum(equation, *operands):
 @op("linear", save=("x", "w"))
 def linear_op(be, x, w, b):
     out = be.matmul(x, be.transpose(w, (1, 0)))
-    return out + b
+    out += b                    # in place: the matmul result is fresh, so one output allocation, not two
+    return out
 
 
 @linear_op.vjp
