@@ -10,7 +10,6 @@ import numpy as np
 from . import _dtype as D
 from . import backend as B
 from ._device import device as _device
-from .autograd import grad_mode as _gm
 from .ops import registry as _reg
 
 __all__ = ["Tensor"]

@@ -6,6 +6,7 @@ once, in its family file, and appear both as ``tapegrad.f(x)`` and ``x.f()``.
 from . import _dtype as D
 from ._tensor import Tensor
 from .ops import elementwise as E
+from .ops import comparison as C
 from .ops import linalg as L
 from .ops import FAMILIES
 from .ops.registry import apply
@@ -93,29 +94,29 @@ def __rmod__(self, other):
 def __eq__(self, other):
     if other is None:
         return False
-    return apply(E.eq_op, self, other)
+    return apply(C.eq_op, self, other)
 
 
 def __ne__(self, other):
     if other is None:
         return True
-    return apply(E.ne_op, self, other)
+    return apply(C.ne_op, self, other)
 
 
 def __lt__(self, other):
-    return apply(E.lt_op, self, other)
+    return apply(C.lt_op, self, other)
 
 
 def __le__(self, other):
-    return apply(E.le_op, self, other)
+    return apply(C.le_op, self, other)
 
 
 def __gt__(self, other):
-    return apply(E.gt_op, self, other)
+    return apply(C.gt_op, self, other)
 
 
 def __ge__(self, other):
-    return apply(E.ge_op, self, other)
+    return apply(C.ge_op, self, other)
 
 
 def __and__(self, other):
@@ -133,7 +134,7 @@ def __xor__(self, other):
 def __invert__(self):
     if self.dtype is not D.bool:
         raise TypeError(f"~ is only supported on bool tensors here, got {self.dtype}")
-    return apply(E.logical_not, self)
+    return apply(C.logical_not, self)
 
 
 def _bitwise(kind, a, b):
@@ -141,7 +142,7 @@ def _bitwise(kind, a, b):
     tb = b.dtype if isinstance(b, Tensor) else D.scalar_dtype(b)
     if ta is not D.bool or tb is not D.bool:
         raise TypeError(f"bitwise {kind} is only supported on bool tensors here, got {ta} and {tb}")
-    return apply({"and": E.logical_and, "or": E.logical_or, "xor": E.logical_xor}[kind], a, b)
+    return apply({"and": C.logical_and, "or": C.logical_or, "xor": C.logical_xor}[kind], a, b)
 
 
 __rand__ = __and__

@@ -91,7 +91,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         (tensor(12., grad_fn=<MultiplyBackward0>), tensor(12.))
     """
     outputs = _as_seq(outputs)
-    single = not isinstance(inputs, (list, tuple))
     inputs = _as_seq(inputs)
     grads = _as_seq(grad_outputs) or [None] * len(outputs)
     if len(grads) != len(outputs):

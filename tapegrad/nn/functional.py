@@ -12,9 +12,7 @@ from .. import backend as B
 from .._tensor import Tensor
 from ..ops import elementwise as _E
 from ..ops import nn as _N
-from ..ops import shape as _S
 from ..ops.linalg import linear  # noqa: F401  (one definition: a recorded primitive)
-from ..ops.registry import apply
 
 __all__ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear", "dropout", "one_hot",
            "embedding", "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",

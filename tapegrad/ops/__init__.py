@@ -7,6 +7,7 @@ module lists its public functions in ``__all__`` (re-exported as
 """
 from . import registry
 from .registry import REGISTRY, apply, op, sum_to
-from . import elementwise, reduction, shape, indexing, linalg, nn, device, inplace  # noqa: F401  (register ops)
+# Importing the families registers their ops.
+from . import elementwise, comparison, reduction, shape, indexing, linalg, nn, device, inplace  # noqa: F401
 
-FAMILIES = (elementwise, reduction, shape, indexing, linalg, nn, inplace)
+FAMILIES = (elementwise, comparison, reduction, shape, indexing, linalg, nn, inplace)

@@ -34,6 +34,8 @@ from .. import _dtype as D
 from .. import backend as B
 from ..autograd import grad_mode as _gm
 from ..autograd import anomaly as _anomaly
+from . import promotion as _promotion
+from .promotion import _error, _to_tensor_args, _all_tensors
 
 __all__ = ["OpDef", "op", "apply", "sum_to", "REGISTRY", "TENSOR_MATH"]
 
@@ -42,7 +44,6 @@ _SAVE_OUT = (-1,)        # the most common save spec, compared by identity in ap
 _seq = itertools.count()
 _next_seq = _seq.__next__
 _GM = _gm.STATE
-_FLOAT_CAT = 2
 
 
 class OpDef:
@@ -158,116 +159,7 @@ Tensor = None   # set by _tensor.py (import cycle)
 def _bind_tensor(cls):
     global Tensor
     Tensor = cls
-
-
-def _error(op, e, args):
-    parts = []
-    for a in args:
-        if isinstance(a, Tensor):
-            parts.append(f"tensor{tuple(a._data.shape)}:{D.from_numpy_dtype(a._data.dtype).name}@{a.device}")
-        else:
-            parts.append(repr(a) if len(repr(a)) < 40 else type(a).__name__)
-    msg = str(e)
-    return type(e) if isinstance(e, (TypeError, IndexError, NotImplementedError, RuntimeError)) else RuntimeError, \
-        f"{op.name}: {msg} (inputs: {', '.join(parts)})"
-
-
-def _to_tensor_args(op, args):
-    """Convert non-Tensor arguments, promote dtypes, check devices. Returns (arrays, be, dtype).
-
-    Only the positions in ``op.promote_args`` (all, when None) take part in promotion.
-    """
-    pa = op.promote_args
-    dims, zdims, scal = [], [], []
-    be = None
-    conv = []
-    for i, a in enumerate(args):
-        part = op.promote and (pa is None or i in pa)
-        if isinstance(a, Tensor):
-            abe = B.BY_TYPE[type(a._data)]
-            if be is None:
-                be = abe
-            elif abe is not be:
-                raise RuntimeError(
-                    f"{op.name}: expected all tensors on the same device, found {be.device_type} and "
-                    f"{abe.device_type}; move them with .to(device)")
-            x = a._data
-            if part:
-                (dims if x.ndim else zdims).append(D.from_numpy_dtype(x.dtype))
-        elif a is None:
-            x = None
-        elif isinstance(a, (bool, int, float)):
-            x = a
-            if part:
-                scal.append(D.scalar_dtype(a))
-        else:
-            x = Tensor._coerce_array(a)
-            if x is None:
-                raise TypeError(f"{op.name}: unsupported argument of type {type(a).__name__}; "
-                                "expected a Tensor, a NumPy array or a Python number")
-            D.from_numpy_dtype(x.dtype)
-            if part:
-                (dims if x.ndim else zdims).append(D.from_numpy_dtype(x.dtype))
-            x = ("np", x)
-        conv.append(x)
-    if be is None:
-        be = B.CPU_BACKEND
-    dtype = None
-    if op.promote:
-        dtype = D.result_type(dims, zdims, scal) or D.get_default_dtype()
-        if op.promote == "float" and dtype._category != _FLOAT_CAT:
-            dtype = D.get_default_dtype()
-    npd = dtype.np if dtype is not None else None
-    arrays = []
-    for i, x in enumerate(conv):
-        part = npd is not None and (pa is None or i in pa)
-        if x.__class__ is tuple:
-            x = be.from_numpy(x[1])
-        elif x is None:
-            arrays.append(None)
-            continue
-        elif isinstance(x, (bool, int, float)):
-            if part:
-                x = npd.type(x)
-            else:
-                x = be.asarray(x, D.scalar_dtype(x).np)
-            arrays.append(x)
-            continue
-        if part and x.dtype != npd:
-            x = be.astype(x, npd)
-        arrays.append(x)
-    return arrays, be, dtype
-
-
-def _all_tensors(op, args):
-    """The arrays when every argument is a Tensor (or None) on one backend and no dtype
-    conversion is needed; else (None, None). The fast path for 3+ inputs and partial promotion."""
-    pa = op.promote_args
-    arrays = []
-    be_t = None
-    d = None
-    for i, a in enumerate(args):
-        if a is None:
-            arrays.append(None)
-            continue
-        if not isinstance(a, Tensor):
-            return None, None
-        x = a._data
-        if be_t is None:
-            be_t = x.__class__
-        elif x.__class__ is not be_t:
-            return None, None
-        if op.promote and (pa is None or i in pa):
-            if d is None:
-                d = x.dtype
-                if op.promote == "float" and d.kind != "f":
-                    return None, None
-            elif x.dtype != d:
-                return None, None
-        arrays.append(x)
-    if be_t is None:
-        return None, None
-    return arrays, _BY_TYPE[be_t]
+    _promotion.Tensor = cls
 
 
 _new = object.__new__
