@@ -7,6 +7,7 @@ from . import _dtype as D
 from ._tensor import Tensor
 from .ops import elementwise as E
 from .ops import comparison as C
+from .ops import unary as U
 from .ops import linalg as L
 from .ops import FAMILIES
 from .ops.registry import apply
@@ -64,7 +65,7 @@ def __pos__(self):
 
 
 def __abs__(self):
-    return apply(E.abs, self)
+    return apply(U.abs, self)
 
 
 def __matmul__(self, other):

@@ -11,6 +11,7 @@ from .. import _dtype as D
 from .. import backend as B
 from .._tensor import Tensor
 from ..ops import elementwise as _E
+from ..ops import unary as _U
 from ..ops import nn as _N
 from ..ops.linalg import linear  # noqa: F401  (one definition: a recorded primitive)
 
@@ -30,7 +31,7 @@ def relu(input, inplace=False):
         >>> tapegrad.nn.functional.relu(tapegrad.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
-    return _E.relu(input)
+    return _U.relu(input)
 
 
 def sigmoid(input):
@@ -41,7 +42,7 @@ def sigmoid(input):
         >>> tapegrad.nn.functional.sigmoid(tapegrad.tensor([0.0]))
         tensor([0.5000])
     """
-    return _E.sigmoid(input)
+    return _U.sigmoid(input)
 
 
 def tanh(input):
@@ -52,7 +53,7 @@ def tanh(input):
         >>> tapegrad.nn.functional.tanh(tapegrad.tensor([0.0]))
         tensor([0.])
     """
-    return _E.tanh(input)
+    return _U.tanh(input)
 
 
 def gelu(input, approximate="none"):
@@ -63,7 +64,7 @@ def gelu(input, approximate="none"):
         >>> tapegrad.nn.functional.gelu(tapegrad.tensor([0.0]))
         tensor([0.])
     """
-    return _E.gelu(input, approximate=approximate)
+    return _U.gelu(input, approximate=approximate)
 
 
 def softmax(input, dim=None, dtype=None):
@@ -305,7 +306,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     # log(1 + exp(-x)) = m + log(exp(-m) + exp(-x - m)) with m = max(-x, 0): exp never sees a positive
     # argument. m is detached (a constant shift, as in logsumexp), so the gradient is the exact
     # sigmoid(x) - 1 everywhere, including x = 0 where |x| and max(-x, 0) have kinks.
-    m = _E.relu(-input).detach()
+    m = _U.relu(-input).detach()
     softplus_neg = m + ((-m).exp() + (-input - m).exp()).log()
     if pos_weight is not None:
         log_weight = (pos_weight - 1) * target + 1

@@ -8,6 +8,6 @@ module lists its public functions in ``__all__`` (re-exported as
 from . import registry
 from .registry import REGISTRY, apply, op, sum_to
 # Importing the families registers their ops.
-from . import elementwise, comparison, reduction, shape, indexing, linalg, nn, device, inplace  # noqa: F401
+from . import elementwise, unary, comparison, reduction, shape, indexing, linalg, nn, device, inplace  # noqa: F401
 
-FAMILIES = (elementwise, comparison, reduction, shape, indexing, linalg, nn, inplace)
+FAMILIES = (elementwise, unary, comparison, reduction, shape, indexing, linalg, nn, inplace)

@@ -52,7 +52,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> tapegrad.std(tapegrad.tensor([[1.0, 3.0], [2.0, 2.0]]), dim=1, correction=0)
         tensor([1., 0.])
     """
-    from .elementwise import sqrt
+    from .unary import sqrt
     return apply(sqrt, var(input, dim, unbiased, keepdim, correction=correction))
 
 
@@ -125,7 +125,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         >>> tapegrad.norm(tapegrad.tensor([[3.0, -4.0]]), p=1, dim=1)
         tensor([7.])
     """
-    from . import elementwise as E
+    from . import unary as U
     from .reduction import amax, amin, sum as _sum
     if dtype is not None:
         input = input.to(dtype)
@@ -137,11 +137,11 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                            "(including inf, -inf and 0)")
     axis = norm_dims(dim, input.ndim, "norm")
     if p == math.inf:
-        return amax(apply(E.abs, input), axis, keepdim)
+        return amax(apply(U.abs, input), axis, keepdim)
     if p == -math.inf:
-        return amin(apply(E.abs, input), axis, keepdim)
+        return amin(apply(U.abs, input), axis, keepdim)
     if p == 0:
         return _sum(input != 0, axis, keepdim).to(input.dtype)
     if p == 1:
-        return _sum(apply(E.abs, input), axis, keepdim)
+        return _sum(apply(U.abs, input), axis, keepdim)
     return apply(vector_norm_op, input, ord=float(p), axis=axis, keepdims=bool(keepdim))

@@ -1,0 +1,167 @@
+"""Unary elementwise math and activations: exp, log, sqrt, trig, tanh, sigmoid, relu, gelu, rounding.
+
+Each op's forward and VJP sit together (ops/registry.py, Note [two-mode VJPs]).
+"""
+import math
+
+from .registry import op, apply
+
+def _unary(name, fwd_name, save, vjp, doc, promote="float"):
+    """Declare a unary op whose forward is one backend call."""
+    def fwd(be, x):
+        return getattr(be, fwd_name)(x)
+    fwd.__name__ = name
+    fwd.__doc__ = doc
+    if save == "x":
+        def f(be, x):
+            return getattr(be, fwd_name)(x)
+        f.__doc__ = doc
+        d = op(name, save="x", promote=promote)(f)
+    else:
+        d = op(name, save=save, promote=promote)(fwd)
+    if vjp is not None:
+        d.vjp(vjp)
+    return d
+
+
+def _doc(name, example, result):
+    return f"""Elementwise ``{name}``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.{name}(tapegrad.tensor({example}))
+        {result}
+    """
+
+
+exp = _unary("exp", "exp", "out", lambda F, ctx, g, out: g * out, _doc("exp", "[0.0]", "tensor([1.])"))
+log = _unary("log", "log", "x", lambda F, ctx, g, x: g / x, _doc("log", "[1.0]", "tensor([0.])"))
+log1p = _unary("log1p", "log1p", "x", lambda F, ctx, g, x: g / (1 + x), _doc("log1p", "[0.0]", "tensor([0.])"))
+expm1 = _unary("expm1", "expm1", "out", lambda F, ctx, g, out: g * (out + 1),
+               _doc("expm1", "[0.0]", "tensor([0.])"))
+sqrt = _unary("sqrt", "sqrt", "out", lambda F, ctx, g, out: g / (2 * out), _doc("sqrt", "[4.0]", "tensor([2.])"))
+abs = _unary("abs", "abs", "x", lambda F, ctx, g, x: g * F.sign(x), _doc("abs", "[-2.0]", "tensor([2.])"),  # noqa: A001
+             promote="all")
+sin = _unary("sin", "sin", "x", lambda F, ctx, g, x: g * F.cos(x), _doc("sin", "[0.0]", "tensor([0.])"))
+cos = _unary("cos", "cos", "x", lambda F, ctx, g, x: -g * F.sin(x), _doc("cos", "[0.0]", "tensor([1.])"))
+tan = _unary("tan", "tan", "out", lambda F, ctx, g, out: g * (1 + out * out), _doc("tan", "[0.0]", "tensor([0.])"))
+tanh = _unary("tanh", "tanh", "out", lambda F, ctx, g, out: g * (1 - out * out), _doc("tanh", "[0.0]", "tensor([0.])"))
+sigmoid = _unary("sigmoid", "sigmoid", "out", lambda F, ctx, g, out: g * (out * (1 - out)),
+                 _doc("sigmoid", "[0.0]", "tensor([0.5000])"))
+reciprocal = _unary("reciprocal", "reciprocal", "out", lambda F, ctx, g, out: -g * out * out,
+                    _doc("reciprocal", "[2.0]", "tensor([0.5000])"))
+square = _unary("square", "square", "x", lambda F, ctx, g, x: 2 * g * x, _doc("square", "[3.0]", "tensor([9.])"),
+                promote="all")
+erf = _unary("erf", "erf", "x", lambda F, ctx, g, x: g * (2 / math.sqrt(math.pi)) * F.exp(-x * x),
+             _doc("erf", "[0.0]", "tensor([0.])"))
+sign = _unary("sign", "sign", (), lambda F, ctx, g: g * 0, _doc("sign", "[-2.0, 3.0]", "tensor([-1.,  1.])"),
+              promote="all")
+
+
+@op("rsqrt", save="out", promote="float")
+def rsqrt(be, x):
+    """Elementwise ``1 / sqrt(x)``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.rsqrt(tapegrad.tensor([4.0]))
+        tensor([0.5000])
+    """
+    return 1 / be.sqrt(x)
+
+
+@rsqrt.vjp
+def _(F, ctx, g, out):
+    return -0.5 * g * out * out * out
+
+
+@op("relu", save="out", promote="all")
+def relu(be, x):
+    """Rectified linear unit, ``max(x, 0)``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.relu(tapegrad.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
+    return be.maximum(x, 0)
+
+
+@relu.vjp
+def _(F, ctx, g, out):
+    return g * (out > 0)
+
+
+# Non-differentiable rounding ops (their derivative is zero almost everywhere).
+@op("floor", promote="all")
+def floor(be, x):
+    """Elementwise floor (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.floor(tapegrad.tensor([1.5]))
+        tensor([1.])
+    """
+    return be.floor(x)
+
+
+@floor.vjp
+def _(F, ctx, g):
+    return g * 0
+
+
+@op("ceil", promote="all")
+def ceil(be, x):
+    """Elementwise ceil (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ceil(tapegrad.tensor([1.5]))
+        tensor([2.])
+    """
+    return be.ceil(x)
+
+
+@ceil.vjp
+def _(F, ctx, g):
+    return g * 0
+
+
+@op("round", promote="all")
+def round(be, x):  # noqa: A001
+    """Elementwise round half to even (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.round(tapegrad.tensor([1.4]))
+        tensor([1.])
+    """
+    return be.round(x)
+
+
+@round.vjp
+def _(F, ctx, g):
+    return g * 0
+
+
+def gelu(input, approximate="none"):
+    """Gaussian error linear unit; ``approximate="tanh"`` for the tanh approximation.
+
+    Composed of other ops, so it needs no VJP of its own.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.functional.gelu(tapegrad.tensor([0.0]))
+        tensor([0.])
+    """
+    if approximate == "none":
+        return input * 0.5 * (1 + apply(erf, input * (1 / math.sqrt(2))))
+    if approximate == "tanh":
+        inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
+        return 0.5 * input * (1 + apply(tanh, inner))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+__all__ = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan", "tanh", "sigmoid",
+           "relu", "gelu", "reciprocal", "square", "erf", "floor", "ceil", "round"]
+METHODS = {n: globals()[n] for n in __all__ if n != "gelu"}
