@@ -199,20 +199,16 @@ class Tensor:
                                    f"shape {tuple(self.shape)}")
         self._grad = value
 
-    @property
-    def _base_version(self):
-        return self._version[0]
-
-    @property
-    def _version_count(self):
-        return self._version[0]
-
-    @property
-    def is_contiguous_(self):
-        return True
-
     def is_contiguous(self):
-        return True
+        """True if the elements are laid out densely in row-major order (a transpose is not).
+
+        Example:
+            >>> import tapegrad
+            >>> x = tapegrad.zeros(2, 3)
+            >>> x.is_contiguous(), x.T.is_contiguous(), x.T.contiguous().is_contiguous()
+            (True, False, True)
+        """
+        return B.BY_TYPE[type(self._data)].is_contiguous(self._data)
 
     # ------------------------------------------------------------- autograd API
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):

@@ -60,7 +60,7 @@ class FunctionCtx:
 class _FunctionOp:
     """The per-call ``op`` of a Function's Node (Note [Function nodes])."""
     __slots__ = ("name", "node_name", "cls", "ctx", "save", "layout", "out_meta", "in_meta", "vjp_fn",
-                 "differentiable", "view", "promote", "promote_args", "nin", "forward", "__weakref__")
+                 "view", "promote", "promote_args", "nin", "forward", "__weakref__")
 
     def __init__(self, cls, ctx, save, layout, out_meta, in_meta):
         self.name = cls.__name__
@@ -72,7 +72,6 @@ class _FunctionOp:
         self.out_meta = out_meta      # per output: (shape, numpy dtype, backend) or None
         self.in_meta = in_meta        # per input: shape or None (non-Tensor argument)
         self.vjp_fn = _function_vjp
-        self.differentiable = True
         self.view = False
         self.promote = None
         self.promote_args = None

@@ -31,6 +31,7 @@ class ArrayBackend:
     def copy(self, x): raise NotImplementedError
     def astype(self, x, dtype): raise NotImplementedError
     def is_view(self, x): raise NotImplementedError
+    def is_contiguous(self, x): raise NotImplementedError
 
     # random -----------------------------------------------------------------
     def seed(self, s): raise NotImplementedError

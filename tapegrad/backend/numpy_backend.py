@@ -92,6 +92,10 @@ class NumpyBackend(ArrayBackend):
     def is_view(x):
         return x.base is not None
 
+    @staticmethod
+    def is_contiguous(x):
+        return x.flags.c_contiguous
+
     # random
     def seed(self, s):
         self.rng = np.random.default_rng(s)
@@ -235,15 +239,6 @@ class NumpyBackend(ArrayBackend):
         x[key] = value
 
     scatter_add = staticmethod(_scatter_add)   # zeros(shape) with values added at key
-
-    @staticmethod
-    def put_along_axis_add(shape, indices, values, axis, dtype):
-        """zeros(shape) with values added at take_along_axis positions (repeats accumulate)."""
-        out = np.zeros(shape, dtype)
-        idx = list(np.ix_(*[np.arange(s) for s in indices.shape]))
-        idx[axis] = indices
-        np.add.at(out, tuple(idx), values)
-        return out
 
     # fused rows (Note [fused cross-entropy]): numba kernels for float logits
     def ce_rows(self, x, t, ignore_index):

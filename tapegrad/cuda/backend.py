@@ -92,6 +92,10 @@ class CudaBackend(ArrayBackend):
     def is_view(x):
         return x.base is not None
 
+    @staticmethod
+    def is_contiguous(x):
+        return x.is_contiguous
+
     # random
     def seed(self, s):
         self.rng.seed(s)
@@ -161,7 +165,6 @@ class CudaBackend(ArrayBackend):
     getitem = staticmethod(X.getitem)
     setitem = staticmethod(X.setitem)
     scatter_add = staticmethod(X.scatter_add)
-    put_along_axis_add = staticmethod(X.put_along_axis_add)
 
     @staticmethod
     def narrow(x, axis, start, length):

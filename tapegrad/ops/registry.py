@@ -48,16 +48,15 @@ _GM = _gm.STATE
 
 class OpDef:
     """One op: its name, forward, VJP, what it saves and how inputs are promoted."""
-    __slots__ = ("name", "forward", "vjp_fn", "save", "promote", "promote_args", "differentiable",
+    __slots__ = ("name", "forward", "vjp_fn", "save", "promote", "promote_args",
                  "view", "nin", "doc", "fast", "scalars", "__weakref__")
 
-    def __init__(self, name, forward, save, promote, differentiable, view):
+    def __init__(self, name, forward, save, promote, view):
         self.name = name
         self.forward = forward
         self.vjp_fn = None
         self.save = save
         self.promote = promote
-        self.differentiable = differentiable
         self.view = view
         self.doc = forward.__doc__
 
@@ -73,7 +72,7 @@ class OpDef:
         return f"<op {self.name}>"
 
 
-def op(name, save=(), promote="all", promote_args=None, differentiable=True, view=False):
+def op(name, save=(), promote="all", promote_args=None, view=False):
     """Register an op. ``save`` names forward arguments (or ``"out"``) the VJP needs.
 
     ``promote``: ``"all"`` promotes every tensor argument to one dtype by
@@ -98,7 +97,7 @@ def op(name, save=(), promote="all", promote_args=None, differentiable=True, vie
                 idx.append(names.index(s))
             else:
                 raise ValueError(f"op {name}: save={s!r} is not an argument of the forward")
-        d = OpDef(name, fwd, _SAVE_OUT if tuple(idx) == _SAVE_OUT else tuple(idx), promote, differentiable, view)
+        d = OpDef(name, fwd, _SAVE_OUT if tuple(idx) == _SAVE_OUT else tuple(idx), promote, view)
         d.promote_args = promote_args
         # apply's fast paths: tensors of one dtype need no promotion; a Python
         # number next to a float tensor takes the tensor's dtype.

@@ -65,7 +65,7 @@ class Adam(Optimizer):
                     st["max_exp_avg_sq"] = Tensor._make(be.zeros(a.shape, a.dtype), None)
             step = st["step"] = st["step"] + 1
             fused = None if ams else getattr(be, "adam_update_", None)
-            if fused is not None and _fusable(a, g, st["exp_avg"]._data, st["exp_avg_sq"]._data):
+            if fused is not None and _fusable(be, a, g, st["exp_avg"]._data, st["exp_avg_sq"]._data):
                 # One kernel for the whole update (Note [fused updates] in optimizer.py).
                 fused(a, g, st["exp_avg"]._data, st["exp_avg_sq"]._data, step, lr, beta1=b1, beta2=b2, eps=eps,
                       weight_decay=wd, decoupled=decoupled)

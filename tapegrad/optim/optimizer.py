@@ -234,15 +234,10 @@ def _store(be, dst, value):
 # state in one pass: on the GPU one kernel instead of one launch per arithmetic step, on the CPU one numba
 # loop instead of NumPy temporaries the size of the parameter. The kernels need one float dtype and
 # contiguous arrays; anything else (and AMSGrad, RMSprop) takes the in-place operator code.
-def _contiguous(x):
-    flags = getattr(x, "flags", None)          # NumPy arrays; CudaArray has is_contiguous
-    return flags.c_contiguous if flags is not None else getattr(x, "is_contiguous", False)
-
-
-def _fusable(a, *others):
-    if a.dtype.kind != "f" or not _contiguous(a):
+def _fusable(be, a, *others):
+    if a.dtype.kind != "f" or not be.is_contiguous(a):
         return False
-    return all(o.dtype == a.dtype and o.shape == a.shape and _contiguous(o) for o in others)
+    return all(o.dtype == a.dtype and o.shape == a.shape and be.is_contiguous(o) for o in others)
 
 
 def _grads(group, maximize=False):

@@ -50,7 +50,7 @@ class SGD(Optimizer):
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
             fused = getattr(be, "sgd_update_", None)
-            if fused is not None and _fusable(a, g):
+            if fused is not None and _fusable(be, a, g):
                 _fused_step(self, fused, be, p, a, g, lr, mom, damp, wd, nesterov)
                 continue
             if wd:

@@ -195,9 +195,6 @@ def test_along_axis(be):
     a = sample((3, 4), np.float32)
     idx = RNG.integers(0, 4, (3, 2))
     close(be.take_along_axis(dev(be, a), dev(be, idx), 1), np.take_along_axis(a, idx, 1))
-    vals = sample((3, 2), np.float32)
-    close(be.put_along_axis_add((3, 4), dev(be, idx), dev(be, vals), 1, np.float32),
-          NP.put_along_axis_add((3, 4), idx, vals, 1, np.float32))
 
 
 def test_setitem(be):

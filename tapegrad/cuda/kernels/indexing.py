@@ -11,7 +11,7 @@ deterministic without float atomics.
 import numpy as np
 
 from .. import _nb
-from ..array import CudaArray, contiguous_strides
+from ..array import CudaArray
 from . import elementwise as E
 from . import movement as M
 
@@ -280,11 +280,6 @@ def take_along_axis(x, indices, axis):
     shape = tuple(x.shape[d] if d == axis % x.ndim else indices.shape[d] for d in range(x.ndim))
     return getitem(M.broadcast_to(x, E.broadcast_shapes(x.shape, shape)) if shape != x.shape else x,
                    _along_axis_key(indices, axis, x.ndim))
-
-
-def put_along_axis_add(shape, indices, values, axis, dtype):
-    """zeros(shape) with values added at take_along_axis positions (repeats accumulate)."""
-    return scatter_add(shape, _along_axis_key(indices, axis, len(shape)), values, dtype)
 
 
 def arange(n):
