@@ -198,13 +198,10 @@ for _mod in FAMILIES:
 
 
 # --------------------------------------------------------------- dtype / device conversion
-def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
-    """Convert dtype and/or device: ``t.to(tapegrad.float64)``, ``t.to("cuda")``, ``t.to(other)``.
+def parse_to_args(args, dtype=None, device=None):
+    """``(dtype, device)`` from ``.to``'s positional arguments: a dtype, a device, or a tensor to match.
 
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.ones(2).to(tapegrad.float64).dtype
-        tapegrad.float64
+    Shared by ``Tensor.to`` and ``nn.Module.to``.
     """
     from ._device import device as _device
     for a in args:
@@ -214,6 +211,19 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
             device = a
         elif a is not None:
             dtype = a
+    return dtype, device
+
+
+def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
+    """Convert dtype and/or device: ``t.to(tapegrad.float64)``, ``t.to("cuda")``, ``t.to(other)``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ones(2).to(tapegrad.float64).dtype
+        tapegrad.float64
+    """
+    from ._device import device as _device
+    dtype, device = parse_to_args(args, dtype, device)
     out = self
     if device is not None:
         dev = _device(device)

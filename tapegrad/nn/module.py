@@ -353,13 +353,8 @@ class Module:
             (True, tapegrad.float64)
         """
         from .._device import device as _device
-        for a in args:
-            if isinstance(a, Tensor):
-                device, dtype = a.device, a.dtype
-            elif isinstance(a, (str, _device)):
-                device = a
-            elif a is not None:
-                dtype = a
+        from .._tensor_methods import parse_to_args
+        dtype, device = parse_to_args(args, dtype, device)
         dev = _device(device).type if device is not None else None
         d = D.to_dtype(dtype) if dtype is not None else None
         if d is not None and not d.is_floating_point:
