@@ -1,0 +1,160 @@
+"""``tapegrad.save`` / ``tapegrad.load``: checkpoints that cannot run code or exhaust memory.
+
+``save`` writes a safetensors file (version 2): the arrays as safetensors
+tensors, and the object's structure (nested dicts/lists/tuples, numbers,
+strings, None, bools, tensor references with dtype, device, requires_grad and
+Parameter-ness) as JSON in ``__metadata__["tapegrad"]``. A flat dict of
+tensors (a state dict) names each tensor by its key, so
+``safetensors.numpy.load_file`` (or ``safetensors.torch.load_file``) reads it
+as that state dict. ``load`` tells the format by content: version 2, plain
+safetensors files (loaded as a dict of tensors), and the version 1 zip files
+of earlier tapegrad releases. Pickles (``pickle``, ``torch.save``) are refused
+without being unpickled.
+
+Loading is bounded (Note [checkpoint limits] in ``_source.py``): only regular
+files, every declared size checked against the file before anything is
+allocated, each array read once straight into its own array (peak memory about
+the checkpoint's size), and repeated references load as one shared array.
+
+Saving encodes the whole object first (so unsupported values fail before the
+file is touched), writes a temporary file in the target's directory, fsyncs
+it and renames it over ``path``: an interrupted save leaves either the old
+file or the new one. The new file keeps the old one's permission bits, or gets
+the umask's default for a new file, like any file writer.
+"""
+import os
+import secrets
+
+from . import _safetensors, _zip_v1
+from ._source import CheckpointError, LIMITS, Source
+from ._structure import Decoder, Encoder
+
+__all__ = ["save", "load", "CheckpointError", "LIMITS"]
+
+
+def save(obj, f):
+    """Save ``obj`` (nested dicts/lists/tuples of tensors, numbers, strings, bools, None) to ``f``.
+
+    Args:
+        obj: e.g. ``{"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 3}``.
+        f: a path, or a writable binary file object.
+
+    Example:
+        >>> import os, tempfile, tapegrad
+        >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.tg")
+        >>> tapegrad.save({"w": tapegrad.ones(2), "step": 3}, path)
+        >>> tapegrad.load(path)
+        {'w': tensor([1., 1.]), 'step': 3}
+    """
+    enc = Encoder(obj)
+    if hasattr(f, "write"):
+        _safetensors.write(f, enc.root, enc.arrays, enc.names)
+        return
+    path = os.fspath(f)
+    tmp, mode = _create_temp(path)
+    try:
+        _safetensors.write(tmp, enc.root, enc.arrays, enc.names)
+        os.chmod(tmp, mode)             # (safetensors replaces the file it writes with a 0600 one)
+        fd = os.open(tmp, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _create_temp(path):
+    """Reserve a temporary name next to ``path``; returns it and the mode the checkpoint gets.
+
+    The mode is ``path``'s permission bits when it exists, else what a new file
+    gets: the temporary file is created with 0o666 so that the kernel applies
+    the umask (reading the umask from Python would briefly change it for every thread).
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as e:
+        why = f"the directory {directory!r} does not exist" if isinstance(e, FileNotFoundError) else e.strerror
+        raise type(e)(e.errno, f"tapegrad.save: cannot write {path!r}: {why}", path) from e
+    try:
+        mode = os.fstat(fd).st_mode & 0o7777
+    finally:
+        os.close(fd)
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except OSError:
+        pass
+    return tmp, mode
+
+
+def load(f, map_location=None, weights_only=True):
+    """Load an object saved by ``tapegrad.save``; never executes code from the file, and allocates only what it holds.
+
+    Args:
+        f: a path, or a readable, seekable binary file object.
+        map_location: where tensors go: None (where they were saved), a device
+            or device string (``"cpu"``), or a dict like ``{"cuda": "cpu"}``.
+        weights_only: accepted for PyTorch compatibility; loading is always weights-only.
+
+    Returns:
+        the saved object, with tensors restored with their dtype (Parameters
+        as Parameters, ``requires_grad`` as saved); references to one tensor
+        load as one tensor. A plain safetensors file loads as a dict of tensors.
+
+    Raises:
+        CheckpointError: the file is not a regular file, is truncated,
+            corrupted, claims more than it holds or more than the limits in
+            ``LIMITS``, is not a tapegrad checkpoint, or carries a pickle.
+
+    Example:
+        >>> import io, tapegrad
+        >>> buf = io.BytesIO(); tapegrad.save([tapegrad.tensor([1, 2]), (1.5, None)], buf)
+        >>> _ = buf.seek(0); tapegrad.load(buf, map_location="cpu")
+        [tensor([1, 2]), (1.5, None)]
+    """
+    src = Source(f)
+    try:
+        return _load(src, map_location)
+    finally:
+        src.close()
+
+
+def _load(src, map_location):
+    if src.size == 0:
+        src.fail("the file is empty")
+    head = src.read_at(0, min(src.size, 9))
+    if _zip_v1.looks_like(head):
+        return _zip_v1.read(src, lambda array: Decoder(array, src.fail, map_location))
+    if not _safetensors.looks_like(head, src.size):
+        if head[:1] == b"\x80" or head[:2] in (b"(d", b"(l", b"}q"):
+            src.fail("it is a pickle (e.g. written by pickle or torch.save); tapegrad.load never unpickles, "
+                     "because unpickling can run arbitrary code")
+        src.fail("it is neither a safetensors file nor a version 1 (zip) tapegrad checkpoint")
+    structure, arrays = _safetensors.read(src)
+    if structure is None:                   # a plain safetensors file
+        from ._structure import tapegrad_dtype
+        root = {"dict": [[n, {"tensor": n, "dtype": _dtype_name(a, n, src.fail, tapegrad_dtype)}]
+                         for n, a in arrays.items()]}
+    else:
+        root = structure["root"]
+
+    def array(name):
+        a = arrays.get(name) if isinstance(name, str) else None
+        if a is None:
+            src.fail(f"bad tensor reference {name!r}")
+        return a
+    return Decoder(array, src.fail, map_location).decode(root)
+
+
+def _dtype_name(a, name, fail, tapegrad_dtype):
+    if tapegrad_dtype(a.dtype.name) is None:
+        from ..._dtype import SUPPORTED
+        fail(f"tensor {name!r} has dtype {a.dtype}, which tapegrad tensors do not support ({SUPPORTED})")
+    return a.dtype.name
