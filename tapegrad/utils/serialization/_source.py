@@ -29,7 +29,7 @@ LIMITS = {
     "depth": 200,                   # nesting of the saved object (dicts, lists, tuples)
     "zip_directory_bytes": 16 << 20,
 }
-_CHUNK = 64 << 20                   # largest single read
+_CHUNK = 16 << 20                   # largest single read (a transient copy when a file object lacks readinto)
 
 
 class CheckpointError(RuntimeError):
