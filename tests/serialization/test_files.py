@@ -96,3 +96,15 @@ def test_bool_bytes_other_than_zero_and_one_are_refused(tmp_path):
     (tmp_path / "b.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + b"\x07\x00")
     with pytest.raises(CheckpointError, match="bool tensor 'b' holds bytes other than 0 and 1"):
         tapegrad.load(tmp_path / "b.safetensors")
+
+
+def test_unknown_device_and_impossible_shape_are_checkpoint_errors(tmp_path):
+    tapegrad.save({"a": tapegrad.ones(1)}, tmp_path / "a.tg")
+    data = (tmp_path / "a.tg").read_bytes().replace(b'\\"device\\":\\"cpu\\"', b'\\"device\\":\\"tpu\\"')
+    (tmp_path / "d.tg").write_bytes(data)
+    with pytest.raises(CheckpointError, match="unknown device 'tpu'"):
+        tapegrad.load(tmp_path / "d.tg")
+    header = json.dumps({"e": {"dtype": "F32", "shape": [0, 2 ** 61, 2 ** 61], "data_offsets": [0, 0]}}).encode()
+    (tmp_path / "s.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
+    with pytest.raises(CheckpointError, match="impossible shape"):
+        tapegrad.load(tmp_path / "s.safetensors")

@@ -142,7 +142,10 @@ def read(src):
         fail("the crc32 table is malformed")
     arrays = {}
     for name, dtype, shape, begin, _ in entries:        # in file order: one sequential pass
-        a = np.empty(shape, dtype)
+        try:
+            a = np.empty(shape, dtype)
+        except ValueError as e:                          # e.g. shape [0, 2**61, 2**61]
+            fail(f"tensor {name!r} has an impossible shape {list(shape)} ({e})", e)
         src.read_into(base + begin, a)
         crc = crcs.get(name)
         if crc is not None and zlib.crc32(memoryview(a.reshape(-1).view(np.uint8))) != crc:
