@@ -108,3 +108,13 @@ def test_unknown_device_and_impossible_shape_are_checkpoint_errors(tmp_path):
     (tmp_path / "s.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
     with pytest.raises(CheckpointError, match="impossible shape"):
         tapegrad.load(tmp_path / "s.safetensors")
+
+
+def test_json_value_count_is_bounded_before_parsing(tmp_path, monkeypatch):
+    from tapegrad.utils.serialization import LIMITS
+    tapegrad.save({"xs": list(range(300))}, tmp_path / "x.tg")
+    monkeypatch.setitem(LIMITS, "json_values", 200)
+    with pytest.raises(CheckpointError, match="structure holds about 3.. JSON values, more than the limit of 200"):
+        tapegrad.load(tmp_path / "x.tg")
+    with pytest.raises(ValueError, match="structure is too large for a checkpoint"):
+        tapegrad.save({"xs": list(range(300))}, tmp_path / "y.tg")
