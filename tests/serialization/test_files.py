@@ -29,7 +29,7 @@ def test_new_checkpoint_gets_the_umask_default(tmp_path):
 
 
 @posix
-@pytest.mark.parametrize("mode", [0o644, 0o600, 0o664])
+@pytest.mark.parametrize("mode", [0o644, 0o600, 0o664, 0o444])
 def test_resaving_keeps_the_existing_files_mode(tmp_path, mode):
     path = tmp_path / "a.tg"
     tapegrad.save({"w": tapegrad.ones(2)}, path)

@@ -54,12 +54,12 @@ def save(obj, f):
     tmp, mode = _create_temp(path)
     try:
         _safetensors.write(tmp, enc.root, enc.arrays, enc.names)
-        os.chmod(tmp, mode)             # (safetensors replaces the file it writes with a 0600 one)
         fd = os.open(tmp, os.O_RDWR | getattr(os, "O_BINARY", 0))
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
+        os.chmod(tmp, mode)             # (safetensors replaces the file it writes with a 0600 one)
         os.replace(tmp, path)
     except BaseException:
         try:
