@@ -54,6 +54,69 @@ def _infer_dtype(a):
     raise TypeError(f"tensor: unsupported data of dtype {a.dtype}; supported dtypes are {D.SUPPORTED}")
 
 
+def _source_dtype(a, dtype, fn):
+    """The dtype of a tensor made from NumPy array ``a``: ``dtype`` if given, else ``a``'s own.
+
+    A NumPy dtype PyTorch lacks (uint16, complex, strings ...) is refused, naming ``fn``;
+    with an explicit real ``dtype`` it is converted, as asked.
+    """
+    if dtype is not None and a.dtype.kind in "biuf":
+        return D.to_dtype(dtype)
+    try:
+        d = D.from_numpy_dtype(a.dtype)
+    except TypeError as e:
+        raise TypeError(f"{fn}: {e}") from None
+    return D.to_dtype(dtype) if dtype is not None else d
+
+
+def _check_range(a, d, fn):
+    """PyTorch refuses Python data that overflows the requested integer dtype (``tensor([300],
+    dtype=uint8)``); an unsigned dtype takes values down to ``-max``, which wrap (``-1`` -> 255)."""
+    if d._category != 1 or a.size == 0 or a.dtype.kind not in "iuf":
+        return
+    info = np.iinfo(d.np)
+    lo = -int(info.max) if d.np.kind == "u" else int(info.min)
+    bad = ~np.isfinite(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+    with np.errstate(invalid="ignore"):
+        bad |= (a < lo) | (a > int(info.max))
+    if bad.any():
+        raise RuntimeError(f"{fn}: value {a[bad].flat[0]!r} cannot be converted to type {d.name} without "
+                           "overflow")
+
+
+def _from_python(data, fn):
+    """A NumPy array of Python data (numbers or nested sequences), refusing ints outside int64."""
+    try:
+        a = np.array(data)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{fn}: could not build a tensor from {type(data).__name__}: {e}") from None
+    except OverflowError:
+        a = np.array(data, dtype=object)
+    if a.dtype.kind == "u" or a.dtype == object:
+        for x in a.flat:          # ints past int64 (uint64 or object arrays): name the first one
+            if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
+                D.check_int64(int(x), fn)
+    if a.dtype == object:
+        raise TypeError(f"{fn}: could not build a tensor from {data!r:.60}; expected numbers "
+                        "or (nested) sequences of numbers of equal length")
+    return a
+
+
+def _cast(a, d):
+    if d is D.float16:
+        with np.errstate(over="ignore"):     # PyTorch: values past float16's range become inf
+            return a.astype(d.np, copy=False)
+    return a.astype(d.np, copy=False)
+
+
+def _check_device_dtype(be, d, fn):
+    """A backend may support only some dtypes (``be.dtypes``): say which, naming ``fn``."""
+    ok = getattr(be, "dtypes", None)
+    if ok is not None and d.np not in ok:
+        raise NotImplementedError(f"{fn}: dtype {d.name} is not supported on device '{be.device_type}'; "
+                                  f"supported there: {', '.join(D.from_numpy_dtype(x).name for x in ok)}")
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False):
     """Make a new tensor from data (a number, nested lists, a NumPy array or a Tensor), always copying.
 
@@ -76,18 +139,14 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             data = _untensor(data)
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
             a = np.array(data, copy=True)
-            d = D.to_dtype(dtype) if dtype is not None else D.from_numpy_dtype(a.dtype)
+            d = _source_dtype(a, dtype, "tensor")
         else:
-            try:
-                a = np.array(data)
-            except (ValueError, TypeError) as e:
-                raise TypeError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from None
-            if a.dtype == object:
-                raise TypeError(f"tensor: could not build a tensor from {data!r:.60}; expected numbers "
-                                "or (nested) sequences of numbers of equal length")
+            a = _from_python(data, "tensor")
             d = D.to_dtype(dtype) if dtype is not None else _infer_dtype(a)
-    a = a.astype(d.np, copy=False)
+            _check_range(a, d, "tensor")
     be = _be(device)
+    _check_device_dtype(be, d, "tensor")
+    a = _cast(a, d)
     return _finish(be.from_numpy(a), requires_grad, "tensor")
 
 
@@ -122,8 +181,8 @@ def as_tensor(data, dtype=None, device=None):
         from . import cuda
         return cuda._from_foreign(data, dtype)
     if isinstance(data, np.ndarray) and device in (None, "cpu"):
-        d = D.to_dtype(dtype) if dtype is not None else D.from_numpy_dtype(data.dtype)
-        return Tensor._make(np.asarray(data, dtype=d.np), None)
+        d = _source_dtype(data, dtype, "as_tensor")
+        return Tensor._make(data if data.dtype == d.np else _cast(data, d), None)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -151,12 +210,33 @@ def from_numpy(a):
     """
     if not isinstance(a, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(a).__name__}")
-    D.from_numpy_dtype(a.dtype)
+    _source_dtype(a, None, "from_numpy")
     return Tensor._make(a, None)
 
 
 def _dt(dtype, fn):
     return D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+
+
+def _bd(device, dtype, fn):
+    """The backend for ``device`` and the dtype (default: the default float), checked together."""
+    be = _be(device)
+    d = _dt(dtype, fn)
+    _check_device_dtype(be, d, fn)
+    return be, d
+
+
+def _fill_value(v, d, fn):
+    """A fill value as PyTorch converts it: an int outside the dtype raises (an unsigned dtype
+    takes down to ``-max``, wrapping: ``full(1, -1, dtype=uint8)`` is 255); past float16 is inf."""
+    if isinstance(v, int) and not isinstance(v, bool) and not -2 ** 63 <= v < 2 ** 64:
+        D.check_int64(v, fn)
+    if isinstance(v, numbers.Number) and not isinstance(v, (bool, np.bool_)) and d._category != 2:
+        _check_range(np.asarray(v), d, fn)
+        return np.asarray(v).astype(np.int64).astype(d.np)[()] if d._category == 1 else v
+    if d is D.float16:
+        return _cast(np.asarray(v), d)[()]
+    return v
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
@@ -167,7 +247,8 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
         >>> tapegrad.zeros(2, 3).shape
         tapegrad.Size([2, 3])
     """
-    return _finish(_be(device).zeros(_shape(size, "zeros"), _dt(dtype, "zeros").np), requires_grad, "zeros")
+    be, d = _bd(device, dtype, "zeros")
+    return _finish(be.zeros(_shape(size, "zeros"), d.np), requires_grad, "zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
@@ -178,7 +259,8 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
         >>> tapegrad.ones(2)
         tensor([1., 1.])
     """
-    return _finish(_be(device).ones(_shape(size, "ones"), _dt(dtype, "ones").np), requires_grad, "ones")
+    be, d = _bd(device, dtype, "ones")
+    return _finish(be.ones(_shape(size, "ones"), d.np), requires_grad, "ones")
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
@@ -189,7 +271,8 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
         >>> tapegrad.empty(2, 2).shape
         tapegrad.Size([2, 2])
     """
-    return _finish(_be(device).empty(_shape(size, "empty"), _dt(dtype, "empty").np), requires_grad, "empty")
+    be, d = _bd(device, dtype, "empty")
+    return _finish(be.empty(_shape(size, "empty"), d.np), requires_grad, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -202,8 +285,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     """
     if dtype is None:
         dtype = D.scalar_dtype(fill_value) if isinstance(fill_value, numbers.Number) else None
-    d = _dt(dtype, "full")
-    return _finish(_be(device).full(_shape((size,), "full"), fill_value, d.np), requires_grad, "full")
+    be, d = _bd(device, dtype, "full")
+    return _finish(be.full(_shape((size,), "full"), _fill_value(fill_value, d, "full"), d.np), requires_grad, "full")
 
 
 def scalar_tensor(value, dtype=None, device=None, requires_grad=False):
@@ -224,10 +307,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         raise RuntimeError("arange: step must be nonzero")
     if dtype is None:
         dtype = D.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else D.int64
-    d = D.to_dtype(dtype)
+    be, d = _bd(device, dtype, "arange")
     n = max(0, int(np.ceil((end - start) / step)))
-    a = (np.arange(n, dtype=np.float64) * step + start).astype(d.np)
-    return _finish(_be(device).from_numpy(a), requires_grad, "arange")
+    a = np.arange(n, dtype=np.float64) * step + start
+    if d._category == 1:      # wraps into a narrow dtype as PyTorch's arange does (uint8 past 255)
+        a = a.astype(np.int64)
+    return _finish(be.from_numpy(_cast(a, d)), requires_grad, "arange")
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
@@ -240,8 +325,8 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     """
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
-    d = _dt(dtype, "linspace")
-    return _finish(_be(device).from_numpy(np.linspace(start, end, steps).astype(d.np)), requires_grad, "linspace")
+    be, d = _bd(device, dtype, "linspace")
+    return _finish(be.from_numpy(_cast(np.linspace(start, end, steps), d)), requires_grad, "linspace")
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
@@ -253,8 +338,8 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
         tensor([[1., 0.],
                 [0., 1.]])
     """
-    d = _dt(dtype, "eye")
-    return _finish(_be(device).eye(n, n if m is None else m, d.np), requires_grad, "eye")
+    be, d = _bd(device, dtype, "eye")
+    return _finish(be.eye(n, n if m is None else m, d.np), requires_grad, "eye")
 
 
 def _like(fn, name):
@@ -321,8 +406,7 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
         >>> tapegrad.rand(2, 3).shape
         tapegrad.Size([2, 3])
     """
-    be = _be(device)
-    d = _dt(dtype, "rand")
+    be, d = _bd(device, dtype, "rand")
     if not d.is_floating_point:
         raise TypeError(f"rand: dtype must be floating, got {d}")
     return _finish(be.rand(_shape(size, "rand"), d.np), requires_grad, "rand")
@@ -336,8 +420,7 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
         >>> tapegrad.randn(4).dtype
         tapegrad.float32
     """
-    be = _be(device)
-    d = _dt(dtype, "randn")
+    be, d = _bd(device, dtype, "randn")
     if not d.is_floating_point:
         raise TypeError(f"randn: dtype must be floating, got {d}")
     return _finish(be.randn(_shape(size, "randn"), d.np), requires_grad, "randn")
@@ -359,8 +442,8 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
         low, high = 0, low
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    d = D.to_dtype(dtype) if dtype is not None else D.int64
-    return _finish(_be(device).randint(low, high, _shape((size,), "randint"), d.np), requires_grad, "randint")
+    be, d = _bd(device, dtype if dtype is not None else D.int64, "randint")
+    return _finish(be.randint(low, high, _shape((size,), "randint"), d.np), requires_grad, "randint")
 
 
 def randperm(n, dtype=None, device=None, requires_grad=False):
@@ -371,8 +454,7 @@ def randperm(n, dtype=None, device=None, requires_grad=False):
         >>> sorted(tapegrad.randperm(4).tolist())
         [0, 1, 2, 3]
     """
-    d = D.to_dtype(dtype) if dtype is not None else D.int64
-    be = _be(device)
+    be, d = _bd(device, dtype if dtype is not None else D.int64, "randperm")
     return _finish(be.astype(be.permutation(n), d.np), requires_grad, "randperm")
 
 

@@ -23,6 +23,30 @@ def _error(op, e, args):
         f"{op.name}: {msg} (inputs: {', '.join(parts)})"
 
 
+_REQUIRED = {}
+
+
+def _n_required(op):
+    """How many leading forward arguments have no default (None is refused there)."""
+    n = _REQUIRED.get(op)
+    if n is None:
+        import inspect
+        ps = [p for p in inspect.signature(op.forward).parameters.values()
+              if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
+        n = _REQUIRED[op] = sum(p.default is p.empty for p in ps)
+    return n
+
+
+def _arg_error(op, i, a):
+    """PyTorch's TypeError for a non-tensor argument: ``exp(): argument 'x' (position 1) must be Tensor, not list``."""
+    import inspect
+    ps = [p.name for p in inspect.signature(op.forward).parameters.values()
+          if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
+    name = ps[i] if i < len(ps) else f"#{i + 1}"
+    return TypeError(f"{op.name}(): argument '{name}' (position {i + 1}) must be Tensor, not {type(a).__name__} "
+                     "(a Python number or a NumPy array also works)")
+
+
 def _to_tensor_args(op, args):
     """Convert non-Tensor arguments, promote dtypes, check devices. Returns (arrays, be, dtype).
 
@@ -46,16 +70,18 @@ def _to_tensor_args(op, args):
             if part:
                 (dims if x.ndim else zdims).append(D.from_numpy_dtype(x.dtype))
         elif a is None:
+            if i < _n_required(op):
+                raise _arg_error(op, i, a)
             x = None
         elif isinstance(a, (bool, int, float)):
             x = a
             if part:
                 scal.append(D.scalar_dtype(a))
         else:
-            x = Tensor._coerce_array(a)
+            # NumPy arrays and scalars are accepted; lists are not (a TypeError in PyTorch too).
+            x = None if isinstance(a, (list, tuple)) else Tensor._coerce_array(a)
             if x is None:
-                raise TypeError(f"{op.name}: unsupported argument of type {type(a).__name__}; "
-                                "expected a Tensor, a NumPy array or a Python number")
+                raise _arg_error(op, i, a)
             D.from_numpy_dtype(x.dtype)
             if part:
                 (dims if x.ndim else zdims).append(D.from_numpy_dtype(x.dtype))
@@ -79,8 +105,10 @@ def _to_tensor_args(op, args):
             continue
         elif isinstance(x, (bool, int, float)):
             if part:
-                x = npd.type(x)
+                x = D.scalar_as(x, dtype, op.name)
             else:
+                if x.__class__ is int:
+                    D.check_int64(x, op.name)
                 x = be.asarray(x, D.scalar_dtype(x).np)
             arrays.append(x)
             continue
