@@ -147,3 +147,12 @@ def _all_tensors(op, args):
     if be_t is None:
         return None, None
     return arrays, _BY_TYPE[be_t]
+
+
+def check_inplace_cast(name, have, want):
+    """PyTorch's rule for writing an op's result into an existing tensor (``can_cast``): no
+    float result into an integer tensor, no non-bool result into a bool one; PyTorch's message."""
+    if have._category > want._category:
+        raise RuntimeError(f"{name}: result type {have._torch_name} can't be cast to the desired output type "
+                           f"{want._torch_name} (a {have.name} result into the {want.name} tensor being "
+                           "modified)")
