@@ -80,7 +80,7 @@ def _check_range(a, d, fn):
     with np.errstate(invalid="ignore"):
         bad |= (a < lo) | (a > int(info.max))
     if bad.any():
-        raise RuntimeError(f"{fn}: value {a[bad].flat[0]!r} cannot be converted to type {d.name} without "
+        raise RuntimeError(f"{fn}: value {a[bad].flat[0].item()!r} cannot be converted to type {d.name} without "
                            "overflow")
 
 
