@@ -101,7 +101,7 @@ def test_float16_math_stays_float16_as_on_pytorch_cpu():
     assert x.grad.dtype is tg.float16
     np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=2e-3)
     for f in (lambda m, t: t.mean(), lambda m, t: t.var(), lambda m, t: m.tanh(t), lambda m, t: t * 2.5,
-              lambda m, t: t + 1e6):
+              lambda m, t: t + 1e6, lambda m, t: m.erf(t), lambda m, t: m.nn.functional.gelu(t)):
         out, want = f(tg, tg.tensor(v)), f(torch, torch.tensor(v))
         assert out.dtype is tg.float16
         np.testing.assert_allclose(out.numpy().astype(float), want.numpy().astype(float), rtol=2e-3)
