@@ -151,6 +151,18 @@ def check_int64(x, where):
                                   f"int64 (range [{_I64_MIN}, {_I64_MAX}])")
 
 
+def check_fits(x, d, where):
+    """PyTorch's check when a Python int becomes an element of an integer tensor (``where``,
+    ``masked_fill``, ``fill_``): it must fit, except that an unsigned dtype takes down to
+    ``-max`` (``-1`` becomes 255). Arithmetic wraps instead (``scalar_as``)."""
+    if d._category == 1 and x.__class__ is builtins_int:
+        info = np.iinfo(d.np)
+        hi = builtins_int(info.max)
+        lo = -hi if d.np.kind == "u" else builtins_int(info.min)
+        if x < lo or x > hi:
+            raise RuntimeError(f"{where}: value {x} cannot be converted to type {d.name} without overflow")
+
+
 def scalar_as(x, d, where):
     """The Python number ``x`` as a NumPy scalar of dtype ``d``, as PyTorch converts scalars in ops.
 

@@ -109,6 +109,8 @@ def _to_tensor_args(op, args):
             continue
         elif isinstance(x, (bool, int, float)):
             if part:
+                if op.name == "where":      # an element, not an operand: it must fit (where, masked_fill, fill_)
+                    D.check_fits(x, dtype, op.name)
                 x = D.scalar_as(x, dtype, op.name)
             else:
                 if x.__class__ is int:

@@ -217,3 +217,22 @@ def test_clamp_and_masked_fill_follow_torch():
     same(tg.tensor([1, 5]).clamp(2, 3), torch.tensor([1, 5]).clamp(2, 3))
     same(tg.tensor([1, 2]).masked_fill(tg.tensor([True, False]), 2.5),
          torch.tensor([1, 2]).masked_fill(torch.tensor([True, False]), 2.5))
+
+
+@pytest.mark.parametrize("d,v", [(tg.int8, 300), (tg.int8, -129), (tg.uint8, -256), (tg.int64, 2 ** 63),
+                                 (tg.int8, -1), (tg.uint8, -1)], ids=str)
+def test_a_python_int_as_an_element_must_fit_the_integer_dtype(d, v):
+    """where/masked_fill/fill_ put the value in as an element: PyTorch refuses one that overflows
+    (an unsigned dtype takes down to -max, wrapping), where arithmetic would wrap it."""
+    cases = [lambda m, t: m.where(t > 1, t, v), lambda m, t: m.where(t > 1, v, t), lambda m, t: t.masked_fill(t > 1, v),
+             lambda m, t: t.clone().fill_(v)]
+    for f in cases:
+        t, tt = tg.tensor([1, 2], dtype=d), torch.tensor([1, 2], dtype=tdt(d))
+        try:
+            want = f(torch, tt)
+        except RuntimeError:
+            with pytest.raises(RuntimeError, match=r"cannot be converted to type|Overflow when unpacking long"):
+                f(tg, t)
+            assert t.tolist() == [1, 2]
+            continue
+        same(f(tg, t), want)
