@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from . import _convert as C
 from . import _dtype as D
 from . import backend as B
 from ._tensor import Tensor
@@ -43,72 +44,6 @@ def _be(device):
     return B.get(_dev(device).type)
 
 
-def _infer_dtype(a):
-    """PyTorch's inference: Python floats -> default dtype, ints -> int64, bools -> bool."""
-    if a.dtype.kind == "f":
-        return D.get_default_dtype() if a.dtype == np.float64 else D.from_numpy_dtype(a.dtype)
-    if a.dtype.kind in "iu":
-        return D.int64
-    if a.dtype.kind == "b":
-        return D.bool
-    raise TypeError(f"tensor: unsupported data of dtype {a.dtype}; supported dtypes are {D.SUPPORTED}")
-
-
-def _source_dtype(a, dtype, fn):
-    """The dtype of a tensor made from NumPy array ``a``: ``dtype`` if given, else ``a``'s own.
-
-    A NumPy dtype PyTorch lacks (uint16, complex, strings ...) is refused, naming ``fn``;
-    with an explicit real ``dtype`` it is converted, as asked.
-    """
-    if dtype is not None and a.dtype.kind in "biuf":
-        return D.to_dtype(dtype)
-    try:
-        d = D.from_numpy_dtype(a.dtype)
-    except TypeError as e:
-        raise TypeError(f"{fn}: {e}") from None
-    return D.to_dtype(dtype) if dtype is not None else d
-
-
-def _check_range(a, d, fn):
-    """PyTorch refuses Python data that overflows the requested integer dtype (``tensor([300],
-    dtype=uint8)``); an unsigned dtype takes values down to ``-max``, which wrap (``-1`` -> 255)."""
-    if d._category != 1 or a.size == 0 or a.dtype.kind not in "iuf":
-        return
-    info = np.iinfo(d.np)
-    lo = -int(info.max) if d.np.kind == "u" else int(info.min)
-    bad = ~np.isfinite(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
-    with np.errstate(invalid="ignore"):
-        bad |= (a < lo) | (a > int(info.max))
-    if bad.any():
-        raise RuntimeError(f"{fn}: value {a[bad].flat[0].item()!r} cannot be converted to type {d.name} without "
-                           "overflow")
-
-
-def _from_python(data, fn):
-    """A NumPy array of Python data (numbers or nested sequences), refusing ints outside int64."""
-    try:
-        a = np.array(data)
-    except (ValueError, TypeError) as e:
-        raise TypeError(f"{fn}: could not build a tensor from {type(data).__name__}: {e}") from None
-    except OverflowError:
-        a = np.array(data, dtype=object)
-    if a.dtype.kind == "u" or a.dtype == object:
-        for x in a.flat:          # ints past int64 (uint64 or object arrays): name the first one
-            if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-                D.check_int64(int(x), fn)
-    if a.dtype == object:
-        raise TypeError(f"{fn}: could not build a tensor from {data!r:.60}; expected numbers "
-                        "or (nested) sequences of numbers of equal length")
-    return a
-
-
-def _cast(a, d):
-    if d is D.float16:
-        with np.errstate(over="ignore"):     # PyTorch: values past float16's range become inf
-            return a.astype(d.np, copy=False)
-    return a.astype(d.np, copy=False)
-
-
 def _check_device_dtype(be, d, fn):
     """A backend may support only some dtypes (``be.dtypes``): say which, naming ``fn``."""
     ok = getattr(be, "dtypes", None)
@@ -139,14 +74,14 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             data = _untensor(data)
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
             a = np.array(data, copy=True)
-            d = _source_dtype(a, dtype, "tensor")
+            d = C.source_dtype(a, dtype, "tensor")
         else:
-            a = _from_python(data, "tensor")
-            d = D.to_dtype(dtype) if dtype is not None else _infer_dtype(a)
-            _check_range(a, d, "tensor")
+            a = C.from_python(data, "tensor")
+            d = D.to_dtype(dtype) if dtype is not None else C.infer_dtype(a)
+            C.check_range(a, d, "tensor")
     be = _be(device)
     _check_device_dtype(be, d, "tensor")
-    a = _cast(a, d)
+    a = C.cast(a, d)
     return _finish(be.from_numpy(a), requires_grad, "tensor")
 
 
@@ -181,8 +116,8 @@ def as_tensor(data, dtype=None, device=None):
         from . import cuda
         return cuda._from_foreign(data, dtype)
     if isinstance(data, np.ndarray) and device in (None, "cpu"):
-        d = _source_dtype(data, dtype, "as_tensor")
-        return Tensor._make(data if data.dtype == d.np else _cast(data, d), None)
+        d = C.source_dtype(data, dtype, "as_tensor")
+        return Tensor._make(data if data.dtype == d.np else C.cast(data, d), None)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -210,7 +145,7 @@ def from_numpy(a):
     """
     if not isinstance(a, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(a).__name__}")
-    _source_dtype(a, None, "from_numpy")
+    C.source_dtype(a, None, "from_numpy")
     return Tensor._make(a, None)
 
 
@@ -224,19 +159,6 @@ def _bd(device, dtype, fn):
     d = _dt(dtype, fn)
     _check_device_dtype(be, d, fn)
     return be, d
-
-
-def _fill_value(v, d, fn):
-    """A fill value as PyTorch converts it: an int outside the dtype raises (an unsigned dtype
-    takes down to ``-max``, wrapping: ``full(1, -1, dtype=uint8)`` is 255); past float16 is inf."""
-    if isinstance(v, int) and not isinstance(v, bool) and not -2 ** 63 <= v < 2 ** 64:
-        D.check_int64(v, fn)
-    if isinstance(v, numbers.Number) and not isinstance(v, (bool, np.bool_)) and d._category != 2:
-        _check_range(np.asarray(v), d, fn)
-        return np.asarray(v).astype(np.int64).astype(d.np)[()] if d._category == 1 else v
-    if d is D.float16:
-        return _cast(np.asarray(v), d)[()]
-    return v
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
@@ -286,7 +208,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     if dtype is None:
         dtype = D.scalar_dtype(fill_value) if isinstance(fill_value, numbers.Number) else None
     be, d = _bd(device, dtype, "full")
-    return _finish(be.full(_shape((size,), "full"), _fill_value(fill_value, d, "full"), d.np), requires_grad, "full")
+    return _finish(be.full(_shape((size,), "full"), C.fill_value(fill_value, d, "full"), d.np), requires_grad, "full")
 
 
 def scalar_tensor(value, dtype=None, device=None, requires_grad=False):
@@ -312,7 +234,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     a = np.arange(n, dtype=np.float64) * step + start
     if d._category == 1:      # wraps into a narrow dtype as PyTorch's arange does (uint8 past 255)
         a = a.astype(np.int64)
-    return _finish(be.from_numpy(_cast(a, d)), requires_grad, "arange")
+    return _finish(be.from_numpy(C.cast(a, d)), requires_grad, "arange")
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
@@ -326,7 +248,7 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
     be, d = _bd(device, dtype, "linspace")
-    return _finish(be.from_numpy(_cast(np.linspace(start, end, steps), d)), requires_grad, "linspace")
+    return _finish(be.from_numpy(C.cast(np.linspace(start, end, steps), d)), requires_grad, "linspace")
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

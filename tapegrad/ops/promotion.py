@@ -93,8 +93,9 @@ def _to_tensor_args(op, args):
     if op.promote:
         if op.name == "subtract" and (D.bool in dims or D.bool in zdims or D.bool in scal):
             # PyTorch refuses any bool tensor here (bool - bool is refused by NumPy too, on the fast path)
-            raise RuntimeError("subtract: Subtraction, the `-` operator, with a bool tensor (or a bool) is not supported. If you "
-                               "are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+            raise RuntimeError("subtract: Subtraction, the `-` operator, with a bool tensor (or a bool) is not "
+                               "supported. If you are trying to invert a mask, use the `~` or `logical_not()` "
+                               "operator instead.")
         dtype = D.result_type(dims, zdims, scal) or D.get_default_dtype()
         if op.promote == "float" and dtype._category != _FLOAT_CAT:
             dtype = D.get_default_dtype()

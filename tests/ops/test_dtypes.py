@@ -177,8 +177,8 @@ def test_int_scalar_wraps_into_a_narrow_int_tensor_as_in_torch(d, s):
 def test_creation_value_overflowing_the_dtype_raises_like_torch(d, v):
     with pytest.raises(RuntimeError, match="cannot be converted to type"):
         torch.tensor([v], dtype=tdt(d))
-    with pytest.raises(RuntimeError, match=rf"tensor: value {re.escape(repr(v))} cannot be converted to type {d.name} without "
-                                           "overflow"):
+    msg = rf"tensor: value {re.escape(repr(v))} cannot be converted to type {d.name} without overflow"
+    with pytest.raises(RuntimeError, match=msg):
         tg.tensor([1, v], dtype=d)
     with pytest.raises(RuntimeError, match="full: .*cannot be converted"):
         tg.full((2,), v, dtype=d)
