@@ -82,9 +82,12 @@ def _to_tensor_args(op, args):
             x = None if isinstance(a, (list, tuple)) else Tensor._coerce_array(a)
             if x is None:
                 raise _arg_error(op, i, a)
-            D.from_numpy_dtype(x.dtype)
+            try:
+                xd = D.from_numpy_dtype(x.dtype)
+            except TypeError as e:
+                raise TypeError(f"{op.name}(): argument {i + 1}: {e}") from None
             if part:
-                (dims if x.ndim else zdims).append(D.from_numpy_dtype(x.dtype))
+                (dims if x.ndim else zdims).append(xd)
             x = ("np", x)
         conv.append(x)
     if be is None:

@@ -79,7 +79,7 @@ def test_numpy_dtypes_pytorch_lacks_are_refused_by_name(npd):
         with pytest.raises(TypeError, match=rf"{fn.__name__}: unsupported NumPy dtype {name}.*supported dtypes are "
                                             r"bool, uint8, int8, int16, int32, int64, float16, float32, float64"):
             fn(a)
-    with pytest.raises(TypeError, match="unsupported"):
+    with pytest.raises(TypeError, match=rf"add\(\): argument 2: unsupported NumPy dtype {name}"):
         tg.ones(2) + a
     with pytest.raises(TypeError, match="unsupported dtype"):
         tg.zeros(2, dtype=npd)
