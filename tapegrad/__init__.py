@@ -8,8 +8,9 @@ Example:
     >>> x.grad
     tensor([2., 4.])
 """
-from ._dtype import (dtype, float32, float64, int64, int32, bool, float, double, long, int,  # noqa: A004
-                     get_default_dtype, set_default_dtype)
+from ._dtype import (dtype, float16, float32, float64, uint8, int8, int16, int32, int64, bool,  # noqa: A004
+                     half, float, double, short, int, long,
+                     get_default_dtype, set_default_dtype, promote_types, can_cast)
 from ._device import device
 from ._tensor import Tensor, Size
 from . import ops as _ops

@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from . import _convert as C
 from . import _dtype as D
 from . import backend as B
 from ._tensor import Tensor
@@ -43,15 +44,12 @@ def _be(device):
     return B.get(_dev(device).type)
 
 
-def _infer_dtype(a):
-    """PyTorch's inference: Python floats -> default dtype, ints -> int64, bools -> bool."""
-    if a.dtype.kind == "f":
-        return D.get_default_dtype() if a.dtype == np.float64 else D.from_numpy_dtype(a.dtype)
-    if a.dtype.kind in "iu":
-        return D.int64
-    if a.dtype.kind == "b":
-        return D.bool
-    raise TypeError(f"tensor: unsupported data of dtype {a.dtype}; supported dtypes are {D.SUPPORTED}")
+def _check_device_dtype(be, d, fn):
+    """A backend may support only some dtypes (``be.dtypes``): say which, naming ``fn``."""
+    ok = getattr(be, "dtypes", None)
+    if ok is not None and d.np not in ok:
+        raise NotImplementedError(f"{fn}: dtype {d.name} is not supported on device '{be.device_type}'; "
+                                  f"supported there: {', '.join(D.from_numpy_dtype(x).name for x in ok)}")
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -76,18 +74,14 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
             data = _untensor(data)
         if isinstance(data, np.ndarray) or isinstance(data, np.generic):
             a = np.array(data, copy=True)
-            d = D.to_dtype(dtype) if dtype is not None else D.from_numpy_dtype(a.dtype)
+            d = C.source_dtype(a, dtype, "tensor")
         else:
-            try:
-                a = np.array(data)
-            except (ValueError, TypeError) as e:
-                raise TypeError(f"tensor: could not build a tensor from {type(data).__name__}: {e}") from None
-            if a.dtype == object:
-                raise TypeError(f"tensor: could not build a tensor from {data!r:.60}; expected numbers "
-                                "or (nested) sequences of numbers of equal length")
-            d = D.to_dtype(dtype) if dtype is not None else _infer_dtype(a)
-    a = a.astype(d.np, copy=False)
+            a = C.from_python(data, "tensor")
+            d = D.to_dtype(dtype) if dtype is not None else C.infer_dtype(a)
+            C.check_range(a, d, "tensor")
     be = _be(device)
+    _check_device_dtype(be, d, "tensor")
+    a = C.cast(a, d)
     return _finish(be.from_numpy(a), requires_grad, "tensor")
 
 
@@ -122,8 +116,8 @@ def as_tensor(data, dtype=None, device=None):
         from . import cuda
         return cuda._from_foreign(data, dtype)
     if isinstance(data, np.ndarray) and device in (None, "cpu"):
-        d = D.to_dtype(dtype) if dtype is not None else D.from_numpy_dtype(data.dtype)
-        return Tensor._make(np.asarray(data, dtype=d.np), None)
+        d = C.source_dtype(data, dtype, "as_tensor")
+        return Tensor._make(data if data.dtype == d.np else C.cast(data, d), None)
     return tensor(data, dtype=dtype, device=device)
 
 
@@ -151,12 +145,20 @@ def from_numpy(a):
     """
     if not isinstance(a, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(a).__name__}")
-    D.from_numpy_dtype(a.dtype)
+    C.source_dtype(a, None, "from_numpy")
     return Tensor._make(a, None)
 
 
 def _dt(dtype, fn):
     return D.to_dtype(dtype) if dtype is not None else D.get_default_dtype()
+
+
+def _bd(device, dtype, fn):
+    """The backend for ``device`` and the dtype (default: the default float), checked together."""
+    be = _be(device)
+    d = _dt(dtype, fn)
+    _check_device_dtype(be, d, fn)
+    return be, d
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False):
@@ -167,7 +169,8 @@ def zeros(*size, dtype=None, device=None, requires_grad=False):
         >>> tapegrad.zeros(2, 3).shape
         tapegrad.Size([2, 3])
     """
-    return _finish(_be(device).zeros(_shape(size, "zeros"), _dt(dtype, "zeros").np), requires_grad, "zeros")
+    be, d = _bd(device, dtype, "zeros")
+    return _finish(be.zeros(_shape(size, "zeros"), d.np), requires_grad, "zeros")
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False):
@@ -178,7 +181,8 @@ def ones(*size, dtype=None, device=None, requires_grad=False):
         >>> tapegrad.ones(2)
         tensor([1., 1.])
     """
-    return _finish(_be(device).ones(_shape(size, "ones"), _dt(dtype, "ones").np), requires_grad, "ones")
+    be, d = _bd(device, dtype, "ones")
+    return _finish(be.ones(_shape(size, "ones"), d.np), requires_grad, "ones")
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False):
@@ -189,7 +193,8 @@ def empty(*size, dtype=None, device=None, requires_grad=False):
         >>> tapegrad.empty(2, 2).shape
         tapegrad.Size([2, 2])
     """
-    return _finish(_be(device).empty(_shape(size, "empty"), _dt(dtype, "empty").np), requires_grad, "empty")
+    be, d = _bd(device, dtype, "empty")
+    return _finish(be.empty(_shape(size, "empty"), d.np), requires_grad, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -202,8 +207,8 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     """
     if dtype is None:
         dtype = D.scalar_dtype(fill_value) if isinstance(fill_value, numbers.Number) else None
-    d = _dt(dtype, "full")
-    return _finish(_be(device).full(_shape((size,), "full"), fill_value, d.np), requires_grad, "full")
+    be, d = _bd(device, dtype, "full")
+    return _finish(be.full(_shape((size,), "full"), C.fill_value(fill_value, d, "full"), d.np), requires_grad, "full")
 
 
 def scalar_tensor(value, dtype=None, device=None, requires_grad=False):
@@ -224,10 +229,12 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
         raise RuntimeError("arange: step must be nonzero")
     if dtype is None:
         dtype = D.get_default_dtype() if any(isinstance(v, float) for v in (start, end, step)) else D.int64
-    d = D.to_dtype(dtype)
+    be, d = _bd(device, dtype, "arange")
     n = max(0, int(np.ceil((end - start) / step)))
-    a = (np.arange(n, dtype=np.float64) * step + start).astype(d.np)
-    return _finish(_be(device).from_numpy(a), requires_grad, "arange")
+    a = np.arange(n, dtype=np.float64) * step + start
+    if d._category == 1:      # wraps into a narrow dtype as PyTorch's arange does (uint8 past 255)
+        a = a.astype(np.int64)
+    return _finish(be.from_numpy(C.cast(a, d)), requires_grad, "arange")
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
@@ -240,8 +247,8 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     """
     if steps < 0:
         raise RuntimeError("linspace: number of steps must be non-negative")
-    d = _dt(dtype, "linspace")
-    return _finish(_be(device).from_numpy(np.linspace(start, end, steps).astype(d.np)), requires_grad, "linspace")
+    be, d = _bd(device, dtype, "linspace")
+    return _finish(be.from_numpy(C.cast(np.linspace(start, end, steps), d)), requires_grad, "linspace")
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
@@ -253,8 +260,8 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
         tensor([[1., 0.],
                 [0., 1.]])
     """
-    d = _dt(dtype, "eye")
-    return _finish(_be(device).eye(n, n if m is None else m, d.np), requires_grad, "eye")
+    be, d = _bd(device, dtype, "eye")
+    return _finish(be.eye(n, n if m is None else m, d.np), requires_grad, "eye")
 
 
 def _like(fn, name):
@@ -321,8 +328,7 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
         >>> tapegrad.rand(2, 3).shape
         tapegrad.Size([2, 3])
     """
-    be = _be(device)
-    d = _dt(dtype, "rand")
+    be, d = _bd(device, dtype, "rand")
     if not d.is_floating_point:
         raise TypeError(f"rand: dtype must be floating, got {d}")
     return _finish(be.rand(_shape(size, "rand"), d.np), requires_grad, "rand")
@@ -336,8 +342,7 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
         >>> tapegrad.randn(4).dtype
         tapegrad.float32
     """
-    be = _be(device)
-    d = _dt(dtype, "randn")
+    be, d = _bd(device, dtype, "randn")
     if not d.is_floating_point:
         raise TypeError(f"randn: dtype must be floating, got {d}")
     return _finish(be.randn(_shape(size, "randn"), d.np), requires_grad, "randn")
@@ -359,8 +364,8 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
         low, high = 0, low
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    d = D.to_dtype(dtype) if dtype is not None else D.int64
-    return _finish(_be(device).randint(low, high, _shape((size,), "randint"), d.np), requires_grad, "randint")
+    be, d = _bd(device, dtype if dtype is not None else D.int64, "randint")
+    return _finish(be.randint(low, high, _shape((size,), "randint"), d.np), requires_grad, "randint")
 
 
 def randperm(n, dtype=None, device=None, requires_grad=False):
@@ -371,8 +376,7 @@ def randperm(n, dtype=None, device=None, requires_grad=False):
         >>> sorted(tapegrad.randperm(4).tolist())
         [0, 1, 2, 3]
     """
-    d = D.to_dtype(dtype) if dtype is not None else D.int64
-    be = _be(device)
+    be, d = _bd(device, dtype if dtype is not None else D.int64, "randperm")
     return _finish(be.astype(be.permutation(n), d.np), requires_grad, "randperm")
 
 

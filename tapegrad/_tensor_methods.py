@@ -252,6 +252,10 @@ Tensor.double = _cast(D.float64)
 Tensor.long = _cast(D.int64)
 Tensor.int = _cast(D.int32)
 Tensor.bool = _cast(D.bool)
+Tensor.half = _cast(D.float16)
+Tensor.byte = _cast(D.uint8)
+Tensor.char = _cast(D.int8)
+Tensor.short = _cast(D.int16)
 Tensor.type_as = lambda self, other: to(self, other.dtype)
 
 

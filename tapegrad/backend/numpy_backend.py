@@ -26,7 +26,8 @@ def _sigmoid(x):
 
 
 def _erf(x):
-    return _kernels().erf(x)
+    out = _kernels().erf(x)         # compiled for float32/float64: float16 comes back in its own dtype
+    return out if out.dtype == x.dtype else out.astype(x.dtype)
 
 
 def _scatter_add(shape, key, values, dtype):

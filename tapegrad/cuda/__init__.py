@@ -124,8 +124,9 @@ def _from_foreign(data, dtype=None):
         if hasattr(data, "__dlpack__"):
             dev = data.__dlpack_device__()[0] if hasattr(data, "__dlpack_device__") else 1
             if dev == 1:                                          # kDLCPU
-                return Tensor._make(np.from_dlpack(data), None) if dtype is None else \
-                    Tensor._make(np.from_dlpack(data), None).to(dtype)
+                a = np.from_dlpack(data)
+                D.from_numpy_dtype(a.dtype)                       # refuse dtypes PyTorch lacks
+                return Tensor._make(a, None) if dtype is None else Tensor._make(a, None).to(dtype)
         raise TypeError(f"cannot share memory with {type(data).__name__}: it exposes neither "
                         "__cuda_array_interface__ nor a CPU __dlpack__")
     be = _backend_or_raise()
@@ -134,6 +135,9 @@ def _from_foreign(data, dtype=None):
     desc = data.__cuda_array_interface__
     dt = np.dtype(desc["typestr"])
     D.from_numpy_dtype(dt)
+    from .array import DTYPES, unsupported_dtype
+    if dt not in DTYPES:
+        raise unsupported_dtype(dt)
     shape = tuple(desc["shape"])
     isz = dt.itemsize
     strides = desc.get("strides")

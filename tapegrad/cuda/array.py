@@ -13,6 +13,17 @@ from . import _nb
 from . import memory
 
 
+# The kernels are written and tested for these dtypes; float16 and the narrow integers
+# (CPU-only for now) are refused by name rather than computed with a wrong type.
+DTYPES = frozenset(np.dtype(d) for d in (np.float32, np.float64, np.int64, np.int32, np.bool_))
+
+
+def unsupported_dtype(dtype):
+    names = ", ".join(sorted(d.name for d in DTYPES))
+    return NotImplementedError(f"dtype {np.dtype(dtype).name} is not supported on the CUDA device yet (supported "
+                               f"there: {names}); keep such tensors on the CPU")
+
+
 def contiguous_strides(shape):
     st = []
     s = 1
@@ -49,6 +60,8 @@ class CudaArray:
     def empty(cls, shape, dtype):
         shape = tuple(int(s) for s in shape)
         dtype = np.dtype(dtype)
+        if dtype not in DTYPES:
+            raise unsupported_dtype(dtype)
         n = _prod(shape)
         return cls(memory.alloc(n, dtype), shape, contiguous_strides(shape), 0, None, dtype)
 

@@ -8,7 +8,7 @@ run raises ``NotImplementedError`` naming it, never falling back to the CPU.
 import numpy as np
 
 from ..backend.base import ArrayBackend
-from .array import CudaArray
+from .array import CudaArray, DTYPES
 from .kernels import creation as C
 from .kernels import elementwise as E
 from .kernels import indexing as X
@@ -41,6 +41,7 @@ class CudaBackend(ArrayBackend):
     device_type = "cuda"
     array_types = (CudaArray,)
     array_type = CudaArray
+    dtypes = DTYPES
 
     def __init__(self):
         self.rng = R.Philox(0)

@@ -90,7 +90,20 @@ def floor_divide_op(be, a, b):
         >>> tapegrad.floor_divide(tapegrad.tensor([7, -7]), 2)
         tensor([ 3, -4])
     """
+    _check_divisor(be, "floor_divide", a, b)
     return be.floor_divide(a, b)
+
+
+def _check_divisor(be, name, a, b):
+    """Integer division by zero raises, as in PyTorch (NumPy would return 0 with a warning)."""
+    k = a.dtype.kind
+    if k == "f":
+        return
+    if k == "b":
+        raise NotImplementedError(f'"{name}" not implemented for \'Bool\'')
+    z = b == 0
+    if z.shape == () and bool(z) or z.shape != () and bool(be.any(z)):
+        raise RuntimeError("ZeroDivisionError")
 
 
 @op("remainder", save=("a", "b"))
@@ -102,6 +115,7 @@ def remainder_op(be, a, b):
         >>> tapegrad.remainder(tapegrad.tensor([5.0, -5.0]), 3)
         tensor([2., 1.])
     """
+    _check_divisor(be, "remainder", a, b)
     return be.remainder(a, b)
 
 
@@ -236,18 +250,25 @@ def div(input, other, *, rounding_mode=None):
     if rounding_mode == "floor":
         return apply(floor_divide_op, input, other)
     if rounding_mode == "trunc":
+        if _dtype_of(input, other)._category < 2:
+            # Integers: exact (a float quotient loses digits past 2**24); a floor quotient
+            # rounds up by one where it was inexact and the signs differ.
+            q = apply(floor_divide_op, input, other)
+            inexact = apply(remainder_op, input, other) != 0
+            return q + (inexact & ((input < 0) != (other < 0)))
         q = apply(div_op, input, other)
         r = apply(sign, q) * apply(floor, apply(abs, q))
         return r if q.dtype == _dtype_of(input, other) else r.to(_dtype_of(input, other))
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
 
-def _dtype_of(a, b):
+def _dtype_of(*args):
+    """PyTorch's result dtype of tensors and Python numbers ``args``."""
     from .. import _dtype as D
     from .registry import Tensor
-    return D.result_type([t.dtype for t in (a, b) if isinstance(t, Tensor) and t.ndim],
-                         [t.dtype for t in (a, b) if isinstance(t, Tensor) and not t.ndim],
-                         [D.scalar_dtype(t) for t in (a, b) if isinstance(t, (int, float, bool))])
+    return D.result_type([t.dtype for t in args if isinstance(t, Tensor) and t.ndim],
+                         [t.dtype for t in args if isinstance(t, Tensor) and not t.ndim],
+                         [D.scalar_dtype(t) for t in args if isinstance(t, (int, float, bool))])
 
 
 true_divide = divide = div
@@ -327,6 +348,10 @@ def clamp(input, min=None, max=None):  # noqa: A002
         if max is not None:
             out = apply(minimum, out, max)
         return out
+    if isinstance(input, Tensor):
+        d = _dtype_of(input, min if min is not None else max, max if min is not None else None)
+        if d is not input.dtype:
+            input = input.to(d)     # an int tensor with float bounds clamps in the default float dtype
     return apply(clip_op, input, a_min=min, a_max=max)
 
 

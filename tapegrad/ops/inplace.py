@@ -17,6 +17,7 @@ from .. import backend as B
 from ..autograd import grad_mode as _gm
 from . import elementwise as E
 from . import registry as _reg
+from . import promotion as _promotion
 
 __all__ = []
 
@@ -59,9 +60,8 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
         raise RuntimeError(f"{name}: output with shape {list(shape)} doesn't match the broadcast shape "
                            f"{list(out._data.shape)}")
     have, want = out.dtype, t.dtype
-    if cast_check and have._category > want._category:
-        raise RuntimeError(f"{name}: result type {have.name} can't be cast to the desired output type "
-                           f"{want.name} of the tensor being modified")
+    if cast_check:
+        _promotion.check_inplace_cast(name, have, want)
     if have is not want:
         out = out.to(want)
     be.setitem(t._data, Ellipsis, out._data)

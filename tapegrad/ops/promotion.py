@@ -23,6 +23,30 @@ def _error(op, e, args):
         f"{op.name}: {msg} (inputs: {', '.join(parts)})"
 
 
+_REQUIRED = {}
+
+
+def _n_required(op):
+    """How many leading forward arguments have no default (None is refused there)."""
+    n = _REQUIRED.get(op)
+    if n is None:
+        import inspect
+        ps = [p for p in inspect.signature(op.forward).parameters.values()
+              if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
+        n = _REQUIRED[op] = sum(p.default is p.empty for p in ps)
+    return n
+
+
+def _arg_error(op, i, a):
+    """PyTorch's TypeError for a non-tensor argument: ``exp(): argument 'x' (position 1) must be Tensor, not list``."""
+    import inspect
+    ps = [p.name for p in inspect.signature(op.forward).parameters.values()
+          if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
+    name = ps[i] if i < len(ps) else f"#{i + 1}"
+    return TypeError(f"{op.name}(): argument '{name}' (position {i + 1}) must be Tensor, not {type(a).__name__} "
+                     "(a Python number or a NumPy array also works)")
+
+
 def _to_tensor_args(op, args):
     """Convert non-Tensor arguments, promote dtypes, check devices. Returns (arrays, be, dtype).
 
@@ -46,25 +70,35 @@ def _to_tensor_args(op, args):
             if part:
                 (dims if x.ndim else zdims).append(D.from_numpy_dtype(x.dtype))
         elif a is None:
+            if i < _n_required(op):
+                raise _arg_error(op, i, a)
             x = None
         elif isinstance(a, (bool, int, float)):
             x = a
             if part:
                 scal.append(D.scalar_dtype(a))
         else:
-            x = Tensor._coerce_array(a)
+            # NumPy arrays and scalars are accepted; lists are not (a TypeError in PyTorch too).
+            x = None if isinstance(a, (list, tuple)) else Tensor._coerce_array(a)
             if x is None:
-                raise TypeError(f"{op.name}: unsupported argument of type {type(a).__name__}; "
-                                "expected a Tensor, a NumPy array or a Python number")
-            D.from_numpy_dtype(x.dtype)
+                raise _arg_error(op, i, a)
+            try:
+                xd = D.from_numpy_dtype(x.dtype)
+            except TypeError as e:
+                raise TypeError(f"{op.name}(): argument {i + 1}: {e}") from None
             if part:
-                (dims if x.ndim else zdims).append(D.from_numpy_dtype(x.dtype))
+                (dims if x.ndim else zdims).append(xd)
             x = ("np", x)
         conv.append(x)
     if be is None:
         be = B.CPU_BACKEND
     dtype = None
     if op.promote:
+        if op.name == "subtract" and (D.bool in dims or D.bool in zdims or D.bool in scal):
+            # PyTorch refuses any bool tensor here (bool - bool is refused by NumPy too, on the fast path)
+            raise RuntimeError("subtract: Subtraction, the `-` operator, with a bool tensor (or a bool) is not "
+                               "supported. If you are trying to invert a mask, use the `~` or `logical_not()` "
+                               "operator instead.")
         dtype = D.result_type(dims, zdims, scal) or D.get_default_dtype()
         if op.promote == "float" and dtype._category != _FLOAT_CAT:
             dtype = D.get_default_dtype()
@@ -79,8 +113,12 @@ def _to_tensor_args(op, args):
             continue
         elif isinstance(x, (bool, int, float)):
             if part:
-                x = npd.type(x)
+                if op.name == "where":      # an element, not an operand: it must fit (where, masked_fill, fill_)
+                    D.check_fits(x, dtype, op.name)
+                x = D.scalar_as(x, dtype, op.name)
             else:
+                if x.__class__ is int:
+                    D.check_int64(x, op.name)
                 x = be.asarray(x, D.scalar_dtype(x).np)
             arrays.append(x)
             continue
@@ -119,3 +157,12 @@ def _all_tensors(op, args):
     if be_t is None:
         return None, None
     return arrays, _BY_TYPE[be_t]
+
+
+def check_inplace_cast(name, have, want):
+    """PyTorch's rule for writing an op's result into an existing tensor (``can_cast``): no
+    float result into an integer tensor, no non-bool result into a bool one; PyTorch's message."""
+    if have._category > want._category:
+        raise RuntimeError(f"{name}: result type {have._torch_name} can't be cast to the desired output type "
+                           f"{want._torch_name} (a {have.name} result into the {want.name} tensor being "
+                           "modified)")
