@@ -179,7 +179,10 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
     if not graph and wa is None and not label_smoothing and xa.ndim == 2:
         n = xa.shape[0]
         if reduction == "mean":
-            g = g / be.astype(be.sum(ta != ignore_index), xa.dtype)      # stays on the device
+            # Note [all targets ignored]: the mean loss is 0/0 = nan (as in PyTorch) but the
+            # gradient is 0, so the count is clamped at 1; it only differs when every row is
+            # ignored, and then every row's gradient is 0 whatever the scale.
+            g = g / be.astype(be.maximum(be.sum(ta != ignore_index), 1), xa.dtype)   # stays on the device
         scale = g if reduction == "none" else be.broadcast_to(g, (n,))
         return be.ce_rows_grad(xa, ta, ignore_index, scale), None, None
     C = xa.shape[axis]
@@ -197,6 +200,10 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
         a = a * (be.reshape(wa, bshape) * valid)
         suma = be.sum(a, axis=axis, keepdims=True)
         denom = be.sum(be.take(wa, be.squeeze(ts, axis)) * be.squeeze(valid, axis)) if reduction == "mean" else None
+    if denom is not None:
+        # Note [all targets ignored]: every row ignored gives a zero gradient, not 0 * inf. A zero
+        # total weight with some valid rows (weight 0 on their classes) stays nan, as in PyTorch.
+        denom = be.where(be.any(valid), denom, 1)
     if graph:
         from .._tensor import Tensor
         a, suma = Tensor._make(be.astype(a, xa.dtype), None), Tensor._make(be.astype(suma, xa.dtype), None)
@@ -302,6 +309,9 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         return loss
     if reduction == "sum":
         return _sum(loss)
+    if not bool(be.to_numpy(be.any(valid))):
+        # Note [all targets ignored]: PyTorch's mean is nan, with a zero gradient (not 0 * inf).
+        return _sum(loss) + float("nan")
     return _sum(loss) / _sum(wt)
 
 

@@ -172,7 +172,11 @@ add(OpSpec("clamp_method", lambda x, **kw: x.clamp(**kw), lambda x, min=None, ma
 add(OpSpec("clamp_tensor_bounds", lambda x, lo, hi: tapegrad.clamp(x, lo, hi),
            lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), ternary(),
            domain=[(-3.0, 3.0), (-2.0, 0.0), (0.5, 2.0)],
-           avoid=lambda x, lo, hi: near(x, lo) or near(x, hi), covers=("maximum", "minimum")))
+           avoid=lambda x, lo, hi: near(x, lo) or near(x, hi), covers=("clamp_tensor",)))
+add(OpSpec("clamp_tensor_min", lambda x, lo: tapegrad.clamp(x, min=lo), np.maximum, binary(),
+           domain=[(-3.0, 3.0), (-2.0, 0.0)], avoid=near, covers=("clamp_min_tensor",)))
+add(OpSpec("clamp_tensor_max", lambda x, hi: tapegrad.clamp(x, max=hi), np.minimum, binary(),
+           domain=[(-3.0, 3.0), (0.5, 2.0)], avoid=near, covers=("clamp_max_tensor",)))
 add(OpSpec("where", lambda c, a, b: tapegrad.where(c > 0, a, b), lambda c, a, b: np.where(c > 0, a, b), ternary(),
            avoid=lambda c, a, b: near(c, 0), covers=("where", "greater")))
 add(OpSpec("where_scalar", lambda c, a: tapegrad.where(c > 0, a, 0.5), lambda c, a: np.where(c > 0, a, 0.5),
