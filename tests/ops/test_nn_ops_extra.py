@@ -100,3 +100,41 @@ def test_probability_targets_match_torch(reduction):
     ref = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(p), weight=torch.tensor([1.0, 2.0, 3.0]),
                                             reduction=reduction, label_smoothing=0.1)
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12)
+
+
+_CE_TARGETS = [0, -100, 2, 1, -100, 3]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("kind", ["fused", "weight", "smoothing", "weight_smoothing", "3d", "probs", "all_ignored",
+                                  "all_ignored_weight"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_matches_torch_with_ignored_targets(kind, reduction, dtype):
+    """Values and gradients vs torch: the fused (numba) path (2-D, no weight, no smoothing) and the general one."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 4)).astype(dtype)
+    t = np.array([-100] * 6 if kind.startswith("all_ignored") else _CE_TARGETS, dtype=np.int64)
+    kw = {"reduction": reduction}
+    if "weight" in kind:
+        kw["weight"] = rng.uniform(0.5, 2.0, 4).astype(dtype)
+    if "smoothing" in kind:
+        kw["label_smoothing"] = 0.2
+    if kind == "3d":
+        x, t = x.reshape(2, 3, 4).transpose(0, 2, 1).copy(), t.reshape(2, 3)
+    if kind == "probs":
+        t = rng.dirichlet(np.ones(4), 6).astype(dtype)
+    gout = rng.uniform(0.5, 1.5, t.shape[:1] + (t.shape[1:] if kind == "3d" else ())).astype(dtype)
+
+    def run(lib):
+        xt = lib.tensor(x, requires_grad=True)
+        extra = {k: (lib.tensor(v) if k == "weight" else v) for k, v in kw.items()}
+        loss = lib.nn.functional.cross_entropy(xt, lib.tensor(t), **extra)
+        loss.backward(lib.tensor(gout) if reduction == "none" else None)
+        return loss.detach().numpy(), xt.grad.numpy()
+
+    (lt, gt), (lw, gw) = run(tapegrad), run(torch)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(lt, lw, equal_nan=True, err_msg="loss", **tol)
+    np.testing.assert_allclose(gt, gw, err_msg="gradient", **tol)
+    assert lt.dtype == lw.dtype and gt.dtype == gw.dtype
