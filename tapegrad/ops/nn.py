@@ -75,6 +75,28 @@ def log_softmax(input, dim, dtype=None):
     return apply(log_softmax_op, input, axis=axis)
 
 
+# ----------------------------------------------------------------- binary cross-entropy
+
+_BCE_EPS = 9.999999960041972e-13       # float32(1e-12): the EPSILON PyTorch uses in every dtype
+
+
+@op("binary_cross_entropy", save=("x", "t"), promote="float")
+def bce_op(be, x, t):
+    """Elementwise ``-(t log x + (1 - t) log(1 - x))`` with the logs clamped at -100, as in PyTorch."""
+    return (t - 1) * be.maximum(be.log1p(-x), -100.0) - t * be.maximum(be.log(x), -100.0)
+
+
+@bce_op.vjp
+def _(F, ctx, g, x, t):
+    # Note [bce at 0 and 1]: PyTorch's formulas, finite where the clamped logs are flat:
+    # (x - t) / max(x (1 - x), eps) for the input (0 at x == t in {0, 1}, +-1e12 for a
+    # saturated wrong prediction) and -logit(x) for the target.
+    n = ctx.next
+    gx = g * (x - t) / F.maximum((1 - x) * x, _BCE_EPS) if n[0] is not None else None
+    gt = g * (F.log1p(-x) - F.log(x)) if n[1] is not None else None
+    return gx, gt
+
+
 # ----------------------------------------------------------------- losses over class indices
 
 def _check_loss_args(name, input, target, weight, reduction):

@@ -147,3 +147,12 @@ add(OpSpec("cross_entropy_probs",
            ref_cross_entropy_probs, logits_shapes().map(lambda s: (s[0], s[0])), probs_kwargs,
            avoid=lambda x, p, reduction="mean", **kw: reduction == "mean" and x.size == 0,
            domain=[(-4.0, 4.0), (0.0, 1.0)], covers=("log_softmax",), fwd_atol=1e-5, fwd_rtol=1e-5))
+
+
+def _bce_ref(x, t):
+    return ((t - 1) * np.maximum(np.log1p(-x), -100) - t * np.maximum(np.log(x), -100)).astype(x.dtype)
+
+
+add(OpSpec("binary_cross_entropy", lambda x, t: tapegrad.nn.functional.binary_cross_entropy(x, t, reduction="none"),
+           _bce_ref, st.tuples(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)).map(lambda s: s * 2),
+           domain=[(0.05, 0.95), (0.0, 1.0)], covers=("binary_cross_entropy",)))

@@ -122,12 +122,18 @@ CASES = [
         x, L.tensor([[-100, -100]]), weight=L.tensor(W, dtype=L.float64)), [[[[1.0, 2.0], [0.0, 1.0]]]]),
     ("cross_entropy_zero_total_weight", lambda L, x: _fn(L, F_).cross_entropy(
         x, L.tensor([0, 0]), weight=L.tensor([0.0, 2.0], dtype=L.float64)), [[[1.0, 2.0], [0.0, 1.0]]]),
+    ("bce_at_0_and_1", lambda L, x, t: _fn(L, F_).binary_cross_entropy(x, t),
+     [[0.0, 1.0, 0.0, 1.0, 1e-30, 0.3], [0.0, 1.0, 1.0, 0.0, 0.5, 0.6]]),
+    ("bce_weighted_sum_at_0", lambda L, x, t: _fn(L, F_).binary_cross_entropy(
+        x, t, weight=L.tensor([2.0, 0.5], dtype=L.float64), reduction="sum"), [[0.0, 1.0], [1.0, 1.0]]),
     ("nll_all_ignored", lambda L, x: _fn(L, F_).nll_loss(x, L.tensor([-100, -100])), [[[-1.0, -2.0], [0.0, -1.0]]]),
     ("nll_all_ignored_weight", lambda L, x: _fn(L, F_).nll_loss(
         x, L.tensor([-100, -100]), weight=L.tensor(W, dtype=L.float64)), [[[-1.0, -2.0], [0.0, -1.0]]]),
 ]
-# PyTorch's second derivative is nan here (it divides by the zero norm); ours is finite.
-FIRST_ONLY = {"norm2_zero", "norm2_zero_row", "norm0.5_some_zero"}
+# PyTorch's second derivative is nan here (it divides by the zero norm); ours is finite. BCE's
+# second derivative is PyTorch's own formula with eps added in other places (compared inside
+# (0, 1) by tests/nn/test_nn_losses.py::test_bce_second_derivative_matches_torch).
+FIRST_ONLY = {"norm2_zero", "norm2_zero_row", "norm0.5_some_zero", "bce_at_0_and_1", "bce_weighted_sum_at_0"}
 
 
 @pytest.mark.parametrize("name,fn,inputs", CASES, ids=[c[0] for c in CASES])
