@@ -229,6 +229,8 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
     if graph:
         from .._tensor import Tensor
         a, suma = Tensor._make(be.astype(a, xa.dtype), None), Tensor._make(be.astype(suma, xa.dtype), None)
+        if denom is not None:       # a device array: a Tensor on the same device, not a host number
+            denom = Tensor._make(be.astype(be.asarray(denom), xa.dtype), None)
         p = F.exp(apply(log_softmax_op, x, axis=axis))
     else:
         p = be.exp(_log_softmax(be, xa, axis))
