@@ -112,9 +112,12 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 def _even_split(F, ctx, g, x, out, axis=None, keepdims=False):
     # Ties share the gradient evenly, as PyTorch's amax/amin do.
     shape = ctx.shapes[0]
+    # The count is cast to x's dtype (NumPy's on raw arrays, a Tensor's .np under create_graph)
+    # rather than built from a host constant, so it stays on x's device in both modes.
     g = expand_reduced(F, g, shape, axis, keepdims)
-    hit = F.where(x == expand_reduced(F, out, shape, axis, keepdims), F.asarray(1.0, x.dtype), 0.0)
-    return g * hit / F.sum(hit, axis=axis, keepdims=True)
+    hit = x == expand_reduced(F, out, shape, axis, keepdims)
+    n = F.astype(F.sum(hit, axis=axis, keepdims=True), getattr(x.dtype, "np", x.dtype))
+    return F.where(hit, g, 0.0) / n
 
 
 @op("max", save=("x", "out"), promote=None)
