@@ -20,7 +20,6 @@ __all__ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear"
            "binary_cross_entropy_with_logits"]
 
 _REDUCTIONS = ("none", "mean", "sum")
-_TINY = math.exp(-100)      # log(_TINY) == -100: PyTorch clamps BCE's logs at -100
 
 
 def relu(input, inplace=False):
@@ -274,9 +273,7 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     if a.size and (bool(be.to_numpy(be.any(be.less(a, 0)))) or bool(be.to_numpy(be.any(be.greater(a, 1))))):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 "
                            "(pass logits to binary_cross_entropy_with_logits instead)")
-    log_p = _E.clamp(input, min=_TINY).log()
-    log_q = _E.clamp(1 - input, min=_TINY).log()
-    loss = -(target * log_p + (1 - target) * log_q)
+    loss = _N.bce_op(input, target)      # Note [bce at 0 and 1]: PyTorch's gradient at the ends
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")

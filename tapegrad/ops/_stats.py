@@ -44,16 +44,32 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return ss * (1.0 / dof if dof > 0 else math.inf)
 
 
+@op("std_sqrt", save="out", promote=None)
+def std_sqrt(be, v):
+    return be.sqrt(v)
+
+
+@std_sqrt.vjp
+def _(F, ctx, g, out):
+    # Note [std at zero]: a zero standard deviation (constant data, or one element
+    # with correction=0) gets a zero gradient, as in PyTorch; plain sqrt would send
+    # inf into var's VJP, where it meets a zero deviation and makes nan. The safe
+    # denominator keeps the discarded branch finite for grad-of-grad.
+    zero = out == 0
+    return F.where(zero, 0.0, g / (2 * F.where(zero, 1.0, out)))
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: ``sqrt(var(...))`` with the same arguments.
+
+    The gradient where the result is 0 is 0 (constant data), as in PyTorch.
 
     Example:
         >>> import tapegrad
         >>> tapegrad.std(tapegrad.tensor([[1.0, 3.0], [2.0, 2.0]]), dim=1, correction=0)
         tensor([1., 0.])
     """
-    from .unary import sqrt
-    return apply(sqrt, var(input, dim, unbiased, keepdim, correction=correction))
+    return apply(std_sqrt, var(input, dim, unbiased, keepdim, correction=correction))
 
 
 @op("logsumexp", save=("x", "out"), promote="float")

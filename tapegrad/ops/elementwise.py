@@ -75,7 +75,9 @@ def _(F, ctx, g, a, b, out):
         # d/da a**b = b * a**(b-1); zero where b == 0 and a == 0 (PyTorch's convention, where
         # 0 * 0**-1 would be nan). Masking only there keeps d/db of this term (a**-1 at
         # b == 0) for second derivatives.
-        ga = g * F.where((b == 0) & (a == 0), 0.0, b * a ** (b - 1))
+        # The inner where keeps the discarded branch finite, so grad-of-grad at 0**0 is 0, not 0 * inf.
+        m = (b == 0) & (a == 0)
+        ga = g * F.where(m, 0.0, b * F.where(m, 1.0, a) ** (b - 1))
     if n[1] is not None:
         gb = g * F.where((a == 0) & (b >= 0), 0.0, out * F.log(a))
     return ga, gb
@@ -190,6 +192,45 @@ def _(F, ctx, g, x, a_min=None, a_max=None):
     if a_max is not None:
         m = (x <= a_max) if m is None else m & (x <= a_max)
     return g if m is None else g * m
+
+
+# Note [clamp at its bounds]: PyTorch's clamp passes the gradient to the input
+# when it equals a bound (x >= min, x <= max), and to a tensor bound only where
+# that bound wins strictly; with min > max the result is max. maximum/minimum
+# split ties instead, so tensor bounds get ops of their own.
+@op("clamp_min_tensor", save=("x", "lo"))
+def clamp_min_tensor(be, x, lo):
+    return be.maximum(x, lo)
+
+
+@clamp_min_tensor.vjp
+def _(F, ctx, g, x, lo):
+    n = ctx.next
+    return (g * (x >= lo) if n[0] is not None else None), (g * (x < lo) if n[1] is not None else None)
+
+
+@op("clamp_max_tensor", save=("x", "hi"))
+def clamp_max_tensor(be, x, hi):
+    return be.minimum(x, hi)
+
+
+@clamp_max_tensor.vjp
+def _(F, ctx, g, x, hi):
+    n = ctx.next
+    return (g * (x <= hi) if n[0] is not None else None), (g * (x > hi) if n[1] is not None else None)
+
+
+@op("clamp_tensor", save=("x", "lo", "hi"))
+def clamp_tensor(be, x, lo, hi):
+    return be.minimum(be.maximum(x, lo), hi)
+
+
+@clamp_tensor.vjp
+def _(F, ctx, g, x, lo, hi):
+    n = ctx.next
+    return (g * ((x >= lo) & (x <= hi)) if n[0] is not None else None,
+            g * ((x < lo) & (lo < hi)) if n[1] is not None else None,
+            g * ((x > hi) | (hi < lo)) if n[2] is not None else None)
 
 
 @op("astype", promote=None)
@@ -342,12 +383,11 @@ def clamp(input, min=None, max=None):  # noqa: A002
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     from .registry import Tensor
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = input
-        if min is not None:
-            out = apply(maximum, out, min)
-        if max is not None:
-            out = apply(minimum, out, max)
-        return out
+        if min is None:
+            return apply(clamp_max_tensor, input, max)
+        if max is None:
+            return apply(clamp_min_tensor, input, min)
+        return apply(clamp_tensor, input, min, max)
     if isinstance(input, Tensor):
         d = _dtype_of(input, min if min is not None else max, max if min is not None else None)
         if d is not input.dtype:

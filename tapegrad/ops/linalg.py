@@ -50,7 +50,45 @@ def matmul(input, other):
     if input.ndim == 0 or other.ndim == 0:
         raise RuntimeError(f"matmul: both arguments need at least 1 dimension, got shapes "
                            f"{tuple(input.shape)} and {tuple(other.shape)}")
+    msg = _matmul_mismatch(tuple(input.shape), tuple(other.shape))
+    if msg:
+        raise RuntimeError(f"matmul: {msg}")
     return apply(matmul_op, input, other)
+
+
+def _mat_mismatch(rows, k, k2, m):
+    return f"mat1 and mat2 shapes cannot be multiplied ({rows}x{k} and {k2}x{m})"
+
+
+def _matmul_mismatch(a, b):
+    """PyTorch's wording for a matmul of shapes ``a`` and ``b`` that do not fit, or None.
+
+    Like PyTorch, an N-D first operand times a 1-D/2-D second one is folded into one
+    matrix (so the message counts its rows), and otherwise the batch dims broadcast
+    first and the product is a batched one.
+    """
+    k = a[-1]
+    k2 = b[0] if len(b) == 1 else b[-2]
+    if len(b) <= 2 and k == k2:
+        return None
+    if len(a) == 1 and len(b) == 1:
+        return (f"inconsistent tensor size, expected tensor [{k}] and src [{k2}] to have the same number of "
+                f"elements, but got {k} and {k2} elements respectively")
+    if len(b) == 1:
+        rows = math.prod(a[:-1])
+        return f"size mismatch, got input ({rows}), mat ({rows}x{k}), vec ({k2})"
+    if len(b) == 2:
+        return _mat_mismatch(math.prod(a[:-1]), k, k2, b[1])
+    ba, bb = a[:-2], b[:-2]
+    nd = max(len(ba), len(bb))
+    ba, bb = (1,) * (nd - len(ba)) + ba, (1,) * (nd - len(bb)) + bb
+    for i, (x, y) in enumerate(zip(ba, bb)):
+        if x != y and x != 1 and y != 1:
+            return f"The size of tensor a ({x}) must match the size of tensor b ({y}) at non-singleton dimension {i}"
+    if k == k2:
+        return None
+    batch = math.prod(max(x, y) if x and y else 0 for x, y in zip(ba, bb))
+    return f"Expected size for first two dimensions of batch2 tensor to be: [{batch}, {k}] but got: [{batch}, {k2}]."
 
 
 
@@ -85,10 +123,12 @@ def bmm(input, mat2):
         >>> tapegrad.bmm(tapegrad.ones(4, 2, 3), tapegrad.ones(4, 3, 5)).shape
         tapegrad.Size([4, 2, 5])
     """
-    if input.ndim != 3 or mat2.ndim != 3:
-        raise RuntimeError(f"bmm: expected 3-D tensors, got shapes {_shape(input)} and {_shape(mat2)}")
+    for name, t in (("batch1", input), ("batch2", mat2)):
+        if t.ndim != 3:
+            raise RuntimeError(f"bmm: {name} must be a 3D tensor, got shape {_shape(t)}")
     if input.shape[0] != mat2.shape[0] or input.shape[2] != mat2.shape[1]:
-        raise RuntimeError(f"bmm: expected shapes (b, n, m) and (b, m, p), got {_shape(input)} and {_shape(mat2)}")
+        raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{input.shape[0]}, {input.shape[2]}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
     return apply(matmul_op, input, mat2)
 
 
@@ -103,8 +143,7 @@ def dot(input, other):
     if input.ndim != 1 or other.ndim != 1:
         raise RuntimeError(f"dot: 1D tensors expected, but got shapes {_shape(input)} and {_shape(other)}")
     if input.shape[0] != other.shape[0]:
-        raise RuntimeError(f"dot: inconsistent tensor size, expected tensors of shapes {_shape(input)} and "
-                           f"{_shape(other)} to have the same number of elements")
+        raise RuntimeError("dot: " + _matmul_mismatch(_shape(input), _shape(other)))
     if input.dtype is not other.dtype:
         raise RuntimeError(f"dot: expected both vectors to have same dtype, but found {input.dtype} and "
                            f"{other.dtype}")
@@ -347,7 +386,10 @@ def linear(input, weight, bias=None):
         >>> F.linear(tapegrad.ones(2, 3), tapegrad.ones(4, 3), tapegrad.zeros(4)).shape
         tapegrad.Size([2, 4])
     """
-    if weight.ndim != 2 or input.ndim < 1 or input.shape[-1] != weight.shape[1]:
+    if weight.ndim == 2 and input.ndim >= 1 and input.shape[-1] != weight.shape[1]:
+        raise RuntimeError("linear: " + _mat_mismatch(math.prod(input.shape[:-1]), input.shape[-1],
+                                                      weight.shape[1], weight.shape[0]))
+    if weight.ndim != 2 or input.ndim < 1:
         raise RuntimeError(f"linear: input of shape {tuple(input.shape)} cannot be multiplied by a weight of shape "
                            f"{tuple(weight.shape)} (expected input (*, {weight.shape[-1] if weight.ndim else '?'}) "
                            "and a 2-D weight (out_features, in_features))")

@@ -75,6 +75,28 @@ def log_softmax(input, dim, dtype=None):
     return apply(log_softmax_op, input, axis=axis)
 
 
+# ----------------------------------------------------------------- binary cross-entropy
+
+_BCE_EPS = 9.999999960041972e-13       # float32(1e-12): the EPSILON PyTorch uses in every dtype
+
+
+@op("binary_cross_entropy", save=("x", "t"), promote="float")
+def bce_op(be, x, t):
+    """Elementwise ``-(t log x + (1 - t) log(1 - x))`` with the logs clamped at -100, as in PyTorch."""
+    return (t - 1) * be.maximum(be.log1p(-x), -100.0) - t * be.maximum(be.log(x), -100.0)
+
+
+@bce_op.vjp
+def _(F, ctx, g, x, t):
+    # Note [bce at 0 and 1]: PyTorch's formulas, finite where the clamped logs are flat:
+    # (x - t) / max(x (1 - x), eps) for the input (0 at x == t in {0, 1}, +-1e12 for a
+    # saturated wrong prediction) and -logit(x) for the target.
+    n = ctx.next
+    gx = g * (x - t) / F.maximum((1 - x) * x, _BCE_EPS) if n[0] is not None else None
+    gt = g * (F.log1p(-x) - F.log(x)) if n[1] is not None else None
+    return gx, gt
+
+
 # ----------------------------------------------------------------- losses over class indices
 
 def _check_loss_args(name, input, target, weight, reduction):
@@ -179,7 +201,10 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
     if not graph and wa is None and not label_smoothing and xa.ndim == 2:
         n = xa.shape[0]
         if reduction == "mean":
-            g = g / be.astype(be.sum(ta != ignore_index), xa.dtype)      # stays on the device
+            # Note [all targets ignored]: the mean loss is 0/0 = nan (as in PyTorch) but the
+            # gradient is 0, so the count is clamped at 1; it only differs when every row is
+            # ignored, and then every row's gradient is 0 whatever the scale.
+            g = g / be.astype(be.maximum(be.sum(ta != ignore_index), 1), xa.dtype)   # stays on the device
         scale = g if reduction == "none" else be.broadcast_to(g, (n,))
         return be.ce_rows_grad(xa, ta, ignore_index, scale), None, None
     C = xa.shape[axis]
@@ -197,9 +222,15 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
         a = a * (be.reshape(wa, bshape) * valid)
         suma = be.sum(a, axis=axis, keepdims=True)
         denom = be.sum(be.take(wa, be.squeeze(ts, axis)) * be.squeeze(valid, axis)) if reduction == "mean" else None
+    if denom is not None:
+        # Note [all targets ignored]: every row ignored gives a zero gradient, not 0 * inf. A zero
+        # total weight with some valid rows (weight 0 on their classes) stays nan, as in PyTorch.
+        denom = be.where(be.any(valid), denom, 1)
     if graph:
         from .._tensor import Tensor
         a, suma = Tensor._make(be.astype(a, xa.dtype), None), Tensor._make(be.astype(suma, xa.dtype), None)
+        if denom is not None:       # a device array: a Tensor on the same device, not a host number
+            denom = Tensor._make(be.astype(be.asarray(denom), xa.dtype), None)
         p = F.exp(apply(log_softmax_op, x, axis=axis))
     else:
         p = be.exp(_log_softmax(be, xa, axis))
@@ -302,6 +333,9 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         return loss
     if reduction == "sum":
         return _sum(loss)
+    if not bool(be.to_numpy(be.any(valid))):
+        # Note [all targets ignored]: PyTorch's mean is nan, with a zero gradient (not 0 * inf).
+        return _sum(loss) + float("nan")
     return _sum(loss) / _sum(wt)
 
 

@@ -39,14 +39,18 @@ def _(F, ctx, g, x, out, axis=None, keepdims=False):
     zero = x == 0
     if not F.any(zero):
         return g * out / x
-    # Note [prod with zeros]: d prod / d x_i is the product of the others. With
-    # exactly one zero in a slice, that is the product of the non-zeros at the
-    # zero and 0 elsewhere; ``out / x`` stays a recorded function of the zero,
-    # so grad-of-grad is right too.
+    # Note [prod with zeros]: d prod / d x_i is the product of the others. At a
+    # zero x_i that is the product of the non-zeros times the product of the
+    # *other zeros*: 1 with one zero in the slice, the other zero's value with
+    # two (written as their sum minus x_i, so its derivative is right for
+    # grad-of-grad), and 0 with more. Away from the zeros it is ``out / x``,
+    # which stays a recorded function of the zeros through ``out``.
     safe = F.where(zero, 1.0, x)
     nz_prod = F.prod(safe, axis=axis, keepdims=True)
-    one_zero = F.sum(zero, axis=axis, keepdims=True) == 1
-    return g * F.where(zero, F.where(one_zero, nz_prod, 0.0), out / safe)
+    nzeros = F.sum(zero, axis=axis, keepdims=True)
+    other_zeros = F.sum(F.where(zero, x, 0.0), axis=axis, keepdims=True) - x
+    at_zero = F.where(nzeros == 1, 1.0, F.where(nzeros == 2, other_zeros, 0.0))
+    return g * F.where(zero, nz_prod * at_zero, out / safe)
 
 
 def _int_to_int64(input):
@@ -108,9 +112,12 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 def _even_split(F, ctx, g, x, out, axis=None, keepdims=False):
     # Ties share the gradient evenly, as PyTorch's amax/amin do.
     shape = ctx.shapes[0]
+    # The count is cast to x's dtype (NumPy's on raw arrays, a Tensor's .np under create_graph)
+    # rather than built from a host constant, so it stays on x's device in both modes.
     g = expand_reduced(F, g, shape, axis, keepdims)
-    hit = F.where(x == expand_reduced(F, out, shape, axis, keepdims), F.asarray(1.0, x.dtype), 0.0)
-    return g * hit / F.sum(hit, axis=axis, keepdims=True)
+    hit = x == expand_reduced(F, out, shape, axis, keepdims)
+    n = F.astype(F.sum(hit, axis=axis, keepdims=True), getattr(x.dtype, "np", x.dtype))
+    return F.where(hit, g, 0.0) / n
 
 
 @op("max", save=("x", "out"), promote=None)

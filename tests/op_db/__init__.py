@@ -21,6 +21,11 @@ An ``OpSpec``:
     eps       finite-difference step (raise it for ops that round internally)
     dtypes    dtype names the forward harness runs (the gradient harness always uses float64)
     fwd_atol, fwd_rtol  forward tolerances in float32 (float64 uses 1e-6 times them)
+    examples  deterministic ``Example`` cases run besides the random draws (structural
+              cases random draws rarely hit: every permutation, ties, bounds, repeated
+              indices, size-0 and size-1 dims)
+    torch_fn  ``torch_fn(torch, *tensors, **kwargs)``: the same call in PyTorch, the oracle
+              for ``Example(kink=True)`` gradients
 
 The harnesses draw the float inputs with ``tapegrad.testing.tensors`` (so
 sometimes non-contiguous) in ``domain``, call ``fn(*tensors, **kwargs)`` and
@@ -30,6 +35,20 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
 SPECS = []
+
+
+@dataclass
+class Example:
+    """One deterministic case of an OpSpec.
+
+    ``inputs`` are array-likes in call order: integer ones become int64 index
+    tensors, the others float tensors of the harness's dtype. ``kink=True``
+    marks a point where finite differences are meaningless (a tie, a clamp
+    bound): the gradient harness compares with ``spec.torch_fn`` there instead.
+    """
+    inputs: Sequence
+    kwargs: dict = field(default_factory=dict)
+    kink: bool = False
 
 
 @dataclass
@@ -53,6 +72,8 @@ class OpSpec:
     dtypes: Sequence[str] = ("float32", "float64")
     fwd_atol: float = 1e-6
     fwd_rtol: float = 1e-5
+    examples: Sequence = field(default_factory=tuple)
+    torch_fn: Optional[Callable] = None
 
 
 def add(spec):
@@ -102,3 +123,31 @@ def draw_case(data, spec, dtype):
     if spec.avoid is not None:
         assume(not spec.avoid(*arrays, **kwargs))
     return ts, arrays, kwargs
+
+
+def example_params(specs, with_dtypes=False):
+    """pytest params ``(spec, example)`` (with each of ``spec.dtypes`` when ``with_dtypes``), id'd by index."""
+    import pytest
+    out = []
+    for s in specs:
+        for i, ex in enumerate(s.examples):
+            for d in (s.dtypes if with_dtypes else (None,)):
+                args = (s, ex, d) if with_dtypes else (s, ex)
+                out.append(pytest.param(*args, id=f"{s.name}-ex{i}" + (f"-{d}" if d else "")))
+    return out
+
+
+def example_case(ex, dtype):
+    """``(tensors, arrays, kwargs)`` of an ``Example``, as ``draw_case`` returns them."""
+    import numpy as np
+    import tapegrad
+    ts, arrays = [], []
+    for a in ex.inputs:
+        a = np.asarray(a)
+        if a.dtype.kind in "iu":
+            a = a.astype(np.int64)
+        else:
+            a = a.astype(dtype.np)
+        arrays.append(a)
+        ts.append(tapegrad.from_numpy(a.copy()))
+    return ts, arrays, dict(ex.kwargs)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import tapegrad
 from tapegrad.testing import broadcastable_shapes
 
-from . import OpSpec, add
+from . import Example, OpSpec, add
 
 KINK = 1e-3          # keep finite differences (step 1e-6) away from kinks, ties and jumps
 
@@ -66,8 +66,11 @@ for name, fn, ref, cov in [
         ("mul_operator", lambda a, b: a * b, np.multiply, "multiply"),
         ("maximum", tapegrad.maximum, np.maximum, "maximum"),
         ("minimum", tapegrad.minimum, np.minimum, "minimum")]:
-    add(OpSpec(name, fn, ref, binary(), covers=(cov,),
-               avoid=(lambda a, b: near(a, b)) if name in ("maximum", "minimum") else None))
+    mm = name in ("maximum", "minimum")
+    add(OpSpec(name, fn, ref, binary(), covers=(cov,), avoid=(lambda a, b: near(a, b)) if mm else None,
+               examples=(Example([[1.0, 2.0, -1.0], [1.0, 1.0, -1.0]], kink=mm),
+                         Example([[[0.5], [2.0]], [2.0, 0.5, 0.5]], kink=mm)),
+               torch_fn=(lambda torch, a, b, name=name: getattr(torch, name)(a, b)) if mm else None))
 
 add(OpSpec("add_alpha", lambda a, b: tapegrad.add(a, b, alpha=2.5), lambda a, b: a + b * 2.5, binary(),
            covers=("add", "multiply")))
@@ -141,7 +144,10 @@ for name, ref, domain, avoid in [
         ("floor", np.floor, (-3.0, 3.0), lambda x: near(x, np.round(x))),
         ("ceil", np.ceil, (-3.0, 3.0), lambda x: near(x, np.round(x))),
         ("round", np.round, (-3.0, 3.0), lambda x: near(x, np.floor(x) + 0.5))]:
-    add(OpSpec(name, getattr(tapegrad, name), ref, unary(), domain=domain, avoid=avoid, covers=(name,)))
+    kinks = name in ("abs", "relu")
+    add(OpSpec(name, getattr(tapegrad, name), ref, unary(), domain=domain, avoid=avoid, covers=(name,),
+               examples=(Example([[0.0, -0.0, 1.5, -1.5]], kink=True),) if kinks else (),
+               torch_fn=(lambda torch, x, _n=name: getattr(torch, _n)(x)) if kinks else None))
     add(OpSpec(f"{name}_method", lambda x, _n=name: getattr(x, _n)(), ref, unary(), domain=domain, avoid=avoid,
                covers=(name,), grad=False, gradgrad=False))
 
@@ -165,14 +171,30 @@ def _near_bounds(x, min=None, max=None):  # noqa: A002
     return (min is not None and near(x, min)) or (max is not None and near(x, max))
 
 
+_AT_BOUNDS = [[-1.0, 1.0, 0.0, 2.0, -2.0]]
 add(OpSpec("clamp", lambda x, **kw: tapegrad.clamp(x, **kw), lambda x, min=None, max=None: np.clip(x, min, max),
-           unary(), kwargs=_bounds, domain=(-3.0, 3.0), avoid=_near_bounds, covers=("clip",)))
+           unary(), kwargs=_bounds, domain=(-3.0, 3.0), avoid=_near_bounds, covers=("clip",),
+           examples=tuple(Example(_AT_BOUNDS, kw, kink=True) for kw in (
+               {"min": -1.0, "max": 1.0}, {"min": -1.0, "max": None}, {"min": None, "max": 1.0},
+               {"min": 1.0, "max": -1.0})),
+           torch_fn=lambda torch, x, **kw: torch.clamp(x, **kw)))
 add(OpSpec("clamp_method", lambda x, **kw: x.clamp(**kw), lambda x, min=None, max=None: np.clip(x, min, max),
            unary(), kwargs=_bounds, domain=(-3.0, 3.0), avoid=_near_bounds, covers=("clip",)))
 add(OpSpec("clamp_tensor_bounds", lambda x, lo, hi: tapegrad.clamp(x, lo, hi),
            lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi), ternary(),
            domain=[(-3.0, 3.0), (-2.0, 0.0), (0.5, 2.0)],
-           avoid=lambda x, lo, hi: near(x, lo) or near(x, hi), covers=("maximum", "minimum")))
+           avoid=lambda x, lo, hi: near(x, lo) or near(x, hi), covers=("clamp_tensor",),
+           examples=(Example(_AT_BOUNDS + [[-1.0] * 5, [1.0] * 5], kink=True),
+                     Example(_AT_BOUNDS + [[1.0] * 5, [-1.0] * 5], kink=True),
+                     Example([[_AT_BOUNDS[0], [-2.0, 1.0, 0.0, 2.0, 1.0]], [-1.0], [[1.0], [2.0]]], kink=True)),
+           torch_fn=lambda torch, x, lo, hi: torch.clamp(x, lo, hi)))
+add(OpSpec("clamp_tensor_min", lambda x, lo: tapegrad.clamp(x, min=lo), np.maximum, binary(),
+           domain=[(-3.0, 3.0), (-2.0, 0.0)], avoid=near, covers=("clamp_min_tensor",),
+           examples=(Example(_AT_BOUNDS + [[-1.0] * 5], kink=True),), torch_fn=lambda torch, x, lo: torch.clamp(x, lo)))
+add(OpSpec("clamp_tensor_max", lambda x, hi: tapegrad.clamp(x, max=hi), np.minimum, binary(),
+           domain=[(-3.0, 3.0), (0.5, 2.0)], avoid=near, covers=("clamp_max_tensor",),
+           examples=(Example(_AT_BOUNDS + [[1.0] * 5], kink=True),),
+           torch_fn=lambda torch, x, hi: torch.clamp(x, max=hi)))
 add(OpSpec("where", lambda c, a, b: tapegrad.where(c > 0, a, b), lambda c, a, b: np.where(c > 0, a, b), ternary(),
            avoid=lambda c, a, b: near(c, 0), covers=("where", "greater")))
 add(OpSpec("where_scalar", lambda c, a: tapegrad.where(c > 0, a, 0.5), lambda c, a: np.where(c > 0, a, 0.5),

@@ -5,7 +5,13 @@ from hypothesis.extra import numpy as hnp
 
 import tapegrad
 
-from . import OpSpec, add
+from . import Example, OpSpec, add
+
+# size-0 and size-1 dims, 1-D operands on either side, a broadcast batch
+_MATMUL_EXAMPLES = (Example([np.zeros((2, 0)), np.zeros((0, 3))]), Example([np.zeros((0, 2)), np.ones((2, 3))]),
+                    Example([[[1.5]], [[-2.0]]]), Example([[1.0, 2.0], [3.0, -1.0]]),
+                    Example([[1.0, 2.0], [[3.0], [-1.0]]]), Example([[[1.0, 2.0]], [0.5, 3.0]]),
+                    Example([np.arange(6.0).reshape(3, 1, 2) / 5, np.arange(4.0).reshape(2, 2) - 1]))
 
 
 class Shapes(tuple):
@@ -27,7 +33,7 @@ def matmul_shapes(draw):
 
 
 add(OpSpec("matmul", lambda a, b: tapegrad.matmul(a, b), np.matmul, matmul_shapes(), covers=("matmul",),
-           fwd_rtol=1e-4, fwd_atol=1e-5))
+           fwd_rtol=1e-4, fwd_atol=1e-5, examples=_MATMUL_EXAMPLES))
 add(OpSpec("matmul_operator", lambda a, b: a @ b, np.matmul, matmul_shapes(), covers=("matmul",),
            fwd_rtol=1e-4, fwd_atol=1e-5))
 add(OpSpec("mm", lambda a, b: a.mm(b), np.matmul,

@@ -6,7 +6,14 @@ from hypothesis.extra import numpy as hnp
 import tapegrad
 from tapegrad.ops import nn as N
 
-from . import OpSpec, add
+from . import Example, OpSpec, add
+
+_INF = float("inf")
+# size-0 and size-1 dims, and -inf logits (a kink for finite differences: checked against torch)
+_SOFTMAX_EXAMPLES = (Example([np.zeros((0, 3))], {"dim": 1}), Example([np.zeros((2, 0))], {"dim": 1}),
+                     Example([[[0.5]]], {"dim": 0}), Example([[[1.0, 2.0, 3.0]]], {"dim": 0}),
+                     Example([[-_INF, 0.0, 1.0]], {"dim": 0}, kink=True),
+                     Example([[[-_INF, -_INF], [0.0, 1.0]]], {"dim": 1}, kink=True))
 
 
 def any_shape():
@@ -32,11 +39,13 @@ def ref_softmax(x, dim):
 
 
 add(OpSpec("softmax", lambda x, dim: tapegrad.softmax(x, dim), ref_softmax, any_shape(), dim_kwargs,
-           domain=(-30.0, 30.0), covers=("softmax",)))
+           domain=(-30.0, 30.0), covers=("softmax",), examples=_SOFTMAX_EXAMPLES,
+           torch_fn=lambda torch, x, dim: torch.softmax(x, dim)))
 add(OpSpec("softmax_method", lambda x, dim: x.softmax(dim), ref_softmax, any_shape(), dim_kwargs,
            covers=("softmax",)))
 add(OpSpec("log_softmax", lambda x, dim: tapegrad.log_softmax(x, dim), ref_log_softmax, any_shape(), dim_kwargs,
-           domain=(-30.0, 30.0), covers=("log_softmax",)))
+           domain=(-30.0, 30.0), covers=("log_softmax",), examples=_SOFTMAX_EXAMPLES,
+           torch_fn=lambda torch, x, dim: torch.log_softmax(x, dim)))
 add(OpSpec("log_softmax_method", lambda x, dim: x.log_softmax(dim), ref_log_softmax, any_shape(), dim_kwargs,
            covers=("log_softmax",)))
 
@@ -106,6 +115,15 @@ def all_ignored(x, target, reduction="mean", ignore_index=-100, **kw):
     return reduction == "mean" and not np.any(target != ignore_index)
 
 
+def _ignored_examples(smoothing):
+    """Every target ignored, and some: the mean is nan (PyTorch's) with a zero gradient (not a point for
+    finite differences, so checked against torch), with and without class weights and label smoothing."""
+    x = [[0.5, -1.0, 2.0], [1.5, 0.0, -0.5]]
+    kws = [{}, {"weight": [0.5, 1.0, 2.0]}] + ([{"label_smoothing": 0.2}] if smoothing else [])
+    return tuple(Example([x, np.array(t)], dict(kw, reduction=r), kink=True)
+                 for t in ([-100, -100], [2, -100]) for kw in kws for r in ("mean", "sum", "none"))
+
+
 def _weight(w, x):
     return None if w is None else tapegrad.tensor(w, dtype=x.dtype, device=x.device)
 
@@ -114,12 +132,17 @@ add(OpSpec("cross_entropy",
            lambda x, t, weight=None, **kw: N.cross_entropy(x, t, weight=_weight(weight, x), **kw),
            ref_cross_entropy, logits_shapes(), loss_kwargs(True), int_args=(1,), index_args=class_targets,
            avoid=all_ignored, domain=(-4.0, 4.0), covers=("cross_entropy", "log_softmax"),
-           fwd_atol=1e-5, fwd_rtol=1e-5))
+           fwd_atol=1e-5, fwd_rtol=1e-5, examples=_ignored_examples(True),
+           torch_fn=lambda torch, x, t, weight=None, **kw: torch.nn.functional.cross_entropy(
+               x, t, weight=None if weight is None else torch.tensor(weight, dtype=x.dtype), **kw)))
 add(OpSpec("nll_loss",
            lambda x, t, weight=None, **kw: N.nll_loss(x, t, weight=_weight(weight, x), **kw),
            lambda *a, **kw: ref_cross_entropy(*a, log_probs=True, **kw),
            logits_shapes(), loss_kwargs(False), int_args=(1,), index_args=class_targets,
-           avoid=all_ignored, domain=(-4.0, 0.0), covers=("index",), fwd_atol=1e-5, fwd_rtol=1e-5))
+           avoid=all_ignored, domain=(-4.0, 0.0), covers=("index",), fwd_atol=1e-5, fwd_rtol=1e-5,
+           examples=_ignored_examples(False),
+           torch_fn=lambda torch, x, t, weight=None, **kw: torch.nn.functional.nll_loss(
+               x, t, weight=None if weight is None else torch.tensor(weight, dtype=x.dtype), **kw)))
 
 
 def ref_cross_entropy_probs(x, p, weight=None, reduction="mean", label_smoothing=0.0):
@@ -147,3 +170,12 @@ add(OpSpec("cross_entropy_probs",
            ref_cross_entropy_probs, logits_shapes().map(lambda s: (s[0], s[0])), probs_kwargs,
            avoid=lambda x, p, reduction="mean", **kw: reduction == "mean" and x.size == 0,
            domain=[(-4.0, 4.0), (0.0, 1.0)], covers=("log_softmax",), fwd_atol=1e-5, fwd_rtol=1e-5))
+
+
+def _bce_ref(x, t):
+    return ((t - 1) * np.maximum(np.log1p(-x), -100) - t * np.maximum(np.log(x), -100)).astype(x.dtype)
+
+
+add(OpSpec("binary_cross_entropy", lambda x, t: tapegrad.nn.functional.binary_cross_entropy(x, t, reduction="none"),
+           _bce_ref, st.tuples(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)).map(lambda s: s * 2),
+           domain=[(0.05, 0.95), (0.0, 1.0)], covers=("binary_cross_entropy",)))

@@ -7,7 +7,13 @@ from hypothesis.extra import numpy as hnp
 
 import tapegrad
 
-from . import OpSpec, add
+from . import Example, OpSpec, add
+
+_TIES = np.array([[3.0, 1.0, 3.0], [0.0, 0.0, 0.0], [2.0, -1.0, 2.0]])
+_SIZE01 = (Example([np.zeros((0, 3))], {"dim": 0, "keepdim": False}),
+           Example([np.zeros((2, 0))], {"dim": None, "keepdim": False}),
+           Example([np.arange(3.0).reshape(1, 3, 1)], {"dim": (0, 2), "keepdim": True}),
+           Example([np.arange(3.0).reshape(1, 3, 1)], {"dim": 2, "keepdim": False}))
 
 GAP = 1e-3          # finite differences (step 1e-6) must not cross a tie or a kink
 
@@ -73,27 +79,33 @@ def ties(x, dim=None, **kw):
 # ----------------------------------------------------------------- sum / mean / prod
 add(OpSpec("sum", lambda x, **kw: tapegrad.sum(x, **kw),
            _keep(lambda x, dim, keepdim: np.sum(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
-           shape(), reduce_kwargs(), covers=("sum",)))
+           shape(), reduce_kwargs(), covers=("sum",), examples=_SIZE01))
 add(OpSpec("sum_method", lambda x, **kw: x.sum(**kw),
            _keep(lambda x, dim, keepdim: np.sum(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
            shape(), reduce_kwargs(), covers=("sum",)))
 add(OpSpec("mean", lambda x, **kw: tapegrad.mean(x, **kw),
            _keep(lambda x, dim, keepdim: np.mean(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
-           shape(), reduce_kwargs(), covers=("sum", "divide")))
+           shape(), reduce_kwargs(), covers=("sum", "divide"), examples=_SIZE01[2:]))
 # Away from 0: near a zero, ``out / x`` makes the second derivative cancel catastrophically
 # (as in PyTorch); exact zeros take another path, tested in tests/ops/test_reduction_extra.py.
 add(OpSpec("prod", lambda x, **kw: tapegrad.prod(x, **kw),
            _keep(lambda x, dim, keepdim: np.prod(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
-           shape(max_side=3), reduce_kwargs(allow_tuple=False), covers=("prod",), domain=nonzero(0.5, 1.5)))
+           shape(max_side=3), reduce_kwargs(allow_tuple=False), covers=("prod",), domain=nonzero(0.5, 1.5),
+           examples=tuple(Example([x], {"dim": d, "keepdim": False}) for d in (None, 1)
+                          for x in ([[0.0, 2.0, 3.0], [0.5, 0.0, 0.0]], [[0.0, 0.0, 0.0], [1.0, 2.0, 0.5]],
+                                    [[0.0, 1.5, 0.0], [0.0, 0.0, 2.0]]))))
 
 # ----------------------------------------------------------------- max / min
 for name, fn, npf in [("max", tapegrad.max, np.max), ("min", tapegrad.min, np.min)]:
     add(OpSpec(f"{name}_all", fn, _keep(lambda x, npf=npf: npf(x)), shape(min_side=1),
-               avoid=ties, covers=(name,)))
+               avoid=ties, covers=(name,), examples=(Example([_TIES], kink=True),),
+               torch_fn=lambda torch, x, name=name: getattr(torch, name)(x)))
     add(OpSpec(f"{name}_dim_values", lambda x, fn=fn, **kw: fn(x, **kw).values,
                _keep(lambda x, dim, keepdim, npf=npf: npf(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
                shape(min_side=1), reduce_kwargs(allow_none=False, allow_tuple=False), avoid=ties,
-               covers=(f"{name}_dim", "one_hot_along")))
+               covers=(f"{name}_dim", "one_hot_along"),
+               examples=tuple(Example([_TIES], {"dim": d, "keepdim": k}, kink=True) for d in (0, 1) for k in (False, True)),
+               torch_fn=lambda torch, x, name=name, **kw: getattr(torch, name)(x, **kw).values))
     add(OpSpec(f"{name}_dim_indices", lambda x, fn=fn, **kw: fn(x, **kw).indices,
                lambda x, dim, keepdim, npf=npf: getattr(np, "arg" + npf.__name__)(
                    x, axis(x, dim), keepdims=keepdim and x.ndim > 0),
@@ -102,7 +114,9 @@ for name, fn, npf in [("max", tapegrad.max, np.max), ("min", tapegrad.min, np.mi
 for name, fn, npf, op in [("amax", tapegrad.amax, np.max, "max"), ("amin", tapegrad.amin, np.min, "min")]:
     add(OpSpec(name, lambda x, fn=fn, **kw: fn(x, **kw),
                _keep(lambda x, dim, keepdim, npf=npf: npf(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
-               shape(min_side=1), reduce_kwargs(), avoid=ties, covers=(op,)))
+               shape(min_side=1), reduce_kwargs(), avoid=ties, covers=(op,),
+               examples=tuple(Example([_TIES], {"dim": d, "keepdim": False}, kink=True) for d in (0, 1, (0, 1))),
+               torch_fn=lambda torch, x, name=name, **kw: getattr(torch, name)(x, **kw)))
 for name, fn, npf in [("argmax", tapegrad.argmax, np.argmax), ("argmin", tapegrad.argmin, np.argmin)]:
     add(OpSpec(name, lambda x, fn=fn, **kw: fn(x, **kw),
                lambda x, dim, keepdim, npf=npf: npf(x, axis(x, dim), keepdims=keepdim and (x.ndim > 0 or dim is None)),
@@ -126,7 +140,10 @@ add(OpSpec("var", lambda x, **kw: tapegrad.var(x, **kw), _keep(_var_ref), shape(
            reduce_kwargs(correction=st.sampled_from([0, 1, 2])), avoid=_few, covers=("sum", "subtract", "multiply")))
 add(OpSpec("std", lambda x, **kw: x.std(**kw), _keep(lambda x, **kw: np.sqrt(_var_ref(x, **kw))), shape(),
            reduce_kwargs(correction=st.sampled_from([0, 1])), avoid=lambda x, **kw: _few(x, **kw) or reduced_numel(x, kw.get("dim")) < 2 or ties(x),
-           covers=("sqrt",)))
+           covers=("std_sqrt",),
+           examples=(Example([_TIES], {"dim": 1, "keepdim": False, "correction": 1}, kink=True),
+                     Example([[2.5]], {"dim": None, "keepdim": False, "correction": 0}, kink=True)),
+           torch_fn=lambda torch, x, **kw: x.std(**kw)))
 add(OpSpec("var_unbiased_false", lambda x: tapegrad.var(x, False), _keep(lambda x: np.var(x)), shape(min_side=1),
            covers=("sum",)))
 

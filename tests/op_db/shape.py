@@ -6,7 +6,15 @@ from hypothesis.extra import numpy as hnp
 
 import tapegrad
 
-from . import OpSpec, add
+import itertools
+
+from . import Example, OpSpec, add
+
+# Distinct sizes, so a wrong inverse permutation in the VJP shows as a wrong shape or value.
+_X3 = np.arange(24.0).reshape(2, 3, 4) / 7 - 1
+_X4 = np.arange(24.0).reshape(2, 1, 3, 4) / 9 - 1
+PERMUTE_EXAMPLES = tuple(Example([x], {"dims": p}) for x in (_X3, _X4)
+                         for p in itertools.permutations(range(x.ndim)))
 
 
 def shape(min_dims=0, max_dims=3, min_side=0, max_side=4):
@@ -105,10 +113,13 @@ add(OpSpec("transpose", lambda x, dim0, dim1: x.transpose(dim0, dim1),
            covers=("transpose",)))
 add(OpSpec("permute", lambda x, dims: x.permute(*dims), lambda x, dims: np.transpose(x, dims), one(),
            lambda shapes: st.fixed_dictionaries({"dims": st.permutations(range(len(shapes[0]))).map(tuple)}),
-           covers=("transpose",)))
+           covers=("transpose",), examples=PERMUTE_EXAMPLES + (
+               Example([np.zeros((0, 2, 3))], {"dims": (2, 0, 1)}), Example([np.ones((1, 1, 2))], {"dims": (1, 2, 0)}))))
 add(OpSpec("permute_function", lambda x, dims: tapegrad.permute(x, dims), lambda x, dims: np.transpose(x, dims),
            one(min_dims=1), lambda shapes: st.fixed_dictionaries(
-               {"dims": st.permutations(range(-len(shapes[0]), 0)).map(tuple)}), covers=("transpose",)))
+               {"dims": st.permutations(range(-len(shapes[0]), 0)).map(tuple)}), covers=("transpose",),
+           examples=tuple(Example([_X3], {"dims": tuple(d - 3 for d in p)})
+                          for p in itertools.permutations(range(3)))))
 add(OpSpec("T", lambda x: x.T, lambda x: np.transpose(x), one(), covers=("transpose",)))
 add(OpSpec("mT", lambda x: x.mT, lambda x: np.swapaxes(x, -1, -2), one(min_dims=2), covers=("transpose",)))
 add(OpSpec("movedim", lambda x, source, destination: tapegrad.movedim(x, source, destination),

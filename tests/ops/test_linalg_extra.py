@@ -36,7 +36,7 @@ def test_matmul_vjp_skips_the_frozen_operand(monkeypatch):
     (tapegrad.mm, ((2, 3, 1), (1, 2)), "mm: expected 2-D"),
     (tapegrad.mm, ((2, 3), (4, 5)), r"cannot be multiplied \(2x3 and 4x5\)"),
     (tapegrad.bmm, ((2, 2, 3), (3, 3, 4)), "bmm"),
-    (tapegrad.bmm, ((2, 3), (3, 4)), "3-D"),
+    (tapegrad.bmm, ((2, 3), (3, 4)), r"bmm: batch1 must be a 3D tensor, got shape \(2, 3\)"),
     (tapegrad.dot, ((2,), (3,)), "inconsistent tensor size"),
     (tapegrad.dot, ((2, 2), (2,)), "1D tensors expected"),
     (tapegrad.outer, ((2, 2), (2,)), "1D tensors expected"),
@@ -93,3 +93,57 @@ def test_einsum_matches_torch(eq, shapes):
     (ref ** 2).sum().backward()
     for t, r in zip(ts, rs):
         np.testing.assert_allclose(t.grad.numpy(), r.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# (op, shape of the first operand, shape of the second): shapes that do not fit, in every layout
+_MISMATCHES = [("matmul", (2, 3), (4, 5)), ("@", (2, 3), (4, 5)), ("mm", (2, 3), (4, 5)),
+               ("matmul", (3,), (4,)), ("matmul", (3,), (4, 5)), ("matmul", (2, 3), (4,)),
+               ("matmul", (6, 2, 3), (4, 5)), ("matmul", (6, 2, 3), (4,)), ("matmul", (1, 2, 3), (4, 5)),
+               ("matmul", (6, 2, 3), (6, 4, 5)), ("@", (3,), (6, 4, 5)), ("matmul", (2, 3), (6, 4, 5)),
+               ("matmul", (2, 1, 2, 3), (3, 4, 5)), ("matmul", (2, 2, 3), (2, 1, 4, 5)),
+               ("matmul", (6, 2, 3), (5, 3, 5)), ("matmul", (2, 6, 2, 3), (5, 3, 5)),
+               ("matmul", (0, 2, 3), (4, 5)), ("matmul", (2, 3), (3, 0, 4, 5)),
+               ("bmm", (2, 2, 3), (2, 4, 5)), ("bmm", (2, 2, 3), (3, 3, 5)), ("dot", (3,), (4,)),
+               ("linear", (2, 3), (5, 4)), ("linear", (3,), (5, 4)), ("linear", (6, 2, 3), (5, 4)),
+               ("Linear", (2, 3), (5, 4))]
+
+
+def _mismatch_message(lib, opname, sa, sb, device="cpu"):
+    a, b = lib.ones(sa, device=device), lib.ones(sb, device=device)
+    call = {"@": lambda: a @ b, "linear": lambda: lib.nn.functional.linear(a, b),
+            "Linear": lambda: lib.nn.functional.linear(a, b)}.get(opname) or (lambda: getattr(lib, opname)(a, b))
+    try:
+        call()
+    except RuntimeError as e:
+        return str(e)
+    raise AssertionError(f"{opname}{sa}, {sb} did not raise")
+
+
+@pytest.mark.parametrize("opname,sa,sb", _MISMATCHES)
+def test_shape_mismatch_messages_are_pytorchs(opname, sa, sb):
+    """PyTorch's wording (no NumPy gufunc jargon), prefixed with the op's name once."""
+    torch = pytest.importorskip("torch")
+    want = _mismatch_message(torch, opname, sa, sb)
+    got = _mismatch_message(tapegrad, opname, sa, sb)
+    name = {"@": "matmul", "Linear": "linear"}.get(opname, opname)
+    assert got == f"{name}: {want}"
+    assert "gufunc" not in got and got.count(name) == 1 + want.count(name)
+
+
+def test_shape_mismatch_messages_on_cuda_match_the_cpu():
+    """The check runs on shapes before any kernel: the same messages on CUDA (numba's simulator here)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    cases = [c for c in _MISMATCHES if c[0] != "Linear"]
+    want = [_mismatch_message(tapegrad, *c) for c in cases]
+    code = ("import json, sys, tapegrad; sys.path.insert(0, 'tests/ops'); from test_linalg_extra import "
+            "_MISMATCHES, _mismatch_message; print(json.dumps([_mismatch_message(tapegrad, *c, device='cuda') "
+            "for c in _MISMATCHES if c[0] != 'Linear']))")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM=os.environ.get("NUMBA_ENABLE_CUDASIM", "1"))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == want

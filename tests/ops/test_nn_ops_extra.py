@@ -100,3 +100,78 @@ def test_probability_targets_match_torch(reduction):
     ref = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(p), weight=torch.tensor([1.0, 2.0, 3.0]),
                                             reduction=reduction, label_smoothing=0.1)
     np.testing.assert_allclose(out.numpy(), ref.numpy(), rtol=1e-12)
+
+
+_CE_TARGETS = [0, -100, 2, 1, -100, 3]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("kind", ["fused", "weight", "smoothing", "weight_smoothing", "3d", "probs", "all_ignored",
+                                  "all_ignored_weight"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cross_entropy_matches_torch_with_ignored_targets(kind, reduction, dtype):
+    """Values and gradients vs torch: the fused (numba) path (2-D, no weight, no smoothing) and the general one."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 4)).astype(dtype)
+    t = np.array([-100] * 6 if kind.startswith("all_ignored") else _CE_TARGETS, dtype=np.int64)
+    kw = {"reduction": reduction}
+    if "weight" in kind:
+        kw["weight"] = rng.uniform(0.5, 2.0, 4).astype(dtype)
+    if "smoothing" in kind:
+        kw["label_smoothing"] = 0.2
+    if kind == "3d":
+        x, t = x.reshape(2, 3, 4).transpose(0, 2, 1).copy(), t.reshape(2, 3)
+    if kind == "probs":
+        t = rng.dirichlet(np.ones(4), 6).astype(dtype)
+    gout = rng.uniform(0.5, 1.5, t.shape[:1] + (t.shape[1:] if kind == "3d" else ())).astype(dtype)
+
+    def run(lib):
+        xt = lib.tensor(x, requires_grad=True)
+        extra = {k: (lib.tensor(v) if k == "weight" else v) for k, v in kw.items()}
+        loss = lib.nn.functional.cross_entropy(xt, lib.tensor(t), **extra)
+        loss.backward(lib.tensor(gout) if reduction == "none" else None)
+        return loss.detach().numpy(), xt.grad.numpy()
+
+    (lt, gt), (lw, gw) = run(tapegrad), run(torch)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(lt, lw, equal_nan=True, err_msg="loss", **tol)
+    np.testing.assert_allclose(gt, gw, err_msg="gradient", **tol)
+    assert lt.dtype == lw.dtype and gt.dtype == gw.dtype
+
+
+def _ce_second_derivatives(device):
+    """Grad-of-grad of cross_entropy (general path: weights, smoothing, ignored targets) on ``device``."""
+    rng = np.random.default_rng(5)
+    x0 = rng.standard_normal((4, 3))
+    out = []
+    for t, kw in (([0, -100, 2, 1], {}), ([-100] * 4, {}), ([0, -100, 2, 1], {"label_smoothing": 0.1}),
+                  ([0, -100, 2, 1], {"weight": [0.5, 1.0, 2.0]}), ([-100] * 4, {"weight": [0.5, 1.0, 2.0]})):
+        x = tapegrad.tensor(x0, device=device, requires_grad=True)
+        kw = {k: tapegrad.tensor(v, dtype=tapegrad.float64, device=device) if k == "weight" else v
+              for k, v in kw.items()}
+        loss = N.cross_entropy(x, tapegrad.tensor(t, device=device), **kw)
+        g, = tapegrad.autograd.grad(loss, [x], create_graph=True)
+        h, = tapegrad.autograd.grad((g * g).sum(), [x])
+        out.append([loss.item(), g.detach().cpu().numpy().tolist(), h.cpu().numpy().tolist()])
+    return out
+
+
+def test_cross_entropy_grad_of_grad_on_cuda_matches_the_cpu():
+    """Under create_graph the mean's divisor stays on the input's device (numba's CUDA simulator here)."""
+    import json
+    import os
+    import subprocess
+    import sys
+    code = ("import json, sys; sys.path.insert(0, 'tests/ops'); from test_nn_ops_extra import "
+            "_ce_second_derivatives; print(json.dumps(_ce_second_derivatives('cuda')))")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM=os.environ.get("NUMBA_ENABLE_CUDASIM", "1"))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    for g, w in zip(got, _ce_second_derivatives("cpu")):
+        for a, b in zip(g, w):
+            np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-12,
+                                       atol=1e-14, equal_nan=True)

@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import tapegrad
-from op_db import draw_case, load_all
+from op_db import draw_case, example_case, example_params, load_all
 
 SPECS = [s for s in load_all() if s.ref is not None]
 CASES = [pytest.param(s, d, id=f"{s.name}-{d}") for s in SPECS for d in s.dtypes]
+EXAMPLES = example_params(SPECS, with_dtypes=True)
 
 
 def _compare(spec, dtype, got, want):
@@ -36,7 +37,16 @@ def _compare(spec, dtype, got, want):
 @settings(max_examples=10)
 @given(data=st.data())
 def test_forward_matches_numpy(spec, dtype, data):
-    ts, arrays, kwargs = draw_case(data, spec, getattr(tapegrad, dtype))
+    _check_forward(spec, dtype, *draw_case(data, spec, getattr(tapegrad, dtype)))
+
+
+@pytest.mark.parametrize("spec,example,dtype", EXAMPLES)
+def test_forward_examples_match_numpy(spec, example, dtype):
+    """The spec's deterministic structural cases (Example), besides the random draws."""
+    _check_forward(spec, dtype, *example_case(example, getattr(tapegrad, dtype)))
+
+
+def _check_forward(spec, dtype, ts, arrays, kwargs):
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)     # NumPy's "mean of empty slice" and the like
         want = spec.ref(*arrays, **kwargs)

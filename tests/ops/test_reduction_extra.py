@@ -157,3 +157,31 @@ def test_reduction_errors_name_the_op():
     with pytest.raises(IndexError, match="argmin"):
         tapegrad.zeros(2, 0).argmin(dim=1)
     assert tapegrad.zeros(0, 3).amax(dim=1).shape == (0,)
+
+
+def _max_min_gradients(device):
+    """First derivatives (taken with create_graph) of the tie-splitting reductions on ``device``."""
+    x0 = [[3.0, 1.0, 3.0], [0.0, 0.0, 0.0]]
+    out = []
+    for f in (lambda x: x.max(), lambda x: x.amin(dim=1), lambda x: tapegrad.amax(x, dim=0, keepdim=True),
+              lambda x: x.norm(p=float("inf"))):
+        x = tapegrad.tensor(x0, dtype=tapegrad.float64, device=device, requires_grad=True)
+        g, = tapegrad.autograd.grad(f(x).sum(), [x], create_graph=True)
+        out.append(g.detach().cpu().numpy().tolist())
+    return out
+
+
+def test_tie_splitting_vjp_under_create_graph_stays_on_cuda():
+    """The tie count is built on the input's device (numba's CUDA simulator here), not from a host constant."""
+    import json
+    import os
+    import subprocess
+    import sys
+    code = ("import json, sys; sys.path.insert(0, 'tests/ops'); from test_reduction_extra import "
+            "_max_min_gradients; print(json.dumps(_max_min_gradients('cuda')))")
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM=os.environ.get("NUMBA_ENABLE_CUDASIM", "1"))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == _max_min_gradients("cpu")
