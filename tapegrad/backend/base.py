@@ -98,7 +98,7 @@ class ArrayBackend:
     # ------------------------------------------------------------------ creation and host copies
     @required
     def asarray(self, x, dtype=None):
-        """``x`` (a number, sequence, NumPy or own array) as an array of this backend; no copy when it already is one."""
+        """``x`` (a number, sequence, NumPy or own array) as an array of this backend; no copy if it is one."""
     @required
     def zeros(self, shape, dtype):
         """A new array of zeros."""

@@ -1,4 +1,4 @@
-"""The backend conformance table (tests/test_backend_conformance.py) on the CUDA backend.
+"""The backend conformance table (tests/backend_cases.py) on the CUDA backend.
 
 Every declared method runs with the same small inputs as on the CPU and must
 match the NumPy backend (values, shapes, dtypes, errors); a probed capability
@@ -12,7 +12,7 @@ import tapegrad
 from tapegrad.backend.base import ArrayBackend, BackendMissing
 from tapegrad.cuda.kernels import scalar_ops
 
-import test_backend_conformance as conf
+import backend_cases as conf
 
 @pytest.mark.parametrize("case", conf.CASES, ids=conf.case_id)
 def test_cuda_backend(be, case):
