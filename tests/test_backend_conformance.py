@@ -21,6 +21,7 @@ whose ``p`` is a parameter of the enclosing function resolves to the constant
 strings passed for ``p`` at that function's calls in the same module.
 """
 import ast
+import inspect
 import pathlib
 
 import numpy as np
@@ -71,6 +72,7 @@ class _Scan(ast.NodeVisitor):
         self.scopes = [set(CONVENTIONAL - imported)]
         self.funcs = []
         self.found = []         # (method name, "path:line")
+        self.calls = []         # (method name, "path:line", ast.Call) for ``X.name(...)``
         self.dynamic = []       # (enclosing functions, name expression, "path:line")
 
     def visit_FunctionDef(self, node):
@@ -103,6 +105,7 @@ class _Scan(ast.NodeVisitor):
         where = f"{self.path}:{node.lineno}"
         if isinstance(f, ast.Attribute) and _backend_expr(f.value, names):
             self.found.append((f.attr, where))
+            self.calls.append((f.attr, where, node))
         elif isinstance(f, ast.Name) and f.id in ("getattr", "hasattr") and len(node.args) >= 2 \
                 and _backend_expr(node.args[0], names):
             arg = node.args[1]
@@ -133,11 +136,13 @@ class _Scan(ast.NodeVisitor):
         return out
 
 
-def scan_source(source, path="<src>"):
-    """Backend method names called in ``source``: {name: ["path:line", ...]}."""
+def scan_source(source, path="<src>", calls=None):
+    """Backend method names called in ``source``: {name: ["path:line", ...]}; ``calls`` collects the call nodes."""
     tree = ast.parse(source, path)
     s = _Scan(path, tree)
     s.visit(tree)
+    if calls is not None:
+        calls.extend(s.calls)
     items = list(s.found)
     for funcs, arg, where in s.dynamic:
         items += s.resolve(funcs, arg, where)
@@ -147,24 +152,49 @@ def scan_source(source, path="<src>"):
     return out
 
 
-def scan_package():
+def scan_package(calls=None):
     """Backend calls in every module of tapegrad/ outside the backends themselves (backend/, cuda/)."""
     out = {}
     for p in sorted(ROOT.rglob("*.py")):
         rel = p.relative_to(ROOT.parent)
         if rel.parts[1] in ("backend", "cuda"):
             continue
-        for name, wheres in scan_source(p.read_text(), str(rel)).items():
+        for name, wheres in scan_source(p.read_text(), str(rel), calls).items():
             out.setdefault(name, []).extend(wheres)
     return out
 
 
-CALLED = scan_package()
+def signature_mismatches(calls):
+    """The calls whose arguments do not bind to the declared signature: ["path:line: error: source", ...]."""
+    out = []
+    for name, where, node in calls:
+        d = vars(ArrayBackend).get(name)
+        fn = getattr(d, "fn", d)
+        if not callable(fn) or any(isinstance(a, ast.Starred) for a in node.args) or \
+                any(k.arg is None for k in node.keywords):
+            continue                    # undeclared (another test) or *args: nothing to bind statically
+        try:
+            inspect.signature(fn).bind(None, *node.args, **{k.arg: k.value for k in node.keywords})
+        except TypeError as e:
+            out.append(f"{where}: {e}: {ast.unparse(node)[:80]}")
+    return out
+
+
+CALLS = []
+CALLED = scan_package(CALLS)
 
 
 def test_every_backend_call_is_declared():
     undeclared = {n: w[:3] for n, w in CALLED.items() if n not in DECLARED}
     assert not undeclared, f"backend methods called but not declared in tapegrad/backend/base.py: {undeclared}"
+
+
+def test_every_call_binds_to_the_declared_signature():
+    bad = signature_mismatches(CALLS)
+    assert not bad, "backend calls that do not match base.py's signatures:\n" + "\n".join(bad)
+    wrong = []
+    scan_source("def f(be, x):\n    return be.zeros((2,)), be.sum(x, axis=0, out=x), be.exp(x, x)\n", calls=wrong)
+    assert [m.split(": ")[0] for m in signature_mismatches(wrong)] == ["<src>:2"] * 3
 
 
 def test_every_declared_method_is_called():

@@ -83,7 +83,12 @@ def optional(fn):
 
 
 def _ufunc(nargs, contract):
-    return _Declared("required", "(x)" if nargs == 1 else "(x1, x2)", contract)
+    def unary(self, x):
+        pass
+
+    def binary(self, x1, x2):
+        pass
+    return _Declared("required", "(x)" if nargs == 1 else "(x1, x2)", contract, unary if nargs == 1 else binary)
 
 
 class ArrayBackend:
