@@ -37,7 +37,14 @@ class BackendMissing(AttributeError, NotImplementedError):
 
 
 def missing(backend, name):
-    """The BackendMissing for ``backend.name``, naming the method and the backend."""
+    """The BackendMissing for ``backend.name``, naming the method and the backend.
+
+    Example:
+        >>> from tapegrad.backend import CPU_BACKEND
+        >>> from tapegrad.backend.base import missing
+        >>> missing(CPU_BACKEND, "fft")
+        BackendMissing("the CPU backend (NumpyBackend) does not implement 'fft'")
+    """
     where = _DEVICE_WORDS.get(backend.device_type, str(backend.device_type))
     return BackendMissing(f"the {where} backend ({type(backend).__name__}) does not implement {name!r}")
 
