@@ -1,13 +1,14 @@
 """The backend interface (tapegrad/backend/base.py) is complete, and every backend keeps it.
 
-Three checks:
+Four checks:
 - a static scan of tapegrad/ finds every backend method called outside the
   backends, and each must be declared in base.py (and each declared method
   must still be called somewhere), so the list cannot fall behind the ops;
-- ``CASES`` (tests/backend_cases.py), a table of calls with small awkward inputs, covers every declared
-  method; each runs on the NumPy backend and is compared with NumPy's own
-  result. tests/cuda/test_sim_conformance.py runs the same table on the CUDA
-  backend against the NumPy backend;
+- every such call binds to the signature declared in base.py;
+- ``CASES`` (tests/backend_cases.py), a table of calls with small awkward
+  inputs, covers every declared method; each runs on the NumPy backend and is
+  compared with NumPy's own result. tests/cuda/test_sim_conformance.py runs
+  the same table on the CUDA backend against the NumPy backend;
 - a missing method is an AttributeError for probes and a NotImplementedError
   naming the op for the op that needs it.
 
