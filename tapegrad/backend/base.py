@@ -1,12 +1,101 @@
 """The array-level interface every backend implements, with NumPy's names and semantics.
 
-Ops call only these methods, never NumPy directly, so the same op runs on any
-device. Arrays of a backend must also support Python's arithmetic and
-comparison operators (``a * b``, ``1 - a``, ``a > 0``) with NumPy semantics:
-VJPs use them on raw arrays when no graph is being built. The API above
-speaks PyTorch (``dim``, ``keepdim``); backends speak NumPy (``axis``,
-``keepdims``); ops translate once.
+Ops call only the methods declared here, never NumPy directly, so the same op
+runs on any device. The API above speaks PyTorch (``dim``, ``keepdim``);
+backends speak NumPy (``axis``, ``keepdims``); ops translate once.
+
+Three kinds of method (``declared_methods()`` lists them; the conformance
+tests in tests/test_backend_conformance.py run each on every backend, and
+scan tapegrad/ for backend calls so this list cannot fall behind the ops):
+
+- **required**: every backend implements it. Until it does, reading the
+  attribute raises ``BackendMissing``, an ``AttributeError`` (so
+  ``getattr(be, name, None)`` sees it absent) that is also a
+  ``NotImplementedError`` (so an op that needs it fails as an unsupported op,
+  named by ``ops.apply``).
+- **optional with a default**: composed here from required methods; a
+  backend overrides it with a faster kernel (``ce_rows``, ``narrow`` ...).
+- **optional, probed**: no default; callers ask ``getattr(be, name, None)``
+  and take their own composed path when it is None (the fused optimizer
+  updates, Note [fused updates] in optim/optimizer.py).
+
+Arrays of a backend carry ``shape``, ``dtype`` (a NumPy dtype), ``ndim`` and
+``size``, and support Python's operators with NumPy semantics (``+ - * / **
+// %``, unary ``-``, ``abs``, comparisons, ``& | ^ ~`` on bools, ``@``): VJPs
+use them on raw arrays when no graph is being built. Python numbers are weak
+scalars in every method, as in NumPy 2. Unless a contract says "view",
+results are new arrays; "view" results share memory with the input.
 """
+
+__all__ = ["ArrayBackend", "BackendMissing", "declared_methods"]
+
+_DEVICE_WORDS = {"cuda": "GPU (CUDA)", "cpu": "CPU"}
+
+
+class BackendMissing(AttributeError, NotImplementedError):
+    """A backend does not implement a method: an AttributeError for probes, a NotImplementedError for ops."""
+
+
+def missing(backend, name):
+    """The BackendMissing for ``backend.name``, naming the method and the backend.
+
+    Example:
+        >>> from tapegrad.backend import CPU_BACKEND
+        >>> from tapegrad.backend.base import missing
+        >>> missing(CPU_BACKEND, "fft")
+        BackendMissing("the CPU backend (NumpyBackend) does not implement 'fft'")
+    """
+    where = _DEVICE_WORDS.get(backend.device_type, str(backend.device_type))
+    return BackendMissing(f"the {where} backend ({type(backend).__name__}) does not implement {name!r}")
+
+
+class _Declared:
+    """A declared method a backend has not implemented: reading it on an instance raises BackendMissing."""
+
+    def __init__(self, kind, signature, doc, fn=None):
+        self.kind = kind            # "required" or "probed"
+        self.signature = signature
+        self.__doc__ = doc
+        self.fn = fn
+        self.name = None
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        raise missing(obj, self.name)
+
+    def __repr__(self):
+        return f"<{self.kind} backend method {self.name}{self.signature}>"
+
+
+def _declare(kind):
+    def deco(fn):
+        import inspect
+        sig = str(inspect.signature(fn)).replace("(self, ", "(").replace("(self)", "()")
+        return _Declared(kind, sig, (fn.__doc__ or "").strip(), fn)
+    return deco
+
+
+required = _declare("required")
+probed = _declare("probed")
+
+
+def optional(fn):
+    """Mark a method of ``ArrayBackend`` as an optional capability with a composed default."""
+    fn.backend_kind = "default"
+    return fn
+
+
+def _ufunc(nargs, contract):
+    def unary(self, x):
+        pass
+
+    def binary(self, x1, x2):
+        pass
+    return _Declared("required", "(x)" if nargs == 1 else "(x1, x2)", contract, unary if nargs == 1 else binary)
 
 
 class ArrayBackend:
@@ -16,44 +105,214 @@ class ArrayBackend:
     """
     device_type = None        # "cpu" or "cuda"
     array_types = ()          # the concrete array classes this backend owns
+    array_type = None         # the class its methods return
 
-    # creation ---------------------------------------------------------------
-    def asarray(self, x, dtype=None): raise NotImplementedError
-    def zeros(self, shape, dtype): raise NotImplementedError
-    def ones(self, shape, dtype): raise NotImplementedError
-    def full(self, shape, value, dtype): raise NotImplementedError
-    def empty(self, shape, dtype): raise NotImplementedError
-    def arange(self, start, stop, step, dtype): raise NotImplementedError
-    def linspace(self, start, stop, num, dtype): raise NotImplementedError
-    def eye(self, n, m, dtype): raise NotImplementedError
-    def to_numpy(self, x): raise NotImplementedError
-    def from_numpy(self, a): raise NotImplementedError
-    def copy(self, x): raise NotImplementedError
-    def astype(self, x, dtype): raise NotImplementedError
-    def is_view(self, x): raise NotImplementedError
-    def is_contiguous(self, x): raise NotImplementedError
+    # ------------------------------------------------------------------ creation and host copies
+    @required
+    def asarray(self, x, dtype=None):
+        """``x`` (a number, sequence, NumPy or own array) as an array of this backend; no copy if it is one."""
+    @required
+    def zeros(self, shape, dtype):
+        """A new array of zeros."""
+    @required
+    def ones(self, shape, dtype):
+        """A new array of ones."""
+    @required
+    def full(self, shape, value, dtype):
+        """A new array filled with ``value``."""
+    @required
+    def empty(self, shape, dtype):
+        """A new array with unspecified contents."""
+    @required
+    def arange(self, start, stop, step, dtype):
+        """``np.arange(start, stop, step, dtype=dtype)``."""
+    @required
+    def eye(self, n, m, dtype):
+        """``np.eye(n, m, dtype=dtype)``."""
+    @required
+    def to_numpy(self, x):
+        """``x`` as a NumPy array on the host (the array itself on the CPU)."""
+    @required
+    def from_numpy(self, a):
+        """NumPy array ``a`` as an array of this backend (the array itself on the CPU)."""
+    @required
+    def copy(self, x):
+        """A new C-contiguous array equal to ``x``."""
+    @required
+    def astype(self, x, dtype):
+        """``x`` cast to ``dtype`` with NumPy's unsafe casting; ``x`` itself when it already has that dtype."""
+    @required
+    def is_view(self, x):
+        """True when ``x`` shares the memory of another array (``x.base is not None``)."""
+    @required
+    def is_contiguous(self, x):
+        """True when ``x`` is C-contiguous."""
 
-    # random -----------------------------------------------------------------
-    def seed(self, s): raise NotImplementedError
-    def rand(self, shape, dtype): raise NotImplementedError
-    def randn(self, shape, dtype): raise NotImplementedError
-    def randint(self, low, high, shape, dtype): raise NotImplementedError
-    def bernoulli(self, p, shape, dtype): raise NotImplementedError
-    def permutation(self, n): raise NotImplementedError
+    # ------------------------------------------------------------------ random numbers
+    @required
+    def seed(self, s):
+        """Reset this backend's generator, so the draws after ``seed(s)`` repeat."""
+    @required
+    def rand(self, shape, dtype):
+        """Uniform samples in [0, 1)."""
+    @required
+    def randn(self, shape, dtype):
+        """Standard normal samples."""
+    @required
+    def randint(self, low, high, shape, dtype):
+        """Uniform integers in [low, high)."""
+    @required
+    def bernoulli(self, p, shape, dtype):
+        """1 with probability ``p`` (a number, or an array of probabilities whose shape is used), else 0."""
+    @required
+    def permutation(self, n):
+        """A random permutation of ``range(n)`` as an int64 array."""
 
-    # elementwise: unary (neg exp log log1p expm1 sqrt abs sign sin cos tan tanh
-    # sigmoid erf floor ceil round logical_not isnan isinf isfinite), binary
-    # (add subtract multiply divide power maximum minimum floor_divide remainder
-    # equal not_equal less less_equal greater greater_equal logical_and
-    # logical_or logical_xor arctan2), where(cond, a, b), clip(x, lo, hi).
+    # ------------------------------------------------------------------ elementwise (NumPy broadcasting)
+    exp = _ufunc(1, "``np.exp``; integer input gives float64.")
+    log = _ufunc(1, "``np.log``: -inf at 0, nan below.")
+    log1p = _ufunc(1, "``np.log1p``.")
+    expm1 = _ufunc(1, "``np.expm1``.")
+    sqrt = _ufunc(1, "``np.sqrt``: nan below 0.")
+    abs = _ufunc(1, "``np.abs``, keeping the dtype.")
+    sign = _ufunc(1, "``np.sign`` (-1, 0 or 1; nan stays nan), keeping the dtype.")
+    sin = _ufunc(1, "``np.sin``.")
+    cos = _ufunc(1, "``np.cos``.")
+    tan = _ufunc(1, "``np.tan``.")
+    tanh = _ufunc(1, "``np.tanh``.")
+    sigmoid = _ufunc(1, "``1 / (1 + exp(-x))``, computed without overflow for large ``|x|``.")
+    erf = _ufunc(1, "The error function.")
+    reciprocal = _ufunc(1, "``1 / x`` (``np.reciprocal`` on floats).")
+    square = _ufunc(1, "``x * x``, keeping the dtype.")
+    floor = _ufunc(1, "``np.floor``, keeping the dtype.")
+    ceil = _ufunc(1, "``np.ceil``, keeping the dtype.")
+    round = _ufunc(1, "``np.round``: half to even, keeping the dtype.")
+    logical_not = _ufunc(1, "``np.logical_not``: a bool array.")
+    isnan = _ufunc(1, "``np.isnan``: a bool array.")
+    isinf = _ufunc(1, "``np.isinf``: a bool array.")
+    isfinite = _ufunc(1, "``np.isfinite``: a bool array.")
+    maximum = _ufunc(2, "``np.maximum``: nan wins.")
+    minimum = _ufunc(2, "``np.minimum``: nan wins.")
+    floor_divide = _ufunc(2, "``np.floor_divide`` (``//``).")
+    remainder = _ufunc(2, "``np.remainder`` (``%``): the sign of the divisor.")
+    equal = _ufunc(2, "``np.equal``: a bool array.")
+    not_equal = _ufunc(2, "``np.not_equal``: a bool array.")
+    less = _ufunc(2, "``np.less``: a bool array.")
+    less_equal = _ufunc(2, "``np.less_equal``: a bool array.")
+    greater = _ufunc(2, "``np.greater``: a bool array.")
+    greater_equal = _ufunc(2, "``np.greater_equal``: a bool array.")
+    logical_and = _ufunc(2, "``np.logical_and``: a bool array.")
+    logical_or = _ufunc(2, "``np.logical_or``: a bool array.")
+    logical_xor = _ufunc(2, "``np.logical_xor``: a bool array.")
 
-    # reductions: sum prod max min argmax argmin (x, axis, keepdims)
-    # movement: reshape transpose broadcast_to concatenate stack flip getitem
-    #           setitem scatter_add take_along_axis repeat tile ascontiguousarray
-    # linalg: matmul einsum
+    @required
+    def where(self, cond, x, y):
+        """``np.where(cond, x, y)`` with broadcasting; ``cond`` is a bool array."""
+    @required
+    def clip(self, x, lo, hi):
+        """``np.clip(x, lo, hi)``; one bound may be None; nan stays nan."""
 
-    # fused rows (Note [fused cross-entropy]); these defaults compose the methods
-    # above, and a backend overrides them with one-pass kernels.
+    # ------------------------------------------------------------------ reductions (axis: None, int or tuple)
+    @required
+    def sum(self, x, axis=None, keepdims=False):
+        """``np.sum``: bools and small integers sum as int64."""
+    @required
+    def prod(self, x, axis=None, keepdims=False):
+        """``np.prod``."""
+    @required
+    def max(self, x, axis=None, keepdims=False):
+        """``np.max``: nan if the slice has one; a size-0 slice raises ValueError."""
+    @required
+    def min(self, x, axis=None, keepdims=False):
+        """``np.min``: nan if the slice has one; a size-0 slice raises ValueError."""
+    @required
+    def argmax(self, x, axis=None, keepdims=False):
+        """``np.argmax`` (first of ties, first nan), int64; ``axis`` None or an int."""
+    @required
+    def argmin(self, x, axis=None, keepdims=False):
+        """``np.argmin`` (first of ties, first nan), int64; ``axis`` None or an int."""
+    @required
+    def any(self, x, axis=None, keepdims=False):
+        """``np.any``: a bool array."""
+    @required
+    def all(self, x, axis=None, keepdims=False):
+        """``np.all``: a bool array."""
+
+    # ------------------------------------------------------------------ movement and indexing
+    @required
+    def reshape(self, x, shape):
+        """``np.reshape``: a view when the strides allow it, else a copy."""
+    @required
+    def transpose(self, x, axes=None):
+        """``np.transpose``: a view."""
+    @required
+    def broadcast_to(self, x, shape):
+        """``np.broadcast_to``: a read-only view with stride 0 on broadcast dims."""
+    @required
+    def expand_dims(self, x, axis):
+        """``np.expand_dims``: a view."""
+    @required
+    def squeeze(self, x, axis=None):
+        """``np.squeeze``: a view; squeezing a dim that is not 1 raises ValueError."""
+    @required
+    def flip(self, x, axis=None):
+        """``np.flip`` along ``axis`` (an int, tuple or None for all)."""
+    @required
+    def tile(self, x, reps):
+        """``np.tile``."""
+    @required
+    def ascontiguousarray(self, x):
+        """``x`` itself when C-contiguous, else a C-contiguous copy."""
+    @required
+    def concatenate(self, arrays, axis=0):
+        """``np.concatenate`` of a sequence of arrays of one dtype."""
+    @required
+    def stack(self, arrays, axis=0):
+        """``np.stack`` of a sequence of arrays of one shape and dtype."""
+    @required
+    def take(self, x, indices, axis=None):
+        """``np.take``: integer ``indices`` (an array of this backend) along ``axis``."""
+    @required
+    def take_along_axis(self, x, indices, axis):
+        """``np.take_along_axis``."""
+    @required
+    def nonzero(self, x):
+        """``np.nonzero``: a tuple of int64 index arrays, one per dim."""
+    @required
+    def getitem(self, x, key):
+        """``x[key]``: basic keys give views, advanced keys (int/bool arrays of this backend) copies."""
+    @required
+    def setitem(self, x, key, value):
+        """``x[key] = value`` in place (``value`` broadcast and cast); returns None."""
+    @required
+    def scatter_add(self, shape, key, values, dtype):
+        """``zeros(shape, dtype)`` with ``values`` added at ``key``; repeated indices accumulate (``np.add.at``)."""
+
+    # ------------------------------------------------------------------ linear algebra
+    @required
+    def matmul(self, a, b):
+        """``np.matmul`` with batch broadcasting; 1-D operands are promoted and the added dim removed."""
+    @required
+    def einsum(self, eq, *operands):
+        """``np.einsum(eq, *operands)`` with an explicit ``->`` output; a backend may support two operands only."""
+
+    # ------------------------------------------------------------------ optional capabilities with defaults
+    @optional
+    def narrow(self, x, axis, start, length):
+        """The view ``x[start:start + length]`` along ``axis``."""
+        return self.getitem(x, (slice(None),) * axis + (slice(start, start + length),))
+
+    @optional
+    def pad_axis(self, x, axis, before, after):
+        """``x`` with ``before`` zeros prepended and ``after`` zeros appended along ``axis``."""
+        shape = list(x.shape)
+        shape[axis] += before + after
+        out = self.zeros(tuple(shape), x.dtype)
+        self.setitem(out, (slice(None),) * axis + (slice(before, before + x.shape[axis]),), x)
+        return out
+
+    # fused rows (Note [fused cross-entropy] in backend/_kernels.py)
+    @optional
     def ce_rows(self, x, t, ignore_index):
         """Cross-entropy of each row of (N, C) logits ``x`` against class indices ``t``.
 
@@ -73,6 +332,7 @@ class ArrayBackend:
         loss = (lse - picked) * valid
         return self.astype(loss, x.dtype), int(self.to_numpy(self.sum(valid)))
 
+    @optional
     def ce_rows_grad(self, x, t, ignore_index, scale):
         """Gradient of ``sum(scale * ce_rows(x, t))`` with respect to ``x``: ``(softmax - onehot) * scale``."""
         n, c = x.shape
@@ -83,3 +343,33 @@ class ArrayBackend:
         onehot = self.reshape(ts, (n, 1)) == self.reshape(self.arange(0, c, 1, ts.dtype), (1, c))
         s = self.reshape(scale * valid, (n, 1))
         return self.astype((p - onehot) * s, x.dtype)
+
+    # ------------------------------------------------------------------ optional capabilities, probed
+    # Note [fused updates] (optim/optimizer.py): callers use getattr(be, name, None) and fall back to
+    # in-place operator code. Arrays are C-contiguous, of one float dtype and one shape.
+    @probed
+    def sgd_update_(self, param, grad, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                    maximize=False, first_step=False):
+        """One SGD step on ``param`` (and momentum ``buf``) in place, PyTorch's single-tensor formula."""
+    @probed
+    def adam_update_(self, param, grad, exp_avg, exp_avg_sq, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                     weight_decay=0.0, decoupled=False, maximize=False):
+        """One Adam (``decoupled``: AdamW) step on ``param`` and its moments in place, PyTorch's formula."""
+
+
+def declared_methods():
+    """Every method of the backend interface, mapped to its kind: "required", "default" or "probed".
+
+    Example:
+        >>> from tapegrad.backend.base import declared_methods
+        >>> kinds = declared_methods()
+        >>> kinds["matmul"], kinds["ce_rows"], kinds["sgd_update_"]
+        ('required', 'default', 'probed')
+    """
+    out = {}
+    for name, v in vars(ArrayBackend).items():
+        if isinstance(v, _Declared):
+            out[name] = v.kind
+        elif getattr(v, "backend_kind", None):
+            out[name] = v.backend_kind
+    return out

@@ -3,11 +3,13 @@
 Every method runs numba.cuda kernels; nothing goes through the host except
 the explicit copies (``from_numpy``/``to_numpy``) and the few reads NumPy's
 semantics need (index bounds, ``nonzero``'s count). A method the GPU cannot
-run raises ``NotImplementedError`` naming it, never falling back to the CPU.
+run is never run on the CPU instead: reading it raises ``BackendMissing``
+(backend/base.py), an ``AttributeError`` for capability probes that is also
+the ``NotImplementedError`` an op then raises, naming itself.
 """
 import numpy as np
 
-from ..backend.base import ArrayBackend
+from ..backend.base import ArrayBackend, missing
 from .array import CudaArray, DTYPES
 from .kernels import creation as C
 from .kernels import elementwise as E
@@ -17,7 +19,7 @@ from .kernels import movement as M
 from .kernels import optim as O
 from .kernels import random as R
 from .kernels import reduce as RD
-from .kernels import softmax as S
+from .kernels import scalar_ops
 from .kernels import sort as SO
 from .einsum import einsum as _einsum
 
@@ -119,13 +121,10 @@ class CudaBackend(ArrayBackend):
     def permutation(self, n):
         return SO.permutation(self.rng, n)
 
-    # elementwise
-    for _n in ("neg", "exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "sin", "cos", "tan", "tanh",
-               "sigmoid", "erf", "floor", "ceil", "round", "reciprocal", "square", "logical_not", "isnan",
-               "isinf", "isfinite", "add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
-               "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
-               "greater_equal", "logical_and", "logical_or", "logical_xor", "arctan2", "where"):
-        locals()[_n] = _ew(_n)
+    # elementwise: one method per scalar op (identity is the cast/copy kernel; clip has its own method)
+    for _n in scalar_ops.OPS:
+        if _n not in ("identity", "clip"):
+            locals()[_n] = _ew(_n)
     del _n
 
     @staticmethod
@@ -142,11 +141,6 @@ class CudaBackend(ArrayBackend):
     for _n in ("sum", "prod", "max", "min", "argmax", "argmin", "any", "all"):
         locals()[_n] = _red(_n)
     del _n
-
-    # row kernels (used by ops when the backend has them)
-    softmax = staticmethod(S.softmax)
-    log_softmax = staticmethod(S.log_softmax)
-    logsumexp = staticmethod(S.logsumexp)
 
     # movement
     reshape = staticmethod(M.reshape)
@@ -167,20 +161,6 @@ class CudaBackend(ArrayBackend):
     setitem = staticmethod(X.setitem)
     scatter_add = staticmethod(X.scatter_add)
 
-    @staticmethod
-    def narrow(x, axis, start, length):
-        """The view of ``x[start:start + length]`` along ``axis``."""
-        return X.getitem(x, (slice(None),) * axis + (slice(start, start + length),))
-
-    @staticmethod
-    def pad_axis(x, axis, before, after):
-        """``x`` with ``before`` zeros prepended and ``after`` zeros appended along ``axis``."""
-        shape = list(x.shape)
-        shape[axis] += before + after
-        out = C.full(tuple(shape), 0, x.dtype)
-        E.assign(X.getitem(out, (slice(None),) * axis + (slice(before, before + x.shape[axis]),)), x)
-        return out
-
     # linear algebra
     matmul = staticmethod(MM.matmul)
 
@@ -191,10 +171,10 @@ class CudaBackend(ArrayBackend):
     adam_update_ = staticmethod(O.adam_update_)
 
     def __getattr__(self, name):
-        # Ops added to the NumPy backend but not (yet) here fail loudly, naming the op.
+        # Only reached for names not found: a method the NumPy backend has and this one lacks.
         if name.startswith("__"):
             raise AttributeError(name)
-        raise NotImplementedError(f"{name} is not implemented on the CUDA backend")
+        raise missing(self, name)
 
 
 def _shape(shape):

@@ -4,8 +4,9 @@ Each entry is ``name -> (arity, result kind, body)``; ``body`` is a Python
 expression (or a function body with ``return``) over ``a, b, c`` in which
 ``T`` is the compute type. Every constant is wrapped as ``T(...)``: a bare
 Python float literal silently turns float32 math into float64 (GPU.md).
-Domain errors are written out (``log(0) = -inf``) because the simulator's
-``math.log(0)`` raises where the GPU returns -inf.
+Domain errors are written out (``log(0) = -inf``, ``sin(inf) = nan``,
+``floor(nan) = nan``) because the simulator's ``math`` raises where the GPU
+returns those values.
 
 Result kinds: ``same`` (NumPy's result type), ``float`` (integers give
 float64, as in NumPy), ``bool`` (comparisons and predicates).
@@ -28,8 +29,8 @@ OPS = {
     "abs": (1, "same", "abs(a)"),
     "square": (1, "same", "a * a"),
     "sign": (1, "same", "T(1) if a > T(0) else (T(-1) if a < T(0) else a)"),
-    "floor": (1, "same", "math.floor(a)"),
-    "ceil": (1, "same", "math.ceil(a)"),
+    "floor": (1, "same", "math.floor(a) if abs(a) < T(INF) else a"),
+    "ceil": (1, "same", "math.ceil(a) if abs(a) < T(INF) else a"),
     "round": (1, "same", _ROUND),
     "exp": (1, "float", "math.exp(a)"),
     "expm1": (1, "float", "math.expm1(a)"),
@@ -37,9 +38,9 @@ OPS = {
     "log1p": (1, "float", "math.log1p(a) if a > T(-1) else (T(-INF) if a == T(-1) else T(NAN))"),
     "sqrt": (1, "float", "math.sqrt(a) if a >= T(0) else T(NAN)"),
     "reciprocal": (1, "float", "T(1) / a if a != T(0) else math.copysign(T(INF), a)"),
-    "sin": (1, "float", "math.sin(a)"),
-    "cos": (1, "float", "math.cos(a)"),
-    "tan": (1, "float", "math.tan(a)"),
+    "sin": (1, "float", "math.sin(a) if abs(a) < T(INF) else T(NAN)"),
+    "cos": (1, "float", "math.cos(a) if abs(a) < T(INF) else T(NAN)"),
+    "tan": (1, "float", "math.tan(a) if abs(a) < T(INF) else T(NAN)"),
     "tanh": (1, "float", "math.tanh(a)"),
     "erf": (1, "float", "math.erf(a)"),
     # exp of a non-positive number only, so large |a| neither overflows nor loses precision

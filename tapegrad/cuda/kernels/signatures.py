@@ -14,7 +14,6 @@ from . import optim as O
 from . import random as R
 from . import reduce as RD
 from . import scalar_ops
-from . import softmax as S
 from . import sort as SO
 
 U32, I64 = types.uint32, types.int64
@@ -60,8 +59,6 @@ def all_signatures():
         a = _arr(f32)
         out.append((f"matmul {tile} float32", k.py_func,
                     (I64,) * 4 + (a,) + (I64,) * 4 + (a,) + (I64,) * 4 + (a, I64), True))
-    for kind in ("softmax", "log_softmax", "logsumexp"):
-        out.append((f"{kind} float32", S._kernel(kind, f32).py_func, (I64, I64, _arr(f32), I64, _arr(f32)), True))
     tup2 = types.UniTuple(I64, 2)
     out.append(("gather float32", X._kernel("gather", 2).py_func,
                 (I64, _arr(f32), _arr(f32), I64, tup2, tup2, _arr(I64), I64, I64), True))

@@ -1,0 +1,344 @@
+"""The backend conformance table: a call of every declared backend method with small awkward inputs.
+
+``CASES`` covers every method declared in tapegrad/backend/base.py
+(tests/test_backend_conformance.py checks that). ``check_case(be, case)``
+runs one case on backend ``be`` and compares it with NumPy's own result on
+the CPU backend and with the NumPy backend on any other one
+(tests/cuda/test_sim_conformance.py). Inputs are NumPy arrays, copied onto
+the backend for each run; ``H(x)`` passes ``x`` as is and ``T(a)`` passes the
+transposed (non-contiguous) view made on the backend.
+"""
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import pytest
+
+from tapegrad import backend as B
+from tapegrad.backend import CPU_BACKEND
+from tapegrad.backend.base import ArrayBackend, declared_methods
+
+DECLARED = declared_methods()
+
+
+class H:
+    """An argument passed as is to the backend (a host value), not converted to its array."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+class T:
+    """The transposed (non-contiguous) view of a 2-D array, made on the backend."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+@dataclass
+class Case:
+    method: str
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    ref: Optional[Callable] = None          # NumPy's result from the (NumPy) arguments
+    inplace: bool = False                   # compare the arguments after the call, not the result
+    check: Optional[Callable] = None        # check(be): properties instead of values (random, empty)
+    tol: float = 0.0
+    raises: Optional[type] = None           # the exception NumPy raises (and every backend must)
+    id: str = ""
+
+
+def to_backend(be, x):
+    if isinstance(x, H):
+        return x.value
+    if isinstance(x, T):
+        return be.transpose(be.from_numpy(np.array(x.value)), (1, 0))
+    if isinstance(x, np.ndarray):
+        return be.from_numpy(np.array(x))           # a fresh copy: in-place methods must not touch the table
+    if isinstance(x, (tuple, list)):
+        return type(x)(to_backend(be, v) for v in x)
+    return x
+
+
+def to_ref(x):
+    if isinstance(x, H):
+        return x.value
+    if isinstance(x, T):
+        return np.array(x.value).T
+    if isinstance(x, np.ndarray):
+        return np.array(x)
+    if isinstance(x, (tuple, list)):
+        return type(x)(to_ref(v) for v in x)
+    return x
+
+
+def to_host(be, x):
+    if isinstance(x, (tuple, list)):
+        return tuple(to_host(be, v) for v in x)
+    if type(x) in B.BY_TYPE:
+        return np.asarray(B.BY_TYPE[type(x)].to_numpy(x))
+    return x
+
+
+def run_case(be, case, impl=None):
+    """Run ``case`` on backend ``be`` (with ``impl`` instead of the backend's own method); host results."""
+    args = to_backend(be, case.args)
+    fn = getattr(be, case.method) if impl is None else impl.__get__(be)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = fn(*args, **case.kwargs)
+    return to_host(be, args if case.inplace else out)
+
+
+def reference(case):
+    args = to_ref(case.args)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = case.ref(*args, **case.kwargs)
+    return to_host(CPU_BACKEND, args if case.inplace else out)
+
+
+def assert_same(got, want, tol, what):
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want), (what, got, want)
+        for g, w in zip(got, want):
+            assert_same(g, w, tol, what)
+        return
+    if isinstance(want, (bool, int, float, np.generic)) and not isinstance(got, np.ndarray):
+        assert type(bool(got)) is type(bool(want)) and (got == want or (got != got and want != want)), (what, got, want)
+        return
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, \
+        f"{what}: got {got.shape} {got.dtype}, want {want.shape} {want.dtype}"
+    if tol and want.dtype.kind in "fc":
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True, err_msg=what)
+    else:
+        np.testing.assert_array_equal(got, want, err_msg=what)
+
+
+RNG = np.random.default_rng(7)
+
+
+def _f(shape, dtype=np.float64, lo=-2.0, hi=2.0):
+    return RNG.uniform(lo, hi, shape).astype(dtype)
+
+
+A = np.array([[0.0, -1.5, 2.5, 0.5], [-0.0, 3.0, -2.5, 1.0], [1.5, -1.0, 0.25, -3.0]])     # (3, 4): zeros, halves
+A32 = A.astype(np.float32)
+EDGE = np.array([0.0, -0.0, -1.0, 1.0, np.nan, np.inf, -np.inf, 0.5, -2.5], np.float32)
+I = np.array([[3, -7, 0, 2], [5, 5, -1, 9]], np.int64)
+MASK = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+X = _f((4, 3))
+TARGET = np.array([0, 2, -100, 1], np.int64)
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _sigmoid(x):
+    return (1 / (1 + np.exp(-x.astype(np.float64)))).astype(x.dtype)
+
+
+def _ce(x, t, ignore_index):
+    valid = t != ignore_index
+    ts = np.where(valid, t, 0)
+    m = x.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
+    return ((lse - x[np.arange(len(x)), ts]) * valid).astype(x.dtype), int(valid.sum())
+
+
+def _ce_grad(x, t, ignore_index, scale):
+    valid = t != ignore_index
+    e = np.exp(x - x.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    onehot = np.arange(x.shape[1])[None, :] == np.where(valid, t, 0)[:, None]
+    return ((p - onehot) * (scale * valid)[:, None]).astype(x.dtype)
+
+
+def _sgd(p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False,
+         first_step=False):
+    d = -g if maximize else g
+    d = d + weight_decay * p
+    if momentum:
+        buf[...] = d if first_step else momentum * buf + (1 - dampening) * d
+        d = d + momentum * buf if nesterov else buf
+    p -= (lr * d).astype(p.dtype)
+
+
+def _adam(p, g, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False,
+          maximize=False):
+    d = -g if maximize else g
+    w = p * (1 - lr * weight_decay) if decoupled else p
+    if weight_decay and not decoupled:
+        d = d + weight_decay * w
+    m[...] = beta1 * m + (1 - beta1) * d
+    v[...] = beta2 * v + (1 - beta2) * d * d
+    p[...] = w - lr / (1 - beta1 ** step) * m / (np.sqrt(v) / math.sqrt(1 - beta2 ** step) + eps)
+
+
+def _check_empty(be):
+    a = be.empty((2, 3), np.float32)
+    assert tuple(a.shape) == (2, 3) and a.dtype == np.float32 and type(a) in be.array_types
+
+
+def _check_seed(be):
+    be.seed(11)
+    first = [be.to_numpy(be.rand((5,), np.float32)), be.to_numpy(be.permutation(6))]
+    be.seed(11)
+    again = [be.to_numpy(be.rand((5,), np.float32)), be.to_numpy(be.permutation(6))]
+    for x, y in zip(first, again):
+        np.testing.assert_array_equal(x, y)
+    assert not np.array_equal(be.to_numpy(be.rand((5,), np.float32)), first[0])
+
+
+def _check_rand(be):
+    for dt in (np.float32, np.float64):
+        u = be.to_numpy(be.rand((400,), dt))
+        assert u.dtype == dt and u.shape == (400,) and u.min() >= 0 and u.max() < 1 and 0.4 < u.mean() < 0.6
+
+
+def _check_randn(be):
+    n = be.to_numpy(be.randn((2, 300), np.float64))
+    assert n.dtype == np.float64 and n.shape == (2, 300) and abs(n.mean()) < 0.2 and 0.8 < n.std() < 1.2
+
+
+def _check_randint(be):
+    r = be.to_numpy(be.randint(-2, 3, (300,), np.int64))
+    assert r.dtype == np.int64 and set(np.unique(r)) == {-2, -1, 0, 1, 2}
+
+
+def _check_bernoulli(be):
+    b = be.to_numpy(be.bernoulli(0.25, (800,), np.float32))
+    assert b.dtype == np.float32 and set(np.unique(b)) <= {0.0, 1.0} and 0.15 < b.mean() < 0.35
+    p = be.from_numpy(np.array([[0.0, 1.0, 0.0], [1.0, 1.0, 0.0]], np.float32))
+    np.testing.assert_array_equal(be.to_numpy(be.bernoulli(p, None, np.float32)), be.to_numpy(p))
+
+
+def _check_permutation(be):
+    p = be.to_numpy(be.permutation(9))
+    assert p.dtype == np.int64 and sorted(p.tolist()) == list(range(9))
+
+
+def _c(method, *args, ref=None, kwargs=None, **kw):
+    return Case(method, args, kwargs or {}, ref if ref is not None else getattr(np, method), **kw)
+
+
+UNARY_REFS = {"exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1, "sqrt": np.sqrt, "abs": np.abs,
+              "sign": np.sign, "sin": np.sin, "cos": np.cos, "tan": np.tan, "tanh": np.tanh, "sigmoid": _sigmoid,
+              "erf": lambda x: _erf(x).astype(x.dtype), "reciprocal": np.reciprocal, "square": np.square,
+              "floor": np.floor, "ceil": np.ceil, "round": np.round, "logical_not": np.logical_not,
+              "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite}
+BINARY = ("maximum", "minimum", "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
+          "greater_equal", "logical_and", "logical_or", "logical_xor")
+
+CASES = [
+    # creation and host copies
+    _c("asarray", H([1, 2]), np.float32), _c("asarray", A32, ref=np.asarray, id="own"),
+    _c("zeros", (2, 3), np.float32), _c("ones", (3,), np.int64), _c("full", (2, 2), 1.5, np.float32),
+    Case("empty", check=_check_empty),
+    _c("arange", 1, 8, 3, np.int64, ref=lambda *a: np.arange(*a[:3], dtype=a[3])),
+    _c("arange", 0.0, 1.0, 0.25, np.float32, ref=lambda *a: np.arange(*a[:3], dtype=a[3]), id="float"),
+    _c("eye", 2, 3, np.float64, ref=lambda n, m, dt: np.eye(n, m, dtype=dt)),
+    _c("to_numpy", A32, ref=lambda a: a), _c("from_numpy", H(I), ref=lambda a: a),
+    _c("copy", T(A32), ref=np.copy), _c("astype", A, np.int32, ref=lambda a, d: a.astype(d)),
+    _c("astype", I, np.float32, ref=lambda a, d: a.astype(d), id="int"),
+    _c("is_view", A, ref=lambda a: a.base is not None), _c("is_view", T(A), ref=lambda a: True, id="T"),
+    _c("is_contiguous", A, ref=lambda a: a.flags.c_contiguous),
+    _c("is_contiguous", T(A), ref=lambda a: a.flags.c_contiguous, id="T"),
+    # random numbers (properties, not values)
+    Case("seed", check=_check_seed), Case("rand", check=_check_rand), Case("randn", check=_check_randn),
+    Case("randint", check=_check_randint), Case("bernoulli", check=_check_bernoulli),
+    Case("permutation", check=_check_permutation),
+    # elementwise
+    *[_c(n, EDGE, ref=r, tol=1e-6) for n, r in UNARY_REFS.items()],
+    *[_c(n, T(A), ref=r, tol=1e-12, id="T") for n, r in UNARY_REFS.items()],
+    *[_c(n, I, ref=r, tol=1e-12, id="int") for n, r in UNARY_REFS.items() if n not in ("reciprocal", "sigmoid",
+                                                                                       "erf")],
+    *[_c(n, A[:, :1], A[0], tol=1e-12) for n in BINARY],
+    *[_c(n, EDGE, np.float32(0.5), tol=1e-6, id="scalar") for n in BINARY],
+    *[_c(n, I, 3, id="int") for n in BINARY],
+    _c("maximum", 2.0, A32, id="left"), _c("minimum", EDGE, EDGE[::-1].copy(), id="nan"),
+    _c("where", MASK, A, A * 10), _c("where", MASK, A32, 0.0, id="scalar"),
+    _c("clip", EDGE, -0.5, 0.75), _c("clip", A, None, 0.5, id="hi"), _c("clip", A, -1.0, None, id="lo"),
+    # reductions
+    *[_c(n, A, kwargs=kw, tol=1e-12, id=str(kw)) for n in ("sum", "prod", "max", "min")
+      for kw in ({}, {"axis": 1}, {"axis": (0, 1), "keepdims": True}, {"axis": 0, "keepdims": True})],
+    _c("max", A[:0], kwargs={"axis": 0}, raises=ValueError, id="size-0"),
+    _c("sum", MASK, kwargs={"axis": 0}, id="bool"), _c("sum", I, id="int"),
+    *[_c(n, np.array([[1.0, 3.0, 3.0], [-1.0, -1.0, 2.0]]), kwargs=kw, id=str(kw)) for n in ("argmax", "argmin")
+      for kw in ({}, {"axis": 1}, {"axis": 0, "keepdims": True})],
+    *[_c(n, MASK, kwargs=kw, id=str(kw)) for n in ("any", "all") for kw in ({}, {"axis": 1})],
+    # movement and indexing
+    _c("reshape", A, (4, 3)), _c("reshape", T(A), (12,), id="T"), _c("transpose", A, (1, 0)),
+    _c("transpose", np.zeros((1, 2, 3)), (2, 0, 1), id="3d"), _c("broadcast_to", A[:, :1].copy(), (2, 3, 4)),
+    _c("expand_dims", A, 1), _c("squeeze", A[:, None], 1), _c("squeeze", np.ones((1, 3, 1)), id="all"),
+    _c("squeeze", A, 1, raises=ValueError, id="not-1"),
+    _c("flip", A, 1), _c("flip", A, id="all"), _c("tile", A32, (2, 1)),
+    _c("ascontiguousarray", T(A32)), _c("concatenate", [A, A * 2], kwargs={"axis": 1}),
+    _c("stack", [A32, A32], kwargs={"axis": 1}), _c("take", A, np.array([3, 0, 3]), kwargs={"axis": 1}),
+    _c("take", A, np.array([[11, 0]]), id="flat"), _c("take_along_axis", A, np.array([[1], [3], [0]]), 1),
+    _c("nonzero", MASK),
+    _c("getitem", A, (slice(0, 2), 1), ref=lambda a, k: a[k]),
+    _c("getitem", A, (slice(None), slice(None, None, -2)), ref=lambda a, k: a[k], id="negstep"),
+    _c("getitem", A, (np.array([2, 0, 2]),), ref=lambda a, k: a[k], id="int"),
+    _c("getitem", A, MASK, ref=lambda a, k: a[k], id="mask"),
+    Case("setitem", (A.copy(), (slice(None), 0), 5.0), ref=lambda a, k, v: a.__setitem__(k, v), inplace=True),
+    Case("setitem", (A32.copy(), (np.array([0, 2]),), np.ones(4, np.float32)), ref=lambda a, k, v: a.__setitem__(k, v),
+         inplace=True, id="int"),
+    _c("scatter_add", (4, 3), (np.array([1, 3, 1]),), X[:3], np.float64, tol=1e-12,
+       ref=lambda s, k, v, d: (lambda o: (np.add.at(o, k, v), o)[1])(np.zeros(s, d))),
+    _c("scatter_add", (3, 4), (slice(None), 1), A[:, 0].copy(), np.float64, id="basic",
+       ref=lambda s, k, v, d: (lambda o: (np.add.at(o, k, v), o)[1])(np.zeros(s, d))),
+    # linear algebra
+    _c("matmul", A32[:, :3], X.astype(np.float32)[:3], tol=1e-5),
+    _c("matmul", _f((2, 2, 3)), X[:3], tol=1e-12, id="batch"),
+    _c("matmul", A[0], X, tol=1e-12, id="vec"),
+    _c("einsum", "ij,jk->ik", A, X, tol=1e-12), _c("einsum", "bij->bj", _f((2, 3, 2)), tol=1e-12, id="one"),
+    # optional capabilities with defaults
+    _c("narrow", A, 1, 1, 2, ref=lambda a, ax, s, n: a[:, s:s + n]),
+    _c("pad_axis", A32, 0, 1, 2, ref=lambda a, ax, b, e: np.pad(a, ((b, e), (0, 0)))),
+    _c("ce_rows", X, TARGET, -100, ref=_ce, tol=1e-12),
+    _c("ce_rows", X.astype(np.float32), np.array([0, 2, 2, 1]), 2, ref=_ce, tol=1e-5, id="f32"),
+    _c("ce_rows", X, np.array([0, 3, 1, 1]), -100, ref=_ce, raises=IndexError, id="bad-class"),
+    _c("ce_rows_grad", X, TARGET, -100, np.array([0.5, 1.0, 2.0, -1.0]), ref=_ce_grad, tol=1e-12),
+    # optional capabilities, probed
+    Case("sgd_update_", (_f(5, np.float32), _f(5, np.float32), _f(5, np.float32), 0.1),
+         dict(momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=True), ref=_sgd, inplace=True, tol=1e-6),
+    Case("sgd_update_", (_f(5), _f(5), np.zeros(5), 0.5), dict(maximize=True), ref=_sgd, inplace=True, tol=1e-12,
+         id="plain"),
+    Case("adam_update_", (_f(6, np.float32), _f(6, np.float32), _f(6, np.float32, 0, 1), _f(6, np.float32, 0, 1), 3,
+                          0.01), dict(weight_decay=0.1, decoupled=True), ref=_adam, inplace=True, tol=1e-5),
+    Case("adam_update_", (_f(6), _f(6), np.zeros(6), np.zeros(6), 1, 0.1), dict(weight_decay=0.2, maximize=True),
+         ref=_adam, inplace=True, tol=1e-12, id="coupled"),
+]
+for _i, _case in enumerate(CASES):
+    _case.id = f"{_case.method}-{_case.id or _i}"
+
+
+def case_id(case):
+    return case.id
+
+
+def check_case(be, case):
+    """Run one case on ``be``: against NumPy's own result on the CPU, against the NumPy backend elsewhere."""
+    if DECLARED[case.method] == "probed" and getattr(be, case.method, None) is None:
+        with pytest.raises(NotImplementedError, match=case.method):
+            getattr(be, case.method)
+        return
+    if case.check is not None:
+        case.check(be)
+        return
+    if case.raises is not None:
+        with pytest.raises(case.raises):
+            reference(case)
+        with pytest.raises(case.raises):
+            run_case(be, case)
+        if DECLARED[case.method] == "default":
+            with pytest.raises(case.raises):
+                run_case(be, case, vars(ArrayBackend)[case.method])
+        return
+    want = reference(case) if be is CPU_BACKEND else run_case(CPU_BACKEND, case)
+    assert_same(run_case(be, case), want, case.tol, case.id)
+    if DECLARED[case.method] == "default":          # the composed default keeps the same contract
+        assert_same(run_case(be, case, vars(ArrayBackend)[case.method]), want, max(case.tol, 1e-12),
+                    case.id + " (default)")
