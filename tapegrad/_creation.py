@@ -46,7 +46,7 @@ def _be(device):
 
 def _check_device_dtype(be, d, fn):
     """A backend may support only some dtypes (``be.dtypes``): say which, naming ``fn``."""
-    ok = getattr(be, "dtypes", None)
+    ok = be.dtypes
     if ok is not None and d.np not in ok:
         raise NotImplementedError(f"{fn}: dtype {d.name} is not supported on device '{be.device_type}'; "
                                   f"supported there: {', '.join(D.from_numpy_dtype(x).name for x in ok)}")

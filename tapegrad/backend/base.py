@@ -106,6 +106,7 @@ class ArrayBackend:
     device_type = None        # "cpu" or "cuda"
     array_types = ()          # the concrete array classes this backend owns
     array_type = None         # the class its methods return
+    dtypes = None             # the NumPy dtypes it can store, or None for every tapegrad dtype
 
     # ------------------------------------------------------------------ creation and host copies
     @required
