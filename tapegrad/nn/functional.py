@@ -163,6 +163,9 @@ def embedding(input, weight, padding_idx=None):
     """
     if input.dtype not in (D.int64, D.int32):
         raise RuntimeError(f"embedding: expected indices of dtype int64 or int32, got {input.dtype}")
+    from ..ops.indexing import check_index_range
+    # PyTorch refuses negative rows here (no wrap-around), unlike weight[input]
+    check_index_range("embedding", input, weight.shape[0], 0, IndexError)
     if padding_idx is not None and weight.requires_grad:
         n = weight.shape[0]
         be = B.BY_TYPE[type(weight._data)]
