@@ -15,6 +15,7 @@ on it is PyTorch's. Keys without ints, None or bool scalars stay one key.
 Negative slice steps raise ``ValueError`` and out-of-range indices
 ``IndexError``, with PyTorch's messages.
 """
+import math
 import warnings
 
 import numpy as np
@@ -62,8 +63,6 @@ def _norm_slice(s):
     start = None if s.start is None else _as_int(s.start)
     stop = None if s.stop is None else _as_int(s.stop)
     step = None if s.step is None else _as_int(s.step)
-    if step is not None and step <= 0:
-        raise ValueError("slice step cannot be zero" if step == 0 else "step must be greater than zero")
     return slice(start, stop, step)
 
 
@@ -164,6 +163,12 @@ def parse(x, key):
     be = B.BY_TYPE[type(x._data)]
     shape = x._data.shape
     ndim = len(shape)
+    if ndim == 0 and type(key) in (int, slice):    # PyTorch's messages for a lone int or slice
+        if type(key) is slice:
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
+                         "in C++ to convert a 0-dim tensor to a number" if key == 0 else
+                         f"index {key} is out of bounds for dimension 0 with size 0")
     items = [_item(be, k, x) for k in _as_tuple(key)]
     specified = 0
     n_ellipsis = 0
@@ -179,75 +184,106 @@ def parse(x, key):
     if specified > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     basic, adv = [], []
-    d = rd = nadv = 0                  # dim of x, PyTorch's reported dim, advanced dims so far
-    two_stage = has_adv = False
-    adv_shapes = []
-    for kind, v in items:
+    rshape = []                        # the shape after the basic stage, as built so far
+    d = nadv = 0                       # the dim of x, the advanced dims so far
+    two_stage = False
+    masks, arrays, entries, covered = [], [], [], []
+    for pos, (kind, v) in enumerate(items):
         if kind == "int":
             n = shape[d]
-            if not -n <= v < n:
-                raise IndexError(f"index {v} is out of bounds for dimension {rd} with size {n}")
+            if not -n <= v < n:        # PyTorch names the entry's position in the key as the dimension
+                raise IndexError(f"index {v} is out of bounds for dimension {pos} with size {n}")
             basic.append(v)
             two_stage = True
             d += 1
         elif kind == "slice":
+            if v.step is not None and v.step <= 0:
+                raise ValueError("slice step cannot be zero" if v.step == 0 else "step must be greater than zero")
             basic.append(v)
             adv.append(_FULL)
+            rshape.append(len(range(*v.indices(shape[d]))))
             d += 1
         elif kind == "none":
             basic.append(None)
             adv.append(_FULL)
+            rshape.append(1)
             two_stage = True
         elif kind == "bool":
             basic.append(None)
             a = be.zeros((1 if v else 0,), np.int64)
             adv.append(a)
-            adv_shapes.append(a.shape)
-            two_stage = has_adv = True
+            entries.append(a.shape)
+            covered.append(len(rshape))
+            rshape.append(1)
+            two_stage = True
             nadv += 1
         elif kind == "ellipsis":
             fill = ndim - specified
             basic.extend([_FULL] * fill)
             adv.extend([_FULL] * fill)
+            rshape.extend(shape[d:d + fill])
             d += fill
-            rd += fill
-            continue
         elif kind == "adv":
-            n = shape[d]
-            bad = first_out_of_range(be, v, -n, n)
-            if bad is not None:
-                raise IndexError(f"index {bad} is out of bounds for dimension {nadv} with size {n}")
+            arrays.append((v, shape[d], nadv))
             basic.append(_FULL)
             adv.append(v)
-            adv_shapes.append(v.shape)
-            has_adv = True
+            entries.append(v.shape)
+            covered.append(len(rshape))
+            rshape.append(shape[d])
             nadv += 1
             d += 1
         else:  # mask over v.ndim dims
             k = v.ndim
-            for j in range(k):
-                if v.shape[j] != shape[d + j]:
-                    raise IndexError(f"The shape of the mask {_shape_str(v.shape)} at index {j} does not match "
-                                     f"the shape of the indexed tensor {_shape_str(shape)} at index {d + j}")
+            masks.append((v, len(rshape)))
             basic.extend([_FULL] * k)
             adv.append(v)
-            has_adv = True
+            entries.append(v)          # its nonzero() count, read only when it meets other indices
+            covered.extend(range(len(rshape), len(rshape) + k))
+            rshape.extend(shape[d:d + k])
             nadv += k
             d += k
-            rd += k - 1
-        rd += 1
-    if not has_adv:
+    if not entries:
         return tuple(basic), None
-    try:
-        np.broadcast_shapes(*adv_shapes)
-    except ValueError:
-        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
-                         + ", ".join(_shape_str(s) for s in adv_shapes)) from None
+    # PyTorch's order: the basic stage's errors (above), then masks, broadcasting, bounds.
+    rshape.extend(shape[d:])
+    for v, at in masks:
+        for j in range(v.ndim):
+            if v.shape[j] != rshape[at + j]:
+                raise IndexError(f"The shape of the mask {_shape_str(v.shape)} at index {j} does not match "
+                                 f"the shape of the indexed tensor {_shape_str(rshape)} at index {at + j}")
+    count = _check_broadcast(be, entries) if len(entries) > 1 else math.prod(entries[0]) if arrays else 0
+    # PyTorch checks bounds as it gathers: nothing is checked when the result is empty
+    count *= math.prod(s for i, s in enumerate(rshape) if i not in covered)
+    for v, n, at in arrays:
+        bad = first_out_of_range(be, v, -n, n) if count else None
+        if bad is not None:
+            raise IndexError("index is out of bounds for dimension with size 0" if n == 0 else
+                             f"index {bad} is out of bounds for dimension {at} with size {n}")
+    if not count and arrays:           # an empty result: any index values do (NumPy would check them)
+        zero = {id(v): be.zeros(v.shape, np.int64) for v, n, _ in arrays if n}
+        adv = [zero.get(id(k), k) if type(k) is not slice else k for k in adv]
+        items = [(kind, zero.get(id(v), v)) for kind, v in items]
     if not two_stage:                  # no ints, None or bool scalars: one NumPy key is PyTorch's
         return None, tuple(Ellipsis if kind == "ellipsis" else v for kind, v in items)
     if all(k is _FULL for k in basic):
         return None, tuple(adv)
     return tuple(basic), tuple(adv)
+
+
+def _check_broadcast(be, entries):
+    """The number of indexed elements; PyTorch's error when the index tensors (a mask counts as ndim
+    tensors of its nonzero count) do not broadcast."""
+    shapes = []
+    for e in entries:
+        if type(e) is tuple:
+            shapes.append(e)
+        else:
+            shapes.extend([(int(be.to_numpy(be.sum(be.astype(e, np.int64)))),)] * e.ndim)
+    try:
+        return math.prod(np.broadcast_shapes(*shapes))
+    except ValueError:
+        raise IndexError("shape mismatch: indexing tensors could not be broadcast together with shapes "
+                         + ", ".join(_shape_str(s) for s in shapes)) from None
 
 
 def explain_basic(x, key, err):

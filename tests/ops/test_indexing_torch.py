@@ -1,0 +1,232 @@
+"""``t[key]`` and ``t[key] = v`` against PyTorch: shapes, values, gradients and errors, fuzzed.
+
+Keys are drawn as tokens (an int, a slice, an int list, an int tensor, a bool
+mask, ...) and built once for each library, so both see the same key.
+"""
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import tapegrad
+
+torch = pytest.importorskip("torch")
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using a non-tuple sequence")
+
+
+# ----------------------------------------------------------------- keys as tokens
+@st.composite
+def keys(draw, shape, valid=True):
+    """A list of tokens for a key into ``shape``; ``valid=False`` also draws out-of-range indices,
+    negative steps and too many indices."""
+    ndim = len(shape)
+    tokens, d, ellipsis = [], 0, False
+    base = draw(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=3))
+    slack = 0 if valid else 2
+    for _ in range(draw(st.integers(0, 5))):
+        kinds = ["none", "bool", "bool0"]
+        if not ellipsis:
+            kinds.append("ellipsis")
+        if d < ndim or not valid:
+            kinds += ["int", "int0", "slice", "list", "tensor", "range", "mask"]
+        kind = draw(st.sampled_from(kinds))
+        n = shape[d] if d < ndim else 1
+        if kind == "ellipsis":
+            ellipsis = True
+            tokens.append(("ellipsis",))
+            d = max(d, ndim - draw(st.integers(0, max(ndim - d, 0))))
+            continue
+        if kind in ("none", "bool", "bool0"):
+            tokens.append((kind, draw(st.booleans())) if kind != "none" else ("none",))
+            continue
+        if kind == "mask":
+            k = draw(st.integers(1, max(1, min(2, ndim - d))))
+            mshape = tuple(shape[d:d + k]) if d + k <= ndim else (1,) * k
+            if not valid and draw(st.integers(0, 9)) == 0:
+                mshape = tuple(s + 1 for s in mshape)
+            tokens.append(("mask", draw(hnp.arrays(np.bool_, mshape))))
+            d += k
+            continue
+        lo, hi = -n - slack, n - 1 + slack
+        if kind in ("int", "int0"):
+            if n == 0 and valid:
+                tokens.append(("slice", None, None, None))
+            else:
+                tokens.append((kind, draw(st.integers(lo, hi))))
+        elif kind == "slice":
+            step = draw(st.none() | st.integers(1, 3) | (st.integers(-2, -1) if not valid else st.nothing()))
+            tokens.append(("slice", draw(st.none() | st.integers(-n - 2, n + 2)),
+                           draw(st.none() | st.integers(-n - 2, n + 2)), step))
+        elif kind == "range":
+            a = draw(st.integers(0, max(n - 1, 0)))
+            tokens.append(("range", a, draw(st.integers(a, max(n, a)))))
+        elif n == 0 and valid:
+            tokens.append(("slice", None, None, None))
+        else:                       # an int list or tensor, broadcastable with the others of the key
+            ishape = tuple(s if draw(st.booleans()) else 1 for s in base)[draw(st.integers(0, len(base) - 1)):]
+            arr = draw(hnp.arrays(np.int64, ishape, elements=st.integers(lo, hi)))
+            tokens.append((kind, arr))
+        d += 1
+    return tokens
+
+
+def build(tokens, lib):
+    """The key for ``lib`` (tapegrad or torch) from tokens; a one-token key is sometimes not a tuple."""
+    out = []
+    for t in tokens:
+        kind = t[0]
+        if kind == "none":
+            out.append(None)
+        elif kind == "ellipsis":
+            out.append(Ellipsis)
+        elif kind in ("int", "bool"):
+            out.append(t[1])
+        elif kind in ("int0", "bool0"):
+            out.append(lib.tensor(t[1]))
+        elif kind == "slice":
+            out.append(slice(*t[1:]))
+        elif kind == "range":
+            out.append(range(t[1], t[2]))
+        elif kind == "list":
+            out.append(t[1].tolist())
+        else:                       # tensor, mask
+            out.append(lib.tensor(t[1]))
+    return out[0] if len(out) == 1 and tokens[0][0] not in ("list",) else tuple(out)
+
+
+def outcome(fn):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn(), None
+    except (IndexError, ValueError, RuntimeError, TypeError) as e:
+        return None, e
+
+
+def assert_same_error(et, eg, what):
+    assert eg is not None, f"{what}: PyTorch raised {type(et).__name__}: {et}; tapegrad did not"
+    assert et is not None, f"{what}: tapegrad raised {type(eg).__name__}: {eg}; PyTorch did not"
+    assert type(eg) is type(et), f"{what}: PyTorch raised {type(et).__name__}: {et}, tapegrad {type(eg).__name__}: {eg}"
+
+
+def assert_close(got, want, what):
+    want = want.detach().numpy()
+    got = got.detach().numpy()
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, PyTorch {want.shape}"
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=what)
+
+
+shapes = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
+
+
+# ----------------------------------------------------------------- __getitem__
+@settings(max_examples=150)
+@given(data=st.data(), shape=shapes)
+def test_getitem_matches_torch_values_and_gradients(data, shape):
+    tokens = data.draw(keys(shape))
+    x = np.random.default_rng(len(tokens)).standard_normal(shape)
+    xt = torch.tensor(x, requires_grad=True)
+    xg = tapegrad.tensor(x, requires_grad=True)
+    rt, et = outcome(lambda: xt[build(tokens, torch)])
+    rg, eg = outcome(lambda: xg[build(tokens, tapegrad)])
+    what = f"x{shape}[{tokens}]"
+    if et is not None or eg is not None:
+        assert_same_error(et, eg, what)
+        assert str(et) in str(eg), f"{what}: PyTorch says {et!r}, tapegrad {eg!r}"
+        return
+    assert_close(rg, rt, what)
+    w = np.random.default_rng(1).standard_normal(tuple(rt.shape))
+    (rt * torch.tensor(w)).sum().backward()
+    (rg * tapegrad.tensor(w)).sum().backward()
+    assert_close(xg.grad, xt.grad, what + " gradient")
+
+
+@settings(max_examples=150)
+@given(data=st.data(), shape=shapes)
+def test_getitem_errors_match_torch(data, shape):
+    """Out-of-range ints and index tensors, negative steps, wrong masks, too many indices."""
+    tokens = data.draw(keys(shape, valid=False))
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    rt, et = outcome(lambda: torch.tensor(x)[build(tokens, torch)])
+    rg, eg = outcome(lambda: tapegrad.tensor(x)[build(tokens, tapegrad)])
+    what = f"x{shape}[{tokens}]"
+    if et is None and eg is None:
+        assert_close(rg, rt, what)
+        return
+    assert_same_error(et, eg, what)
+    if isinstance(et, IndexError) and "out of bounds" in str(et):
+        assert str(et) in str(eg), f"{what}: PyTorch says {et!r}, tapegrad {eg!r}"
+
+
+# ----------------------------------------------------------------- __setitem__
+@settings(max_examples=150)
+@given(data=st.data(), shape=shapes)
+def test_setitem_matches_torch_values_and_gradients(data, shape):
+    tokens = data.draw(keys(shape))
+    rng = np.random.default_rng(len(tokens))
+    x = rng.standard_normal(shape)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rshape = tuple(torch.tensor(x)[build(tokens, torch)].shape)
+    except (IndexError, ValueError, RuntimeError):
+        return                      # the errors are test_getitem_errors_match_torch's
+    vshape = rshape[data.draw(st.integers(0, len(rshape))):]        # the value may broadcast
+    if data.draw(st.booleans()):
+        vshape = (1,) + vshape
+    v = rng.standard_normal(vshape)
+    w = rng.standard_normal(shape)
+    results = {}
+    for lib in (torch, tapegrad):
+        x0 = lib.tensor(x, requires_grad=True)
+        v0 = lib.tensor(v, requires_grad=True)
+        y = x0 * 1.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            y[build(tokens, lib)] = v0
+        (y * lib.tensor(w)).sum().backward()
+        results[lib.__name__] = (y, x0.grad, v0.grad)
+    what = f"x{shape}[{tokens}] = v{vshape}"
+    for name, got, want in zip(("value", "target gradient", "value gradient"),
+                               results["tapegrad"], results["torch"]):
+        if want is None:
+            assert got is None or not got.detach().numpy().any(), f"{what}: {name}"
+        else:
+            assert_close(got, want, f"{what}: {name}")
+
+
+@settings(max_examples=60)
+@given(data=st.data(), shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+def test_setitem_of_python_scalar_without_grad_matches_torch(data, shape):
+    tokens = data.draw(keys(shape))
+    x = np.arange(float(np.prod(shape))).reshape(shape)
+    xt, xg = torch.tensor(x), tapegrad.tensor(x)
+    _, et = outcome(lambda: xt.__setitem__(build(tokens, torch), -1.0))
+    _, eg = outcome(lambda: xg.__setitem__(build(tokens, tapegrad), -1.0))
+    if et is not None or eg is not None:
+        assert_same_error(et, eg, f"x{shape}[{tokens}] = -1")
+    assert_close(xg, xt, f"x{shape}[{tokens}] = -1")
+
+
+# ----------------------------------------------------------------- the issue's cases
+def test_int_and_list_separated_by_a_slice_select_first():
+    x = tapegrad.arange(24.0).reshape(2, 3, 4)
+    y = x[0, :, [0, 1]]
+    assert tuple(y.shape) == (3, 2)
+    assert y.tolist() == x[0][:, [0, 1]].tolist()
+    x2 = x * 1
+    x2[0, :, [0, 1]] = tapegrad.ones(3, 2)
+    assert x2[0, :, :2].tolist() == [[1.0, 1.0]] * 3 and x2[1].tolist() == x[1].tolist()
+
+
+def test_negative_slice_steps_raise_like_torch():
+    x = tapegrad.arange(6.0)
+    for key in (slice(None, None, -1), (slice(4, 1, -2),)):
+        with pytest.raises(ValueError, match="step must be greater than zero"):
+            x[key]
+        with pytest.raises(ValueError, match="step must be greater than zero"):
+            x[key] = 0.0
+    assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
