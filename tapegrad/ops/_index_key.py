@@ -149,6 +149,25 @@ def first_out_of_range(be, a, low, high):
     return int(be.to_numpy(be.getitem(flat, (first,))))
 
 
+def check_index_range(name, index, size, dim, exc=RuntimeError, negative=False):
+    """Raise ``exc`` naming the op, the first entry of ``index`` outside ``[0, size)`` (``[-size, size)``
+    when ``negative``), the dimension and its size, as PyTorch does.
+
+    Example:
+        >>> import tapegrad
+        >>> from tapegrad.ops.indexing import check_index_range
+        >>> check_index_range("gather", tapegrad.tensor([0, 3]), 3, 0)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: gather(): index 3 is out of bounds for dimension 0 with size 3
+    """
+    be = B.BY_TYPE[type(index._data)]
+    bad = first_out_of_range(be, index._data, -size if negative else 0, size)
+    if bad is not None:
+        tail = " (index out of range in self)" if exc is IndexError else ""
+        raise exc(f"{name}(): index {bad} is out of bounds for dimension {dim} with size {size}{tail}")
+
+
 def _shape_str(shape):
     return "[" + ", ".join(str(s) for s in shape) + "]"
 
@@ -252,13 +271,15 @@ def parse(x, key):
                 raise IndexError(f"The shape of the mask {_shape_str(v.shape)} at index {j} does not match "
                                  f"the shape of the indexed tensor {_shape_str(rshape)} at index {at + j}")
     count = _check_broadcast(be, entries) if len(entries) > 1 else math.prod(entries[0]) if arrays else 0
-    # PyTorch checks bounds as it gathers: nothing is checked when the result is empty
+    # PyTorch refuses indices into a size-0 dim unless they broadcast to nothing; it checks the other
+    # bounds as it gathers, so not at all when the result is empty.
+    if count and any(rshape[i] == 0 for i in covered):
+        raise IndexError("index is out of bounds for dimension with size 0")
     count *= math.prod(s for i, s in enumerate(rshape) if i not in covered)
     for v, n, at in arrays:
         bad = first_out_of_range(be, v, -n, n) if count else None
         if bad is not None:
-            raise IndexError("index is out of bounds for dimension with size 0" if n == 0 else
-                             f"index {bad} is out of bounds for dimension {at} with size {n}")
+            raise IndexError(f"index {bad} is out of bounds for dimension {at} with size {n}")
     if not count and arrays:           # an empty result: any index values do (NumPy would check them)
         zero = {id(v): be.zeros(v.shape, np.int64) for v, n, _ in arrays if n}
         adv = [zero.get(id(k), k) if type(k) is not slice else k for k in adv]

@@ -19,7 +19,7 @@ from .. import backend as B
 from .registry import op, apply, TENSOR_MATH
 from ._dims import wrap_dim
 from . import _index_key as _K
-from ..autograd import grad_mode as _gm
+from ._index_key import check_index_range
 
 _INT_KINDS = "iu"
 
@@ -124,131 +124,12 @@ def getitem(input, key):
 
 # ----------------------------------------------------------------- __setitem__
 
-def _assign(be, x, basic, adv, value):
-    """``x[key] = value`` on a backend array for the split key (Note [torch indexing])."""
-    if adv is None:
-        be.setitem(x, basic, value)
-    else:
-        be.setitem(x if basic is None else be.getitem(x, basic), adv, value)
-
-
-def _index2(F, g, basic, adv):
-    """``g[basic][adv]`` in either VJP mode."""
-    if basic is not None:
-        g = _index(F, g, basic)
-    return g if adv is None else _index(F, g, adv)
-
-
-@op("setitem", promote=None)
-def setitem_op(be, x, value, basic, adv):
-    _assign(be, x, basic, adv, value)
-    return x
-
-
-@setitem_op.vjp
-def _(F, ctx, g, basic, adv):
-    n = ctx.next
-    gx = gv = None
-    if n[0] is not None:
-        be = B.BY_TYPE.get(type(g._data if F is TENSOR_MATH else g), B.CPU_BACKEND)
-        keep = be.ones(ctx.shapes[0], g.dtype if F is not TENSOR_MATH else g._data.dtype)
-        _assign(be, keep, basic, adv, 0)
-        if F is TENSOR_MATH:
-            keep = _tensor_cls()._make(keep, None)
-        gx = g * keep
-    if n[1] is not None:
-        gv = _index2(F, g, basic, adv)        # the engine sums it back to the value's shape
-    return gx, gv
-
-
-def _shape_list(shape):
-    return "[" + ", ".join(str(s) for s in shape) + "]"
-
-
-def setitem(self, key, value):
-    """``self[key] = value`` in place (bumps the version counter), with ``__getitem__``'s key rules.
-
-    Example:
-        >>> import tapegrad
-        >>> x = tapegrad.zeros(2, 3)
-        >>> x[0, [0, 2]] = 5.0
-        >>> x
-        tensor([[5., 0., 5.],
-                [0., 0., 0.]])
-    """
-    Tensor = _tensor_cls()
-    be = B.BY_TYPE[type(self._data)]
-    basic, adv = _plan(self, key)
-    vt = isinstance(value, Tensor)
-    recording = _gm.STATE.enabled and (self._requires_grad or (vt and value._requires_grad))
-    if recording and self._requires_grad and self._grad_fn is None:
-        raise RuntimeError(f"setitem: a leaf Variable that requires grad (shape {tuple(self.shape)}) is being "
-                           "used in an in-place operation; wrap it in tapegrad.no_grad() or assign into a clone()")
-    if vt and B.BY_TYPE[type(value._data)] is not be:
-        raise RuntimeError(f"setitem: the value is on {value.device} but the tensor is on {self.device}")
-    if not vt:
-        a = np.asarray(value)
-        if a.dtype == object:
-            raise TypeError(f"setitem: cannot assign a value of type {type(value).__name__}")
-        value = Tensor._make(be.from_numpy(a.astype(self._data.dtype)), None)
-    elif value.dtype is not self.dtype:
-        value = value.to(self.dtype)
-    vshape = tuple(value.shape)
-    lead = 0
-    while lead < len(vshape) and vshape[lead] == 1:
-        lead += 1
-    if lead:                            # leading 1s never matter to broadcasting (PyTorch drops them too)
-        value = value.reshape(vshape[lead:])
-    try:
-        if recording:
-            if be.is_view(self._data):
-                raise NotImplementedError(
-                    f"setitem: assigning into a view (shape {tuple(self.shape)}) while recording gradients is "
-                    "not supported; assign into the base tensor, use masked_fill/where, or wrap it in "
-                    "tapegrad.no_grad()")
-            res = apply(setitem_op, self, value, basic=basic, adv=adv)
-            self._grad_fn = res._grad_fn
-            self._output_nr = 0
-            self._requires_grad = True
-        else:
-            _assign(be, self._data, basic, adv, value._data)
-    except IndexError as e:             # a plain key the backend refused: PyTorch's message
-        raise _K.explain_basic(self, key, e) from None
-    except (ValueError, RuntimeError) as e:
-        if "broadcast" not in str(e):
-            raise
-        want = tuple(be.getitem(self._data, basic).shape) if adv is None else None
-        raise RuntimeError(f"setitem: shape mismatch: value tensor of shape {_shape_list(vshape)} cannot be "
-                           f"broadcast to indexing result" + (f" of shape {_shape_list(want)}" if want else "")
-                           + f" (tensor of shape {tuple(self.shape)})") from e
-    self._version[0] += 1
-    self._version[1] = "setitem"
-
-
 # ----------------------------------------------------------------- composed index ops
 
 def _arange(be, n, ndim, axis):
     shape = [1] * ndim
     shape[axis] = n
     return be.reshape(be.arange(0, n, 1, np.int64), tuple(shape))
-
-
-def check_index_range(name, index, size, dim, exc=RuntimeError, negative=False):
-    """Raise ``exc`` naming the op, the first entry of ``index`` outside ``[0, size)`` (``[-size, size)``
-    when ``negative``), the dimension and its size, as PyTorch does.
-
-    Example:
-        >>> import tapegrad
-        >>> check_index_range("gather", tapegrad.tensor([0, 3]), 3, 0)
-        Traceback (most recent call last):
-        ...
-        RuntimeError: gather(): index 3 is out of bounds for dimension 0 with size 3
-    """
-    be = B.BY_TYPE[type(index._data)]
-    bad = _K.first_out_of_range(be, index._data, -size if negative else 0, size)
-    if bad is not None:
-        tail = " (index out of range in self)" if exc is IndexError else ""
-        raise exc(f"{name}(): index {bad} is out of bounds for dimension {dim} with size {size}{tail}")
 
 
 def _check_index(name, index, want_ndim=None):
@@ -460,7 +341,10 @@ def nonzero(input, *, as_tuple=False):
     return Tensor._make(be.stack(idx, axis=1), None)
 
 
-__all__ = ["gather", "index_select", "take_along_dim", "masked_fill", "nonzero", "index_add", "scatter_add"]
+from ._setitem import setitem, index_put  # noqa: E402  (they build on the primitives above)
+
+__all__ = ["gather", "index_select", "take_along_dim", "masked_fill", "nonzero", "index_add", "scatter_add",
+           "index_put"]
 METHODS = {n: globals()[n] for n in __all__}
 METHODS["__getitem__"] = getitem
 METHODS["__setitem__"] = setitem
