@@ -230,3 +230,115 @@ def test_negative_slice_steps_raise_like_torch():
         with pytest.raises(ValueError, match="step must be greater than zero"):
             x[key] = 0.0
     assert x.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+
+
+# ----------------------------------------------------------------- ops taking indices: bounds
+def _emb(lib, idx):
+    return lib.nn.functional.embedding(idx, lib.arange(6.0).reshape(3, 2))
+
+
+BOUNDS = [   # (name, fn(lib, index), bad index values); torch raises for each
+    ("gather", lambda lib, i: lib.gather(lib.arange(3.0), 0, i), [[-1], [3], [0, 7]]),
+    ("gather", lambda lib, i: lib.gather(lib.zeros(2, 3), 1, i.reshape(-1, 1)[:2]), [[0, -2], [3, 0]]),
+    ("index_select", lambda lib, i: lib.index_select(lib.arange(3.0), 0, i), [[-1], [3], [0, -4]]),
+    ("embedding", _emb, [[-1], [3], [[0, 5]]]),
+    ("index_add", lambda lib, i: lib.index_add(lib.zeros(3), 0, i, lib.ones(i.numel())), [[5], [-3], [0, 3]]),
+    ("scatter_add", lambda lib, i: lib.scatter_add(lib.zeros(3), 0, i, lib.ones(i.numel())), [[-1], [5], [0, 3]]),
+    ("take_along_dim", lambda lib, i: lib.take_along_dim(lib.arange(3.0), i), [[-1], [3]]),
+]
+
+
+@pytest.mark.parametrize("name,fn,bad", BOUNDS, ids=[b[0] for b in BOUNDS])
+def test_ops_taking_indices_refuse_out_of_range_like_torch(name, fn, bad):
+    for values in bad:
+        with pytest.raises(Exception) as et:
+            fn(torch, torch.tensor(values))
+        with pytest.raises(type(et.value)) as eg:
+            fn(tapegrad, tapegrad.tensor(values))
+        assert type(eg.value) is type(et.value), (name, values, et.value, eg.value)
+        msg = str(eg.value)
+        first = next(v for v in np.ravel(values) if not 0 <= v < 3)     # every indexed dim has size 3
+        assert msg.startswith(f"{name}(): index {first} is out of bounds for dimension "), msg
+        assert "with size" in msg and (str(et.value) in msg or "index out of range in self" in msg), (msg, et.value)
+
+
+def test_take_along_dim_wraps_negative_indices_like_torch():
+    x = np.arange(12.0).reshape(3, 4)
+    idx = np.array([[-1, 0], [-4, 3], [2, -2]])
+    outs = {}
+    for lib in (torch, tapegrad):
+        t = lib.tensor(x, requires_grad=True)
+        out = lib.take_along_dim(t, lib.tensor(idx), 1)
+        (out * lib.tensor(np.arange(6.0).reshape(3, 2))).sum().backward()
+        outs[lib.__name__] = out, t.grad
+    for got, want in zip(outs["tapegrad"], outs["torch"]):
+        assert_close(got, want, "take_along_dim")
+    with pytest.raises(RuntimeError, match=r"take_along_dim\(\): index -5 is out of bounds for dimension 1 with size 4"):
+        tapegrad.take_along_dim(tapegrad.tensor(x), tapegrad.tensor([[-5]]), 1)
+
+
+# ----------------------------------------------------------------- repeated indices, alpha
+def _run_both(fn, *arrays):
+    """fn(lib, *tensors) under both libraries; returns {lib name: (output, grads of the float inputs)}."""
+    res = {}
+    for lib in (torch, tapegrad):
+        ts = [lib.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+        out = fn(lib, *ts)
+        w = np.random.default_rng(3).standard_normal(tuple(out.shape))
+        (out * lib.tensor(w)).sum().backward()
+        res[lib.__name__] = [out] + [t.grad for t in ts if t.requires_grad]
+    return res
+
+
+def _assert_both(res, what):
+    for k, (got, want) in enumerate(zip(res["tapegrad"], res["torch"])):
+        assert_close(got, want, f"{what}: {'output' if k == 0 else f'gradient {k}'}")
+
+
+@pytest.mark.parametrize("alpha", [1, 2.5, -0.5])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_index_add_alpha_and_repeats_values_and_gradients_match_torch(alpha, dim):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4))
+    idx = np.array([0, 2, 0, 0, 1]) if dim == 0 else np.array([3, 1, 3, 0, 3])
+    src = rng.standard_normal((5, 4) if dim == 0 else (3, 5))
+    res = _run_both(lambda lib, x, s, i: lib.index_add(x, dim, i, s, alpha=alpha), x, src, idx)
+    _assert_both(res, f"index_add(dim={dim}, alpha={alpha})")
+
+
+def test_repeated_indices_in_scatter_add_index_put_gather_and_setitem_match_torch():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 4))
+    i2 = np.array([[0, 0, 2, 0], [2, 2, 2, 1]])
+    cases = {
+        "scatter_add": (lambda lib, x, s, i: lib.scatter_add(x, 0, i, s), x, rng.standard_normal((2, 4)), i2),
+        "gather": (lambda lib, x, i: lib.gather(x, 0, i), x, i2),
+        "index_put accumulate": (lambda lib, x, v, i, j: lib.index_put(x, (i, j), v, accumulate=True),
+                                 x, rng.standard_normal(5), np.array([0, 0, 2, -3, 0]), np.array([1, 1, -1, 1, 1])),
+        "index_put": (lambda lib, x, v, i: lib.index_put(x, (i,), v), x, rng.standard_normal(4), np.array([1, 1])),
+        "index_put bool mask": (lambda lib, x, v, i: lib.index_put(x, (i,), v, accumulate=True), x,
+                                  rng.standard_normal((2, 4)), np.array([[True, False, True]]).reshape(3)),
+        "setitem": (lambda lib, x, v, i: _set(x * 1, (i, slice(None)), v), x, rng.standard_normal(4),
+                    np.array([2, 0, 2])),
+        "getitem +=": (lambda lib, x, v, i: _iadd(x * 1, (0, i), v), x, rng.standard_normal(3), np.array([1, 1, -1])),
+    }
+    for what, (fn, *arrays) in cases.items():
+        _assert_both(_run_both(fn, *arrays), what)
+
+
+def _set(y, key, v):
+    y[key] = v
+    return y
+
+
+def _iadd(y, key, v):
+    y[key] += v            # getitem, add, setitem: a repeated index is written once, not summed
+    return y
+
+
+def test_embedding_values_and_gradients_match_torch():
+    w = np.random.default_rng(2).standard_normal((5, 3))
+    idx = np.array([[4, 0, 4], [1, 4, 2]])
+    for pad in (None, 4, -1):
+        res = _run_both(lambda lib, w, i: lib.nn.functional.embedding(i, w, padding_idx=pad), w, idx)
+        _assert_both(res, f"embedding(padding_idx={pad})")
