@@ -186,6 +186,47 @@ add(OpSpec("index_add", lambda x, src, index, dim: tapegrad.index_add(x, dim, in
                0, s[0][kw["dim"] % len(s[0])] - 1))), covers=("index_put_add",)))
 
 
+@st.composite
+def index_put_shapes(draw):
+    xs = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    n = draw(st.integers(0, 5))
+    return with_info((xs, (n,) + xs[1:]), n=n)
+
+
+def _index_put_ref(x, v, index, accumulate):
+    out = x.copy()
+    if accumulate:
+        np.add.at(out, index, v)
+    else:
+        out[index] = v
+    return out
+
+
+def index_put_index(unique):
+    def strategy(shapes, kwargs):
+        rows = shapes[0][0]
+        n = min(shapes.info["n"], rows) if unique else shapes.info["n"]
+        return st.tuples(st.lists(st.integers(-rows, rows - 1), min_size=n, max_size=n,
+                                  unique_by=(lambda i: i % rows) if unique else None).map(
+            lambda ix: np.array(ix, dtype=np.int64)))
+    return strategy
+
+
+@st.composite
+def index_put_unique_shapes(draw):
+    s = draw(index_put_shapes())
+    n = min(s.info["n"], s[0][0])
+    return with_info((s[0], (n,) + s[0][1:]), n=n)
+
+
+add(OpSpec("index_put_accumulate", lambda x, v, index: tapegrad.index_put(x, (index,), v, accumulate=True),
+           lambda x, v, index: _index_put_ref(x, v, index, True), index_put_shapes(), int_args=(2,),
+           index_args=index_put_index(False), covers=("index_put_add",)))
+add(OpSpec("index_put", lambda x, v, index: tapegrad.index_put(x, (index,), v),       # distinct rows: one writer
+           lambda x, v, index: _index_put_ref(x, v, index, False), index_put_unique_shapes(), int_args=(2,),
+           index_args=index_put_index(True), covers=("setitem",)))
+
+
 def scatter_index(shapes, kwargs):
     xs = shapes[0]
     d = kwargs["dim"] % len(xs)
