@@ -25,9 +25,14 @@ from .. import backend as B
 _FULL = slice(None)
 
 
+_TENSOR = []
+
+
 def _tensor_cls():
-    from .._tensor import Tensor
-    return Tensor
+    if not _TENSOR:
+        from .._tensor import Tensor
+        _TENSOR.append(Tensor)
+    return _TENSOR[0]
 
 
 def is_plain(key):
@@ -188,7 +193,17 @@ def parse(x, key):
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
                          "in C++ to convert a 0-dim tensor to a number" if key == 0 else
                          f"index {key} is out of bounds for dimension 0 with size 0")
-    items = [_item(be, k, x) for k in _as_tuple(key)]
+    keys = _as_tuple(key)
+    if keys[0] is key and (type(key) is list or isinstance(key, (np.ndarray, _tensor_cls()))):
+        kind, v = _item(be, key, x)
+        if kind == "adv" and ndim and v.size:  # the common lone index tensor (embedding lookups): one key
+            n = shape[0]
+            bad = first_out_of_range(be, v, -n, n) if n and math.prod(shape[1:]) else None
+            if bad is not None:
+                raise IndexError(f"index {bad} is out of bounds for dimension 0 with size {n}")
+            if n and math.prod(shape[1:]):
+                return None, (v,)
+    items = [_item(be, k, x) for k in keys]
     specified = 0
     n_ellipsis = 0
     for kind, v in items:
