@@ -342,3 +342,42 @@ def test_embedding_values_and_gradients_match_torch():
     for pad in (None, 4, -1):
         res = _run_both(lambda lib, w, i: lib.nn.functional.embedding(i, w, padding_idx=pad), w, idx)
         _assert_both(res, f"embedding(padding_idx={pad})")
+
+
+# ----------------------------------------------------------------- a table of PyTorch's corner cases
+def _t(*a, **kw):
+    return ("tensor", np.array(*a, **kw))
+
+
+TABLE = [
+    (0, slice(None), [0, 1]), ([0, 1], slice(None), 0), (slice(None), 0, [0, 1]), ([0, 1], None, [0, 1]),
+    (True, slice(None), [0, 1]), (slice(None), True, [0, 1]), ([0, 1], True, [0, 1]), (False, [0, 1]),
+    (_t(True), slice(None), [0, 1]), (_t(0), slice(None), [0, 1]), _t(-1), _t(5), _t(True),
+    (0, _t([[True, False, True, False]] * 3)), (_t([True, False]), 0, [0, 1]), (Ellipsis, 0, [0, 1]),
+    [[0, 1], [1, 2]], [[0, 1], [1, 2], [0, 1]], [0, slice(None)], [True, False], range(2), (range(2), 0),
+    ((0, 1), slice(None)), (0, [[0, 1]], 1), ([[0, 1]], slice(None), _t(0)), (None, 0, None, [0, 1]),
+    (0, None, 7), (Ellipsis, 5), ([0, 1], [0, 7]), (_t(np.ones((2, 3), bool)), [7]), (slice(None), [0, 1], [0, 7]),
+    (slice(None), _t(np.ones((2, 4), bool))), _t([True, False, True]), (0, 0, 0, 0), [], (slice(None), []),
+    np.array([[0, 1], [1, 0]]), np.int64(1), 1.5, np.bool_(True), _t([0.0, 1.0]), _t([0, 1], dtype=np.int32),
+    (slice(None, None, 0),), (slice(None), slice(None, None, -1)),
+]
+
+
+def _table_key(k, lib):
+    if isinstance(k, tuple) and k and k[0] == "tensor":
+        return lib.tensor(k[1])
+    if isinstance(k, tuple):
+        return tuple(_table_key(i, lib) for i in k)
+    return k
+
+
+@pytest.mark.parametrize("key", TABLE, ids=[repr(k)[:40] for k in TABLE])
+def test_getitem_corner_cases_match_torch(key):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    rt, et = outcome(lambda: torch.tensor(x)[_table_key(key, torch)])
+    rg, eg = outcome(lambda: tapegrad.tensor(x)[_table_key(key, tapegrad)])
+    if et is not None or eg is not None:
+        assert_same_error(et, eg, repr(key))
+        assert str(et) in str(eg), f"{key!r}: PyTorch says {et!r}, tapegrad {eg!r}"
+    else:
+        assert_close(rg, rt, repr(key))
