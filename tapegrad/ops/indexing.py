@@ -1,5 +1,11 @@
 """Indexing: __getitem__ (ints, slices, None, Ellipsis, bool masks, integer arrays), __setitem__,
-gather, index_select, take_along_dim, masked_fill, index_add, scatter_add, nonzero.
+gather, index_select, take_along_dim, masked_fill, index_add, scatter_add, index_put, nonzero.
+
+PyTorch's key rules are turned into NumPy keys in ``_index_key.py`` (Note [torch
+indexing]); ``__setitem__`` and ``index_put`` live in ``_setitem.py``. Ops taking
+index tensors check their range with ``check_index_range``, which names the op,
+the first bad index, the dimension and its size; only ``[]`` indexing and
+``take_along_dim`` along a dim wrap negative indices, as in PyTorch.
 
 Two primitives carry every gradient here: ``getitem``/``index`` (basic/advanced
 indexing) and ``index_put_add`` (zeros with values added at a key, repeated
