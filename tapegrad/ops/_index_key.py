@@ -44,11 +44,14 @@ def is_plain(key):
         return _plain_slice(key)
     if t is not tuple:
         return False
+    ellipses = 0
     for k in key:
         t = type(k)
-        if not (t is int or k is None or k is Ellipsis or (t is slice and _plain_slice(k))):
+        if k is Ellipsis:
+            ellipses += 1
+        elif not (t is int or k is None or (t is slice and _plain_slice(k))):
             return False
-    return True
+    return ellipses < 2
 
 
 def _plain_slice(s):
@@ -213,8 +216,12 @@ def parse(x, key):
             specified += v.ndim
         elif kind == "ellipsis":
             n_ellipsis += 1
-    if n_ellipsis > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
+    if n_ellipsis > 1:                 # PyTorch: each "..." skips the unspecified dims again
+        at = [i for i, (kind, _) in enumerate(items) if kind == "ellipsis"]
+        if ndim - specified and any(kind != "ellipsis" for kind, _ in items[at[1]:]):
+            raise IndexError("an index can only have a single ellipsis ('...') when indices follow the "
+                             "second one")
+        items = [it for i, it in enumerate(items) if i not in at[1:]]     # the later ones skip nothing
     if specified > ndim:
         raise IndexError(f"too many indices for tensor of dimension {ndim}")
     basic, adv = [], []

@@ -360,6 +360,8 @@ TABLE = [
     (slice(None), _t(np.ones((2, 4), bool))), _t([True, False, True]), (0, 0, 0, 0), [], (slice(None), []),
     np.array([[0, 1], [1, 0]]), np.int64(1), 1.5, np.bool_(True), _t([0.0, 1.0]), _t([0, 1], dtype=np.int32),
     (slice(None, None, 0),), (slice(None), slice(None, None, -1)),
+    (Ellipsis, Ellipsis), (Ellipsis, 0, Ellipsis), (0, Ellipsis, Ellipsis), (Ellipsis, None, Ellipsis),
+    (Ellipsis, [0], Ellipsis), (0, 0, 0, Ellipsis, Ellipsis, None),
 ]
 
 
