@@ -227,6 +227,13 @@ add(OpSpec("index_put", lambda x, v, index: tapegrad.index_put(x, (index,), v), 
            index_args=index_put_index(True), covers=("setitem",)))
 
 
+add(OpSpec("embedding", lambda w, index: tapegrad.nn.functional.embedding(index, w), lambda w, index: w[index],
+           one_shape(min_dims=2, max_dims=2, min_side=1), int_args=(1,),
+           index_args=lambda s, kw: st.tuples(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2, min_side=0),
+                                                         elements=st.integers(0, s[0][0] - 1))),
+           covers=("index",)))
+
+
 def scatter_index(shapes, kwargs):
     xs = shapes[0]
     d = kwargs["dim"] % len(xs)
