@@ -162,12 +162,20 @@ def embedding(input, weight, padding_idx=None):
     """
     if input.dtype not in (D.int64, D.int32):
         raise RuntimeError(f"embedding: expected indices of dtype int64 or int32, got {input.dtype}")
+    from ..ops.indexing import check_index_range, index_op
+    from ..ops.registry import apply
+    # PyTorch refuses negative rows here (no wrap-around), unlike weight[input]
+    check_index_range("embedding", input, weight.shape[0], 0, IndexError)
     if padding_idx is not None and weight.requires_grad:
         n = weight.shape[0]
         be = B.BY_TYPE[type(weight._data)]
         keep = be.not_equal(be.arange(0, n, 1, D.int64.np), padding_idx % n)
         weight = _E.where(Tensor._make(be.reshape(keep, (n, 1)), None), weight, weight.detach())
-    return weight[input]
+    be = B.BY_TYPE[type(weight._data)]
+    if B.BY_TYPE[type(input._data)] is not be or weight.ndim != 2:
+        return weight[input]
+    # checked above: the rows go straight to the gather, without __getitem__'s key parsing
+    return apply(index_op, weight, key=(be.astype(input._data, D.int64.np),))
 
 
 def _reduce(loss, reduction, fn):

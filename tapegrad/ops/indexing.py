@@ -1,5 +1,11 @@
 """Indexing: __getitem__ (ints, slices, None, Ellipsis, bool masks, integer arrays), __setitem__,
-gather, index_select, take_along_dim, masked_fill, index_add, scatter_add, nonzero.
+gather, index_select, take_along_dim, masked_fill, index_add, scatter_add, index_put, nonzero.
+
+PyTorch's key rules are turned into NumPy keys in ``_index_key.py`` (Note [torch
+indexing]); ``__setitem__`` and ``index_put`` live in ``_setitem.py``. Ops taking
+index tensors check their range with ``check_index_range``, which names the op,
+the first bad index, the dimension and its size; only ``[]`` indexing and
+``take_along_dim`` along a dim wrap negative indices, as in PyTorch.
 
 Two primitives carry every gradient here: ``getitem``/``index`` (basic/advanced
 indexing) and ``index_put_add`` (zeros with values added at a key, repeated
@@ -18,7 +24,8 @@ from .. import _dtype as D
 from .. import backend as B
 from .registry import op, apply, TENSOR_MATH
 from ._dims import wrap_dim
-from ..autograd import grad_mode as _gm
+from . import _index_key as _K
+from ._index_key import check_index_range
 
 _INT_KINDS = "iu"
 
@@ -34,64 +41,6 @@ def _is_basic(key):
 def _tensor_cls():
     from .._tensor import Tensor
     return Tensor
-
-
-def _norm_key(x, key):
-    """Turn a user key into a tuple of ints, slices, None, Ellipsis, bools and backend arrays."""
-    Tensor = _tensor_cls()
-    be = B.BY_TYPE[type(x._data)]
-    if type(key) is not tuple:
-        key = (key,)
-    out = []
-    for k in key:
-        if k is None or k is Ellipsis or type(k) is slice:
-            out.append(k if type(k) is not slice else _norm_slice(k))
-        elif isinstance(k, (bool, np.bool_)):
-            out.append(bool(k))
-        elif isinstance(k, (int, np.integer)):
-            out.append(int(k))
-        elif isinstance(k, Tensor):
-            kb = B.BY_TYPE[type(k._data)]
-            kd = k._data
-            if kb is not be:
-                if kb.device_type != "cpu":     # as in PyTorch: CPU indices are copied to the tensor's device
-                    raise RuntimeError(f"indexing: the index is on {k.device} but the tensor is on {x.device}; "
-                                       "indices must be on the cpu or on the tensor's device")
-                kd = be.from_numpy(kd)
-            out.append(_index_array(be, kd, k.dtype.name))
-        elif isinstance(k, (np.ndarray, list, tuple)):
-            a = np.asarray(k)
-            if a.size == 0 and a.dtype.kind == "f":
-                a = a.astype(np.int64)      # [] indexes nothing, as in PyTorch
-            out.append(_index_array(be, be.from_numpy(a), str(a.dtype)))
-        else:
-            raise TypeError(f"indexing: unsupported index of type {type(k).__name__}; expected int, slice, "
-                            "None, Ellipsis, a bool mask or an integer tensor/array/list")
-    return tuple(out)
-
-
-def _norm_slice(s):
-    def idx(v):
-        if v is None or type(v) is int:
-            return v
-        try:
-            return v.__index__()
-        except (AttributeError, TypeError):
-            raise TypeError(f"indexing: slice indices must be integers or None, got {v!r}") from None
-    if s.step is not None and idx(s.step) == 0:
-        raise ValueError("indexing: slice step cannot be zero")
-    return slice(idx(s.start), idx(s.stop), idx(s.step))
-
-
-def _index_array(be, a, dtname):
-    kind = a.dtype.kind
-    if kind == "b":
-        return a
-    if kind not in _INT_KINDS:
-        raise IndexError(f"indexing: tensors used as indices must be long, int or bool tensors, got {dtname}")
-    if a.ndim == 0:
-        return int(a)               # a 0-d integer index acts like an int (a view), as in PyTorch
-    return be.astype(a, np.int64)
 
 
 @op("getitem", promote=None, view=True)
@@ -138,98 +87,48 @@ def _(F, ctx, g, shape, key):
     return _index(F, g, key)
 
 
-def getitem(input, key):
-    """``input[key]`` with PyTorch/NumPy semantics; basic indexing returns a view.
+def _plan(x, key):
+    """``(basic, adv)`` NumPy keys for a PyTorch key (Note [torch indexing] in _index_key.py)."""
+    if _K.is_plain(key):
+        return (key if type(key) is tuple else (key,)), None
+    return _K.parse(x, key)
 
-    Ints, slices (negative steps too), None, Ellipsis, bool masks and integer
-    tensors/arrays/lists combine by NumPy's rules. Gradients of repeated
-    integer indices accumulate.
+
+def getitem(input, key):
+    """``input[key]`` with PyTorch's semantics; basic indexing returns a view.
+
+    Ints, slices (positive steps), None, Ellipsis, bool masks and integer
+    tensors/arrays/lists combine by PyTorch's rules (Note [torch indexing]):
+    ints select first, then the index tensors pick from the dims left. Gradients
+    of repeated integer indices accumulate.
 
     Example:
         >>> import tapegrad
-        >>> x = tapegrad.arange(6.0).reshape(2, 3)
-        >>> x[1, ::-1]
-        tensor([5., 4., 3.])
-        >>> x[x > 3]
+        >>> x = tapegrad.arange(24.0).reshape(2, 3, 4)
+        >>> x[0, :, [0, 1]].shape
+        tapegrad.Size([3, 2])
+        >>> y = tapegrad.arange(6.0).reshape(2, 3)
+        >>> y[y > 3]
         tensor([4., 5.])
     """
-    key = _norm_key(input, key)
-    if _is_basic(key):
-        out = apply(getitem_op, input, key=key)
+    if _K.is_plain(key):                   # the hot path: NumPy reads these keys as PyTorch does
+        try:
+            out = apply(getitem_op, input, key=key)
+        except IndexError as e:
+            raise _K.explain_basic(input, key, e) from None
         out._version = input._version      # a view shares the version counter, recorded or not
         return out
-    return apply(index_op, input, key=key)
+    basic, adv = _K.parse(input, key)
+    out = input
+    if basic is not None:
+        out = apply(getitem_op, input, key=basic)
+        out._version = input._version
+    if adv is not None:
+        out = apply(index_op, out, key=adv)
+    return out
 
 
 # ----------------------------------------------------------------- __setitem__
-
-@op("setitem", promote=None)
-def setitem_op(be, x, value, key):
-    be.setitem(x, key, value)
-    return x
-
-
-@setitem_op.vjp
-def _(F, ctx, g, key):
-    n = ctx.next
-    gx = gv = None
-    if n[0] is not None:
-        be = B.BY_TYPE.get(type(g._data if F is TENSOR_MATH else g), B.CPU_BACKEND)
-        keep = be.ones(ctx.shapes[0], g.dtype if F is not TENSOR_MATH else g._data.dtype)
-        be.setitem(keep, key, 0)
-        if F is TENSOR_MATH:
-            keep = _tensor_cls()._make(keep, None)
-        gx = g * keep
-    if n[1] is not None:
-        gv = _index(F, g, key)        # the engine sums it back to the value's shape
-    return gx, gv
-
-
-def setitem(self, key, value):
-    """``self[key] = value`` in place (bumps the version counter).
-
-    Example:
-        >>> import tapegrad
-        >>> x = tapegrad.zeros(4)
-        >>> x[1:3] = 5.0
-        >>> x
-        tensor([0., 5., 5., 0.])
-    """
-    Tensor = _tensor_cls()
-    be = B.BY_TYPE[type(self._data)]
-    key = _norm_key(self, key)
-    vt = isinstance(value, Tensor)
-    recording = _gm.STATE.enabled and (self._requires_grad or (vt and value._requires_grad))
-    if recording and self._requires_grad and self._grad_fn is None:
-        raise RuntimeError(f"setitem: a leaf Variable that requires grad (shape {tuple(self.shape)}) is being "
-                           "used in an in-place operation; wrap it in tapegrad.no_grad() or assign into a clone()")
-    if vt and B.BY_TYPE[type(value._data)] is not be:
-        raise RuntimeError(f"setitem: the value is on {value.device} but the tensor is on {self.device}")
-    if not vt:
-        a = np.asarray(value)
-        if a.dtype == object:
-            raise TypeError(f"setitem: cannot assign a value of type {type(value).__name__}")
-        value = Tensor._make(be.from_numpy(a.astype(self._data.dtype)), None)
-    elif value.dtype is not self.dtype:
-        value = value.to(self.dtype)
-    if recording:
-        if be.is_view(self._data):
-            raise NotImplementedError(
-                f"setitem: assigning into a view (shape {tuple(self.shape)}) while recording gradients is not "
-                "supported; assign into the base tensor, use masked_fill/where, or wrap it in tapegrad.no_grad()")
-        res = apply(setitem_op, self, value, key=key)
-        self._grad_fn = res._grad_fn
-        self._output_nr = 0
-        self._requires_grad = True
-    else:
-        try:
-            be.setitem(self._data, key, value._data)
-        except (IndexError, ValueError, TypeError) as e:
-            raise type(e)(f"setitem: {e} (tensor of shape {tuple(self.shape)}, value of shape "
-                          f"{tuple(value.shape)})") from e
-    self._version[0] += 1
-    self._version[1] = "setitem"
-
 
 # ----------------------------------------------------------------- composed index ops
 
@@ -281,6 +180,7 @@ def gather(input, dim, index):
         if d != dim and index.shape[d] > input.shape[d]:
             raise RuntimeError(f"gather(): size of index {tuple(index.shape)} exceeds input {tuple(input.shape)} "
                                f"at dimension {d}")
+    check_index_range("gather", index, input.shape[dim] if input.ndim else 1, dim)
     if input.ndim == 0:
         return getitem(input.reshape(1), index.reshape(1)).reshape(())
     be = B.BY_TYPE[type(input._data)]
@@ -300,6 +200,7 @@ def take_along_dim(input, indices, dim=None):
     """
     indices = _check_index("take_along_dim", indices)
     if dim is None:
+        check_index_range("take_along_dim", indices, input.numel(), 0)
         return getitem(input.reshape(-1), indices.reshape(-1))
     dim = wrap_dim(dim, input.ndim, "take_along_dim")
     if indices.ndim != input.ndim:
@@ -313,6 +214,7 @@ def take_along_dim(input, indices, dim=None):
     except ValueError:
         raise RuntimeError(f"take_along_dim(): shapes {tuple(input.shape)} and {tuple(indices.shape)} are not "
                            f"broadcastable outside dim {dim}") from None
+    check_index_range("take_along_dim", indices, input.shape[dim], dim, negative=True)  # PyTorch wraps these
     bshape[dim] = indices.shape[dim]
     idx = be.broadcast_to(be.astype(indices._data, np.int64), tuple(bshape))
     key = tuple(idx if d == dim else
@@ -333,6 +235,7 @@ def index_select(input, dim, index):
     """
     index = _check_index("index_select", index, want_ndim=1)
     dim = wrap_dim(dim, input.ndim, "index_select")
+    check_index_range("index_select", index, input.shape[dim] if input.ndim else 1, dim, IndexError)
     if input.ndim == 0:
         return getitem(input.reshape(1), index.reshape(-1)).reshape(())
     be = B.BY_TYPE[type(input._data)]
@@ -355,6 +258,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     want = tuple(input.shape[:dim]) + (index.numel(),) + tuple(input.shape[dim + 1:])
     if tuple(source.shape) != want and not (input.ndim == 0 and source.numel() == index.numel()):
         raise RuntimeError(f"index_add(): source should have shape {want}, got {tuple(source.shape)}")
+    check_index_range("index_add", index, input.shape[dim] if input.ndim else 1, dim, IndexError)
     if alpha != 1:
         source = source * alpha
     if input.ndim == 0:
@@ -380,6 +284,7 @@ def scatter_add(input, dim, index, src):
         if index.shape[d] > src.shape[d] or (d != dim and index.shape[d] > input.shape[d]):
             raise RuntimeError(f"scatter_add(): index {tuple(index.shape)} is larger than src "
                                f"{tuple(src.shape)} or input {tuple(input.shape)} at dimension {d}")
+    check_index_range("scatter_add", index, input.shape[dim] if input.ndim else 1, dim)
     if input.ndim == 0:
         return input + src.sum() * (index.numel() > 0)
     be = B.BY_TYPE[type(input._data)]
@@ -442,7 +347,10 @@ def nonzero(input, *, as_tuple=False):
     return Tensor._make(be.stack(idx, axis=1), None)
 
 
-__all__ = ["gather", "index_select", "take_along_dim", "masked_fill", "nonzero", "index_add", "scatter_add"]
+from ._setitem import setitem, index_put  # noqa: E402  (they build on the primitives above)
+
+__all__ = ["gather", "index_select", "take_along_dim", "masked_fill", "nonzero", "index_add", "scatter_add",
+           "index_put"]
 METHODS = {n: globals()[n] for n in __all__}
 METHODS["__getitem__"] = getitem
 METHODS["__setitem__"] = setitem

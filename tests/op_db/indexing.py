@@ -34,29 +34,45 @@ def as_tensors(key):
     return tapegrad.from_numpy(key) if isinstance(key, np.ndarray) else key
 
 
-@st.composite
-def reversing_keys(draw, shape):
-    """Basic keys made of slices with negative steps (and ints), one per dim."""
-    key = []
-    for n in shape:
-        if n and draw(st.booleans()) and draw(st.booleans()):
-            key.append(draw(st.integers(-n, n - 1)))
+def torch_getitem_ref(x, key):
+    """``x[key]`` by PyTorch's procedure, in NumPy: ints, slices and None apply one at a time (select,
+    slice, unsqueeze); the arrays they skip over then index the dims left, by NumPy's rule."""
+    key = key if isinstance(key, tuple) else (key,)
+    used = sum(np.ndim(k) if isinstance(k, np.ndarray) and k.dtype == bool else 1
+               for k in key if k is not None and k is not Ellipsis)
+    out, d, arrays = np.asarray(x), 0, {}
+    for k in key:
+        if k is Ellipsis:
+            d += x.ndim - used
+        elif k is None:
+            out = np.expand_dims(out, d)
+            d += 1
+        elif isinstance(k, (int, np.integer)):
+            out = np.take(out, k, axis=d)
+        elif isinstance(k, slice):
+            out = out[(slice(None),) * d + (k,)]
+            d += 1
         else:
-            key.append(slice(draw(st.none() | st.integers(-n - 1, n)), draw(st.none() | st.integers(-n - 1, n)),
-                             draw(st.integers(-3, -1))))
-    return tuple(key)
+            arrays[d] = k
+            d += k.ndim if k.dtype == bool else 1
+    if not arrays:
+        return out
+    adv, d = [], 0
+    while d < out.ndim:
+        k = arrays.get(d, slice(None))
+        adv.append(k)
+        d += k.ndim if isinstance(k, np.ndarray) and k.dtype == bool else 1
+    return out[tuple(adv)]
 
 
 def key_kwargs(strategy):
     return lambda shapes: st.fixed_dictionaries({"key": strategy(tuple(shapes[0]))})
 
 
-add(OpSpec("getitem", lambda x, key: x[key], lambda x, key: np.asarray(x[key]), one_shape(),
+add(OpSpec("getitem", lambda x, key: x[key], torch_getitem_ref, one_shape(),
            key_kwargs(index_expressions), covers=COVERS))
-add(OpSpec("getitem_tensor_key", lambda x, key: x[as_tensors(key)], lambda x, key: np.asarray(x[key]),
+add(OpSpec("getitem_tensor_key", lambda x, key: x[as_tensors(key)], torch_getitem_ref,
            one_shape(), key_kwargs(index_expressions), covers=COVERS))
-add(OpSpec("getitem_negative_step", lambda x, key: x[key], lambda x, key: np.asarray(x[key]),
-           one_shape(min_dims=1), key_kwargs(reversing_keys), covers=("getitem",)))
 add(OpSpec("getitem_list_key", lambda x, key: x[key.tolist()], lambda x, key: x[key], one_shape(min_dims=1, min_side=1),
            lambda shapes: st.fixed_dictionaries({"key": hnp.arrays(np.int64, st.integers(0, 5), elements=st.integers(
                -shapes[0][0], shapes[0][0] - 1))}), covers=("index",)))
@@ -168,6 +184,54 @@ add(OpSpec("index_add", lambda x, src, index, dim: tapegrad.index_add(x, dim, in
            index_add_shapes(), lambda s: st.just({"dim": s.info["dim"]}), int_args=(2,),
            index_args=lambda s, kw: st.tuples(hnp.arrays(np.int64, s.info["n"], elements=st.integers(
                0, s[0][kw["dim"] % len(s[0])] - 1))), covers=("index_put_add",)))
+
+
+@st.composite
+def index_put_shapes(draw):
+    xs = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    n = draw(st.integers(0, 5))
+    return with_info((xs, (n,) + xs[1:]), n=n)
+
+
+def _index_put_ref(x, v, index, accumulate):
+    out = x.copy()
+    if accumulate:
+        np.add.at(out, index, v)
+    else:
+        out[index] = v
+    return out
+
+
+def index_put_index(unique):
+    def strategy(shapes, kwargs):
+        rows = shapes[0][0]
+        n = min(shapes.info["n"], rows) if unique else shapes.info["n"]
+        return st.tuples(st.lists(st.integers(-rows, rows - 1), min_size=n, max_size=n,
+                                  unique_by=(lambda i: i % rows) if unique else None).map(
+            lambda ix: np.array(ix, dtype=np.int64)))
+    return strategy
+
+
+@st.composite
+def index_put_unique_shapes(draw):
+    s = draw(index_put_shapes())
+    n = min(s.info["n"], s[0][0])
+    return with_info((s[0], (n,) + s[0][1:]), n=n)
+
+
+add(OpSpec("index_put_accumulate", lambda x, v, index: tapegrad.index_put(x, (index,), v, accumulate=True),
+           lambda x, v, index: _index_put_ref(x, v, index, True), index_put_shapes(), int_args=(2,),
+           index_args=index_put_index(False), covers=("index_put_add",)))
+add(OpSpec("index_put", lambda x, v, index: tapegrad.index_put(x, (index,), v),       # distinct rows: one writer
+           lambda x, v, index: _index_put_ref(x, v, index, False), index_put_unique_shapes(), int_args=(2,),
+           index_args=index_put_index(True), covers=("setitem",)))
+
+
+add(OpSpec("embedding", lambda w, index: tapegrad.nn.functional.embedding(index, w), lambda w, index: w[index],
+           one_shape(min_dims=2, max_dims=2, min_side=1), int_args=(1,),
+           index_args=lambda s, kw: st.tuples(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2, min_side=0),
+                                                         elements=st.integers(0, s[0][0] - 1))),
+           covers=("index",)))
 
 
 def scatter_index(shapes, kwargs):
