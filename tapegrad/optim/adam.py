@@ -2,7 +2,7 @@
 import math
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _fusable, _grads, _store
+from .optimizer import Optimizer, _check_nonneg, _check_tensor_lr, _fusable, _grads, _scalar, _store
 
 __all__ = ["Adam"]
 
@@ -35,24 +35,33 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
                  maximize=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize)
+        self._check_group(defaults)         # before the parameters, as in PyTorch
+        super().__init__(params, defaults)
 
     def _check_group(self, g):
+        # PyTorch's tests, in its order: ``not 0 <= x``, so NaN fails too.
         name = type(self).__name__
-        if g["lr"] < 0.0:
-            raise ValueError(f"{name}: invalid learning rate: {g['lr']}")
-        if g["eps"] < 0.0:
-            raise ValueError(f"{name}: invalid epsilon value: {g['eps']}")
-        b1, b2 = g["betas"]
-        if not 0.0 <= b1 < 1.0 or not 0.0 <= b2 < 1.0:
-            raise ValueError(f"{name}: invalid betas {g['betas']}; each must be in [0, 1)")
-        if g["weight_decay"] < 0.0:
-            raise ValueError(f"{name}: invalid weight_decay value: {g['weight_decay']}")
+        _check_tensor_lr(name, g["lr"])
+        _check_nonneg(name, "learning rate", g["lr"])
+        _check_nonneg(name, "epsilon value", g["eps"])
+        betas = g["betas"]
+        for i in (0, 1):
+            if not 0.0 <= betas[i] < 1.0:
+                raise ValueError(f"{name}: Invalid beta parameter at index {i}: {betas[i]} (must be in [0, 1))")
+        _check_nonneg(name, "weight_decay value", g["weight_decay"])
+        if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
+            raise ValueError(f"{name}: betas must be either both floats or both Tensors, got "
+                             f"({type(betas[0]).__name__}, {type(betas[1]).__name__})")
+        for i in (0, 1):
+            if isinstance(betas[i], Tensor) and betas[i].numel() != 1:
+                raise ValueError(f"{name}: Tensor betas[{i}] must be 1-element, got shape {tuple(betas[i].shape)}")
 
     def _update_group(self, group):
-        lr, eps, wd, ams = group["lr"], group["eps"], group["weight_decay"], group["amsgrad"]
-        b1, b2 = group["betas"]
+        lr, eps, wd = (_scalar(group[k]) for k in ("lr", "eps", "weight_decay"))
+        ams = group["amsgrad"]
+        b1, b2 = (_scalar(b) for b in group["betas"])
         decoupled = self._decoupled
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):

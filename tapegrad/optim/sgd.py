@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from .._tensor import Tensor
-from .optimizer import Optimizer, _fusable, _grads, _store
+from .optimizer import Optimizer, _check_tensor_lr, _fusable, _grads, _scalar, _store
 
 __all__ = ["SGD"]
 
@@ -31,21 +31,26 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
                  maximize=False):
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize)
+        self._check_group(defaults)         # before the parameters, as in PyTorch
+        super().__init__(params, defaults)
 
     def _check_group(self, g):
+        # PyTorch's tests, in its order: ``x < 0`` (a NaN lr/momentum/weight_decay passes, as there).
+        _check_tensor_lr("SGD", g["lr"])
         if g["lr"] < 0.0:
-            raise ValueError(f"SGD: invalid learning rate: {g['lr']}")
+            raise ValueError(f"SGD: Invalid learning rate: {g['lr']} (must be >= 0)")
         if g["momentum"] < 0.0:
-            raise ValueError(f"SGD: invalid momentum value: {g['momentum']}")
+            raise ValueError(f"SGD: Invalid momentum value: {g['momentum']} (must be >= 0)")
         if g["weight_decay"] < 0.0:
-            raise ValueError(f"SGD: invalid weight_decay value: {g['weight_decay']}")
+            raise ValueError(f"SGD: Invalid weight_decay value: {g['weight_decay']} (must be >= 0)")
         if g["nesterov"] and (g["momentum"] <= 0 or g["dampening"] != 0):
-            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening, got "
+                             f"momentum={g['momentum']}, dampening={g['dampening']}")
 
     def _update_group(self, group):
-        lr, mom, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        lr, mom, damp, wd = (_scalar(group[k]) for k in ("lr", "momentum", "dampening", "weight_decay"))
         nesterov = group["nesterov"]
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):

@@ -52,12 +52,14 @@ def test_lambda_lr_and_errors():
 
 
 def test_state_dict_resumes():
+    # Schedules are chainable (Note [chainable schedules]): resuming restores the optimizer's lrs too.
     s1 = S.StepLR(_opt(), step_size=2, gamma=0.1)
     _lrs(s1, 3)
     sd = s1.state_dict()
     assert "optimizer" not in sd and sd["last_epoch"] == 3
     opt2 = _opt()
     s2 = S.StepLR(opt2, step_size=2, gamma=0.1)
+    opt2.load_state_dict(s1.optimizer.state_dict())
     s2.load_state_dict(sd)
     s1.step()
     s2.step()
