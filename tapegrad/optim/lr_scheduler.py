@@ -86,7 +86,8 @@ class LRScheduler:
     def step(self, epoch=None):
         """Advance one epoch and set each group's ``lr``; ``epoch`` (deprecated, as in PyTorch) jumps there
         and uses the closed form."""
-        prev = self.last_epoch
+        prev = self.last_epoch, self._step_count
+        self._step_count += 1               # before get_lr, as in PyTorch (CosineAnnealingLR reads it)
         try:
             if epoch is None:
                 self.last_epoch += 1
@@ -97,9 +98,8 @@ class LRScheduler:
                 closed = getattr(self, "_get_closed_form_lr", None)
                 lrs = closed() if closed is not None else self.get_lr()
         except BaseException:
-            self.last_epoch = prev          # nothing half-modified: the groups are untouched too
+            self.last_epoch, self._step_count = prev    # nothing half-modified: the groups are untouched too
             raise
-        self._step_count += 1
         for g, lr in zip(self.optimizer.param_groups, lrs):
             if isinstance(g["lr"], Tensor):
                 g["lr"].fill_(lr.item() if isinstance(lr, Tensor) else lr)
