@@ -55,7 +55,10 @@ class SGD(Optimizer):
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
             fused = getattr(be, "sgd_update_", None)
-            if fused is not None and _fusable(be, a, g):
+            st = state.get(p)
+            buf = st.get("momentum_buffer") if mom and st is not None else None
+            # the buffer too: one made from a strided gradient keeps its layout (Note [fused updates])
+            if fused is not None and _fusable(be, a, g, *(() if buf is None else (buf._data,))):
                 _fused_step(self, fused, be, p, a, g, lr, mom, damp, wd, nesterov)
                 continue
             if wd:
