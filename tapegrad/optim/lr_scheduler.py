@@ -186,12 +186,12 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        # PyTorch's recursive form, branch for branch (Note [chainable schedules])
+        # PyTorch's recursive form (Note [chainable schedules])
         t, T, lo, groups = self.last_epoch, self.T_max, self.eta_min, self.optimizer.param_groups
         if self._is_initial:
             return _lrs(self.optimizer)
-        if self._step_count == 1 and t > 0:
-            return [lo + (base - lo) * (1 + math.cos(t * math.pi / T)) / 2 for base in self.base_lrs]
+        # (PyTorch also has a closed-form branch for ``_step_count == 1``; its step() counts before calling
+        # get_lr and the constructor's step returns above, so that branch never runs: left out.)
         if (t - 1 - T) % (2 * T) == 0:
             return [g["lr"] + (base - lo) * (1 - math.cos(math.pi / T)) / 2 for base, g in zip(self.base_lrs, groups)]
         return [(1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T)) * (g["lr"] - lo) + lo
