@@ -157,3 +157,21 @@ def test_updates_write_through_a_strided_parameter_to_its_base():
     p.grad = tapegrad.ones(*SHAPE, dtype=tapegrad.float64)
     optim.SGD([p], lr=0.5, momentum=0.9).step()
     np.testing.assert_array_equal(base.numpy(), _p0().T - 0.5)
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", dict(lr=0.05, amsgrad=True)), ("SGD", dict(lr=0.05, momentum=0.9)),
+                                     ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5))],
+                         ids=["Adam", "SGD", "RMSprop"])
+def test_loaded_state_takes_each_parameters_dtype_as_in_torch(name, kw):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (tapegrad, torch):
+        _, opt64 = _run(lib, name, kw, steps=3)
+        p32 = _param(lib, _p0(np.float32), "c")
+        opt = getattr(lib.optim, name)([p32], **kw)
+        opt.load_state_dict(opt64.state_dict())
+        for k, v in opt.state[p32].items():
+            if k != "step":
+                assert v.dtype == lib.float32, (lib.__name__, k, v.dtype)
+        results.append(_run(lib, name, kw, steps=3, opt=opt, p=p32)[0].detach().numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-6)
