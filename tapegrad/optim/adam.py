@@ -2,7 +2,8 @@
 import math
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_nonneg, _check_tensor_lr, _fusable, _grads, _scalar, _store
+from .optimizer import (Optimizer, _check_fused_flags, _check_nonneg, _check_tensor_lr, _fusable, _grads,
+                        _impl_flags, _scalar, _store)
 
 __all__ = ["Adam"]
 
@@ -22,6 +23,8 @@ class Adam(Optimizer):
         weight_decay: L2 penalty added to the gradient (default 0).
         amsgrad: use the AMSGrad variant.
         maximize: ascend the objective instead.
+        decoupled_weight_decay: shrink the parameters directly, as AdamW does.
+        foreach, capturable, differentiable, fused: PyTorch's implementation switches (``optimizer._impl_flags``).
 
     Example:
         >>> import tapegrad
@@ -31,14 +34,17 @@ class Adam(Optimizer):
         >>> round(w.item(), 4)
         0.9
     """
-    _decoupled = False
+    _decoupled = False          # for a group without the key (a state_dict from before it existed)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 maximize=False):
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                        maximize=maximize)
+                        maximize=maximize, decoupled_weight_decay=bool(decoupled_weight_decay),
+                        **_impl_flags(type(self).__name__, foreach, fused, capturable, differentiable))
         self._check_group(defaults)         # before the parameters, as in PyTorch
         super().__init__(params, defaults)
+        _check_fused_flags(defaults)
 
     def _check_group(self, g):
         # PyTorch's tests, in its order: ``not 0 <= x``, so NaN fails too.
@@ -62,7 +68,7 @@ class Adam(Optimizer):
         lr, eps, wd = (_scalar(group[k]) for k in ("lr", "eps", "weight_decay"))
         ams = group["amsgrad"]
         b1, b2 = (_scalar(b) for b in group["betas"])
-        decoupled = self._decoupled
+        decoupled = group.get("decoupled_weight_decay", self._decoupled)
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
             st = state.get(p)

@@ -297,3 +297,20 @@ def _check_nonneg(name, what, value):
     """``not 0 <= value`` (so NaN fails too), PyTorch's test for lr, eps, weight_decay, momentum, alpha."""
     if not 0.0 <= value:
         raise ValueError(f"{name}: Invalid {what}: {value} (must be a number >= 0)")
+
+
+def _impl_flags(name, foreach=None, fused=None, capturable=False, differentiable=False):
+    """PyTorch's implementation switches, accepted so that PyTorch programs run: tapegrad has one
+    implementation per optimizer (fused kernels where the arrays allow, Note [fused updates]), so
+    ``foreach``/``fused``/``capturable`` change nothing; ``differentiable=True`` (a step recorded on the tape)
+    is not supported. Returns the flags to keep in each group, as PyTorch does."""
+    if differentiable:
+        raise NotImplementedError(f"{name}: differentiable=True is not supported (updates are never recorded "
+                                  "on the tape, Note [in-place updates])")
+    return dict(foreach=foreach, fused=fused, capturable=capturable, differentiable=differentiable)
+
+
+def _check_fused_flags(group):
+    """PyTorch's errors for contradictory switches (after the parameters are registered, as there)."""
+    if group.get("fused") and group.get("foreach"):
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")

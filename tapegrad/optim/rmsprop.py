@@ -1,6 +1,6 @@
 """RMSprop with momentum and the centered variant."""
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_nonneg, _check_tensor_lr, _grads, _scalar, _store
+from .optimizer import Optimizer, _check_nonneg, _check_tensor_lr, _grads, _impl_flags, _scalar, _store
 
 __all__ = ["RMSprop"]
 
@@ -21,6 +21,7 @@ class RMSprop(Optimizer):
         weight_decay, momentum: default 0.
         centered: normalize by an estimate of the gradient's variance.
         maximize: ascend the objective instead.
+        capturable, foreach, differentiable: PyTorch's implementation switches (``optimizer._impl_flags``).
 
     Example:
         >>> import tapegrad
@@ -31,10 +32,12 @@ class RMSprop(Optimizer):
         0.9
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, *,
-                 maximize=False):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                        centered=centered, maximize=maximize)
+                        centered=centered, maximize=maximize,
+                        **_impl_flags("RMSprop", foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
         self._check_group(defaults)         # before the parameters, as in PyTorch
         super().__init__(params, defaults)
 

@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from .._tensor import Tensor
-from .optimizer import Optimizer, _check_tensor_lr, _fusable, _grads, _scalar, _store
+from .optimizer import Optimizer, _check_fused_flags, _check_tensor_lr, _fusable, _grads, _impl_flags, _scalar, _store
 
 __all__ = ["SGD"]
 
@@ -18,6 +18,7 @@ class SGD(Optimizer):
         momentum, dampening, weight_decay: as above (default 0).
         nesterov: use Nesterov momentum (needs momentum > 0 and dampening == 0).
         maximize: ascend the objective instead.
+        foreach, fused, differentiable: PyTorch's implementation switches (see ``optimizer._impl_flags``).
 
     Example:
         >>> import tapegrad
@@ -30,11 +31,13 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
-                 maximize=False):
+                 maximize=False, foreach=None, differentiable=False, fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                        nesterov=nesterov, maximize=maximize)
+                        nesterov=nesterov, maximize=maximize,
+                        **_impl_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable))
         self._check_group(defaults)         # before the parameters, as in PyTorch
         super().__init__(params, defaults)
+        _check_fused_flags(defaults)
 
     def _check_group(self, g):
         # PyTorch's tests, in its order: ``x < 0`` (a NaN lr/momentum/weight_decay passes, as there).

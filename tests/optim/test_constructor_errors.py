@@ -147,6 +147,17 @@ CASES = [
     ("named-parameters", lambda lib: lib.optim.Adam(lib.nn.Linear(2, 1).named_parameters()), None),
     ("names-partly-missing", _named_mixed, (ValueError, "some param names are missing")),
     ("names-then-unnamed-group", _names_then_plain, (ValueError, "with/without names")),
+    # PyTorch's implementation switches: accepted (one implementation here), contradictions refused as there
+    ("SGD-foreach-fused-flags", _opt("SGD", lr=0.1, foreach=False, fused=None, differentiable=False), None),
+    ("Adam-fused", _opt("Adam", fused=True), None),
+    ("AdamW-capturable-foreach", _opt("AdamW", capturable=True, foreach=False), None),
+    ("RMSprop-flags-positional", lambda lib: lib.optim.RMSprop([_p(lib)], 0.01, 0.99, 1e-8, 0.0, 0.0, False, False,
+                                                                None, True), None),
+    ("Adam-decoupled", _opt("Adam", decoupled_weight_decay=True), None),
+    ("Adam-fused-and-foreach", _opt("Adam", fused=True, foreach=True), (RuntimeError, "cannot be `true` together")),
+    ("SGD-fused-and-foreach", _opt("SGD", lr=0.1, fused=True, foreach=True),
+     (RuntimeError, "cannot be `true` together")),
+    ("Adam-unknown-kwarg", _opt("Adam", nesterov=True), (TypeError, "unexpected keyword argument")),
     # schedulers
     ("StepLR-not-optimizer", lambda lib: lib.optim.lr_scheduler.StepLR(object(), step_size=1),
      (TypeError, "is not an optimizer")),
@@ -185,6 +196,8 @@ STRICTER = [
     ("group-lr-negative", lambda lib: lib.optim.SGD([_p(lib)], lr=0.1).add_param_group({"params": [_p(lib)],
                                                                                         "lr": -1.0}),
      INVALID_LR, None, None),
+    ("differentiable-step", _opt("Adam", differentiable=True), (NotImplementedError, "differentiable=True"), None,
+     None),
     ("group-betas-out-of-range", lambda lib: lib.optim.Adam([{"params": [_p(lib)], "betas": (0.9, 1.5)}]),
      (ValueError, "invalid beta parameter at index 1"), None, None),
 ]

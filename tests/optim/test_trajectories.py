@@ -23,6 +23,7 @@ CONFIGS = [
     ("Adam", dict(lr=0.05)),
     ("Adam", dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
     ("Adam", dict(lr=0.05, amsgrad=True, maximize=True)),
+    ("Adam", dict(lr=0.05, weight_decay=0.3, decoupled_weight_decay=True)),
     ("AdamW", dict(lr=0.05, weight_decay=0.3)),
     ("AdamW", dict(lr=0.05, weight_decay=0.3, amsgrad=True)),
     ("RMSprop", dict(lr=0.01)),
@@ -175,3 +176,20 @@ def test_loaded_state_takes_each_parameters_dtype_as_in_torch(name, kw):
                 assert v.dtype == lib.float32, (lib.__name__, k, v.dtype)
         results.append(_run(lib, name, kw, steps=3, opt=opt, p=p32)[0].detach().numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(momentum=0.9, weight_decay=0.1)), ("Adam", dict(amsgrad=True)),
+                                     ("AdamW", {}), ("Adam", {}), ("RMSprop", dict(centered=True))],
+                         ids=["SGD", "Adam-amsgrad", "AdamW", "Adam-fused", "RMSprop"])
+def test_tensor_hyperparameters_match_torch_and_are_read_every_step(name, kw):
+    # A one-element Tensor lr (and Tensor betas) as torch allows; changing it in place changes later steps.
+    torch = pytest.importorskip("torch")
+    out = []
+    for lib in (tapegrad, torch):
+        lr = lib.tensor(0.05, dtype=lib.float64)
+        extra = dict(betas=(lib.tensor(0.8, dtype=lib.float64), lib.tensor(0.9, dtype=lib.float64))) \
+            if name.startswith("Adam") else {}
+        p, opt = _run(lib, name, dict(kw, lr=lr, **extra), steps=3)
+        lr.mul_(0.5)
+        out.append(_run(lib, name, kw, steps=3, opt=opt, p=p)[0].detach().numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-12, atol=1e-13)
