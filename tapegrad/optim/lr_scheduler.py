@@ -87,7 +87,7 @@ class LRScheduler:
         """Advance one epoch and set each group's ``lr``; ``epoch`` (deprecated, as in PyTorch) jumps there
         and uses the closed form."""
         prev = self.last_epoch, self._step_count
-        self._step_count += 1               # before get_lr, as in PyTorch (CosineAnnealingLR reads it)
+        self._step_count += 1               # before get_lr, as in PyTorch
         try:
             if epoch is None:
                 self.last_epoch += 1
