@@ -2,7 +2,8 @@
 import math
 
 from .._tensor import Tensor
-from .optimizer import Optimizer, _fusable, _grads, _store
+from .optimizer import (Optimizer, _check_fused_flags, _check_nonneg, _check_tensor_lr, _fusable, _grads,
+                        _impl_flags, _scalar, _store)
 
 __all__ = ["Adam"]
 
@@ -22,6 +23,8 @@ class Adam(Optimizer):
         weight_decay: L2 penalty added to the gradient (default 0).
         amsgrad: use the AMSGrad variant.
         maximize: ascend the objective instead.
+        decoupled_weight_decay: shrink the parameters directly, as AdamW does.
+        foreach, capturable, differentiable, fused: PyTorch's implementation switches (``optimizer._impl_flags``).
 
     Example:
         >>> import tapegrad
@@ -31,29 +34,41 @@ class Adam(Optimizer):
         >>> round(w.item(), 4)
         0.9
     """
-    _decoupled = False
+    _decoupled = False          # for a group without the key (a state_dict from before it existed)
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
-                 maximize=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad, maximize=maximize))
+                 foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
+                 decoupled_weight_decay=False):
+        defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                        maximize=maximize, decoupled_weight_decay=bool(decoupled_weight_decay),
+                        **_impl_flags(type(self).__name__, foreach, fused, capturable, differentiable))
+        self._check_group(defaults)         # before the parameters, as in PyTorch
+        super().__init__(params, defaults)
+        _check_fused_flags(defaults)
 
     def _check_group(self, g):
+        # PyTorch's tests, in its order: ``not 0 <= x``, so NaN fails too.
         name = type(self).__name__
-        if g["lr"] < 0.0:
-            raise ValueError(f"{name}: invalid learning rate: {g['lr']}")
-        if g["eps"] < 0.0:
-            raise ValueError(f"{name}: invalid epsilon value: {g['eps']}")
-        b1, b2 = g["betas"]
-        if not 0.0 <= b1 < 1.0 or not 0.0 <= b2 < 1.0:
-            raise ValueError(f"{name}: invalid betas {g['betas']}; each must be in [0, 1)")
-        if g["weight_decay"] < 0.0:
-            raise ValueError(f"{name}: invalid weight_decay value: {g['weight_decay']}")
+        _check_tensor_lr(name, g["lr"])
+        _check_nonneg(name, "learning rate", g["lr"])
+        _check_nonneg(name, "epsilon value", g["eps"])
+        betas = g["betas"]
+        for i in (0, 1):
+            if not 0.0 <= betas[i] < 1.0:
+                raise ValueError(f"{name}: Invalid beta parameter at index {i}: {betas[i]} (must be in [0, 1))")
+        _check_nonneg(name, "weight_decay value", g["weight_decay"])
+        if not (all(isinstance(b, float) for b in betas) or all(isinstance(b, Tensor) for b in betas)):
+            raise ValueError(f"{name}: betas must be either both floats or both Tensors, got "
+                             f"({type(betas[0]).__name__}, {type(betas[1]).__name__})")
+        for i in (0, 1):
+            if isinstance(betas[i], Tensor) and betas[i].numel() != 1:
+                raise ValueError(f"{name}: Tensor betas[{i}] must be 1-element, got shape {tuple(betas[i].shape)}")
 
     def _update_group(self, group):
-        lr, eps, wd, ams = group["lr"], group["eps"], group["weight_decay"], group["amsgrad"]
-        b1, b2 = group["betas"]
-        decoupled = self._decoupled
+        lr, eps, wd = (_scalar(group[k]) for k in ("lr", "eps", "weight_decay"))
+        ams = group["amsgrad"]
+        b1, b2 = (_scalar(b) for b in group["betas"])
+        decoupled = group.get("decoupled_weight_decay", self._decoupled)
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
             st = state.get(p)

@@ -10,6 +10,8 @@ back for array types whose ``-=`` rebinds instead. Each update bumps the
 parameter's version counter, as PyTorch's in-place ops do, so a graph that
 saved the old value refuses to backpropagate through it.
 """
+import warnings
+
 from .. import backend as B
 from .._tensor import Tensor
 from ..autograd import grad_mode as _gm
@@ -59,24 +61,39 @@ class Optimizer:
             self.add_param_group(g)
 
     def add_param_group(self, param_group):
-        """Add a group (a dict with ``"params"`` and optional hyperparameters), e.g. to unfreeze layers."""
+        """Add a group (a dict with ``"params"`` and optional hyperparameters), e.g. to unfreeze layers.
+
+        ``"params"`` may hold Tensors or ``(name, Tensor)`` pairs (``model.named_parameters()``); the
+        names then go to ``group["param_names"]``, as in PyTorch.
+
+        Example:
+            >>> import tapegrad
+            >>> opt = tapegrad.optim.SGD([tapegrad.nn.Parameter(tapegrad.ones(1))], lr=0.1)
+            >>> opt.add_param_group({"params": tapegrad.nn.Parameter(tapegrad.ones(2)), "lr": 0.5})
+            >>> [g["lr"] for g in opt.param_groups]
+            [0.1, 0.5]
+        """
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
+        if isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, but the ordering "
+                            "of tensors in sets will change between runs. Please use a list instead.")
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. Some param names are missing")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is {type(p).__name__}")
-            if not p.is_leaf:
+            if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
             if not p.is_floating_point():
                 raise ValueError(f"optimizer can only optimize floating point Tensors, got {p.dtype}")
-        if len({id(p) for p in params}) != len(params):
-            raise ValueError("optimizer parameter group contains the same parameter more than once")
-        seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if any(id(p) in seen for p in params):
-            raise ValueError("some parameters appear in more than one parameter group")
         group = {"params": params}
+        if names:
+            group["param_names"] = names
         for k, v in self.defaults.items():
             if k not in param_group and v is required:
                 raise ValueError(f"parameter group didn't specify a value of required optimization parameter {k}")
@@ -84,6 +101,18 @@ class Optimizer:
         for k, v in param_group.items():
             group.setdefault(k, v)
         self._check_group(group)
+        if len({id(p) for p in params}) != len(params):
+            # PyTorch only warns (pytorch#40967); a duplicate is then updated twice per step, as there.
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; in future, this will "
+                          "cause an error; see github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
+        for g in self.param_groups:
+            if ("param_names" in g) != bool(names):
+                raise ValueError("all optimizer param groups should be with/without names. cannot add param group "
+                                 f"{'with' if names else 'without'} names to the optimizer")
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
     def _check_group(self, group):
@@ -251,3 +280,37 @@ def _grads(group, maximize=False):
         if maximize:
             ga = -ga
         yield p, a, ga, B.BY_TYPE[type(a)]
+
+
+def _scalar(v):
+    """A hyperparameter as a Python number: a one-element Tensor (PyTorch allows ``lr=torch.tensor(0.1)``)
+    is read at every step, so changing it in place changes the updates, as in PyTorch."""
+    return v.item() if isinstance(v, Tensor) else v
+
+
+def _check_tensor_lr(name, lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError(f"{name}: Tensor lr must be 1-element, got shape {tuple(lr.shape)}")
+
+
+def _check_nonneg(name, what, value):
+    """``not 0 <= value`` (so NaN fails too), PyTorch's test for lr, eps, weight_decay, momentum, alpha."""
+    if not 0.0 <= value:
+        raise ValueError(f"{name}: Invalid {what}: {value} (must be a number >= 0)")
+
+
+def _impl_flags(name, foreach=None, fused=None, capturable=False, differentiable=False):
+    """PyTorch's implementation switches, accepted so that PyTorch programs run: tapegrad has one
+    implementation per optimizer (fused kernels where the arrays allow, Note [fused updates]), so
+    ``foreach``/``fused``/``capturable`` change nothing; ``differentiable=True`` (a step recorded on the tape)
+    is not supported. Returns the flags to keep in each group, as PyTorch does."""
+    if differentiable:
+        raise NotImplementedError(f"{name}: differentiable=True is not supported (updates are never recorded "
+                                  "on the tape, Note [in-place updates])")
+    return dict(foreach=foreach, fused=fused, capturable=capturable, differentiable=differentiable)
+
+
+def _check_fused_flags(group):
+    """PyTorch's errors for contradictory switches (after the parameters are registered, as there)."""
+    if group.get("fused") and group.get("foreach"):
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")

@@ -1,6 +1,6 @@
 """RMSprop with momentum and the centered variant."""
 from .._tensor import Tensor
-from .optimizer import Optimizer, _grads, _store
+from .optimizer import Optimizer, _check_nonneg, _check_tensor_lr, _grads, _impl_flags, _scalar, _store
 
 __all__ = ["RMSprop"]
 
@@ -21,6 +21,7 @@ class RMSprop(Optimizer):
         weight_decay, momentum: default 0.
         centered: normalize by an estimate of the gradient's variance.
         maximize: ascend the objective instead.
+        capturable, foreach, differentiable: PyTorch's implementation switches (``optimizer._impl_flags``).
 
     Example:
         >>> import tapegrad
@@ -31,19 +32,25 @@ class RMSprop(Optimizer):
         0.9
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, *,
-                 maximize=False):
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, maximize=maximize))
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 capturable=False, foreach=None, maximize=False, differentiable=False):
+        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                        centered=centered, maximize=maximize,
+                        **_impl_flags("RMSprop", foreach=foreach, capturable=capturable,
+                                      differentiable=differentiable))
+        self._check_group(defaults)         # before the parameters, as in PyTorch
+        super().__init__(params, defaults)
 
     def _check_group(self, g):
-        for k in ("lr", "eps", "momentum", "weight_decay", "alpha"):
-            if g[k] < 0.0:
-                raise ValueError(f"RMSprop: invalid {k} value: {g[k]}")
+        # PyTorch's tests, in its order: ``not 0 <= x``, so NaN fails too.
+        _check_tensor_lr("RMSprop", g["lr"])
+        for k, what in (("lr", "learning rate"), ("eps", "epsilon value"), ("momentum", "momentum value"),
+                        ("weight_decay", "weight_decay value"), ("alpha", "alpha value")):
+            _check_nonneg("RMSprop", what, g[k])
 
     def _update_group(self, group):
-        lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
-        mom, centered = group["momentum"], group["centered"]
+        lr, alpha, eps, wd, mom = (_scalar(group[k]) for k in ("lr", "alpha", "eps", "weight_decay", "momentum"))
+        centered = group["centered"]
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
             st = state.get(p)

@@ -1,6 +1,6 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from .._tensor import Tensor
-from .optimizer import Optimizer, _fusable, _grads, _store
+from .optimizer import Optimizer, _check_fused_flags, _check_tensor_lr, _fusable, _grads, _impl_flags, _scalar, _store
 
 __all__ = ["SGD"]
 
@@ -18,6 +18,7 @@ class SGD(Optimizer):
         momentum, dampening, weight_decay: as above (default 0).
         nesterov: use Nesterov momentum (needs momentum > 0 and dampening == 0).
         maximize: ascend the objective instead.
+        foreach, fused, differentiable: PyTorch's implementation switches (see ``optimizer._impl_flags``).
 
     Example:
         >>> import tapegrad
@@ -30,27 +31,37 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
-                 maximize=False):
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+                 maximize=False, foreach=None, differentiable=False, fused=None):
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                        nesterov=nesterov, maximize=maximize,
+                        **_impl_flags("SGD", foreach=foreach, fused=fused, differentiable=differentiable))
+        self._check_group(defaults)         # before the parameters, as in PyTorch
+        super().__init__(params, defaults)
+        _check_fused_flags(defaults)
 
     def _check_group(self, g):
+        # PyTorch's tests, in its order: ``x < 0`` (a NaN lr/momentum/weight_decay passes, as there).
+        _check_tensor_lr("SGD", g["lr"])
         if g["lr"] < 0.0:
-            raise ValueError(f"SGD: invalid learning rate: {g['lr']}")
+            raise ValueError(f"SGD: Invalid learning rate: {g['lr']} (must be >= 0)")
         if g["momentum"] < 0.0:
-            raise ValueError(f"SGD: invalid momentum value: {g['momentum']}")
+            raise ValueError(f"SGD: Invalid momentum value: {g['momentum']} (must be >= 0)")
         if g["weight_decay"] < 0.0:
-            raise ValueError(f"SGD: invalid weight_decay value: {g['weight_decay']}")
+            raise ValueError(f"SGD: Invalid weight_decay value: {g['weight_decay']} (must be >= 0)")
         if g["nesterov"] and (g["momentum"] <= 0 or g["dampening"] != 0):
-            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError("SGD: Nesterov momentum requires a momentum and zero dampening, got "
+                             f"momentum={g['momentum']}, dampening={g['dampening']}")
 
     def _update_group(self, group):
-        lr, mom, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+        lr, mom, damp, wd = (_scalar(group[k]) for k in ("lr", "momentum", "dampening", "weight_decay"))
         nesterov = group["nesterov"]
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
             fused = getattr(be, "sgd_update_", None)
-            if fused is not None and _fusable(be, a, g):
+            st = state.get(p)
+            buf = st.get("momentum_buffer") if mom and st is not None else None
+            # the buffer too: one made from a strided gradient keeps its layout (Note [fused updates])
+            if fused is not None and _fusable(be, a, g, *(() if buf is None else (buf._data,))):
                 _fused_step(self, fused, be, p, a, g, lr, mom, damp, wd, nesterov)
                 continue
             if wd:
