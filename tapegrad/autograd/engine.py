@@ -161,7 +161,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                     continue
                 tgt, nr, shape, dtype = e
                 if gi.shape != shape:
-                    gi = sum_to(F, gi, shape)
+                    gi = sum_to(F, gi, shape, node)
                 gd = gi._data.dtype if graph else gi.dtype
                 if gd is not dtype and gd != dtype:
                     gi = F.astype(gi, dtype)
