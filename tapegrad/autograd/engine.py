@@ -240,12 +240,26 @@ def _run_hooks(hooks, g, graph, Tensor):
     for h in list(hooks.values()) if isinstance(hooks, dict) else list(hooks):
         r = h(g if graph else Tensor._make(g, None))
         if r is not None:
-            if not isinstance(r, Tensor):
-                raise TypeError(f"a gradient hook must return a Tensor or None, got {type(r).__name__}")
-            if tuple(r.shape) != tuple(g.shape):
-                raise RuntimeError(f"a gradient hook returned shape {tuple(r.shape)}, expected {tuple(g.shape)}")
+            _check_hook_result(h, r, g, graph, Tensor)
             g = r if graph else r._data
     return g
+
+
+def _check_hook_result(h, r, g, graph, Tensor):
+    """PyTorch's checks on what a tensor hook returned: a Tensor of the same size, dtype and device."""
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected Tensor, but hook returned '{type(r).__name__}'")
+    name = getattr(h, "__name__", type(h).__name__)
+    a = g._data if graph else g
+    b = r._data
+    if b.shape != a.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {tuple(a.shape)} got "
+                           f"{tuple(b.shape)})")
+    if b.dtype != a.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {a.dtype} got {b.dtype})")
+    if b.__class__ is not a.__class__ and B.BY_TYPE.get(b.__class__) is not B.BY_TYPE.get(a.__class__):
+        raise RuntimeError(f"hook '{name}' has changed the device of value (was "
+                           f"{B.BY_TYPE[a.__class__].device_type} got {r.device.type})")
 
 
 def _as_array(g):
