@@ -19,6 +19,7 @@ from .. import backend as B
 from .registry import op, apply, TENSOR_MATH
 from ._dims import wrap_dim
 from ..autograd import grad_mode as _gm
+from .inplace import check_writable
 
 _INT_KINDS = "iu"
 
@@ -196,6 +197,7 @@ def setitem(self, key, value):
         tensor([0., 5., 5., 0.])
     """
     Tensor = _tensor_cls()
+    check_writable("setitem", self)
     be = B.BY_TYPE[type(self._data)]
     key = _norm_key(self, key)
     vt = isinstance(value, Tensor)
