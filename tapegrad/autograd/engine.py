@@ -129,6 +129,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     anomaly = _anomaly.ENABLED[0]
     prev_mode = _gm.STATE.enabled
     _gm.STATE.enabled = graph
+    nb = B.numpy_backend
+    quiet = nb.QUIET_SET(nb.QUIET)     # once per backward (Note [quiet NumPy] in backend/numpy_backend.py)
     try:
         while heap:
             node = heappop(heap)[1]
@@ -197,6 +199,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
             _accumulate(t, g, graph, Tensor)
     finally:
         _gm.STATE.enabled = prev_mode
+        nb.QUIET_RESET(quiet)
 
     if capture is None:
         return None

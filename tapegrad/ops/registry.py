@@ -44,6 +44,10 @@ _SAVE_OUT = (-1,)        # the most common save spec, compared by identity in ap
 _seq = itertools.count()
 _next_seq = _seq.__next__
 _GM = _gm.STATE
+# Note [quiet NumPy] (backend/numpy_backend.py): no NumPy RuntimeWarning escapes a forward.
+_QUIET_SET = B.numpy_backend.QUIET_SET
+_QUIET_RESET = B.numpy_backend.QUIET_RESET
+_QUIET = B.numpy_backend.QUIET
 
 
 class OpDef:
@@ -207,6 +211,7 @@ def apply(op, *args, **params):
         arrays, be = _all_tensors(op, args)
         if arrays is None:
             arrays, be, _ = _to_tensor_args(op, args)
+    quiet = _QUIET_SET(_QUIET)
     try:
         out = op.forward(be, *arrays, **params) if params else op.forward(be, *arrays)
     except Exception as e:  # name the op and its inputs in every forward error
@@ -216,6 +221,8 @@ def apply(op, *args, **params):
         err = cls(msg)
         err._tapegrad_named = True
         raise err from e
+    finally:
+        _QUIET_RESET(quiet)
     if out.__class__ is not be.array_type and out.__class__ not in B.BY_TYPE:   # to_device returns the other device's array
         out = be.asarray(out)
     if _ANOMALY[0]:
