@@ -47,6 +47,7 @@ class Tensor:
     # Note [rare fields] (ops/registry.py): defaults that most tensors never change.
     _grad = None
     _hooks = None
+    _post_hooks = None
     _output_nr = 0
     __array_priority__ = 1000      # NumPy defers to our reflected operators
 
@@ -307,6 +308,28 @@ class Tensor:
                 fn.hooks = {}
             hooks = fn.hooks.setdefault(self._output_nr, {})
         return _HookHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor)``, called on a leaf after a backward accumulated into its ``.grad``.
+
+        It runs after the tensor's gradient hooks, once per backward; ``autograd.grad``,
+        which leaves ``.grad`` alone, does not call it. Returns a handle whose
+        ``remove()`` unregisters it.
+
+        Example:
+            >>> import tapegrad
+            >>> w = tapegrad.ones(2, requires_grad=True)
+            >>> h = w.register_post_accumulate_grad_hook(lambda t: print("grad", t.grad))
+            >>> (w * 3).sum().backward()
+            grad tensor([3., 3.])
+        """
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        return _HookHandle(self._post_hooks, hook)
 
     # ------------------------------------------------------------- conversion
     def numpy(self, *, force=False):

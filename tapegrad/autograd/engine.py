@@ -197,6 +197,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                     results[capture[key]] = g
                 continue
             _accumulate(t, g, graph, Tensor)
+            if t._post_hooks:
+                run_post_hooks(t)
     finally:
         _gm.STATE.enabled = prev_mode
         nb.QUIET_RESET(quiet)
@@ -263,6 +265,13 @@ def _check_hook_result(h, r, g, graph, Tensor):
     if b.__class__ is not a.__class__ and B.BY_TYPE.get(b.__class__) is not B.BY_TYPE.get(a.__class__):
         raise RuntimeError(f"hook '{name}' has changed the device of value (was "
                            f"{B.BY_TYPE[a.__class__].device_type} got {r.device.type})")
+
+
+def run_post_hooks(t):
+    """A leaf's post-accumulate-grad hooks, after its ``.grad`` was updated."""
+    for h in list(t._post_hooks.values()):
+        if h(t) is not None:
+            raise RuntimeError("a post accumulate grad hook must return None")
 
 
 def _as_array(g):
