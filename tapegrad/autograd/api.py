@@ -99,7 +99,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if not only_inputs:
         import warnings
         warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
-                      "gradient for other parts of the graph, please use tapegrad.autograd.backward.", FutureWarning, stacklevel=2)
+                      "gradient for other parts of the graph, please use tapegrad.autograd.backward.",
+                      FutureWarning, stacklevel=2)
     if is_grads_batched:
         raise NotImplementedError("grad: is_grads_batched=True is not supported; loop over the batch of "
                                   "grad_outputs instead")

@@ -164,3 +164,9 @@ def test_backward_inputs_accumulates_only_into_those_tensors(lib):
     a.grad = None
     (y * y).sum().backward(inputs=[y])
     assert y.grad.tolist() == [6.0, 6.0] and a.grad is None
+
+
+def test_grad_is_grads_batched_is_refused_clearly():
+    x = tapegrad.ones(2, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="is_grads_batched"):
+        tapegrad.autograd.grad(x * 2, x, tapegrad.ones(3, 2), is_grads_batched=True)
