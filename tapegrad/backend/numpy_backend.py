@@ -53,7 +53,7 @@ def _quiet_state():
     try:
         from numpy._core._ufunc_config import _extobj_contextvar as var, _make_extobj
         return var.set, var.reset, _make_extobj(all="ignore")
-    except (ImportError, AttributeError, TypeError):   # pragma: no cover - other NumPy versions
+    except (ImportError, AttributeError, TypeError):   # other NumPy versions
         def enter(_):
             e = np.errstate(all="ignore")
             e.__enter__()
