@@ -47,6 +47,7 @@ class Tensor:
     # Note [rare fields] (ops/registry.py): defaults that most tensors never change.
     _grad = None
     _hooks = None
+    _post_hooks = None
     _output_nr = 0
     __array_priority__ = 1000      # NumPy defers to our reflected operators
 
@@ -191,12 +192,22 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
+        # PyTorch's checks and messages (validate the assigned gradient against the tensor).
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad must be a Tensor or None, got {type(value).__name__}")
-            if value.shape != self.shape:
-                raise RuntimeError(f"assigned grad has shape {tuple(value.shape)}, but the tensor has "
-                                   f"shape {tuple(self.shape)}")
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(value).__name__}")
+            if value.device != self.device:
+                raise RuntimeError(f"attempting to assign a gradient with device type '{value.device.type}' to a "
+                                   f"tensor with device type '{self.device.type}'. Please ensure that the "
+                                   "gradient and the tensor are on the same device")
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{value.dtype.name}' to a tensor "
+                                   f"with dtype '{self.dtype.name}'. The gradient must match the tensor's dtype")
+            if value._data.shape != self._data.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value.shape)}' to a tensor of "
+                                   f"size '{list(self.shape)}'. Please ensure that the gradient and the tensor "
+                                   "are the same size")
         self._grad = value
 
     def is_contiguous(self):
@@ -297,6 +308,28 @@ class Tensor:
                 fn.hooks = {}
             hooks = fn.hooks.setdefault(self._output_nr, {})
         return _HookHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor)``, called on a leaf after a backward accumulated into its ``.grad``.
+
+        It runs after the tensor's gradient hooks, once per backward; ``autograd.grad``,
+        which leaves ``.grad`` alone, does not call it. Returns a handle whose
+        ``remove()`` unregisters it.
+
+        Example:
+            >>> import tapegrad
+            >>> w = tapegrad.ones(2, requires_grad=True)
+            >>> h = w.register_post_accumulate_grad_hook(lambda t: print("grad", t.grad))
+            >>> (w * 3).sum().backward()
+            grad tensor([3., 3.])
+        """
+        if self._grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._post_hooks is None:
+            self._post_hooks = {}
+        return _HookHandle(self._post_hooks, hook)
 
     # ------------------------------------------------------------- conversion
     def numpy(self, *, force=False):

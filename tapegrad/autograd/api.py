@@ -65,11 +65,14 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t, g in zip(inputs, res):
             if g is not None:
                 engine._accumulate(t, g if create_graph else g._data, create_graph, type(t), always_copy=True)
+                if t._post_hooks and t._grad_fn is None:
+                    engine.run_post_hooks(t)
         return
     engine.run(tensors, seeds, retain_graph, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """Return the gradients of ``outputs`` with respect to ``inputs`` (without touching ``.grad``).
 
     Args:
@@ -78,7 +81,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs: gradients with respect to each output (None for scalar outputs).
         retain_graph: keep the graph's saved values (defaults to ``create_graph``).
         create_graph: record the backward pass so the result can be differentiated again.
+        only_inputs: deprecated and ignored, as in PyTorch (a warning says so when False).
         allow_unused: return None for inputs the outputs do not depend on instead of raising.
+        is_grads_batched: not supported (True raises).
+        materialize_grads: return zeros instead of None for unused inputs (implies allow_unused).
 
     Returns:
         A tuple with one gradient per input.
@@ -90,10 +96,26 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> g, tapegrad.autograd.grad(g, x)[0]
         (tensor(12., grad_fn=<MultiplyBackward0>), tensor(12.))
     """
+    if not only_inputs:
+        import warnings
+        warnings.warn("only_inputs argument is deprecated and is ignored now (defaults to True). To accumulate "
+                      "gradient for other parts of the graph, please use tapegrad.autograd.backward.",
+                      FutureWarning, stacklevel=2)
+    if is_grads_batched:
+        raise NotImplementedError("grad: is_grads_batched=True is not supported; loop over the batch of "
+                                  "grad_outputs instead")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, but got: "
+                         "allow_unused=False.")
     outputs = _as_seq(outputs)
     inputs = _as_seq(inputs)
     grads = _as_seq(grad_outputs) or [None] * len(outputs)
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad: got {len(outputs)} outputs and {len(grads)} grad_outputs")
     seeds = _seed(outputs, grads, "grad", create_graph)
-    return engine.run(outputs, seeds, retain_graph, create_graph, inputs=inputs, allow_unused=allow_unused)
+    res = engine.run(outputs, seeds, retain_graph, create_graph, inputs=inputs,
+                     allow_unused=bool(allow_unused or materialize_grads))
+    if materialize_grads:
+        from .. import _creation
+        res = tuple(_creation.zeros_like(t) if r is None else r for r, t in zip(res, inputs))
+    return res

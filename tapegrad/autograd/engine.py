@@ -129,6 +129,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     anomaly = _anomaly.ENABLED[0]
     prev_mode = _gm.STATE.enabled
     _gm.STATE.enabled = graph
+    nb = B.numpy_backend
+    quiet = nb.QUIET_SET(nb.QUIET)     # once per backward (Note [quiet NumPy] in backend/numpy_backend.py)
     try:
         while heap:
             node = heappop(heap)[1]
@@ -161,7 +163,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                     continue
                 tgt, nr, shape, dtype = e
                 if gi.shape != shape:
-                    gi = sum_to(F, gi, shape)
+                    gi = sum_to(F, gi, shape, node)
                 gd = gi._data.dtype if graph else gi.dtype
                 if gd is not dtype and gd != dtype:
                     gi = F.astype(gi, dtype)
@@ -195,8 +197,11 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                     results[capture[key]] = g
                 continue
             _accumulate(t, g, graph, Tensor)
+            if t._post_hooks:
+                run_post_hooks(t)
     finally:
         _gm.STATE.enabled = prev_mode
+        nb.QUIET_RESET(quiet)
 
     if capture is None:
         return None
@@ -240,12 +245,33 @@ def _run_hooks(hooks, g, graph, Tensor):
     for h in list(hooks.values()) if isinstance(hooks, dict) else list(hooks):
         r = h(g if graph else Tensor._make(g, None))
         if r is not None:
-            if not isinstance(r, Tensor):
-                raise TypeError(f"a gradient hook must return a Tensor or None, got {type(r).__name__}")
-            if tuple(r.shape) != tuple(g.shape):
-                raise RuntimeError(f"a gradient hook returned shape {tuple(r.shape)}, expected {tuple(g.shape)}")
+            _check_hook_result(h, r, g, graph, Tensor)
             g = r if graph else r._data
     return g
+
+
+def _check_hook_result(h, r, g, graph, Tensor):
+    """PyTorch's checks on what a tensor hook returned: a Tensor of the same size, dtype and device."""
+    if not isinstance(r, Tensor):
+        raise TypeError(f"expected Tensor, but hook returned '{type(r).__name__}'")
+    name = getattr(h, "__name__", type(h).__name__)
+    a = g._data if graph else g
+    b = r._data
+    if b.shape != a.shape:
+        raise RuntimeError(f"hook '{name}' has changed the size of value (was {tuple(a.shape)} got "
+                           f"{tuple(b.shape)})")
+    if b.dtype != a.dtype:
+        raise RuntimeError(f"hook '{name}' has changed the type of value (was {a.dtype} got {b.dtype})")
+    if b.__class__ is not a.__class__ and B.BY_TYPE.get(b.__class__) is not B.BY_TYPE.get(a.__class__):
+        raise RuntimeError(f"hook '{name}' has changed the device of value (was "
+                           f"{B.BY_TYPE[a.__class__].device_type} got {r.device.type})")
+
+
+def run_post_hooks(t):
+    """A leaf's post-accumulate-grad hooks, after its ``.grad`` was updated."""
+    for h in list(t._post_hooks.values()):
+        if h(t) is not None:
+            raise RuntimeError("a post accumulate grad hook must return None")
 
 
 def _as_array(g):

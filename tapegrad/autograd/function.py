@@ -120,8 +120,8 @@ def _function_vjp(F, node, g, *saved):
             out.append(None)
             continue
         if not isinstance(r, Tensor):
-            raise TypeError(f"function {op.node_name} returned a {type(r).__name__} as gradient {i}; "
-                            "expected a Tensor or None")
+            raise RuntimeError(f"function {op.node_name} returned a {type(r).__name__} as gradient {i}: "
+                               "expected Tensor or None")
         rs = tuple(r.shape)
         if rs != shape and not _reducible(rs, shape):
             raise RuntimeError(f"function {op.node_name} returned an invalid gradient at index {i} - got "

@@ -8,6 +8,7 @@ from .. import backend as B
 from ..autograd import grad_mode as _gm
 from . import _index_key as _K
 from .indexing import _index, _tensor_cls, _plan, index_put_add_op
+from .inplace import check_writable
 from .registry import op, apply, TENSOR_MATH
 
 
@@ -108,6 +109,7 @@ def setitem(self, key, value):
                 [0., 0., 0.]])
     """
     Tensor = _tensor_cls()
+    check_writable("setitem", self)
     be = B.BY_TYPE[type(self._data)]
     basic, adv = _plan(self, key)
     vt = isinstance(value, Tensor)

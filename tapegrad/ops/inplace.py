@@ -8,9 +8,9 @@ saving op and this one). When the op is recorded, the tensor's history is
 rebased: the out-of-place op runs on a *snapshot* (a new Tensor object with
 the old history and, when the op saves its input, a copy of the old values),
 and the tensor's ``grad_fn`` becomes that op's node. The VJP thus sees the
-values from before the write. Everything that can fail (broadcasting, dtype
-casting, leaf checks) is checked before the write: a failed op leaves the
-tensor unchanged.
+values from before the write. Everything that can fail (writable memory,
+broadcasting, dtype casting, leaf checks) is checked before the write: a
+failed op leaves the tensor, its version and its history unchanged.
 """
 from .. import _dtype as D
 from .. import backend as B
@@ -22,6 +22,28 @@ from . import promotion as _promotion
 __all__ = []
 
 _LEAF = ("a leaf Variable that requires grad is being used in an in-place operation.")
+_OVERLAP = ("unsupported operation: more than one element of the written-to tensor refers to a single memory "
+            "location. Please clone() the tensor before performing the operation.")
+
+
+def check_writable(name, t):
+    """Raise before an in-place write into memory that cannot take it (Note [in-place]).
+
+    A tensor whose elements share memory (``expand``: a stride of 0) raises
+    PyTorch's error; other read-only memory (``from_numpy`` of a non-writable
+    array, a view of an expanded tensor) raises too, naming the op, instead of
+    NumPy's "assignment destination is read-only".
+    """
+    d = t._data
+    writeable = getattr(getattr(d, "flags", None), "writeable", None)
+    if writeable:           # a writable NumPy array (NumPy makes its broadcast views read-only)
+        return
+    if any(s == 0 and n > 1 for s, n in zip(d.strides, d.shape)):
+        raise RuntimeError(f"{name}: {_OVERLAP}")
+    if writeable is False:
+        raise RuntimeError(f"{name}: the tensor's memory (shape {tuple(d.shape)}) is read-only: a view of an "
+                           "expanded tensor, or from_numpy of a NumPy array that is not writable. clone() the "
+                           "tensor before writing to it (or make the NumPy array writable)")
 
 
 def _check_target(name, t):
@@ -41,6 +63,7 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
     the snapshot needs a copy of the old values; ``others``: the other operands.
     """
     Tensor = _reg.Tensor
+    check_writable(name, t)
     _check_target(name, t)
     be = B.BY_TYPE[type(t._data)]
     recording = _gm.STATE.enabled and (t._requires_grad or any(

@@ -44,6 +44,10 @@ _SAVE_OUT = (-1,)        # the most common save spec, compared by identity in ap
 _seq = itertools.count()
 _next_seq = _seq.__next__
 _GM = _gm.STATE
+# Note [quiet NumPy] (backend/numpy_backend.py): no NumPy RuntimeWarning escapes a forward.
+_QUIET_SET = B.numpy_backend.QUIET_SET
+_QUIET_RESET = B.numpy_backend.QUIET_RESET
+_QUIET = B.numpy_backend.QUIET
 
 
 class OpDef:
@@ -207,6 +211,7 @@ def apply(op, *args, **params):
         arrays, be = _all_tensors(op, args)
         if arrays is None:
             arrays, be, _ = _to_tensor_args(op, args)
+    quiet = _QUIET_SET(_QUIET)
     try:
         out = op.forward(be, *arrays, **params) if params else op.forward(be, *arrays)
     except Exception as e:  # name the op and its inputs in every forward error
@@ -216,6 +221,8 @@ def apply(op, *args, **params):
         err = cls(msg)
         err._tapegrad_named = True
         raise err from e
+    finally:
+        _QUIET_RESET(quiet)
     if out.__class__ is not be.array_type and out.__class__ not in B.BY_TYPE:   # to_device returns the other device's array
         out = be.asarray(out)
     if _ANOMALY[0]:
@@ -310,20 +317,28 @@ def apply(op, *args, **params):
     return t
 
 
-def sum_to(F, g, shape):
-    """Sum a broadcast gradient ``g`` back to ``shape`` (Note [sum_to]); works in both VJP modes."""
-    gs = g.shape
+def sum_to(F, g, shape, node=None):
+    """Sum a broadcast gradient ``g`` back to ``shape`` (Note [sum_to]); works in both VJP modes.
+
+    Only genuine broadcasting is undone: leading dimensions are summed away and
+    dimensions of size 1 in ``shape`` are summed with keepdims. Any other
+    mismatch is a wrong VJP (a wrong permute, say) and raises, naming the op
+    whose VJP produced ``g`` (``node``), rather than reshaping it silently.
+    """
+    gs = tuple(g.shape)
+    shape = tuple(shape)
     if gs == shape:
         return g
     lead = len(gs) - len(shape)
-    if lead < 0:
-        raise RuntimeError(f"internal error: gradient of shape {gs} cannot be reduced to {shape}")
+    if lead < 0 or any(s != 1 and s != d for s, d in zip(shape, gs[lead:])):
+        who = f"the VJP of {node.op.name} (node #{node.seq})" if node is not None else "a VJP"
+        raise RuntimeError(f"{who} returned a gradient of shape {gs} for an input of shape {shape}; only a "
+                           "gradient in a shape the input broadcasts to can be summed back to it")
     axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
                                       if s == 1 and gs[i + lead] != 1)
-    if axes:
-        g = F.sum(g, axis=axes, keepdims=True)
-    if g.shape != shape:
-        g = F.reshape(g, shape)
+    g = F.sum(g, axis=axes, keepdims=True)
+    if lead:
+        g = F.reshape(g, shape)     # drop the leading size-1 dims that keepdims left
     return g
 
 
