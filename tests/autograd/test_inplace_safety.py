@@ -84,9 +84,9 @@ def test_a_failed_in_place_op_changes_nothing():
         y.add_(tapegrad.ones(2, 3))            # would broadcast y to (2, 3)
     with pytest.raises(RuntimeError, match=r"mul_: .*can't be cast"):
         tapegrad.ones(3, dtype=tapegrad.int64).mul_(1.5)
-    with pytest.raises(IndexError, match=r"setitem"):
+    with pytest.raises(IndexError, match=r"index 5 is out of bounds for dimension 0 with size 3"):
         y[[0, 5]] = 7.0                         # index 0 is valid, 5 is not: nothing is written
-    with pytest.raises(IndexError, match=r"setitem"):
+    with pytest.raises(IndexError, match=r"index 5 is out of bounds for dimension 0 with size 3"):
         y[[0, 5]] = tapegrad.ones(2, requires_grad=True)
     assert y.grad_fn is fn and y._version[0] == v and y.tolist() == [2.0] * 3
     y.sum().backward()
