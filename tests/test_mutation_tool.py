@@ -125,12 +125,16 @@ def test_sample_is_deterministic_and_sorted():
 
 
 def test_tests_for_maps_files_and_falls_back_to_the_suite():
-    engine = mut.tests_for("tapegrad/autograd/engine.py")
-    assert "tests/autograd" in engine and engine[-1] == "tapegrad/autograd/engine.py"
-    assert mut.tests_for("tapegrad/optim/adam.py")[0] == "tests/optim"
-    assert mut.tests_for("tapegrad/utils/serialization.py")[0] == "tests/test_serialization.py"
-    assert "tests/ops" in mut.tests_for("tapegrad/ops/unary.py")
+    assert mut.tests_for("tapegrad/optim/adam.py") == ["tapegrad/optim/adam.py", "tests/optim"]
+    assert mut.tests_for("tapegrad/utils/serialization.py")[1] == "tests/test_serialization.py"
     assert mut.tests_for("tapegrad/_repr.py") is None
+    # the most telling file first, then the rest of its folder, each file once
+    engine = mut.tests_for("tapegrad/autograd/engine.py")
+    assert engine[:2] == ["tapegrad/autograd/engine.py", "tests/autograd/test_backward.py"]
+    assert "tests/autograd/test_inplace.py" in engine and engine[-1] == "tests/ops/test_op_grads.py"
+    unary = mut.tests_for("tapegrad/ops/unary.py")
+    assert unary[1:3] == ["tests/ops/test_op_grads.py", "tests/ops/test_op_forward.py"]
+    assert "tests/ops/test_promotion.py" in unary and len(unary) == len(set(unary))
     for pat, tests in mut.TEST_MAP:
         for t in tests:
             assert os.path.exists(os.path.join(mut.ROOT, t.split("::")[0])), (pat, t)
@@ -206,8 +210,7 @@ def test_run_mutants_judges_killed_survived_and_timeout(tmp_path):
     ws = mut.Workspace(str(root))
     lines = []
     try:
-        mut.run_mutants(ws, chosen, lambda m: ([sys.executable, "check.py"], dict(os.environ)),
-                        lambda m: 3, log=lines.append)
+        mut.run_mutants(ws, chosen, lambda m: ([sys.executable, "check.py"], dict(os.environ), 3), log=lines.append)
     finally:
         ws.close()
     assert [m.status for m in chosen] == ["killed", "survived", "timeout", "equivalent"]
@@ -226,3 +229,11 @@ def test_list_runs_without_touching_anything(capsys):
     assert all(ln.startswith("sgd-") for ln in out[:-1])
     with pytest.raises(SystemExit):
         mut.main(["--list", "--files", "tapegrad/cuda/*.py"])
+
+
+def test_docstring_examples_run():
+    import doctest
+    mutants = sys.modules["mutants"]            # tools/mutants.py, imported by tools/mutation.py
+    assert mutants.__file__ == os.path.join(os.path.dirname(_PATH), "mutants.py")
+    assert doctest.testmod(mutants).failed == 0
+    assert doctest.testmod(mut).failed == 0
