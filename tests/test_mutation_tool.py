@@ -235,5 +235,5 @@ def test_docstring_examples_run():
     import doctest
     mutants = sys.modules["mutants"]            # tools/mutants.py, imported by tools/mutation.py
     assert mutants.__file__ == os.path.join(os.path.dirname(_PATH), "mutants.py")
-    assert doctest.testmod(mutants).failed == 0
-    assert doctest.testmod(mut).failed == 0
+    result = doctest.testmod(mutants)
+    assert result.attempted >= 2 and result.failed == 0

@@ -278,7 +278,8 @@ def command(ws, tests, args):
 
 def run_baseline(ws, tests, args):
     """Seconds the unmutated copy takes to pass ``tests``; stops the run if they fail."""
-    label = " ".join(tests) if tests else "whole suite"
+    label = "whole suite" if not tests else " ".join(tests) if len(tests) <= 3 else (
+        f"{' '.join(tests[:2])} ... ({len(tests)} paths)")
     rc, secs, out = run_command(*command(ws, tests, args), None, cwd=ws.copy)
     print(f"baseline {label}: rc {rc}, {secs:.1f}s", flush=True)
     if rc != 0:
