@@ -163,6 +163,15 @@ def test_kill_rate_leaves_out_equivalent_and_errored(tmp_path):
         "survived", "killed", "killed", "killed", "error", "error", "timeout"]
 
 
+def test_reports_the_first_failure_and_the_closing_line():
+    out = ("....F\n=== FAILURES ===\n___ test_b ___\nassert 1 == 2\n=== short test summary info ===\n"
+           "FAILED tests/test_x.py::test_b - assert 1 == 2\n1 failed, 4 passed in 0.52s\n")
+    assert mut.first_failure(out) == "FAILED tests/test_x.py::test_b - assert 1 == 2"
+    assert mut.pytest_summary(out) == "1 failed, 4 passed in 0.52s"
+    assert mut.pytest_summary("......\n6 passed, 1 deselected in 3.10s\n") == "6 passed, 1 deselected in 3.10s"
+    assert mut.first_failure("Traceback ...\nImportError: x\n") == "ImportError: x"
+
+
 def _tiny_repo(tmp_path):
     root = tmp_path / "repo"
     (root / "pkg").mkdir(parents=True)

@@ -204,6 +204,14 @@ def first_failure(output):
     return tail[-1][:200] if tail else ""
 
 
+def pytest_summary(output):
+    """pytest's closing line (``... passed ... in 12.3s``): the evidence that a survivor ran the tests."""
+    for ln in reversed(output.splitlines()):
+        if " passed" in ln or " failed" in ln or " error" in ln:
+            return ln.strip("= ")[:200]
+    return ""
+
+
 def classify(rc):
     """pytest's exit status -> mutant status. 0 passed; 1 failed; 2 interrupted (collection error);
     3 internal error: the mutant broke the program. 4 usage error, 5 no tests: a broken selection."""
@@ -262,7 +270,8 @@ def run_mutants(ws, mutants, command_for, log=_log, full_command=None):
             m.detail = first_failure(out)
         if m.status == "survived":
             m.diff = mutant_diff(text, m)
-        extra = f" ({m.suite} suite)" if m.status == "survived" else f"  {m.detail}" if m.detail else ""
+            m.detail = pytest_summary(out)
+        extra = f" ({m.suite} suite: {m.detail})" if m.status == "survived" else f"  {m.detail}" if m.detail else ""
         log(f"[{k}/{len(mutants)}] {m.id} {m.path}:{m.line} {m.kind} {m.description}  {m.status}  "
             f"{m.seconds:.1f}s{extra}")
         if m.diff:
