@@ -170,6 +170,8 @@ def test_reports_the_first_failure_and_the_closing_line():
     assert mut.pytest_summary(out) == "1 failed, 4 passed in 0.52s"
     assert mut.pytest_summary("......\n6 passed, 1 deselected in 3.10s\n") == "6 passed, 1 deselected in 3.10s"
     assert mut.first_failure("Traceback ...\nImportError: x\n") == "ImportError: x"
+    # under setup.cfg's extra -q only the progress count is printed
+    assert mut.pytest_summary("." * 70 + " [ 70/120]\n" + "." * 50 + " [120/120]\n") == "120/120 tests ran"
 
 
 def _tiny_repo(tmp_path):

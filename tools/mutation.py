@@ -43,6 +43,7 @@ import fnmatch
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -88,7 +89,8 @@ TEST_MAP = [
 ]
 CUDA_PATTERNS = ("tapegrad/cuda/*",)
 CUDA_SIM_TEST = "tests/test_cuda_simulator.py::test_cuda_suite_under_simulator"
-PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider"]
+# setup.cfg adds a second -q, which hides pytest's closing line; the count style keeps "[done/total]".
+PYTEST_ARGS = ["-x", "-q", "-p", "no:cacheprovider", "-o", "console_output_style=count"]
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", ".hypothesis", "build", "dist", "*.egg-info", "runs",
                                      ".whl", ".gl", ".pytest_cache", "mutants")
 def target_files(root, patterns, cuda=False):
@@ -205,11 +207,12 @@ def first_failure(output):
 
 
 def pytest_summary(output):
-    """pytest's closing line (``... passed ... in 12.3s``): the evidence that a survivor ran the tests."""
+    """What ran, as evidence for a survivor: pytest's closing line, or its last ``[done/total]`` count."""
     for ln in reversed(output.splitlines()):
         if " passed" in ln or " failed" in ln or " error" in ln:
             return ln.strip("= ")[:200]
-    return ""
+    counts = re.findall(r"\[\s*(\d+)/\s*(\d+)\]", output)
+    return f"{counts[-1][0]}/{counts[-1][1]} tests ran" if counts else ""
 
 
 def classify(rc):
