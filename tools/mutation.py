@@ -181,7 +181,10 @@ class Workspace:
 
 
 def run_command(cmd, env, timeout, cwd):
-    """Run ``cmd`` in its own process group; returns ``(returncode or 'timeout', seconds, output)``."""
+    """Run ``cmd`` in its own process group; returns ``(returncode or 'timeout', seconds, output)``.
+
+    The whole group is killed on a timeout or an interrupt, so no test process outlives the run.
+    """
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -189,16 +192,24 @@ def run_command(cmd, env, timeout, cwd):
         out, _ = proc.communicate(timeout=timeout)
         rc = proc.returncode
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_group(proc)
         out, _ = proc.communicate()
         rc = "timeout"
+    except BaseException:
+        _kill_group(proc)
+        raise
     return rc, time.monotonic() - t0, out.decode("utf-8", "replace")
 
 
+def _kill_group(proc):
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def first_failure(output):
+    """The first ``FAILED``/``ERROR`` line of pytest's output, else its last line (a crash)."""
     for ln in output.splitlines():
         if ln.startswith(("FAILED ", "ERROR ")):
             return ln[:200]
@@ -228,13 +239,15 @@ def classify(rc):
 
 
 def pytest_cmd(python, tests, cuda):
+    """pytest over ``tests`` (``None``: the whole suite, without the CUDA simulator unless ``cuda``)."""
     cmd = [python, "-m", "pytest"] + PYTEST_ARGS + (tests or [])
     if tests is None and not cuda:
         cmd += ["--deselect", CUDA_SIM_TEST]
     return cmd
 
 
-def test_env(copy, cuda_files=False):
+def child_env(copy, cuda_files=False):
+    """The environment of a test run: the copy first on the path, derandomized hypothesis."""
     env = dict(os.environ)
     env["PYTHONPATH"] = copy + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["HYPOTHESIS_PROFILE"] = "ci"
@@ -285,7 +298,7 @@ def run_mutants(ws, mutants, command_for, log=_log, full_command=None):
 def command(ws, tests, args):
     """``(cmd, env)`` running ``tests`` (``None``: the whole suite) in the workspace copy."""
     cuda_sim = bool(tests) and any(t.startswith("tests/cuda") or t.startswith("tapegrad/cuda") for t in tests)
-    return pytest_cmd(args.python, tests, args.cuda), test_env(ws.copy, cuda_sim)
+    return pytest_cmd(args.python, tests, args.cuda), child_env(ws.copy, cuda_sim)
 
 
 def run_baseline(ws, tests, args):
@@ -304,7 +317,7 @@ def run_baselines(ws, chosen, args):
     """Check that the copy imports its own tapegrad, then time each test selection of the sample once
     (with the doctests of every sampled module that uses it). Returns {selection: seconds}."""
     r = subprocess.run([args.python, "-c", "import tapegrad; print(tapegrad.__file__)"], cwd=ws.copy,
-                       env=test_env(ws.copy), capture_output=True, text=True, timeout=300)
+                       env=child_env(ws.copy), capture_output=True, text=True, timeout=300)
     if not r.stdout.strip().startswith(ws.copy):
         raise SystemExit(f"tapegrad in the copy imports from {r.stdout.strip() or r.stderr[-500:]}")
     modules = {}
