@@ -62,11 +62,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # The core files (glob patterns, relative to the repository root).
 DEFAULT_TARGETS = [
-    "tapegrad/autograd/engine.py",
+    "tapegrad/autograd/*.py",
+    "tapegrad/tape/*.py",
     "tapegrad/ops/*.py",
     "tapegrad/_dtype.py",
     "tapegrad/optim/*.py",
-    "tapegrad/utils/serialization*.py",
+    "tapegrad/utils/serialization/*.py",
+    "tapegrad/utils/data.py",
     "tapegrad/nn/*.py",
     "tapegrad/nn/modules/*.py",
 ]
@@ -77,12 +79,13 @@ TEST_MAP = [
     ("tapegrad/autograd/engine.py", ["tests/autograd/test_backward.py", "tests/autograd",
                                      "tests/ops/test_op_grads.py"]),
     ("tapegrad/autograd/*", ["tests/autograd"]),
+    ("tapegrad/tape/*", ["tests/autograd", "tests/ops/test_op_grads.py"]),
     ("tapegrad/ops/promotion.py", ["tests/ops/test_promotion.py", "tests/ops/test_op_forward.py"]),
     ("tapegrad/_dtype.py", ["tests/ops/test_promotion.py", "tests/ops/test_op_forward.py"]),
     ("tapegrad/ops/registry.py", ["tests/ops/test_op_grads.py", "tests/autograd", "tests/ops"]),
-    ("tapegrad/ops/*", ["tests/ops/test_op_grads.py", "tests/ops/test_op_forward.py", "tests/ops"]),
+    ("tapegrad/ops/*", ["tests/ops/test_op_grads.py", "tests/ops/test_op_forward.py", "tests/ops", "tests/autograd"]),
     ("tapegrad/optim/*", ["tests/optim"]),
-    ("tapegrad/utils/serialization*", ["tests/test_serialization.py"]),
+    ("tapegrad/utils/serialization*", ["tests/serialization", "tests/test_serialization.py"]),
     ("tapegrad/utils/data.py", ["tests/test_data.py"]),
     ("tapegrad/nn/*", ["tests/nn"]),
     ("tapegrad/cuda/*", ["tests/cuda"]),
