@@ -146,6 +146,11 @@ def from_numpy(a):
     if not isinstance(a, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(a).__name__}")
     C.source_dtype(a, None, "from_numpy")
+    if not a.flags.writeable:       # as PyTorch warns; here an in-place write then raises, naming the op
+        import warnings
+        warnings.warn("from_numpy: the given NumPy array is not writable; the tensor shares its memory, so "
+                      "in-place operations on it will raise. Copy the array (or call .clone()) to write to it.",
+                      UserWarning, stacklevel=2)
     return Tensor._make(a, None)
 
 
