@@ -18,8 +18,8 @@ def _seed(outputs, grad_outputs, fn, keep_tensors=False):
                                    f"has shape {tuple(t.shape)}: pass gradient= (a tensor of that shape)")
             g = B.BY_TYPE[type(t._data)].ones(t._data.shape, t._data.dtype)
         else:
-            if not isinstance(g, Tensor):
-                g = Tensor._coerce(g)
+            if not isinstance(g, Tensor):     # as PyTorch: no lists, numbers or NumPy arrays here
+                raise TypeError(f"{fn}: gradients can be either Tensors or None, but got {type(g).__name__}")
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(f"{fn}: mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
                                    f"and output[{i}] has a shape of {tuple(t.shape)}")
@@ -35,13 +35,22 @@ def _seed(outputs, grad_outputs, fn, keep_tensors=False):
     return seeds
 
 
+def _check_grads(grads, fn):
+    """Seed gradients are Tensors or None (checked before their count, as PyTorch does)."""
+    from .._tensor import Tensor
+    for g in grads:
+        if g is not None and not isinstance(g, Tensor):
+            raise TypeError(f"{fn}: gradients can be either Tensors or None, but got {type(g).__name__}")
+    return grads
+
+
 def _as_seq(x):
     from .._tensor import Tensor
     if x is None:
         return None
-    if isinstance(x, Tensor):
-        return [x]
-    return list(x)
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]          # a Tensor; anything else is refused by the caller, naming its type
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -55,7 +64,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         tensor([3., 3.])
     """
     tensors = _as_seq(tensors)
-    grads = _as_seq(grad_tensors) or [None] * len(tensors)
+    grads = _check_grads(_as_seq(grad_tensors) or [None] * len(tensors), "backward")
     if len(grads) != len(tensors):
         raise RuntimeError(f"backward: got {len(tensors)} tensors and {len(grads)} gradients")
     seeds = _seed(tensors, grads, "backward", create_graph)
@@ -109,7 +118,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                          "allow_unused=False.")
     outputs = _as_seq(outputs)
     inputs = _as_seq(inputs)
-    grads = _as_seq(grad_outputs) or [None] * len(outputs)
+    grads = _check_grads(_as_seq(grad_outputs) or [None] * len(outputs), "grad")
     if len(grads) != len(outputs):
         raise RuntimeError(f"grad: got {len(outputs)} outputs and {len(grads)} grad_outputs")
     seeds = _seed(outputs, grads, "grad", create_graph)

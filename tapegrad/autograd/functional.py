@@ -117,11 +117,12 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     in_tuple, xs = _prepare(inputs, create_graph, fn)
     out_tuple, outs = _outputs(func(*xs), fn)
     if v is None:
+        from .._tensor import Tensor
         for o in outs:
             if o._data.size != 1:
                 raise RuntimeError(f"{fn}: v can only be omitted when the output has a single element; got "
                                    f"shape {tuple(o.shape)}")
-        vs = tuple(B.BY_TYPE[type(o._data)].full(o._data.shape, 1, o._data.dtype) for o in outs)
+        vs = tuple(Tensor._make(B.BY_TYPE[type(o._data)].full(o._data.shape, 1, o._data.dtype), None) for o in outs)
     else:
         vs = _check_v(v, outs, "v", fn)
     grads = _grad(outs, xs, vs, create_graph, strict, fn)

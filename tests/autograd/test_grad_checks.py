@@ -172,3 +172,19 @@ def test_function_backward_gradients_are_cast_and_broadcast_back_like_torch(lib_
     fn.apply(a, b).sum().backward()
     assert a.grad.dtype == lib.float32 and a.grad.tolist() == [2.0] * 3
     assert b.grad.dtype == lib.float32 and b.grad.tolist() == [1.0] * 3
+
+
+@pytest.mark.parametrize("lib", ["tapegrad", "torch"])
+@pytest.mark.parametrize("bad", [[1.0, 1.0], "numpy", 3.0])
+def test_seed_gradients_must_be_tensors_like_torch(lib, bad):
+    torch = pytest.importorskip("torch") if lib == "torch" else None
+    m = torch if lib == "torch" else tapegrad
+    x = m.ones(2, requires_grad=True)
+    y = x * 2
+    g = np.ones(2, np.float32) if bad == "numpy" else bad
+    # torch says "'float' object is not iterable" for a bare number; tapegrad names the rule
+    msg = "gradients can be either Tensors or None" if lib == "tapegrad" or bad != 3.0 else "not iterable"
+    with pytest.raises(TypeError, match=msg):
+        y.backward(g)
+    with pytest.raises(TypeError, match="gradients can be either Tensors or None"):
+        m.autograd.grad(y, x, [g])
