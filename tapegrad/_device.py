@@ -1,6 +1,6 @@
 """``tapegrad.device``: where a tensor's data lives ("cpu" or "cuda")."""
 
-__all__ = ["device"]
+__all__ = ["device", "parse_to_args"]
 
 SUPPORTED = "'cpu' and 'cuda'"
 
@@ -58,3 +58,29 @@ class device:
 
 _CACHE = {}
 CPU = device("cpu")
+_DEVICE = device          # parse_to_args's own ``device`` parameter hides the class
+
+
+def parse_to_args(args, dtype=None, device=None):
+    """``(dtype, device)`` from ``.to``'s positional arguments: a dtype, a device, or a tensor to match.
+
+    Shared by ``Tensor.to`` and ``nn.Module.to``. This floor sits below the
+    Tensor, so a tensor is recognised by what it carries (its array, dtype and
+    device) rather than by its class.
+
+    Example:
+        >>> import tapegrad
+        >>> from tapegrad._device import parse_to_args
+        >>> parse_to_args(("cpu", tapegrad.float64))
+        (tapegrad.float64, 'cpu')
+        >>> parse_to_args((tapegrad.ones(1, dtype=tapegrad.int64),))
+        (tapegrad.int64, device(type='cpu'))
+    """
+    for a in args:
+        if isinstance(a, (str, _DEVICE)):
+            device = a
+        elif hasattr(a, "_data") and hasattr(a, "dtype") and hasattr(a, "device"):
+            dtype, device = a.dtype, a.device
+        elif a is not None:
+            dtype = a
+    return dtype, device

@@ -4,6 +4,7 @@ Keeping this table apart from Tensor's state is what lets every op be defined
 once, in its family file, and appear both as ``tapegrad.f(x)`` and ``x.f()``.
 """
 from . import _dtype as D
+from ._device import parse_to_args
 from ._tensor import Tensor
 from .ops import elementwise as E
 from .ops import comparison as C
@@ -198,22 +199,6 @@ for _mod in FAMILIES:
 
 
 # --------------------------------------------------------------- dtype / device conversion
-def parse_to_args(args, dtype=None, device=None):
-    """``(dtype, device)`` from ``.to``'s positional arguments: a dtype, a device, or a tensor to match.
-
-    Shared by ``Tensor.to`` and ``nn.Module.to``.
-    """
-    from ._device import device as _device
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype, device = a.dtype, a.device
-        elif isinstance(a, (str, _device)):
-            device = a
-        elif a is not None:
-            dtype = a
-    return dtype, device
-
-
 def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
     """Convert dtype and/or device: ``t.to(tapegrad.float64)``, ``t.to("cuda")``, ``t.to(other)``.
 

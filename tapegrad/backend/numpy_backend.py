@@ -95,10 +95,6 @@ class NumpyBackend(ArrayBackend):
         return np.arange(start, stop, step, dtype=dtype)
 
     @staticmethod
-    def linspace(start, stop, num, dtype):
-        return np.linspace(start, stop, num, dtype=dtype)
-
-    @staticmethod
     def eye(n, m, dtype):
         return np.eye(n, m, dtype=dtype)
 
@@ -146,7 +142,6 @@ class NumpyBackend(ArrayBackend):
         return self.rng.permutation(n)
 
     # elementwise
-    neg = staticmethod(np.negative)
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
     log1p = staticmethod(np.log1p)
@@ -169,11 +164,6 @@ class NumpyBackend(ArrayBackend):
     isnan = staticmethod(np.isnan)
     isinf = staticmethod(np.isinf)
     isfinite = staticmethod(np.isfinite)
-    add = staticmethod(np.add)
-    subtract = staticmethod(np.subtract)
-    multiply = staticmethod(np.multiply)
-    divide = staticmethod(np.divide)
-    power = staticmethod(np.power)
     maximum = staticmethod(np.maximum)
     minimum = staticmethod(np.minimum)
     floor_divide = staticmethod(np.floor_divide)
@@ -187,7 +177,6 @@ class NumpyBackend(ArrayBackend):
     logical_and = staticmethod(np.logical_and)
     logical_or = staticmethod(np.logical_or)
     logical_xor = staticmethod(np.logical_xor)
-    arctan2 = staticmethod(np.arctan2)
     where = staticmethod(np.where)
     clip = staticmethod(np.clip)
 
@@ -231,7 +220,6 @@ class NumpyBackend(ArrayBackend):
     expand_dims = staticmethod(np.expand_dims)
     squeeze = staticmethod(np.squeeze)
     flip = staticmethod(np.flip)
-    repeat = staticmethod(np.repeat)
     tile = staticmethod(np.tile)
     ascontiguousarray = staticmethod(np.ascontiguousarray)
     take_along_axis = staticmethod(np.take_along_axis)

@@ -9,7 +9,7 @@ the ``NotImplementedError`` an op then raises, naming itself.
 """
 import numpy as np
 
-from ..backend.base import ArrayBackend, missing
+from ..backend.base import ArrayBackend, declared_methods, missing
 from .array import CudaArray, DTYPES
 from .kernels import creation as C
 from .kernels import elementwise as E
@@ -22,6 +22,9 @@ from .kernels import reduce as RD
 from .kernels import scalar_ops
 from .kernels import sort as SO
 from .einsum import einsum as _einsum
+
+
+_DECLARED = declared_methods()
 
 
 def _ew(name):
@@ -72,7 +75,6 @@ class CudaBackend(ArrayBackend):
         return C.full(_shape(shape), value, np.dtype(dtype) if dtype is not None else np.result_type(value))
 
     arange = staticmethod(C.arange)
-    linspace = staticmethod(C.linspace)
     eye = staticmethod(C.eye)
 
     @staticmethod
@@ -121,9 +123,10 @@ class CudaBackend(ArrayBackend):
     def permutation(self, n):
         return SO.permutation(self.rng, n)
 
-    # elementwise: one method per scalar op (identity is the cast/copy kernel; clip has its own method)
+    # elementwise: one method per scalar op the interface declares (identity is the cast/copy kernel; clip has
+    # its own method; add, multiply, neg... are kernels for CudaArray's operators, which arithmetic uses)
     for _n in scalar_ops.OPS:
-        if _n not in ("identity", "clip"):
+        if _n in _DECLARED and _n != "clip":
             locals()[_n] = _ew(_n)
     del _n
 
@@ -149,7 +152,6 @@ class CudaBackend(ArrayBackend):
     expand_dims = staticmethod(M.expand_dims)
     squeeze = staticmethod(M.squeeze)
     flip = staticmethod(X.flip)
-    repeat = staticmethod(M.repeat)
     tile = staticmethod(M.tile)
     ascontiguousarray = staticmethod(M.ascontiguousarray)
     take_along_axis = staticmethod(X.take_along_axis)

@@ -8,29 +8,38 @@ from .. import backend as B
 
 
 def _zero_grad(p, set_to_none):
+    """Reset ``p.grad``, for ``Module.zero_grad`` and ``Optimizer.zero_grad`` alike (PyTorch's semantics).
+
+    ``set_to_none`` drops the gradient. Otherwise the gradient tensor stays the
+    same object: it is detached in place (no ``grad_fn``, ``requires_grad``
+    False, as after ``backward(create_graph=True)`` in PyTorch), then zeroed
+    and its version bumped, as ``zero_()`` does. A gradient recorded under
+    create_graph, or one whose array is a view (a broadcast gradient), gets a
+    fresh array of zeros: its memory may be a saved value of the graph that
+    made it or shared with another gradient, so it is not written. Any other
+    gradient is zeroed in place, so views of it see the zeros.
+    """
     g = p._grad
     if g is None:
         return
     if set_to_none:
         p._grad = None
+        return
+    a = g._data
+    be = B.BY_TYPE[type(a)]
+    if g._grad_fn is not None or be.is_view(a):
+        g._data = be.zeros(a.shape, a.dtype)
     else:
-        be = B.BY_TYPE[type(g._data)]
-        g._data = be.zeros(g._data.shape, g._data.dtype) if g._grad_fn is not None else _fill0(be, g._data)
-        g._grad_fn = None
-
-
-def _fill0(be, a):
-    be.setitem(a, Ellipsis, 0)
-    return a
+        be.setitem(a, Ellipsis, 0)
+    g._grad_fn = None
+    g._requires_grad = False
+    g._version[0] += 1
 
 
 def _copy_into(t, v):
     """``t.copy_(v)`` without recording: cast to t's dtype and device, write t's array in place."""
-    src_be = B.BY_TYPE[type(v._data)]
     dst_be = B.BY_TYPE[type(t._data)]
-    a = v._data
-    if src_be is not dst_be:
-        a = dst_be.from_numpy(src_be.to_numpy(a))
+    a = B.move(v._data, dst_be)
     if a.dtype != t._data.dtype:
         a = dst_be.astype(a, t._data.dtype)
     if a is t._data:
@@ -42,8 +51,8 @@ def _copy_into(t, v):
 def _move_in_place(t, dst, dtype):
     a = t._data
     be = B.BY_TYPE[type(a)]
-    if dst is not None and dst is not be:
-        a = dst.from_numpy(be.to_numpy(a))
+    if dst is not None:
+        a = B.move(a, dst)
         be = dst
     if dtype is not None and a.dtype.kind == "f" and a.dtype != dtype.np:
         a = be.astype(a, dtype.np)

@@ -8,6 +8,7 @@ from collections import OrderedDict, namedtuple
 
 from .. import _dtype as D
 from .. import backend as B
+from .._device import device as _device, parse_to_args
 from .._tensor import Tensor
 from .parameter import Parameter
 from ._state import _copy_into, _move_in_place, _zero_grad
@@ -352,8 +353,6 @@ class Module:
             >>> m.to("cpu").to(tapegrad.float64).weight is w, w.dtype
             (True, tapegrad.float64)
         """
-        from .._device import device as _device
-        from .._tensor_methods import parse_to_args
         dtype, device = parse_to_args(args, dtype, device)
         dev = _device(device).type if device is not None else None
         d = D.to_dtype(dtype) if dtype is not None else None

@@ -15,6 +15,7 @@ import warnings
 from .. import backend as B
 from .._tensor import Tensor
 from ..autograd import grad_mode as _gm
+from ..nn._state import _zero_grad
 
 __all__ = ["Optimizer", "required"]
 
@@ -121,6 +122,8 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all optimized parameters (to None by default, else to zeros).
 
+        One implementation with ``Module.zero_grad`` (``nn/_state._zero_grad``).
+
         Example:
             >>> import tapegrad
             >>> w = tapegrad.nn.Parameter(tapegrad.ones(2))
@@ -131,16 +134,7 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                g = p._grad
-                if g is None:
-                    continue
-                if set_to_none:
-                    p._grad = None
-                else:
-                    be = B.BY_TYPE[type(g._data)]
-                    g._grad_fn = None
-                    g._requires_grad = False
-                    be.setitem(g._data, Ellipsis, 0)
+                _zero_grad(p, set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss and returns it."""
@@ -241,10 +235,10 @@ class Optimizer:
 def _cast_state(v, p, name):
     if not isinstance(v, Tensor):
         return v
-    src = B.BY_TYPE[type(v._data)]
     dst = B.BY_TYPE[type(p._data)]
-    a = v._data
-    a = dst.from_numpy(src.to_numpy(a)) if src is not dst else dst.copy(a)
+    a = B.move(v._data, dst)
+    if a is v._data:
+        a = dst.copy(a)         # the loaded state never aliases the state dict's tensors
     if name != "step" and a.dtype.kind == "f" and a.dtype != p._data.dtype:
         a = dst.astype(a, p._data.dtype)
     if a.shape != p._data.shape and name != "step":

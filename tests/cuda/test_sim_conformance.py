@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import tapegrad
-from tapegrad.backend.base import ArrayBackend, BackendMissing
+from tapegrad.backend.base import ArrayBackend, BackendMissing, declared_methods
 from tapegrad.cuda.kernels import scalar_ops
 
 import backend_cases as conf
@@ -20,11 +20,23 @@ def test_cuda_backend(be, case):
 
 
 def test_elementwise_methods_come_from_the_scalar_op_table(be):
+    # each scalar op the interface declares is a method; the others (add, neg, ...) only serve CudaArray's operators
+    declared = declared_methods()
     for name in scalar_ops.OPS:
-        if name != "identity":
+        if name in declared:
             assert callable(getattr(be, name)), name
+        elif name != "identity":
+            assert getattr(be, name, None) is None, name
     x = be.from_numpy(np.array([-1.5, 0.0, 2.0], np.float32))
     assert be.to_numpy(be.square(x)).tolist() == [2.25, 0.0, 4.0]
+
+
+def test_the_cuda_backend_defines_only_declared_methods(be):
+    # a method outside the interface is one no op calls (the static scan in tests/test_backend_conformance.py)
+    declared = declared_methods()
+    kinds = (staticmethod, classmethod, property, type(declared_methods))
+    assert sorted(n for n, v in vars(type(be)).items()
+                  if not n.startswith("_") and isinstance(v, kinds) and n not in declared) == []
 
 
 def test_missing_method_is_an_attribute_error(be):

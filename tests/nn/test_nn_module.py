@@ -158,6 +158,20 @@ def test_to_keeps_parameter_identity_and_optimizer_works():
         net.to(tapegrad.int64)
 
 
+@pytest.mark.parametrize("args", [("float64",), ("cpu", "float64"), ("tensor64",), ("cpu",)])
+def test_to_arguments_parse_like_torch(args):
+    # Tensor.to and Module.to share parse_to_args (tapegrad/_device.py): a dtype, a device, or a tensor to match.
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        conv = {"float64": lib.float64, "cpu": "cpu", "tensor64": lib.ones(1, dtype=lib.float64)}
+        a = [conv[x] for x in args]
+        lin = lib.nn.Linear(2, 2)
+        return str(lib.ones(2).to(*a).dtype).split(".")[-1], str(lin.to(*a).weight.dtype).split(".")[-1]
+
+    assert run(tapegrad) == run(torch)
+
+
 def test_repr_matches_pytorch_layout():
     net = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Tanh(), nn.Dropout(0.1)))
     assert repr(net) == (

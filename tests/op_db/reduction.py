@@ -87,7 +87,7 @@ add(OpSpec("mean", lambda x, **kw: tapegrad.mean(x, **kw),
            _keep(lambda x, dim, keepdim: np.mean(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
            shape(), reduce_kwargs(), covers=("sum", "divide"), examples=_SIZE01[2:]))
 # Away from 0: near a zero, ``out / x`` makes the second derivative cancel catastrophically
-# (as in PyTorch); exact zeros take another path, tested in tests/ops/test_reduction_extra.py.
+# (as in PyTorch); exact zeros take another path, tested in tests/ops/test_reduction_semantics.py.
 add(OpSpec("prod", lambda x, **kw: tapegrad.prod(x, **kw),
            _keep(lambda x, dim, keepdim: np.prod(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
            shape(max_side=3), reduce_kwargs(allow_tuple=False), covers=("prod",), domain=nonzero(0.5, 1.5),

@@ -1,4 +1,4 @@
-"""Filled arrays built on the device: full, arange, linspace, eye."""
+"""Filled arrays built on the device: full, arange, eye."""
 import numpy as np
 
 from .. import _nb
@@ -22,7 +22,7 @@ def _affine_kernel():
         cuda = _nb.cuda
 
         def affine(n, start, step, out):
-            # out[i] = start + i * step, computed in float64 then cast (NumPy's arange/linspace).
+            # out[i] = start + i * step, computed in float64 then cast (NumPy's arange).
             i = cuda.grid(1)
             s = cuda.gridsize(1)
             while i < n:
@@ -39,18 +39,6 @@ def arange(start, stop, step, dtype):
     if n:
         grid, block = _nb.grid_for(n)
         _affine_kernel()[grid, block](n, float(start), float(step), out.buf)
-    return out
-
-
-def linspace(start, stop, num, dtype):
-    dtype = np.dtype(dtype) if dtype is not None else np.dtype(np.float64)
-    out = CudaArray.empty((num,), dtype)
-    if num:
-        step = (stop - start) / (num - 1) if num > 1 else 0.0
-        grid, block = _nb.grid_for(num)
-        _affine_kernel()[grid, block](num, float(start), float(step), out.buf)
-        if num > 1:
-            E.assign(out[num - 1:], stop)      # the end point exactly, as NumPy
     return out
 
 

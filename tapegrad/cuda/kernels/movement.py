@@ -122,24 +122,6 @@ def stack(arrays, axis=0):
     return concatenate([expand_dims(a, axis) for a in arrays], axis)
 
 
-def repeat(x, repeats, axis=None):
-    if not isinstance(repeats, (int, np.integer)):
-        from . import sort
-        return sort.repeat_counts(x, repeats, axis)
-    if repeats < 0:
-        raise ValueError("repeat: negative counts are not allowed")
-    if axis is None:
-        x, axis = reshape(x, (-1,)), 0
-    axis = _norm_axis(axis, x.ndim, "repeat")
-    e = expand_dims(x, axis + 1)
-    shape = list(e.shape)
-    shape[axis + 1] = int(repeats)
-    out = E.copy(broadcast_to(e, shape))
-    new = list(x.shape)
-    new[axis] *= int(repeats)
-    return reshape(out, new)
-
-
 def tile(x, reps):
     reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
     nd = max(x.ndim, len(reps))

@@ -65,10 +65,9 @@ def all_signatures():
     for kind in ("scatter", "assign"):
         out.append((f"{kind} float32", X._kernel(kind, 2).py_func,
                     (I64, _arr(f32), I64, tup2, tup2, _arr(f32), _arr(I64), I64, I64), True))
-    bitonic, init_pairs, repeat_source = SO._kernels()
+    bitonic, init_pairs = SO._kernels()
     out.append(("sort bitonic-step int64", bitonic.py_func, (I64, _arr(I64), _arr(I64), I64, I64), False))
     out.append(("sort init-pairs int64", init_pairs.py_func, (I64, I64, I64, _arr(I64), _arr(I64), _arr(I64)), False))
-    out.append(("sort repeat-source int64", repeat_source.py_func, (I64, I64, _arr(I64), _arr(I64)), False))
     for kind in ("rand", "randn", "bernoulli"):
         res = types.boolean if kind == "bernoulli" else f32
         out.append((f"random {kind} float32", R._kernel(kind, f32).py_func,

@@ -1,16 +1,10 @@
-"""Sorting-based kernels: ``permutation`` (randperm) by a bitonic sort of random keys, and ``repeat`` with
-per-element counts by a sorted search of their running sum.
+"""Sorting-based kernels: ``permutation`` (randperm) by a bitonic sort of random keys.
 
 permutation: each position gets 64 random bits from the device RNG; a
 bitonic sort of (key, index) pairs over the next power of two (padding keys
 sort last) orders the indices by key. Ties are broken by index, so a seed
 gives one permutation on any grid. O(n log^2 n) work in log^2(n)/2 launches,
 with no host round trip.
-
-repeat: the output position ``o`` along the axis reads source element
-``i`` where ``cumsum[i - 1] <= o < cumsum[i]``, found by binary search in
-the inclusive running sum of the counts; one host read gives the total (the
-output's shape).
 """
 import numpy as np
 
@@ -48,22 +42,7 @@ def _kernels():
                 keys[i] = bits[i] if i < n else pad
                 i += step
 
-        def repeat_source(n_out, n_src, csum, out):
-            o = cuda.grid(1)
-            step = cuda.gridsize(1)
-            while o < n_out:
-                lo = 0
-                hi = n_src
-                while lo < hi:                # the first i with csum[i] > o
-                    mid = (lo + hi) // 2
-                    if csum[mid] > o:
-                        hi = mid
-                    else:
-                        lo = mid + 1
-                out[o] = lo
-                o += step
-
-        ks = _KERNELS["all"] = (cuda.jit(bitonic_step), cuda.jit(init_pairs), cuda.jit(repeat_source))
+        ks = _KERNELS["all"] = (cuda.jit(bitonic_step), cuda.jit(init_pairs))
     return ks
 
 
@@ -83,7 +62,7 @@ def permutation(rng, n):
     bits = rng.draw("randint", (n,), np.int64, a=2 ** 62, b=0, compute=np.float64)
     keys = CudaArray.empty((n_pad,), np.int64)
     idx = CudaArray.empty((n_pad,), np.int64)
-    step_k, init, _ = _kernels()
+    step_k, init = _kernels()
     grid, block = _nb.grid_for(n_pad)
     init[grid, block](n, n_pad, np.int64(2 ** 62), bits.buf, keys.buf, idx.buf)
     k = 2
@@ -95,32 +74,3 @@ def permutation(rng, n):
         k *= 2
     from . import elementwise as E
     return E.copy(idx[:n])
-
-
-def repeat_counts(x, counts, axis):
-    """``np.repeat(x, counts, axis)`` for an array of per-element counts (host or device)."""
-    from . import elementwise as E
-    from . import indexing as X
-    from . import movement as M
-    from . import reduce as RD
-    if axis is None:
-        x, axis = M.reshape(x, (-1,)), 0
-    axis = axis % max(x.ndim, 1)
-    c = counts if isinstance(counts, CudaArray) else CudaArray.from_numpy(np.asarray(counts))
-    if c.dtype.kind not in "iu":
-        raise TypeError(f"repeat: counts must be integers, got {c.dtype}")
-    c = M.reshape(E.astype(c, np.int64), (-1,))
-    n = x.shape[axis]
-    if c.size == 1:
-        c = M.ascontiguousarray(M.broadcast_to(c, (n,)))
-    if c.size != n:
-        raise ValueError(f"repeat: {c.size} counts for an axis of size {n}")
-    if n and bool(RD.reduce("min", c, None, False) < 0):
-        raise ValueError("repeat: negative counts are not allowed")
-    csum = RD.cumsum_flat(M.ascontiguousarray(c))
-    total = int(csum[n - 1].get()) if n else 0
-    src = CudaArray.empty((total,), np.int64)
-    if total:
-        grid, block = _nb.grid_for(total)
-        _kernels()[2][grid, block](total, n, csum.buf[csum.off:], src.buf)
-    return X.take(x, src, axis)

@@ -177,7 +177,7 @@ def test_tie_splitting_vjp_under_create_graph_stays_on_cuda():
     import os
     import subprocess
     import sys
-    code = ("import json, sys; sys.path.insert(0, 'tests/ops'); from test_reduction_extra import "
+    code = ("import json, sys; sys.path.insert(0, 'tests/ops'); from test_reduction_semantics import "
             "_max_min_gradients; print(json.dumps(_max_min_gradients('cuda')))")
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM=os.environ.get("NUMBA_ENABLE_CUDASIM", "1"))
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

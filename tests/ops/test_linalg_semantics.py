@@ -138,7 +138,7 @@ def test_shape_mismatch_messages_on_cuda_match_the_cpu():
     import sys
     cases = [c for c in _MISMATCHES if c[0] != "Linear"]
     want = [_mismatch_message(tapegrad, *c) for c in cases]
-    code = ("import json, sys, tapegrad; sys.path.insert(0, 'tests/ops'); from test_linalg_extra import "
+    code = ("import json, sys, tapegrad; sys.path.insert(0, 'tests/ops'); from test_linalg_semantics import "
             "_MISMATCHES, _mismatch_message; print(json.dumps([_mismatch_message(tapegrad, *c, device='cuda') "
             "for c in _MISMATCHES if c[0] != 'Linear']))")
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM=os.environ.get("NUMBA_ENABLE_CUDASIM", "1"))

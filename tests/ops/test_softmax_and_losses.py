@@ -163,7 +163,7 @@ def test_cross_entropy_grad_of_grad_on_cuda_matches_the_cpu():
     import os
     import subprocess
     import sys
-    code = ("import json, sys; sys.path.insert(0, 'tests/ops'); from test_nn_ops_extra import "
+    code = ("import json, sys; sys.path.insert(0, 'tests/ops'); from test_softmax_and_losses import "
             "_ce_second_derivatives; print(json.dumps(_ce_second_derivatives('cuda')))")
     env = dict(os.environ, NUMBA_ENABLE_CUDASIM=os.environ.get("NUMBA_ENABLE_CUDASIM", "1"))
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
