@@ -310,7 +310,9 @@ def _accumulate(t, g, graph, Tensor, always_copy=False):
     """Add ``g`` into ``t.grad``: in place normally, out of place under create_graph."""
     old = t._grad
     if graph:
-        t._grad = g if old is None else old + g
+        # As PyTorch: the first gradient is cloned (a recorded op), so .grad never aliases the seed,
+        # another leaf's .grad or a read-only broadcast view.
+        t._grad = g.clone() if old is None else old + g
         return
     if old is None:
         # Keep the first contribution without a copy when nobody else holds it.

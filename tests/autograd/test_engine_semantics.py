@@ -170,3 +170,19 @@ def test_grad_is_grads_batched_is_refused_clearly():
     x = tapegrad.ones(2, requires_grad=True)
     with pytest.raises(NotImplementedError, match="is_grads_batched"):
         tapegrad.autograd.grad(x * 2, x, tapegrad.ones(3, 2), is_grads_batched=True)
+
+
+def test_grads_under_create_graph_do_not_alias_each_other_or_the_seed(lib):
+    m = lib
+    x = m.zeros(2, requires_grad=True)
+    y = m.zeros(2, requires_grad=True)
+    v = m.tensor([1.0, 2.0])
+    (x + y).backward(v, create_graph=True)
+    with m.no_grad():
+        x.grad.mul_(10)
+    assert y.grad.tolist() == [1.0, 2.0] and v.tolist() == [1.0, 2.0]
+    x2 = m.ones(3, requires_grad=True)
+    (x2 * 2).sum().backward(create_graph=True)
+    with m.no_grad():
+        x2.grad.zero_()                  # a broadcast seed must not leave a read-only .grad
+    assert x2.grad.tolist() == [0.0] * 3
