@@ -12,6 +12,7 @@ saved the old value refuses to backpropagate through it.
 """
 import warnings
 
+from ..backend import numpy_backend as _nb
 from .. import backend as B
 from .._tensor import Tensor
 from ..autograd import grad_mode as _gm
@@ -144,10 +145,12 @@ class Optimizer:
                 loss = closure()
         prev = _gm.STATE.enabled
         _gm.STATE.enabled = False
+        quiet = _nb.QUIET_SET(_nb.QUIET)       # Note [quiet NumPy]: an inf gradient warns nothing, as in PyTorch
         try:
             for group in self.param_groups:
                 self._update_group(group)
         finally:
+            _nb.QUIET_RESET(quiet)
             _gm.STATE.enabled = prev
         return loss
 

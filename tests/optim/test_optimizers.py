@@ -224,3 +224,16 @@ def test_load_state_dict_errors_leave_optimizer_untouched():
     assert other.param_groups[0]["lr"] == 0.3 and other.state == {}
     with pytest.raises(ValueError, match="'state' and 'param_groups'"):
         opt.load_state_dict({"state": {}})
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop"])
+def test_a_step_with_inf_or_nan_gradients_warns_nothing_as_in_torch(name):
+    import warnings
+    w = tapegrad.nn.Parameter(tapegrad.ones(3))
+    opt = getattr(tapegrad.optim, name)([w], lr=0.1, **({"momentum": 0.9} if name in ("SGD", "RMSprop") else {}))
+    w.grad = tapegrad.tensor([float("inf"), float("nan"), 1.0])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        opt.step()
+        opt.step()
+    assert not [c for c in caught if issubclass(c.category, RuntimeWarning)], [str(c.message) for c in caught]
