@@ -6,7 +6,8 @@ module lists its public functions in ``__all__`` (re-exported as
 ``_tensor_methods.py``).
 """
 from . import registry
-from .registry import REGISTRY, apply, op, sum_to
+from .registry import REGISTRY, apply, op
+from . import graph_math  # noqa: F401  (TENSOR_MATH, the graph-mode VJP namespace)
 # Importing the families registers their ops.
 from . import elementwise, unary, comparison, reduction, shape, indexing, linalg, nn, device, inplace  # noqa: F401
 
