@@ -4,7 +4,7 @@ Both list the nodes reachable from the tensor in recording order (sequence
 number), the order the forward pass ran them in; backward visits them in
 reverse.
 """
-from .graph import walk
+from ..tape.node import walk
 
 __all__ = ["format_tape", "to_dot"]
 
