@@ -37,9 +37,9 @@ def _unpack(node, graph, Tensor, like=None):
         else:
             e = edges[i] if i < len(edges) else None
             if e is None:                           # an input that needs no gradient
-                if type(s) not in B.BY_TYPE:        # a promoted Python scalar (a NumPy scalar)
-                    s = B.CPU_BACKEND.asarray(s)
-                out.append(Tensor._make(s, None))
+                # A promoted Python number is saved as a NumPy scalar: it goes where the
+                # gradient is, as it went where the tensors were in forward (Note [constants in VJPs]).
+                out.append(Tensor._make(s, None) if s.__class__ in B.BY_TYPE else lift(TENSOR_MATH, s, like))
             elif e[0].__class__ is Node:            # a non-leaf input: rebuild it on its history
                 t = Tensor._make(s, e[0])
                 t._output_nr = e[1]
@@ -148,7 +148,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
             saved = node.saved
             if saved:
                 if graph:
-                    saved = _unpack(node, graph, Tensor)
+                    saved = _unpack(node, graph, Tensor, g if g.__class__ is not list else _first(g))
                 else:
                     it = iter(node.versions)
                     for vc in it:
@@ -222,6 +222,14 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
         else:
             out.append(r if graph else Tensor._make(r if r.__class__ in B.BY_TYPE else _as_array(r), None))
     return tuple(out)
+
+
+def _first(gs):
+    """The first gradient of a multi-output node's list (it gives the device for constants)."""
+    for x in gs:
+        if x is not None:
+            return x
+    return None
 
 
 def _capture(capture, results, node, g):

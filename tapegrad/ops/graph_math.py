@@ -16,35 +16,47 @@ from .registry import REGISTRY, apply
 __all__ = ["TENSOR_MATH", "lift"]
 
 
-def lift(x, like=None, dtype=None):
-    """A constant (Python number, backend or NumPy array, NumPy scalar) as a Tensor without history.
+def lift(F, x, like=None, dtype=None):
+    """A constant (Python number, NumPy or backend array, NumPy scalar) in ``F``'s mode, on ``like``'s device.
 
-    In graph mode a VJP's constants must live where its gradients live: ``like``
-    (a Tensor) gives the device, ``dtype`` (NumPy or tapegrad) the dtype; a
-    Tensor is returned as it is (cast to ``dtype`` when given). Python numbers
-    take ``like``'s dtype when they can, as they do next to a tensor in forward.
+    Note [constants in VJPs]: a VJP's constants must live where its gradients
+    live. In an ordinary backward (``F`` a backend) the result is an array of
+    that backend; under ``create_graph`` (``F`` is ``TENSOR_MATH``) it is a
+    Tensor without history on the device of ``like`` (a Tensor; the CPU when
+    None). A Python number takes ``like``'s dtype when ``like`` is floating
+    point, as it does next to a tensor in forward; ``dtype`` (NumPy or
+    tapegrad) overrides. A Tensor is returned as it is (cast to ``dtype``).
 
     Example:
         >>> import tapegrad
-        >>> from tapegrad.ops.graph_math import lift
+        >>> from tapegrad.backend import CPU_BACKEND
+        >>> from tapegrad.ops.graph_math import TENSOR_MATH, lift
         >>> g = tapegrad.ones(2, dtype=tapegrad.float64)
-        >>> c = lift(0.5, like=g)
+        >>> c = lift(TENSOR_MATH, 0.5, like=g)
         >>> c.dtype, c.device.type, c.requires_grad
         (tapegrad.float64, 'cpu', False)
+        >>> lift(CPU_BACKEND, 0.5, like=g._data).dtype
+        dtype('float64')
     """
     if isinstance(x, Tensor):
         return x if dtype is None else x.to(D.to_dtype(dtype))
-    be = B.CPU_BACKEND if like is None else B.BY_TYPE[like._data.__class__]
+    graph = F is TENSOR_MATH
+    ref = (like._data if graph else like) if like is not None else None
+    if graph:
+        be = B.CPU_BACKEND if ref is None else B.BY_TYPE.get(ref.__class__, B.CPU_BACKEND)
+    else:
+        be = F
     if dtype is not None:
         np_dtype = D.to_dtype(dtype).np
-    elif like is not None and (x.__class__ is float or x.__class__ is int) and like._data.dtype.kind == "f":
-        np_dtype = like._data.dtype
+    elif ref is not None and (x.__class__ is float or x.__class__ is int) and ref.dtype.kind == "f":
+        np_dtype = ref.dtype
     else:
         np_dtype = None
-    if x.__class__ in B.BY_TYPE and B.BY_TYPE[x.__class__] is not be:
-        x = B.BY_TYPE[x.__class__].to_numpy(x)       # a constant array from another device
-    arr = be.asarray(x, np_dtype) if np_dtype is not None else be.asarray(x)
-    return Tensor._make(arr, None)
+    other = B.BY_TYPE.get(x.__class__)
+    if other is not None and other is not be:
+        x = other.to_numpy(x)                 # a constant array from another device
+    arr = be.asarray(x) if np_dtype is None else be.asarray(x, np_dtype)
+    return Tensor._make(arr, None) if graph else arr
 
 
 class _TensorMath:
@@ -88,7 +100,10 @@ class _TensorMath:
             return x.to(D.to_dtype(dtype))
         return _tensor(x, dtype=D.to_dtype(dtype))
 
-    lift = staticmethod(lift)
+    @staticmethod
+    def lift(x, like=None, dtype=None):
+        """``lift(TENSOR_MATH, x, like, dtype)`` (Note [constants in VJPs])."""
+        return lift(TENSOR_MATH, x, like, dtype)
 
 
 TENSOR_MATH = _TensorMath()
