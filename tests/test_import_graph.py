@@ -230,3 +230,14 @@ def test_cuda_builds_no_tensor_outside_its_public_face():
                     if target.startswith(above):
                         uses.append((fn.name, target))
     assert uses and {name for name, _ in uses} <= public_face, uses
+
+
+def test_the_old_paths_re_export_the_tape_layer():
+    # Moved modules keep their public import paths, as the same objects.
+    import tapegrad.tape as tape
+    from tapegrad.autograd import anomaly, export, grad_mode, graph
+    from tapegrad.autograd import tape as old_tape
+    assert graph.AccumulateGrad is tape.AccumulateGrad and graph.walk is tape.walk
+    assert grad_mode.no_grad is tape.no_grad and grad_mode.STATE is tape.STATE
+    assert anomaly.detect_anomaly is tape.detect_anomaly and anomaly.ENABLED is tape.ANOMALY
+    assert old_tape.format_tape is export.format_tape and old_tape.to_dot is export.to_dot

@@ -2,8 +2,13 @@
 
 The tape is the set of Nodes reachable from the roots, ordered by the sequence
 number each got when recorded; an input is always recorded before its users,
-so reverse sequence order is a valid order for the sweep. Discovery uses an
-explicit stack: no recursion anywhere (see Note [no recursion]).
+so reverse sequence order is a valid order for the sweep (Note [heap sweep]).
+
+# Note [no recursion]
+The sweep pops nodes from a heap; there is no separate discovery pass and no
+recursion anywhere, so a chain of any length backpropagates. Freeing a long
+chain is left to CPython's deallocator, whose trashcan bounds the C stack
+(tests/autograd/test_memory.py); there is no ``Node.__del__``.
 """
 import sys
 from heapq import heapify, heappop, heappush

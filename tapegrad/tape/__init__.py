@@ -21,15 +21,15 @@ circle. Here nothing imports a Tensor, an op or the engine.
 
 # Note [up-calls]
 Exactly these imports go up a floor; each is lazy (inside a function) and
-named in ``tests/test_import_graph.py``'s ``ALLOWED_UP_CALLS``:
+listed in ``ALLOWED_UP_CALLS`` in ``tests/test_import_graph.py``:
 
-- ``Tensor.backward`` (and ``Tensor.register_hook``'s friends that run it) ->
-  ``autograd``: a tensor method that runs the engine.
-- ``Tensor(data)`` and ``Tensor._coerce`` -> ``_creation.tensor``: the
-  constructor is a factory call.
-- loading the CUDA backend: ``backend.backend_for``/``BY_TYPE`` lookups and
-  ``_creation`` reach ``tapegrad.cuda`` on first use, so ``import tapegrad``
-  never imports numba.cuda.
+- ``Tensor.backward`` -> ``tapegrad.autograd``: a tensor method that runs the engine.
+- ``Tensor(data)`` and ``Tensor._coerce`` -> ``tapegrad._creation``: the
+  constructor is a call of the ``tensor`` factory.
+- loading the CUDA backend: ``backend.get``/``backend_for`` and ``_creation``
+  (factories on ``device="cuda"``, foreign arrays) reach ``tapegrad.cuda`` on
+  first use, so ``import tapegrad`` never imports numba.cuda. What comes back
+  is arrays, never Tensors: ``_creation`` wraps them.
 """
 from .grad_mode import STATE, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from .anomaly import ENABLED as ANOMALY, detect_anomaly, set_detect_anomaly, is_anomaly_enabled
