@@ -91,6 +91,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     Without ``inputs`` gradients accumulate into the ``.grad`` of leaves; with
     ``inputs`` they are returned in that order instead and no ``.grad`` changes.
     """
+    node_cls = Node             # a local: read once per edge in the sweep
     if retain_graph is None:
         retain_graph = create_graph
     graph = bool(create_graph)
@@ -178,7 +179,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 gd = gi._data.dtype if graph else gi.dtype
                 if gd is not dtype and gd != dtype:
                     gi = F.astype(gi, dtype)
-                if tgt.__class__ is Node:
+                if tgt.__class__ is node_cls:
                     if tgt.n_out == 1:
                         prev = buf.get(tgt)
                         if prev is None:
