@@ -18,7 +18,7 @@ from . import _tensor_methods  # noqa: F401  (binds methods)
 from ._creation import (tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full, empty, arange, linspace, eye,
                         zeros_like, ones_like, full_like, empty_like, rand_like, randn_like, rand, randn,
                         randint, randperm, manual_seed, seed, scalar_tensor)
-from .autograd.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from .tape.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from ._functions import *  # noqa: F401,F403  the public math functions
 from . import autograd
 

@@ -113,8 +113,7 @@ def as_tensor(data, dtype=None, device=None):
             return data
         return data.to(device=device, dtype=dtype)
     if hasattr(data, "__cuda_array_interface__") or hasattr(data, "__dlpack__") and not isinstance(data, np.ndarray):
-        from . import cuda
-        return cuda._from_foreign(data, dtype)
+        return _from_foreign(data, dtype)
     if isinstance(data, np.ndarray) and device in (None, "cpu"):
         d = C.source_dtype(data, dtype, "as_tensor")
         return Tensor._make(data if data.dtype == d.np else C.cast(data, d), None)
@@ -130,8 +129,14 @@ def from_dlpack(ext):
         >>> tapegrad.from_dlpack(np.arange(3.0)).tolist()
         [0.0, 1.0, 2.0]
     """
+    return _from_foreign(ext)
+
+
+def _from_foreign(data, dtype=None):
+    """Wrap the backend array CUDA makes of a foreign array (a backend never builds a Tensor)."""
     from . import cuda          # loaded on first use: ``import tapegrad`` never imports numba.cuda
-    return cuda.from_dlpack(ext)
+    t = Tensor._make(cuda._foreign_array(data), None)
+    return t if dtype is None else t.to(dtype)
 
 
 def from_numpy(a):

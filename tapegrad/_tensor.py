@@ -10,7 +10,6 @@ import numpy as np
 from . import _dtype as D
 from . import backend as B
 from ._device import device as _device
-from .ops import registry as _reg
 
 __all__ = ["Tensor"]
 
@@ -44,7 +43,7 @@ class Tensor:
         tensor([2., 4., 6.])
     """
     __slots__ = ("_data", "_grad_fn", "_requires_grad", "_version", "__dict__", "__weakref__")
-    # Note [rare fields] (ops/registry.py): defaults that most tensors never change.
+    # Note [rare fields] (tape/node.py): defaults that most tensors never change.
     _grad = None
     _hooks = None
     _post_hooks = None
@@ -149,11 +148,7 @@ class Tensor:
     @property
     def grad_fn(self):
         """The node that produced this tensor, or None for a leaf."""
-        fn = self._grad_fn
-        if fn is None:
-            return None
-        from .autograd.graph import node_view
-        return node_view(fn)
+        return self._grad_fn          # the Node itself (Note [node view] in tape/node.py)
 
     @property
     def is_leaf(self):
@@ -432,8 +427,3 @@ def _wrap_dim(dim, ndim, opname):
                          f"but got {dim})")
     return dim % n
 
-
-_reg._bind_tensor(Tensor)
-
-from .autograd import graph as _graph  # noqa: E402  (Note [node view])
-_graph.install(_reg.Node)

@@ -4,12 +4,12 @@ tape views.
 ``tapegrad.autograd.backward`` and ``tapegrad.autograd.grad`` are the two
 ways to run the reverse sweep.
 """
-from .grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
-from .anomaly import detect_anomaly, set_detect_anomaly
+from ..tape.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from ..tape.anomaly import detect_anomaly, set_detect_anomaly
 from .api import backward, grad
 from .gradcheck import gradcheck, gradgradcheck
 from .function import Function, FunctionCtx
-from .tape import format_tape, to_dot
+from .export import format_tape, to_dot
 from . import functional
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",

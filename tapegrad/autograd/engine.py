@@ -2,44 +2,29 @@
 
 The tape is the set of Nodes reachable from the roots, ordered by the sequence
 number each got when recorded; an input is always recorded before its users,
-so reverse sequence order is a valid order for the sweep. Discovery uses an
-explicit stack: no recursion anywhere (see Note [no recursion]).
+so reverse sequence order is a valid order for the sweep (Note [heap sweep]).
+
+# Note [no recursion]
+The sweep pops nodes from a heap; there is no separate discovery pass and no
+recursion anywhere, so a chain of any length backpropagates. Freeing a long
+chain is left to CPython's deallocator, whose trashcan bounds the C stack
+(tests/autograd/test_memory.py); there is no ``Node.__del__``.
 """
 import sys
 from heapq import heapify, heappop, heappush
 
 from .. import backend as B
-from . import grad_mode as _gm
-from . import anomaly as _anomaly
+from .._tensor import Tensor
+from ..tape import grad_mode as _gm
+from ..tape import anomaly as _anomaly
+from ..tape.node import Node, FREED as _FREED, check_versions as _check_versions
+from ..ops.graph_math import TENSOR_MATH, lift
 
-# Note [no recursion]: discovery is an explicit stack, the sweep a loop over a
-# sorted list; freeing a long chain is handled by Node.__del__ in ops.registry.
-
-_FREED = ("Trying to backward through the graph a second time (or to read saved values after they were "
-          "freed). Saved intermediate values of the graph are freed when you call .backward() or "
-          "autograd.grad(). Specify retain_graph=True if you need to backward through the graph a second "
-          "time or to access saved tensors after calling backward.")
+# The engine reads the tape (tapegrad/tape/) and runs VJPs; it is the only owner of sum_to,
+# and it imports the graph-mode math downward from ops (Note [the tape floor] in tape/__init__.py).
 
 
-def _registry():
-    from ..ops import registry
-    return registry
-
-
-def _check_versions(node):
-    it = iter(node.versions)
-    for vc in it:
-        expected = next(it)
-        if vc[0] != expected:
-            by = f" by {vc[1]}" if vc[1] else ""
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation{by}: a tensor saved by {node.op.name} (node #{node.seq}) is at version {vc[0]}; "
-                f"expected version {expected} instead. Hint: avoid the in-place op, or clone() the tensor "
-                f"before modifying it.")
-
-
-def _unpack(node, graph, Tensor):
+def _unpack(node, graph, Tensor, like=None):
     """Saved values for a VJP (Note [saved values] in ops/registry.py)."""
     saved = node.saved
     if saved is None:
@@ -47,7 +32,6 @@ def _unpack(node, graph, Tensor):
     _check_versions(node)
     if not graph:
         return saved
-    Node = _registry().Node
     edges = node.next
     out = []
     for i, s in zip(node.op.save, saved):
@@ -58,9 +42,9 @@ def _unpack(node, graph, Tensor):
         else:
             e = edges[i] if i < len(edges) else None
             if e is None:                           # an input that needs no gradient
-                if type(s) not in B.BY_TYPE:        # a promoted Python scalar (a NumPy scalar)
-                    s = B.CPU_BACKEND.asarray(s)
-                out.append(Tensor._make(s, None))
+                # A promoted Python number is saved as a NumPy scalar: it goes where the
+                # gradient is, as it went where the tensors were in forward (Note [constants in VJPs]).
+                out.append(Tensor._make(s, None) if s.__class__ in B.BY_TYPE else lift(TENSOR_MATH, s, like))
             elif e[0].__class__ is Node:            # a non-leaf input: rebuild it on its history
                 t = Tensor._make(s, e[0])
                 t._output_nr = e[1]
@@ -70,16 +54,44 @@ def _unpack(node, graph, Tensor):
     return out
 
 
+def sum_to(F, g, shape, node=None):
+    """Sum a broadcast gradient ``g`` back to ``shape`` (Note [sum_to] in ops/registry.py); works in both VJP modes.
+
+    Only genuine broadcasting is undone: leading dimensions are summed away and
+    dimensions of size 1 in ``shape`` are summed with keepdims. Any other
+    mismatch is a wrong VJP (a wrong permute, say) and raises, naming the op
+    whose VJP produced ``g`` (``node``), rather than reshaping it silently.
+
+    Example:
+        >>> from tapegrad.backend import CPU_BACKEND as be
+        >>> from tapegrad.autograd.engine import sum_to
+        >>> sum_to(be, be.ones((2, 3), "float64"), (1, 3)).tolist()
+        [[2.0, 2.0, 2.0]]
+    """
+    gs = tuple(g.shape)
+    shape = tuple(shape)
+    if gs == shape:
+        return g
+    lead = len(gs) - len(shape)
+    if lead < 0 or any(s != 1 and s != d for s, d in zip(shape, gs[lead:])):
+        who = f"the VJP of {node.op.name} (node #{node.seq})" if node is not None else "a VJP"
+        raise RuntimeError(f"{who} returned a gradient of shape {gs} for an input of shape {shape}; only a "
+                           "gradient in a shape the input broadcasts to can be summed back to it")
+    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
+                                      if s == 1 and gs[i + lead] != 1)
+    g = F.sum(g, axis=axes, keepdims=True)
+    if lead:
+        g = F.reshape(g, shape)     # drop the leading size-1 dims that keepdims left
+    return g
+
+
 def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
     """Backpropagate from ``roots`` (tensors) seeded with ``grad_roots``.
 
     Without ``inputs`` gradients accumulate into the ``.grad`` of leaves; with
     ``inputs`` they are returned in that order instead and no ``.grad`` changes.
     """
-    from .._tensor import Tensor
-    reg = _registry()
-    Node = reg.Node
-    sum_to = reg.sum_to
+    node_cls = Node             # a local: read once per edge in the sweep
     if retain_graph is None:
         retain_graph = create_graph
     graph = bool(create_graph)
@@ -105,7 +117,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
         else:
             _add(buf, fn, t._output_nr, g)
     if graph:
-        F = reg.TENSOR_MATH
+        F = TENSOR_MATH
 
     capture = None
     results = None
@@ -142,7 +154,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
             saved = node.saved
             if saved:
                 if graph:
-                    saved = _unpack(node, graph, Tensor)
+                    saved = _unpack(node, graph, Tensor, g if g.__class__ is not list else _first(g))
                 else:
                     it = iter(node.versions)
                     for vc in it:
@@ -167,7 +179,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 gd = gi._data.dtype if graph else gi.dtype
                 if gd is not dtype and gd != dtype:
                     gi = F.astype(gi, dtype)
-                if tgt.__class__ is Node:
+                if tgt.__class__ is node_cls:
                     if tgt.n_out == 1:
                         prev = buf.get(tgt)
                         if prev is None:
@@ -216,6 +228,14 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
         else:
             out.append(r if graph else Tensor._make(r if r.__class__ in B.BY_TYPE else _as_array(r), None))
     return tuple(out)
+
+
+def _first(gs):
+    """The first gradient of a multi-output node's list (it gives the device for constants)."""
+    for x in gs:
+        if x is not None:
+            return x
+    return None
 
 
 def _capture(capture, results, node, g):

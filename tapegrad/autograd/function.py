@@ -8,12 +8,15 @@ there is one engine path. Each call gets a small ``_FunctionOp`` (the node's
 fast mode, and under ``create_graph`` the engine already hands over Tensors,
 so a backward written with tapegrad ops is recorded (double backward).
 Saved inputs are kept as Tensors with their version (checked by the engine's
-``_unpack``); saved outputs are kept as arrays (Note [saved outputs] in
+``_unpack``); saved outputs are kept as arrays (Note [saved values] in
 ops/registry.py), so a node never holds its own output alive.
 """
 from .. import backend as B
-from . import grad_mode as _gm
-from . import anomaly as _anomaly
+from .._tensor import Tensor
+from ..tape import grad_mode as _gm
+from ..tape import anomaly as _anomaly
+from ..tape.node import Node
+from ..ops.graph_math import TENSOR_MATH
 
 __all__ = ["Function", "FunctionCtx"]
 
@@ -30,7 +33,6 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors):
         """Keep tensors (or None) for ``backward``; read them back with ``ctx.saved_tensors``."""
-        from .._tensor import Tensor
         for i, t in enumerate(tensors):
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(f"save_for_backward can only save Tensors or None, got {type(t).__name__} "
@@ -80,8 +82,6 @@ class _FunctionOp:
 
 
 def _function_vjp(F, node, g, *saved):
-    from .._tensor import Tensor
-    from ..ops.registry import TENSOR_MATH
     op = node.op
     ctx = op.ctx
     graph = F is TENSOR_MATH
@@ -192,8 +192,6 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` and, when a gradient is needed, record a node whose VJP is ``backward``."""
-        from .._tensor import Tensor
-        from ..ops.registry import Node
         recording = _gm.STATE.enabled
         needs = tuple(bool(recording and isinstance(a, Tensor) and a._requires_grad) for a in args)
         ctx = FunctionCtx(needs)
@@ -224,7 +222,7 @@ class Function(metaclass=_FunctionMeta):
             k = out_pos.get(id(t))
             if k is not None:
                 save.append(-1 - k)
-                saved.append(t._data)        # Note [saved outputs]: the array, never the Tensor
+                saved.append(t._data)        # Note [saved values]: the array, never the Tensor
             else:
                 save.append(len(saved))
                 saved.append(t)

@@ -7,6 +7,7 @@ derivatives use the double-vjp trick (the VJP is linear in its cotangent, so
 differentiating it with respect to the cotangent gives the JVP).
 """
 from .. import backend as B
+from ..ops.shape import stack as _stack
 from . import api as _api
 from .function import Function
 
@@ -178,8 +179,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
 def _stack_rows(rows, shape, create_graph):
     """Stack per-output-element gradients into a Jacobian block of ``shape``."""
     if create_graph:
-        import tapegrad
-        return tapegrad.stack(rows).reshape(shape)
+        return _stack(rows).reshape(shape)
     from .._tensor import Tensor
     be = B.BY_TYPE[type(rows[0]._data)]
     return Tensor._make(be.reshape(be.stack([r._data for r in rows]), shape), None)

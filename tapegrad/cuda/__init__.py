@@ -115,9 +115,13 @@ def empty_cache():
         memory.empty_cache()
 
 
-def _from_foreign(data, dtype=None):
-    """A CUDA tensor sharing memory with an object exposing ``__cuda_array_interface__``."""
-    from .._tensor import Tensor
+def _foreign_array(data):
+    """The backend array sharing memory with ``data``: a ``CudaArray`` for an object exposing
+    ``__cuda_array_interface__``, a NumPy array for a CPU ``__dlpack__`` one.
+
+    A backend never builds a Tensor (Note [the tape floor] in tapegrad/tape/__init__.py):
+    ``_creation.from_dlpack`` wraps what this returns.
+    """
     from .. import _dtype as D
     import numpy as np
     if not hasattr(data, "__cuda_array_interface__"):
@@ -126,10 +130,10 @@ def _from_foreign(data, dtype=None):
             if dev == 1:                                          # kDLCPU
                 a = np.from_dlpack(data)
                 D.from_numpy_dtype(a.dtype)                       # refuse dtypes PyTorch lacks
-                return Tensor._make(a, None) if dtype is None else Tensor._make(a, None).to(dtype)
+                return a
         raise TypeError(f"cannot share memory with {type(data).__name__}: it exposes neither "
                         "__cuda_array_interface__ nor a CPU __dlpack__")
-    be = _backend_or_raise()
+    _backend_or_raise()
     from .array import CudaArray
     from . import _nb
     desc = data.__cuda_array_interface__
@@ -148,8 +152,7 @@ def _from_foreign(data, dtype=None):
     st = st if st is not None else contiguous_strides(shape)
     span = 1 + sum((n - 1) * s for n, s in zip(shape, st)) if all(shape) else 0
     buf = _nb.wrap_pointer(desc["data"][0], span, dt, data)
-    t = Tensor._make(CudaArray(buf, shape, st, 0, None, dt), None, be)
-    return t if dtype is None else t.to(dtype)
+    return CudaArray(buf, shape, st, 0, None, dt)
 
 
 def from_dlpack(data):
@@ -160,4 +163,5 @@ def from_dlpack(data):
         >>> tapegrad.cuda.from_dlpack(np.arange(3.0)).tolist()
         [0.0, 1.0, 2.0]
     """
-    return _from_foreign(data)
+    from .._creation import from_dlpack as _from_dlpack    # the public face sits above creation
+    return _from_dlpack(data)

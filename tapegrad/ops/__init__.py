@@ -3,10 +3,13 @@
 Importing this package registers all ops in ``registry.REGISTRY``. Each family
 module lists its public functions in ``__all__`` (re-exported as
 ``tapegrad.<name>``) and its Tensor methods in ``METHODS`` (bound in
-``_tensor_methods.py``).
+``_tensor_methods.py``). ``graph_math`` is the namespace VJPs get under
+``create_graph`` (Note [two-mode VJPs] in registry.py); the engine imports it
+from here, downward (Note [the tape floor] in tapegrad/tape/__init__.py).
 """
 from . import registry
-from .registry import REGISTRY, apply, op, sum_to
+from .registry import REGISTRY, apply, op
+from . import graph_math  # noqa: F401  (TENSOR_MATH, the graph-mode VJP namespace)
 # Importing the families registers their ops.
 from . import elementwise, unary, comparison, reduction, shape, indexing, linalg, nn, device, inplace  # noqa: F401
 

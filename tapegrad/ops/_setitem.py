@@ -5,11 +5,12 @@ Split from indexing.py, whose primitives they build on (Note [torch indexing] in
 import numpy as np
 
 from .. import backend as B
-from ..autograd import grad_mode as _gm
+from ..tape import grad_mode as _gm
 from . import _index_key as _K
 from .indexing import _index, _tensor_cls, _plan, index_put_add_op
 from .inplace import check_writable
-from .registry import op, apply, TENSOR_MATH
+from .registry import op, apply
+from .graph_math import TENSOR_MATH
 
 
 def _assign(be, x, basic, adv, value):

@@ -22,7 +22,8 @@ import numpy as np
 
 from .. import _dtype as D
 from .. import backend as B
-from .registry import op, apply, TENSOR_MATH
+from .registry import op, apply
+from .graph_math import TENSOR_MATH
 from ._dims import wrap_dim
 from . import _index_key as _K
 from ._index_key import check_index_range

@@ -14,7 +14,7 @@ failed op leaves the tensor, its version and its history unchanged.
 """
 from .. import _dtype as D
 from .. import backend as B
-from ..autograd import grad_mode as _gm
+from ..tape import grad_mode as _gm
 from . import elementwise as E
 from . import registry as _reg
 from . import promotion as _promotion

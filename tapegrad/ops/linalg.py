@@ -2,7 +2,8 @@
 import math
 
 from .. import backend as B
-from .registry import op, apply, TENSOR_MATH
+from .registry import op, apply
+from .graph_math import TENSOR_MATH
 
 
 @op("matmul", save=("a", "b"))

@@ -6,7 +6,8 @@ subtracts the row maximum before ``exp``, and the VJPs use the saved output
 """
 from .. import _dtype as D
 from .. import backend as B
-from .registry import op, apply, TENSOR_MATH
+from .registry import op, apply
+from .graph_math import TENSOR_MATH
 from ._dims import wrap_dim
 
 _REDUCTIONS = ("none", "mean", "sum")

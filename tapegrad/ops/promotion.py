@@ -5,8 +5,7 @@ backend, PyTorch's type promotion, device checks, and op-named errors.
 """
 from .. import _dtype as D
 from .. import backend as B
-
-Tensor = None           # bound by registry._bind_tensor (import cycle)
+from .._tensor import Tensor
 _BY_TYPE = B.BY_TYPE
 _FLOAT_CAT = 2
 

@@ -19,30 +19,32 @@ order of ``save``, and the forward's keyword params.
 A VJP is written once and runs in one of two modes. Normally ``F`` is the
 backend and ``g`` and the saved values are raw arrays: backward costs what
 hand-written NumPy backprop costs. Under ``create_graph=True``, ``F`` is
-``TENSOR_MATH`` (the same names, implemented by recorded ops) and ``g`` and
+``TENSOR_MATH`` (ops/graph_math.py: the same names, implemented by recorded
+ops) and ``g`` and
 the saved values are Tensors, so the VJP itself lands on the tape and
 grad-of-grad works for every op. Hence VJPs use only operators and ``F.*``.
 
 # Note [sum_to]
 A VJP may return a gradient in the broadcast shape; the engine reduces it to
-the input's shape with ``sum_to``, once per edge. No VJP unbroadcasts by hand.
+the input's shape with ``sum_to`` (autograd/engine.py), once per edge. No VJP
+unbroadcasts by hand.
+
+The tape record ``Node`` and the flags ``apply`` reads live one floor down,
+in ``tapegrad/tape/`` (Note [the tape floor] there).
 """
-import itertools
 import traceback
 
-from .. import _dtype as D
 from .. import backend as B
-from ..autograd import grad_mode as _gm
-from ..autograd import anomaly as _anomaly
-from . import promotion as _promotion
+from .._tensor import Tensor
+from ..tape import grad_mode as _gm
+from ..tape import anomaly as _anomaly
+from ..tape.node import Node, next_seq as _next_seq
 from .promotion import _error, _to_tensor_args, _all_tensors
 
-__all__ = ["OpDef", "op", "apply", "sum_to", "REGISTRY", "TENSOR_MATH"]
+__all__ = ["OpDef", "op", "apply", "REGISTRY"]
 
 REGISTRY = {}
 _SAVE_OUT = (-1,)        # the most common save spec, compared by identity in apply
-_seq = itertools.count()
-_next_seq = _seq.__next__
 _GM = _gm.STATE
 # Note [quiet NumPy] (backend/numpy_backend.py): no NumPy RuntimeWarning escapes a forward.
 _QUIET_SET = B.numpy_backend.QUIET_SET
@@ -113,56 +115,6 @@ def op(name, save=(), promote="all", promote_args=None, view=False):
         REGISTRY[name] = d
         return d
     return deco
-
-
-class Node:
-    """A recorded op on the tape. See autograd/graph.py for the public view."""
-    __slots__ = ("op", "seq", "next", "saved", "versions", "params", "__dict__", "__weakref__")
-    # Note [rare fields]: almost every node keeps these defaults; as class
-    # attributes they cost nothing to record, and an instance that needs one
-    # (a hook, retain_grad, anomaly mode, a multi-output Function) sets its own.
-    hooks = None
-    retain = None
-    anomaly = None
-    n_out = 1
-
-    def __init__(self, op, next_, saved, versions, params):
-        self.op = op
-        self.seq = _next_seq()
-        self.next = next_
-        self.saved = saved
-        self.versions = versions
-        self.params = params
-
-    @property
-    def shapes(self):
-        """The shape of each input that requires grad (None for the others)."""
-        return tuple(None if e is None else e[2] for e in self.next)
-
-    @property
-    def needs(self):
-        return tuple(e is not None for e in self.next)
-
-    def name(self):
-        """PyTorch-style name, e.g. ``MultiplyBackward0``."""
-        return "".join(w.capitalize() for w in self.op.name.split("_")) + "Backward0"
-
-    @property
-    def next_functions(self):
-        """((node_or_leaf, output_nr), ...) for each input, like PyTorch's."""
-        return tuple((None, 0) if e is None else (e[0], e[1]) for e in self.next)
-
-    def __repr__(self):
-        return f"<{self.op.name} node #{self.seq}>"
-
-
-Tensor = None   # set by _tensor.py (import cycle)
-
-
-def _bind_tensor(cls):
-    global Tensor
-    Tensor = cls
-    _promotion.Tensor = cls
 
 
 _new = object.__new__
@@ -315,75 +267,3 @@ def apply(op, *args, **params):
     t._requires_grad = True
     t._version = version
     return t
-
-
-def sum_to(F, g, shape, node=None):
-    """Sum a broadcast gradient ``g`` back to ``shape`` (Note [sum_to]); works in both VJP modes.
-
-    Only genuine broadcasting is undone: leading dimensions are summed away and
-    dimensions of size 1 in ``shape`` are summed with keepdims. Any other
-    mismatch is a wrong VJP (a wrong permute, say) and raises, naming the op
-    whose VJP produced ``g`` (``node``), rather than reshaping it silently.
-    """
-    gs = tuple(g.shape)
-    shape = tuple(shape)
-    if gs == shape:
-        return g
-    lead = len(gs) - len(shape)
-    if lead < 0 or any(s != 1 and s != d for s, d in zip(shape, gs[lead:])):
-        who = f"the VJP of {node.op.name} (node #{node.seq})" if node is not None else "a VJP"
-        raise RuntimeError(f"{who} returned a gradient of shape {gs} for an input of shape {shape}; only a "
-                           "gradient in a shape the input broadcasts to can be summed back to it")
-    axes = tuple(range(lead)) + tuple(i + lead for i, s in enumerate(shape)
-                                      if s == 1 and gs[i + lead] != 1)
-    g = F.sum(g, axis=axes, keepdims=True)
-    if lead:
-        g = F.reshape(g, shape)     # drop the leading size-1 dims that keepdims left
-    return g
-
-
-class _TensorMath:
-    """Note [two-mode VJPs]: the backend's names, implemented by recorded ops on Tensors.
-
-    An attribute is looked up in the registry by name on first use, so every op
-    whose forward mirrors a backend method is reachable as ``TENSOR_MATH.<name>``.
-    """
-    def __getattr__(self, name):
-        d = REGISTRY.get(name)
-        if d is None:
-            raise AttributeError(f"no op named {name!r} is registered (needed by a VJP under create_graph)")
-
-        # The backend takes shapes/axes/dtypes positionally (``reshape(g, shape)``) but
-        # an op needs them as keyword params (recorded in the node, passed to its VJP):
-        # trailing positional arguments that are not tensors, arrays or numbers, or
-        # that fill forward parameters with defaults, become keywords.
-        import inspect
-        sig = [p for p in inspect.signature(d.forward).parameters.values()
-               if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
-
-        def is_param(i, a):
-            return sig[i].default is not inspect.Parameter.empty or not (
-                isinstance(a, (Tensor, int, float)) or type(a) in B.BY_TYPE)
-
-        def f(*args, **params):
-            n = len(args)
-            while n > 1 and n - 1 < len(sig) and is_param(n - 1, args[n - 1]):
-                n -= 1
-                params[sig[n].name] = args[n]
-            return apply(d, *args[:n], **params)
-        f.__name__ = name
-        setattr(self, name, f)
-        return f
-
-    @staticmethod
-    def asarray(x, dtype=None):
-        if dtype is None:
-            return Tensor._coerce(x)
-        # Honour dtype: a float32 constant would silently downcast a float64 gradient.
-        if isinstance(x, Tensor):
-            return x.to(D.to_dtype(dtype))
-        from .._creation import tensor
-        return tensor(x, dtype=D.to_dtype(dtype))
-
-
-TENSOR_MATH = _TensorMath()
