@@ -66,7 +66,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         tapegrad.int64
     """
     if isinstance(data, Tensor):
-        src = B.BY_TYPE[type(data._data)].to_numpy(data._data)
+        src = data._backend.to_numpy(data._data)
         a = np.array(src, copy=True)
         d = D.to_dtype(dtype) if dtype is not None else D.from_numpy_dtype(a.dtype)
     else:

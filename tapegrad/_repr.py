@@ -50,7 +50,7 @@ def _float_formatter(a):
 
 def tensor_repr(t):
     from . import backend as B
-    a = np.asarray(B.BY_TYPE[type(t._data)].to_numpy(t._data))
+    a = np.asarray(t._backend.to_numpy(t._data))
     dt = D.from_numpy_dtype(a.dtype)
     opts = dict(separator=", ", prefix="tensor(", threshold=_THRESHOLD, edgeitems=_EDGE, max_line_width=80)
     if a.dtype.kind == "f":

@@ -135,12 +135,26 @@ class Tensor:
         return D.from_numpy_dtype(self._data.dtype)
 
     @property
+    def _backend(self):
+        """The array backend that owns this tensor's storage (``NumpyBackend``, ``CudaBackend``).
+
+        One attribute for a chore that every layer above the tape needs; it is a lookup by the
+        storage's array type, so recording an op stores nothing extra.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.zeros(2)._backend.device_type
+            'cpu'
+        """
+        return B.BY_TYPE[type(self._data)]
+
+    @property
     def device(self):
-        return _device(B.BY_TYPE[type(self._data)].device_type)
+        return _device(self._backend.device_type)
 
     @property
     def is_cuda(self):
-        return B.BY_TYPE[type(self._data)].device_type == "cuda"
+        return self._backend.device_type == "cuda"
 
     def is_floating_point(self):
         return self._data.dtype.kind == "f"
@@ -214,7 +228,7 @@ class Tensor:
             >>> x.is_contiguous(), x.T.is_contiguous(), x.T.contiguous().is_contiguous()
             (True, False, True)
         """
-        return B.BY_TYPE[type(self._data)].is_contiguous(self._data)
+        return self._backend.is_contiguous(self._data)
 
     # ------------------------------------------------------------- autograd API
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
@@ -337,10 +351,10 @@ class Tensor:
         """
         if self._requires_grad and not force:
             raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
-        return B.BY_TYPE[type(self._data)].to_numpy(self._data)
+        return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
-        a = B.BY_TYPE[type(self._data)].to_numpy(self._data)
+        a = self._backend.to_numpy(self._data)
         return a if dtype is None else a.astype(dtype)
 
     def item(self):
@@ -351,7 +365,7 @@ class Tensor:
             >>> tapegrad.tensor([2.5]).item()
             2.5
         """
-        a = B.BY_TYPE[type(self._data)].to_numpy(self._data)
+        a = self._backend.to_numpy(self._data)
         if a.size != 1:
             raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
         return a.reshape(()).item()
@@ -364,7 +378,7 @@ class Tensor:
             >>> tapegrad.tensor([[1, 2]]).tolist()
             [[1, 2]]
         """
-        return B.BY_TYPE[type(self._data)].to_numpy(self._data).tolist()
+        return self._backend.to_numpy(self._data).tolist()
 
     def __float__(self):
         return float(self.item())
@@ -400,7 +414,7 @@ class Tensor:
     def __deepcopy__(self, memo):
         if self._grad_fn is not None:
             raise RuntimeError("only leaf tensors support deepcopy")
-        t = Tensor._make(B.BY_TYPE[type(self._data)].copy(self._data), None)
+        t = Tensor._make(self._backend.copy(self._data), None)
         t._requires_grad = self._requires_grad
         t.__class__ = self.__class__
         memo[id(self)] = t

@@ -15,7 +15,7 @@ Four checks:
 The scan's rule: a call ``X.name(...)`` or ``getattr(X, "name")`` is a backend
 call when ``X`` is a backend expression: a name ``be``/``F``/``backend`` (a
 parameter or local; ``F`` bound by an import, as in nn/modules, is not), a
-``BY_TYPE[...]`` lookup, ``BY_TYPE.get(...)``, ``B.get(...)``,
+``BY_TYPE[...]`` lookup, a tensor's ``._backend``, ``BY_TYPE.get(...)``, ``B.get(...)``,
 ``backend_for(...)``, ``_be(...)``, ``CPU_BACKEND``, or a local assigned from
 one (or that one is assigned from, as in ``be = dst``). A ``getattr(be, p)``
 whose ``p`` is a parameter of the enclosing function resolves to the constant
@@ -53,7 +53,7 @@ def _backend_expr(e, names):
     if isinstance(e, ast.Subscript):
         return _is_by_type(e.value)
     if isinstance(e, ast.Attribute):
-        return e.attr == "CPU_BACKEND"
+        return e.attr in ("CPU_BACKEND", "_backend")
     if isinstance(e, ast.Call):
         f = e.func
         if isinstance(f, ast.Attribute):

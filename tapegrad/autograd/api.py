@@ -16,7 +16,7 @@ def _seed(outputs, grad_outputs, fn, keep_tensors=False):
             if t._data.size != 1:
                 raise RuntimeError(f"{fn}: grad can be implicitly created only for scalar outputs; output {i} "
                                    f"has shape {tuple(t.shape)}: pass gradient= (a tensor of that shape)")
-            g = B.BY_TYPE[type(t._data)].ones(t._data.shape, t._data.dtype)
+            g = t._backend.ones(t._data.shape, t._data.dtype)
         else:
             if not isinstance(g, Tensor):     # as PyTorch: no lists, numbers or NumPy arrays here
                 raise TypeError(f"{fn}: gradients can be either Tensors or None, but got {type(g).__name__}")

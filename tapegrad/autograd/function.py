@@ -209,7 +209,7 @@ class Function(metaclass=_FunctionMeta):
         out_meta = []
         for o in outs:
             diff = isinstance(o, Tensor) and o._data.dtype.kind == "f" and id(o) not in non_diff
-            out_meta.append((o._data.shape, o._data.dtype, B.BY_TYPE[type(o._data)]) if diff else None)
+            out_meta.append((o._data.shape, o._data.dtype, o._backend) if diff else None)
         if all(m is None for m in out_meta):
             return result
         out_pos = {id(o): k for k, o in enumerate(outs) if isinstance(o, Tensor)}

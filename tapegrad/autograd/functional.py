@@ -58,7 +58,7 @@ def _outputs(res, fn):
 
 def _zeros_like(t):
     from .._tensor import Tensor
-    return Tensor._make(B.BY_TYPE[type(t._data)].full(t._data.shape, 0, t._data.dtype), None)
+    return Tensor._make(t._backend.full(t._data.shape, 0, t._data.dtype), None)
 
 
 def _grad(outputs, inputs, grad_outputs, create_graph, strict, fn, what="input"):
@@ -123,7 +123,7 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
             if o._data.size != 1:
                 raise RuntimeError(f"{fn}: v can only be omitted when the output has a single element; got "
                                    f"shape {tuple(o.shape)}")
-        vs = tuple(Tensor._make(B.BY_TYPE[type(o._data)].full(o._data.shape, 1, o._data.dtype), None) for o in outs)
+        vs = tuple(Tensor._make(o._backend.full(o._data.shape, 1, o._data.dtype), None) for o in outs)
     else:
         vs = _check_v(v, outs, "v", fn)
     grads = _grad(outs, xs, vs, create_graph, strict, fn)
@@ -154,7 +154,7 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
     if v is None:
         if any(x._data.size != 1 for x in xs):
             raise RuntimeError(f"{fn}: v can only be omitted when the input has a single element")
-        vs = tuple(B.BY_TYPE[type(x._data)].full(x._data.shape, 1, x._data.dtype) for x in xs)
+        vs = tuple(x._backend.full(x._data.shape, 1, x._data.dtype) for x in xs)
     else:
         vs = _check_v(v, xs, "v", fn)
     out_tuple, outs = _outputs(func(*xs), fn)
@@ -181,7 +181,7 @@ def _stack_rows(rows, shape, create_graph):
     if create_graph:
         return _stack(rows).reshape(shape)
     from .._tensor import Tensor
-    be = B.BY_TYPE[type(rows[0]._data)]
+    be = rows[0]._backend
     return Tensor._make(be.reshape(be.stack([r._data for r in rows]), shape), None)
 
 
@@ -215,7 +215,7 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False, st
     out_tuple, outs = _outputs(func(*xs), fn)
     blocks = []
     for o in outs:
-        be = B.BY_TYPE[type(o._data)]
+        be = o._backend
         n = o._data.size
         rows = [[] for _ in xs]
         for k in range(n):

@@ -38,7 +38,7 @@ def _zero_grad(p, set_to_none):
 
 def _copy_into(t, v):
     """``t.copy_(v)`` without recording: cast to t's dtype and device, write t's array in place."""
-    dst_be = B.BY_TYPE[type(t._data)]
+    dst_be = t._backend
     a = B.move(v._data, dst_be)
     if a.dtype != t._data.dtype:
         a = dst_be.astype(a, t._data.dtype)

@@ -168,11 +168,11 @@ def embedding(input, weight, padding_idx=None):
     check_index_range("embedding", input, weight.shape[0], 0, IndexError)
     if padding_idx is not None and weight.requires_grad:
         n = weight.shape[0]
-        be = B.BY_TYPE[type(weight._data)]
+        be = weight._backend
         keep = be.not_equal(be.arange(0, n, 1, D.int64.np), padding_idx % n)
         weight = _E.where(Tensor._make(be.reshape(keep, (n, 1)), None), weight, weight.detach())
-    be = B.BY_TYPE[type(weight._data)]
-    if B.BY_TYPE[type(input._data)] is not be or weight.ndim != 2:
+    be = weight._backend
+    if input._backend is not be or weight.ndim != 2:
         return weight[input]
     # checked above: the rows go straight to the gather, without __getitem__'s key parsing
     return apply(index_op, weight, key=(be.astype(input._data, D.int64.np),))

@@ -169,7 +169,7 @@ def check_index_range(name, index, size, dim, exc=RuntimeError, negative=False):
         ...
         RuntimeError: gather(): index 3 is out of bounds for dimension 0 with size 3
     """
-    be = B.BY_TYPE[type(index._data)]
+    be = index._backend
     bad = first_out_of_range(be, index._data, -size if negative else 0, size)
     if bad is not None:
         tail = " (index out of range in self)" if exc is IndexError else ""
@@ -187,7 +187,7 @@ def parse(x, key):
     index, the dimension and its size), masks of the wrong shape, too many
     indices and index tensors of other dtypes; ValueError for slice steps <= 0.
     """
-    be = B.BY_TYPE[type(x._data)]
+    be = x._backend
     shape = x._data.shape
     ndim = len(shape)
     if ndim == 0 and type(key) in (int, slice):    # PyTorch's messages for a lone int or slice

@@ -88,7 +88,7 @@ def index_put(input, indices, values, accumulate=False):
     values = _strip_leading_ones(values.to(input.dtype))
     shape = tuple(input.shape)
     if basic is not None and adv is not None:
-        view = tuple(B.BY_TYPE[type(input._data)].getitem(input._data, basic).shape)
+        view = tuple(input._backend.getitem(input._data, basic).shape)
         values = apply(index_put_add_op, values, shape=view, key=adv)
         adv = None
     return input + apply(index_put_add_op, values, shape=shape, key=basic if adv is None else adv)
@@ -111,14 +111,14 @@ def setitem(self, key, value):
     """
     Tensor = _tensor_cls()
     check_writable("setitem", self)
-    be = B.BY_TYPE[type(self._data)]
+    be = self._backend
     basic, adv = _plan(self, key)
     vt = isinstance(value, Tensor)
     recording = _gm.STATE.enabled and (self._requires_grad or (vt and value._requires_grad))
     if recording and self._requires_grad and self._grad_fn is None:
         raise RuntimeError(f"setitem: a leaf Variable that requires grad (shape {tuple(self.shape)}) is being "
                            "used in an in-place operation; wrap it in tapegrad.no_grad() or assign into a clone()")
-    if vt and B.BY_TYPE[type(value._data)] is not be:
+    if vt and value._backend is not be:
         raise RuntimeError(f"setitem: the value is on {value.device} but the tensor is on {self.device}")
     if not vt:
         a = np.asarray(value)

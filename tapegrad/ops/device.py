@@ -20,5 +20,5 @@ def _(F, ctx, g, device, src=None):
 
 
 def to_device(x, device):
-    src = B.BY_TYPE[type(x._data)].device_type
+    src = x._backend.device_type
     return apply(to_device_op, x, device=device, src=src)

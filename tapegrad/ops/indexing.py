@@ -184,7 +184,7 @@ def gather(input, dim, index):
     check_index_range("gather", index, input.shape[dim] if input.ndim else 1, dim)
     if input.ndim == 0:
         return getitem(input.reshape(1), index.reshape(1)).reshape(())
-    be = B.BY_TYPE[type(input._data)]
+    be = input._backend
     idx = be.astype(index._data, np.int64)
     return apply(index_op, input, key=_along_key(be, input.shape, idx, dim))
 
@@ -207,7 +207,7 @@ def take_along_dim(input, indices, dim=None):
     if indices.ndim != input.ndim:
         raise RuntimeError(f"take_along_dim(): input and indices should have the same number of dimensions, "
                            f"got {input.ndim} and {indices.ndim}")
-    be = B.BY_TYPE[type(input._data)]
+    be = input._backend
     nd = input.ndim
     try:
         bshape = list(np.broadcast_shapes(tuple(1 if d == dim else s for d, s in enumerate(input.shape)),
@@ -239,7 +239,7 @@ def index_select(input, dim, index):
     check_index_range("index_select", index, input.shape[dim] if input.ndim else 1, dim, IndexError)
     if input.ndim == 0:
         return getitem(input.reshape(1), index.reshape(-1)).reshape(())
-    be = B.BY_TYPE[type(input._data)]
+    be = input._backend
     key = (slice(None),) * dim + (be.astype(index._data.reshape(-1) if index.ndim == 0 else index._data,
                                             np.int64),)
     return apply(index_op, input, key=key)
@@ -255,7 +255,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     """
     index = _check_index("index_add", index, want_ndim=1)
     dim = wrap_dim(dim, input.ndim, "index_add")
-    be = B.BY_TYPE[type(input._data)]
+    be = input._backend
     want = tuple(input.shape[:dim]) + (index.numel(),) + tuple(input.shape[dim + 1:])
     if tuple(source.shape) != want and not (input.ndim == 0 and source.numel() == index.numel()):
         raise RuntimeError(f"index_add(): source should have shape {want}, got {tuple(source.shape)}")
@@ -288,7 +288,7 @@ def scatter_add(input, dim, index, src):
     check_index_range("scatter_add", index, input.shape[dim] if input.ndim else 1, dim)
     if input.ndim == 0:
         return input + src.sum() * (index.numel() > 0)
-    be = B.BY_TYPE[type(input._data)]
+    be = input._backend
     idx = be.astype(index._data, np.int64)
     if tuple(src.shape) != tuple(index.shape):
         src = getitem(src, tuple(slice(0, s) for s in index.shape))
@@ -335,7 +335,7 @@ def nonzero(input, *, as_tuple=False):
                 [1, 0]])
     """
     Tensor = _tensor_cls()
-    be = B.BY_TYPE[type(input._data)]
+    be = input._backend
     x = input._data
     if x.ndim == 0:
         idx = be.nonzero(be.reshape(x, (1,)))

@@ -65,7 +65,7 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
     Tensor = _reg.Tensor
     check_writable(name, t)
     _check_target(name, t)
-    be = B.BY_TYPE[type(t._data)]
+    be = t._backend
     recording = _gm.STATE.enabled and (t._requires_grad or any(
         isinstance(o, Tensor) and o._requires_grad for o in others))
     if recording:
@@ -100,7 +100,7 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
 
 def _snapshot(t):
     Tensor = _reg.Tensor
-    s = Tensor._make(B.BY_TYPE[type(t._data)].copy(t._data), t._grad_fn)
+    s = Tensor._make(t._backend.copy(t._data), t._grad_fn)
     s._output_nr = t._output_nr
     s._requires_grad = t._requires_grad
     return s
@@ -168,7 +168,7 @@ def clamp_(self, min=None, max=None):  # noqa: A002
 
 def _all_true(t):
     Tensor = _reg.Tensor
-    be = B.BY_TYPE[type(t._data)]
+    be = t._backend
     return Tensor._make(be.full(t._data.shape, True, D.bool.np), None)
 
 

@@ -138,7 +138,7 @@ def _check_target_meta(name, input, target, axis):
 def _check_index_target(name, input, target, axis, C, ignore_index):
     """Validate class-index targets; return (safe targets, valid mask) as backend arrays."""
     _check_target_meta(name, input, target, axis)
-    be = B.BY_TYPE[type(input._data)]
+    be = input._backend
     try:
         valid, ts = _targets(be, target._data, ignore_index, C, input.shape)
     except IndexError as e:
@@ -316,7 +316,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     from .._tensor import Tensor
     axis, C = _check_loss_args("nll_loss", input, target, weight, reduction)
     ts, valid = _check_index_target("nll_loss", input, target, axis, C, ignore_index)
-    be = B.BY_TYPE[type(input._data)]
+    be = input._backend
     tnd = ts.ndim
     key = []
     for d in range(input.ndim):

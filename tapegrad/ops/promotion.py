@@ -58,7 +58,7 @@ def _to_tensor_args(op, args):
     for i, a in enumerate(args):
         part = op.promote and (pa is None or i in pa)
         if isinstance(a, Tensor):
-            abe = B.BY_TYPE[type(a._data)]
+            abe = a._backend
             if be is None:
                 be = abe
             elif abe is not be:

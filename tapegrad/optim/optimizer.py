@@ -238,7 +238,7 @@ class Optimizer:
 def _cast_state(v, p, name):
     if not isinstance(v, Tensor):
         return v
-    dst = B.BY_TYPE[type(p._data)]
+    dst = p._backend
     a = B.move(v._data, dst)
     if a is v._data:
         a = dst.copy(a)         # the loaded state never aliases the state dict's tensors

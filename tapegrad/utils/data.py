@@ -78,7 +78,7 @@ def _take(t, idx):
         from .._creation import arange, tensor
         rows = arange(idx.start, idx.stop) if isinstance(idx, slice) else tensor(np.asarray(idx, dtype=np.int64))
         return t[rows.to(t.device)]
-    be = B.BY_TYPE[type(t._data)]
+    be = t._backend
     if isinstance(idx, slice):
         return Tensor._make(be.copy(be.getitem(t._data, idx)), None)
     return Tensor._make(be.take(t._data, be.from_numpy(idx), axis=0), None)

@@ -88,7 +88,7 @@ class Encoder:
         return self.names[idx]
 
     def _tensor(self, t):
-        be = B.BY_TYPE[type(t._data)]
+        be = t._backend
         ref = self._array(be.to_numpy(t._data), t)
         from ...nn.parameter import Parameter
         return {"tensor": ref, "dtype": t.dtype.name, "device": be.device_type,
