@@ -21,7 +21,6 @@ backend on raw arrays and the recorded op (via ``apply``) on Tensors.
 import numpy as np
 
 from .. import _dtype as D
-from .. import backend as B
 from .registry import op, apply
 from .graph_math import TENSOR_MATH
 from ._dims import wrap_dim

@@ -13,7 +13,6 @@ broadcasting, dtype casting, leaf checks) is checked before the write: a
 failed op leaves the tensor, its version and its history unchanged.
 """
 from .. import _dtype as D
-from .. import backend as B
 from ..tape import grad_mode as _gm
 from . import elementwise as E
 from . import registry as _reg

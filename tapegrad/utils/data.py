@@ -9,7 +9,6 @@ import copy
 
 import numpy as np
 
-from .. import backend as B
 from .._tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset", "DataLoader", "default_collate", "default_convert"]
