@@ -95,7 +95,7 @@ def _release(v):
 def test_declared_floors_are_the_versions_ci_tests():
     project = _pyproject()
     extras = project["optional-dependencies"]
-    reqs = project["dependencies"] + extras["testing"] + extras["test"] + extras["cuda"]
+    reqs = project["dependencies"] + [r for extra in ("testing", "test", "examples", "cuda") for r in extras[extra]]
     floors = dict(f for f in map(_floor, reqs) if f)
     pins = {}
     with open(os.path.join(ROOT, ".ci", "constraints-floor.txt")) as f:
@@ -104,7 +104,7 @@ def test_declared_floors_are_the_versions_ci_tests():
             if line:
                 name, version = line.split("==")
                 pins[name.strip().lower()] = version.strip()
-    assert {"numpy", "numba", "safetensors", "hypothesis", "pytest", "numba-cuda"} <= set(floors)
+    assert {"numpy", "numba", "safetensors", "hypothesis", "pytest", "numba-cuda", "scikit-learn"} <= set(floors)
     assert set(pins) == set(floors)
     assert {n: _release(v) for n, v in floors.items()} == {n: _release(v) for n, v in pins.items()}
     with open(os.path.join(ROOT, ".ci", "run")) as f:
