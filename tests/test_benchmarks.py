@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from benchmarks import handwritten
 
@@ -28,6 +29,7 @@ def _run(args, tmp_path):
 
 
 def test_quick_suite_prints_a_table_and_valid_json(tmp_path):
+    pytest.importorskip("sklearn")      # the digits workload trains on scikit-learn's data set (examples extra)
     stdout, data = _run(["-m", "benchmarks", "--quick", "--strict"], tmp_path)
     assert "workload" in stdout and "tg/torch" in stdout
     assert data["meta"]["threads"] == 1 and data["meta"]["quick"] is True

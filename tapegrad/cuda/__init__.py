@@ -10,6 +10,7 @@ Example:
     >>> isinstance(tapegrad.cuda.is_available(), bool)
     True
 """
+import importlib.util
 import os
 
 __all__ = ["is_available", "device_count", "synchronize", "memory_allocated", "max_memory_allocated",
@@ -22,6 +23,18 @@ def _simulated():
     return os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0")
 
 
+_NOT_INSTALLED = ('CUDA tensors need numba-cuda, which is not installed: pip install "tapegrad[cuda]" '
+                  '(the CUDA target bundled with numba itself is deprecated and not used)')
+
+
+def _numba_cuda_installed():
+    """True when the numba-cuda package (the ``cuda`` extra) is installed; nothing is imported."""
+    try:
+        return importlib.util.find_spec("numba_cuda") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def is_available():
     """True when CUDA tensors can be used (a GPU with a working driver, or numba's simulator).
 
@@ -32,9 +45,11 @@ def is_available():
     """
     if _STATE["backend"] is not None:
         return True
+    if not _numba_cuda_installed():
+        return False
     try:
         from . import _nb
-    except Exception:       # numba-cuda not installed
+    except Exception:       # numba-cuda broken or blocked
         return False
     return _nb.available()
 
@@ -53,10 +68,12 @@ def _backend_or_raise():
     be = _STATE["backend"]
     if be is not None:
         return be
+    if not _numba_cuda_installed():
+        raise RuntimeError(_NOT_INSTALLED)
     try:
         from . import _nb
     except ImportError as e:
-        raise RuntimeError("CUDA tensors need numba-cuda: pip install 'tapegrad[cuda]'") from e
+        raise RuntimeError(_NOT_INSTALLED) from e
     if _nb.USE_POOL:
         from . import memory
         memory.install_pool()           # must precede the first CUDA context

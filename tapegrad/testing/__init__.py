@@ -1,7 +1,8 @@
 """Property-testing helpers: hypothesis strategies for tensors and a float64 gradient checker.
 
-Requires ``hypothesis`` (``pip install tapegrad[test]``); ``import tapegrad``
-alone never imports it.
+Requires ``hypothesis`` (``pip install "tapegrad[testing]"``); ``import tapegrad``
+alone never imports it, and without it ``import tapegrad.testing`` raises an ImportError
+that names the extra.
 
 - ``shapes``, ``broadcastable_shapes``, ``tensors``, ``index_expressions``,
   ``reduction_dims``: hypothesis strategies (``tensors`` also draws
@@ -45,6 +46,12 @@ finite differences; here the analytic one is half the numeric one):
     ...
     AssertionError: check_grad: first derivative mismatch ... worst element: input 0 at index (1,): ...
 """
+try:
+    import hypothesis  # noqa: F401  (the strategies below are built on it)
+except ImportError as e:
+    raise ImportError('tapegrad.testing needs hypothesis, which is not installed: '
+                      'pip install "tapegrad[testing]"') from e
+
 from .gradcheck import check_grad
 from .strategies import shapes, broadcastable_shapes, tensors, index_expressions, reduction_dims
 

@@ -3,10 +3,12 @@
 It catches typing errors the simulator misses (it does no type inference), float64 instructions
 leaking into float32 kernels (a bare Python float literal), and local-memory spills.
 
-Compiling is CPU-bound and the large matmul tile alone takes about half the time, so the
-signatures are compiled by two forked workers, slowest first; every signature is still compiled
-and checked.
+The signatures are dealt round-robin into ``N_SHARDS`` visible tests (the two matmul tiles, the
+slowest by far, into different ones), each compiled by two forked workers; together the shards
+compile and check every signature.
 """
+import functools
+import importlib.util
 import multiprocessing
 import os
 import re
@@ -14,10 +16,22 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-pytestmark = pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0"),
-                                reason="compile_ptx needs the real CUDA target, not the simulator")
+pytestmark = [
+    pytest.mark.skipif(os.environ.get("NUMBA_ENABLE_CUDASIM", "0") not in ("", "0"),
+                       reason="compile_ptx needs the real CUDA target, not the simulator"),
+    pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
+                       reason='the cuda extra (numba-cuda) is not installed: pip install "tapegrad[cuda]"'),
+]
 
+N_SHARDS = 8
 _SIGNATURES = []        # filled before forking: generated kernels cannot be pickled, indices can
+
+
+@functools.lru_cache(maxsize=None)
+def _ordered_signatures():
+    from tapegrad.cuda.kernels.signatures import all_signatures
+    # The biggest generated kernels (the matmul tiles) first, so that round-robin puts them in different shards.
+    return tuple(sorted(all_signatures(), key=lambda s: not s[0].startswith("matmul")))
 
 
 def _check(i):
@@ -37,16 +51,16 @@ def _check(i):
     return problems
 
 
-def test_every_kernel_compiles_for_sm90_without_f64_or_spills():
-    from tapegrad.cuda.kernels.signatures import all_signatures
-    _SIGNATURES[:] = all_signatures()
-    # The biggest generated kernels (the matmul tiles) first, so the two workers finish together.
-    order = sorted(range(len(_SIGNATURES)), key=lambda i: not _SIGNATURES[i][0].startswith("matmul"))
+@pytest.mark.parametrize("shard", range(N_SHARDS), ids=lambda s: f"shard{s + 1}of{N_SHARDS}")
+def test_kernels_compile_for_sm90_without_f64_or_spills(shard):
+    _SIGNATURES[:] = _ordered_signatures()
+    mine = list(range(shard, len(_SIGNATURES), N_SHARDS))    # the shards partition all signatures
+    assert mine, f"shard {shard}: no signatures (only {len(_SIGNATURES)} in all)"
     if "fork" in multiprocessing.get_all_start_methods():
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_check, order))
+            results = list(pool.map(_check, mine))
     else:
-        results = [_check(i) for i in order]
+        results = [_check(i) for i in mine]
     problems = [p for r in results for p in r]
-    assert len(results) == len(_SIGNATURES)
+    assert len(results) == len(mine)
     assert not problems, "\n".join(problems)
