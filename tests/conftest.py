@@ -23,3 +23,13 @@ def _seed():
     tapegrad.manual_seed(0)
     np.random.seed(0)
     yield
+
+
+@pytest.fixture(scope="session")
+def device():
+    """The device the op harnesses (tests/ops/test_op_forward.py, test_op_grads.py) run on.
+
+    "cpu" here; tests/cuda/test_sim_op_db.py overrides it with "cuda" and runs the same
+    harness functions there. Session-scoped, so hypothesis tests may take it.
+    """
+    return "cpu"

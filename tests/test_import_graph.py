@@ -28,8 +28,6 @@ ALLOWED_UP_CALLS = {
 KNOWN_INTRA_FLOOR_CYCLES = {
     frozenset({"tapegrad.ops._setitem", "tapegrad.ops.elementwise", "tapegrad.ops.indexing",
                "tapegrad.ops.inplace"}): "setitem is an in-place indexing op; families call each other lazily",
-    frozenset({"tapegrad.ops._shape_join", "tapegrad.ops.shape"}): "shape re-exports the join ops",
-    frozenset({"tapegrad.ops._stats", "tapegrad.ops.reduction"}): "reduction re-exports the statistics ops",
     frozenset({"tapegrad.cuda.array", "tapegrad.cuda.kernels.creation", "tapegrad.cuda.kernels.elementwise",
                "tapegrad.cuda.kernels.indexing", "tapegrad.cuda.kernels.matmul", "tapegrad.cuda.kernels.movement",
                "tapegrad.cuda.kernels.reduce", "tapegrad.cuda.kernels.sort"}):

@@ -6,7 +6,7 @@ inputs or outputs were tuples). All are built on ``autograd.grad``; forward
 derivatives use the double-vjp trick (the VJP is linear in its cotangent, so
 differentiating it with respect to the cotangent gives the JVP).
 """
-from ..ops.shape import stack as _stack
+from ..ops.joining import stack as _stack
 from . import api as _api
 from .function import Function
 

@@ -11,6 +11,7 @@ from . import registry
 from .registry import REGISTRY, apply, op
 from . import graph_math  # noqa: F401  (TENSOR_MATH, the graph-mode VJP namespace)
 # Importing the families registers their ops.
-from . import elementwise, unary, comparison, reduction, shape, indexing, linalg, nn, device, inplace  # noqa: F401
+from . import (elementwise, unary, comparison, reduction, statistics, shape, joining, indexing, linalg,  # noqa: F401
+               nn, device, inplace)
 
-FAMILIES = (elementwise, unary, comparison, reduction, shape, indexing, linalg, nn, inplace)
+FAMILIES = (elementwise, unary, comparison, reduction, statistics, shape, joining, indexing, linalg, nn, inplace)

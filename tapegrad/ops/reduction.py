@@ -2,7 +2,8 @@
 
 Ops speak NumPy (``axis``, ``keepdims``); the public functions take PyTorch's
 ``dim``/``keepdim`` and translate once (ops/_dims.py). The statistics built on
-these (var, std, logsumexp, norm) live in ops/_stats.py.
+these (var, std, logsumexp, norm) live in ops/statistics.py, which imports this
+module (never the other way).
 """
 import builtins
 from collections import namedtuple
@@ -333,8 +334,5 @@ def all(input, dim=None, keepdim=False):  # noqa: A001
     return apply(all_op, input, axis=norm_dims(dim, input.ndim, "all"), keepdims=bool(keepdim))
 
 
-from ._stats import var, std, logsumexp, norm  # noqa: E402  (they build on the ops above)
-
-__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "any", "all",
-           "var", "std", "logsumexp", "norm"]
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "any", "all"]
 METHODS = {n: globals()[n] for n in __all__}

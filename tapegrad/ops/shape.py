@@ -1,11 +1,13 @@
-"""Shape ops: reshape/view, transpose/permute, expand/broadcast_to, squeeze/unsqueeze, flip, repeat,
-narrow/split/chunk, cat/stack.
+"""Shape ops that rearrange dims: reshape/view, flatten/unflatten, squeeze/unsqueeze, transpose/permute/movedim.
 
 Views share storage and the version counter with their input (``view=True``).
 A handful of primitives (reshape, transpose, broadcast_to, narrow, pad_axis,
 cat, tile, flip, copy) carry VJPs; every public function is one of them or
-composed of them. Non-tensor arguments are passed to ops as keywords so that
-``apply`` never mistakes a shape for data.
+composed of them. The public functions that broadcast, copy, join or split
+(expand, repeat, flip, clone, cat, stack, narrow, split, chunk ...) live in
+ops/joining.py, which imports these primitives (never the other way).
+Non-tensor arguments are passed to ops as keywords so that ``apply`` never
+mistakes a shape for data.
 """
 from .registry import op, apply
 from ._dims import wrap_dim, norm_dims, shape_arg, infer_shape
@@ -325,14 +327,8 @@ def t(input):
     return _T(input)
 
 
-from ._shape_join import (expand, expand_as, broadcast_to, broadcast_shapes, broadcast_tensors,  # noqa: E402
-                          repeat, tile, flip, contiguous, clone, cat, concatenate, concat, stack, narrow,
-                          split, chunk, unbind)
-
-_METHOD_ONLY = ("view", "view_as", "reshape_as", "expand", "expand_as", "repeat", "contiguous")
+_METHOD_ONLY = ("view", "view_as", "reshape_as")
 __all__ = ["reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "permute", "transpose", "swapaxes",
-           "swapdims", "movedim", "t", "broadcast_to", "broadcast_shapes", "broadcast_tensors", "tile", "flip",
-           "clone", "cat", "concatenate", "concat", "stack", "narrow", "split", "chunk", "unbind"]
-_NOT_METHODS = ("broadcast_shapes", "broadcast_tensors", "cat", "concatenate", "concat", "stack")
-METHODS = {n: globals()[n] for n in __all__ + list(_METHOD_ONLY) if n not in _NOT_METHODS}
+           "swapdims", "movedim", "t"]
+METHODS = {n: globals()[n] for n in __all__ + list(_METHOD_ONLY)}
 PROPERTIES = {"T": _T, "mT": _mT}

@@ -107,7 +107,7 @@ def default_collate(batch):
         raise ValueError("default_collate: cannot collate an empty batch")
     elem = batch[0]
     if isinstance(elem, Tensor):
-        from ..ops.shape import stack
+        from ..ops.joining import stack
         return stack(batch, 0)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "SaUO":           # PyTorch refuses arrays of strings and objects

@@ -1,108 +1,105 @@
-"""Every OpSpec on device='cuda' against the same call on the CPU: forward values and first-order gradients.
+"""The op harnesses of tests/ops run on device='cuda': every OpSpec, forward values and gradients.
 
-The CPU results are checked against NumPy and finite differences by
-tests/ops; here the question is only whether the CUDA backend computes the
-same thing, for float32 and float64, on inputs laid out as the CPU harness
-lays them out (transposed storage or every-other-element views, re-created
-on the device). An op the GPU cannot run must raise NotImplementedError
-naming it; ``CUDA_UNSUPPORTED`` lists such specs (ideally none).
+The same harness functions as on the CPU (``check_forward``,
+``check_gradient_example``), with the ``device`` fixture overridden to "cuda",
+plus the CUDA-only comparison with the CPU: every random draw, in float32 and
+float64, on inputs laid out as the CPU harness lays them out (transposed
+storage or every-other-element views, re-created on the device), must give the
+CPU's outputs and, after one backward, the CPU's gradients, all on the device.
+The deterministic ``Example`` cases run the forward harness and the gradient
+harness as on the CPU (finite differences in float64, second order for
+``gradgrad`` specs; PyTorch at a kink). Random draws do not run finite
+differences here: their gradients are checked against the CPU's, which
+tests/ops checks against finite differences (the simulator is slow).
+
+An op the GPU cannot run must raise NotImplementedError naming it;
+``CUDA_UNSUPPORTED`` lists such specs (ideally none).
 """
-import warnings
-
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 import tapegrad
-from op_db import draw_case, load_all
+from op_db import Example, OpSpec, case_on_device, draw_case, example_case, example_params, load_all
+from ops.test_op_forward import check_forward
+from ops.test_op_grads import check_gradient_example, check_vjp_matches_cpu
 
 SPECS = load_all()
 CASES = [pytest.param(s, d, id=f"{s.name}-{d}") for s in SPECS for d in s.dtypes]
+FORWARD_EXAMPLES = example_params(SPECS, with_dtypes=True)
+GRADIENT_EXAMPLES = example_params([s for s in SPECS if s.grad])
 CUDA_UNSUPPORTED = {}          # spec name -> the op name its NotImplementedError must mention
 
 
-def _to_cuda(t):
-    """``t`` on the GPU with the same layout (a transposed or strided view when ``t`` is one)."""
-    a = t.detach().numpy()
-    if a.ndim == 0 or a.flags.c_contiguous or a.size == 0:
-        return tapegrad.from_numpy(np.array(a, order="C")).to("cuda")
-    if a.T.flags.c_contiguous:
-        return tapegrad.from_numpy(np.array(a.T, order="C")).to("cuda").permute(*range(a.ndim - 1, -1, -1))
-    wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
-    wide[..., ::2] = a
-    return tapegrad.from_numpy(wide).to("cuda")[..., ::2]
+@pytest.fixture(scope="session")
+def device():
+    return "cuda"
 
 
-def _as_list(out):
-    return list(out) if isinstance(out, (tuple, list)) else [out]
-
-
-def _host(x):
-    return x.detach().cpu().numpy()
-
-
-def _tols(dtype, ref):
-    scale = float(np.max(np.abs(ref), initial=1.0)) if ref.dtype.kind == "f" and ref.size else 1.0
-    if not np.isfinite(scale):
-        scale = 1.0
-    return (2e-5, 2e-5 * scale) if dtype == "float32" else (1e-10, 1e-10 * scale)
-
-
-def _compare(name, dtype, got, want, what):
-    g, w = _host(got), _host(want)
-    assert g.dtype == w.dtype and g.shape == w.shape, (
-        f"{name} ({dtype}) {what}: cuda gave {g.dtype}{g.shape}, cpu {w.dtype}{w.shape}")
-    if w.dtype.kind == "f":
-        rtol, atol = _tols(dtype, w)
-        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=f"{name} ({dtype}) {what}")
-    else:
-        np.testing.assert_array_equal(g, w, err_msg=f"{name} ({dtype}) {what}")
-
-
-def _run(spec, ts, kwargs, cotangents=None):
-    """Forward (and, with cotangents, one backward); returns (outputs, grads of the float inputs)."""
-    leaves = [t.detach().requires_grad_(True) if spec.grad and t.is_floating_point() else t for t in ts]
-    outs = _as_list(spec.fn(*leaves, **kwargs))
-    grads = []
-    if cotangents is not None:
-        live = [(o, v) for o, v in zip(outs, cotangents) if o.requires_grad]
-        if live:
-            dev = outs[0].device
-            loss = sum((o * tapegrad.from_numpy(v).to(dev)).sum() for o, v in live)
-            loss.backward()
-            grads = [t.grad for t in leaves if t.is_floating_point() and t.requires_grad]
-    return outs, grads
+def _check_case(spec, dtype, ts, arrays, kwargs, device):
+    if spec.name in CUDA_UNSUPPORTED:
+        dts, dkwargs = case_on_device(ts, kwargs, device)
+        with pytest.raises(NotImplementedError, match=CUDA_UNSUPPORTED[spec.name]):
+            spec.fn(*dts, **dkwargs)
+        return
+    check_forward(spec, dtype, ts, arrays, kwargs, device)
+    if spec.grad:
+        check_vjp_matches_cpu(spec, dtype, ts, kwargs, device)
 
 
 @pytest.mark.parametrize("spec,dtype", CASES)
 @settings(max_examples=3)
 @given(data=st.data())
-def test_cuda_matches_cpu(spec, dtype, data):
-    ts, _, kwargs = draw_case(data, spec, getattr(tapegrad, dtype))
-    cuda_ts = [_to_cuda(t) for t in ts]
-    cuda_kwargs = {k: _to_cuda(v) if isinstance(v, tapegrad.Tensor) else v for k, v in kwargs.items()}
+def test_cuda_matches_cpu(spec, dtype, device, data):
+    _check_case(spec, dtype, *draw_case(data, spec, getattr(tapegrad, dtype)), device)
+
+
+@pytest.mark.parametrize("spec,example,dtype", FORWARD_EXAMPLES)
+def test_forward_examples(spec, example, dtype, device):
     if spec.name in CUDA_UNSUPPORTED:
-        with pytest.raises(NotImplementedError, match=CUDA_UNSUPPORTED[spec.name]):
-            spec.fn(*cuda_ts, **cuda_kwargs)
-        return
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        want, _ = _run(spec, ts, kwargs)
-        rng = np.random.default_rng(0)
-        vs = [np.asarray(rng.normal(size=tuple(o.shape)), o.dtype.np) if o.is_floating_point() else None
-              for o in want]
-        want, want_g = _run(spec, ts, kwargs, vs if spec.grad else None)
-        got, got_g = _run(spec, cuda_ts, cuda_kwargs, vs if spec.grad else None)
-    assert len(got) == len(want), f"{spec.name}: {len(got)} outputs on cuda, {len(want)} on the cpu"
-    for i, (g, w) in enumerate(zip(got, want)):
-        if spec.name != "to_device_cpu":
-            assert g.device.type == "cuda", f"{spec.name}: output {i} is on {g.device}"
-        _compare(spec.name, dtype, g, w, f"output {i}")
-    assert len(got_g) == len(want_g), f"{spec.name}: gradients of {len(got_g)} inputs on cuda, {len(want_g)} on cpu"
-    for i, (g, w) in enumerate(zip(got_g, want_g)):
-        assert (g is None) == (w is None), f"{spec.name}: gradient {i} is None on one device only"
-        if g is not None:
-            assert g.device.type == "cuda", f"{spec.name}: gradient {i} is on {g.device}"
-            _compare(spec.name, dtype, g, w, f"gradient of input {i}")
-    for t, c in zip(ts, cuda_ts):
-        np.testing.assert_array_equal(_host(c), _host(t), err_msg=f"{spec.name} modified an input on cuda")
+        pytest.skip(f"{spec.name}: unsupported on cuda (checked by test_cuda_matches_cpu)")
+    check_forward(spec, dtype, *example_case(example, getattr(tapegrad, dtype)), device)
+
+
+@pytest.mark.parametrize("spec,example", GRADIENT_EXAMPLES)
+def test_gradient_examples(spec, example, device):
+    if spec.name in CUDA_UNSUPPORTED:
+        pytest.skip(f"{spec.name}: unsupported on cuda (checked by test_cuda_matches_cpu)")
+    check_gradient_example(spec, example, device)
+
+
+# ----------------------------------------------------------------- the harness can fail on cuda
+
+def _on_cuda(x):
+    return x.device.type == "cuda"
+
+
+def _spec(name, fn, ref=np.exp):
+    return OpSpec(name, fn, ref, None, covers=("exp",))
+
+
+def _case(dtype="float32"):
+    return example_case(Example([[0.5, -1.0, 2.0]]), getattr(tapegrad, dtype))
+
+
+def test_harness_catches_a_wrong_value_on_cuda_only(device):
+    spec = _spec("exp_off_on_cuda", lambda x: tapegrad.exp(x) + (1e-3 if _on_cuda(x) else 0.0))
+    with pytest.raises(AssertionError):
+        check_forward(spec, "float32", *_case(), device)
+
+
+def test_harness_catches_an_output_left_on_the_cpu(device):
+    spec = _spec("exp_to_cpu", lambda x: tapegrad.exp(x).cpu())
+    with pytest.raises(AssertionError, match="output 0 is on cpu"):
+        check_forward(spec, "float32", *_case(), device)
+
+
+def test_harness_catches_a_wrong_gradient_on_cuda_only(device):
+    # x * x.detach() has the values of x**2 but half its derivative: wrong on cuda only.
+    spec = _spec("square_half_on_cuda", lambda x: x * (x.detach() if _on_cuda(x) else x), np.square)
+    ts, arrays, kwargs = _case("float64")
+    check_forward(spec, "float64", ts, arrays, kwargs, device)          # the values agree ...
+    with pytest.raises(AssertionError, match="gradient of input 0"):   # ... the gradients do not
+        check_vjp_matches_cpu(spec, "float64", ts, kwargs, device)
+    with pytest.raises(AssertionError, match="first derivative mismatch|Jacobian mismatch"):
+        check_gradient_example(spec, Example([[0.5, -1.0, 2.0]]), device, order=1)

@@ -26,6 +26,12 @@ An ``OpSpec``:
               indices, size-0 and size-1 dims)
     torch_fn  ``torch_fn(torch, *tensors, **kwargs)``: the same call in PyTorch, the oracle
               for ``Example(kink=True)`` gradients
+    out_device the device every output lands on when it is not the inputs' (a transfer op)
+
+The harnesses (tests/ops/test_op_forward.py, test_op_grads.py) take a
+``device``: a case is drawn on the CPU and moved there with ``on_device``,
+which keeps its layout. tests/cuda/test_sim_op_db.py runs the same harness
+functions with ``device="cuda"``.
 
 The harnesses draw the float inputs with ``tapegrad.testing.tensors`` (so
 sometimes non-contiguous) in ``domain``, call ``fn(*tensors, **kwargs)`` and
@@ -74,6 +80,7 @@ class OpSpec:
     fwd_rtol: float = 1e-5
     examples: Sequence = field(default_factory=tuple)
     torch_fn: Optional[Callable] = None
+    out_device: Optional[str] = None
 
 
 def add(spec):
@@ -151,3 +158,54 @@ def example_case(ex, dtype):
         arrays.append(a)
         ts.append(tapegrad.from_numpy(a.copy()))
     return ts, arrays, dict(ex.kwargs)
+
+
+# ----------------------------------------------------------------- running a case on a device
+
+def on_device(x, device):
+    """``x`` on ``device`` with the same layout: a transposed or every-other-element view stays one.
+
+    A tensor already there is returned as it is (the CPU harness runs the drawn
+    tensors themselves); anything but a tensor passes through.
+    """
+    import numpy as np
+    import tapegrad
+    if not isinstance(x, tapegrad.Tensor) or x.device == tapegrad.device(device):
+        return x
+    a = x.detach().cpu().numpy()
+    if a.ndim == 0 or a.flags.c_contiguous or a.size == 0:
+        return tapegrad.from_numpy(np.array(a, order="C")).to(device)
+    if a.T.flags.c_contiguous:
+        return tapegrad.from_numpy(np.array(a.T, order="C")).to(device).permute(*range(a.ndim - 1, -1, -1))
+    wide = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
+    wide[..., ::2] = a
+    return tapegrad.from_numpy(wide).to(device)[..., ::2]
+
+
+def case_on_device(ts, kwargs, device):
+    """The call's tensors and keyword arguments moved by ``on_device``."""
+    return [on_device(t, device) for t in ts], {k: on_device(v, device) for k, v in kwargs.items()}
+
+
+def host(x):
+    """The values of tensor ``x`` as a NumPy array on the host."""
+    return x.detach().cpu().numpy()
+
+
+def assert_matches_cpu(name, dtype, got, want, what):
+    """``got`` (computed on a device) equals ``want`` (the same call on the CPU) in dtype, shape and value.
+
+    The tolerance is relative to the largest value: a device may sum in another order.
+    """
+    import numpy as np
+    g, w = host(got), host(want)
+    assert g.dtype == w.dtype and g.shape == w.shape, (
+        f"{name} ({dtype}) {what}: {got.device} gave {g.dtype}{g.shape}, cpu {w.dtype}{w.shape}")
+    if w.dtype.kind != "f":
+        np.testing.assert_array_equal(g, w, err_msg=f"{name} ({dtype}) {what} on {got.device} vs cpu")
+        return
+    scale = float(np.max(np.abs(w), initial=1.0)) if w.size else 1.0
+    scale = scale if np.isfinite(scale) else 1.0
+    rtol = 2e-5 if dtype == "float32" else 1e-10
+    np.testing.assert_allclose(g, w, rtol=rtol, atol=rtol * scale, equal_nan=True,
+                               err_msg=f"{name} ({dtype}) {what} on {got.device} vs cpu")

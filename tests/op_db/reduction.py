@@ -1,4 +1,4 @@
-"""OpSpecs for tapegrad/ops/reduction.py and ops/_stats.py: sum, mean, prod, max/min, var/std, logsumexp, norm."""
+"""OpSpecs for tapegrad/ops/reduction.py and ops/statistics.py: sum, mean, prod, max/min, var/std, logsumexp, norm."""
 import math
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""OpSpecs for tapegrad/ops/shape.py and ops/_shape_join.py: reshape family, permutations, expand, repeat,
+"""OpSpecs for tapegrad/ops/shape.py and ops/joining.py: reshape family, permutations, expand, repeat,
 flip, copies, cat/stack and splitting."""
 import numpy as np
 from hypothesis import strategies as st

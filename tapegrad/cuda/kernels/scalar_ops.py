@@ -71,7 +71,8 @@ OPS = {
     "logical_xor": (2, "bool", "(a != T(0)) != (b != T(0))"),
     # ternary (where's condition is read as is; see elementwise.apply)
     "where": (3, "same", "b if a else c"),
-    "clip": (3, "same", "a if a != a else (b if a < b else (c if a > c else a))"),
+    # np.clip is minimum(maximum(a, lo), hi): with lo > hi every element is hi, as in PyTorch's clamp
+    "clip": (3, "same", "a if a != a else (c if b > c or a > c else (b if a < b else a))"),
 }
 
 # Integer and bool compute types: these predicates are constant, and float-only guards don't apply.
@@ -79,7 +80,8 @@ INT_OVERRIDES = {
     "isnan": "False", "isinf": "False", "isfinite": "True",
     "floor": "a", "ceil": "a", "round": "a", "sign": "T(1) if a > T(0) else (T(-1) if a < T(0) else T(0))",
     "divide": "a / b", "reciprocal": "T(1) / a",
-    "maximum": "a if a >= b else b", "minimum": "a if a <= b else b", "clip": "b if a < b else (c if a > c else a)",
+    "maximum": "a if a >= b else b", "minimum": "a if a <= b else b",
+    "clip": "c if b > c or a > c else (b if a < b else a)",
 }
 
 _CACHE = {}

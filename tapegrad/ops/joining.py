@@ -1,6 +1,8 @@
-"""Shape ops that broadcast, copy, join or split: expand, repeat, flip, clone, cat, stack, split, chunk.
+"""Ops that broadcast, copy, join or split tensors: expand, repeat/tile, flip, clone, cat/stack, narrow/split/chunk.
 
-The primitives they use are declared in ops/shape.py.
+Most of them are in PyTorch's "joining, slicing" group. They declare no op of
+their own: each is composed of the primitives declared in ops/shape.py, which
+this module imports (shape.py never imports it back).
 """
 from .registry import apply
 from . import registry as _reg
@@ -340,3 +342,10 @@ def unbind(input, dim=0):
     rest = shape[:d] + shape[d + 1:]
     return tuple(apply(reshape_op, apply(narrow_op, input, axis=d, start=i, length=1), shape=rest)
                  for i in range(shape[d]))
+
+
+_METHOD_ONLY = ("expand", "expand_as", "repeat", "contiguous")
+__all__ = ["broadcast_to", "broadcast_shapes", "broadcast_tensors", "tile", "flip", "clone", "cat", "concatenate",
+           "concat", "stack", "narrow", "split", "chunk", "unbind"]
+_NOT_METHODS = ("broadcast_shapes", "broadcast_tensors", "cat", "concatenate", "concat", "stack")
+METHODS = {n: globals()[n] for n in __all__ + list(_METHOD_ONLY) if n not in _NOT_METHODS}

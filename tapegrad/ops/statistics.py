@@ -1,4 +1,6 @@
-"""Statistics over the reduction ops: var, std (composed), logsumexp and vector norms (primitives).
+"""Statistics over the reductions: var, std (composed), logsumexp and vector norms (primitives).
+
+Built on ops/reduction.py, which never imports this module.
 
 logsumexp and the p-norm are primitives only for stability: a stable forward,
 and VJPs that stay finite where the composed form would divide 0 by 0.
@@ -6,6 +8,8 @@ and VJPs that stay finite where the composed form would divide 0 by 0.
 import math
 
 from .registry import op, apply
+from . import unary as U
+from .reduction import sum_op, amax, amin, sum as _sum
 from ._dims import norm_dims, expand_reduced, reduced_numel, reduced_shape
 
 
@@ -27,7 +31,6 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         >>> tapegrad.var(tapegrad.tensor([1.0, 2.0, 3.0, 4.0]), correction=0)
         tensor(1.2500)
     """
-    from .reduction import sum_op
     if isinstance(dim, bool):           # var(x, False): the legacy (input, unbiased) overload
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
@@ -141,8 +144,6 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
         >>> tapegrad.norm(tapegrad.tensor([[3.0, -4.0]]), p=1, dim=1)
         tensor([7.])
     """
-    from . import unary as U
-    from .reduction import amax, amin, sum as _sum
     if dtype is not None:
         input = input.to(dtype)
     _need_float(input, "norm")
@@ -161,3 +162,7 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     if p == 1:
         return _sum(apply(U.abs, input), axis, keepdim)
     return apply(vector_norm_op, input, ord=float(p), axis=axis, keepdims=bool(keepdim))
+
+
+__all__ = ["var", "std", "logsumexp", "norm"]
+METHODS = {n: globals()[n] for n in __all__}
