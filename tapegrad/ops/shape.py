@@ -8,6 +8,7 @@ composed of them. Non-tensor arguments are passed to ops as keywords so that
 ``apply`` never mistakes a shape for data.
 """
 from .registry import op, apply
+from ._alias import alias
 from ._dims import wrap_dim, norm_dims, shape_arg, infer_shape
 
 
@@ -274,7 +275,9 @@ def transpose(input, dim0, dim1):
     return apply(transpose_op, input, axes=tuple(axes))
 
 
-swapaxes = swapdims = transpose
+swapaxes = alias(transpose, "swapaxes", "tapegrad.swapaxes(tapegrad.zeros(2, 3), 0, 1).shape",
+                 "tapegrad.Size([3, 2])")
+swapdims = alias(transpose, "swapdims", "tapegrad.zeros(2, 3).swapdims(0, 1).shape", "tapegrad.Size([3, 2])")
 
 
 def movedim(input, source, destination):
