@@ -10,6 +10,7 @@ import pydoc
 import sys
 import types
 
+import numpy as np
 import pytest
 
 import tapegrad
@@ -147,3 +148,32 @@ def test_alias_has_its_own_name_and_costs_no_extra_call():
     assert inspect.getdoc(tapegrad.clip).startswith("Alias of ``clamp``")
     assert inspect.signature(tapegrad.clip) == inspect.signature(tapegrad.clamp)
     assert tapegrad.subtract(tapegrad.tensor([5.0]), 2, alpha=2).tolist() == [1.0]
+
+
+# The functions this change made (or gave their own names): torch accepts tapegrad's parameter
+# names as keywords, and both give the same values.
+_UNARY = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan", "tanh", "sigmoid",
+          "relu", "reciprocal", "square", "erf", "floor", "ceil", "round", "isnan", "isinf", "isfinite",
+          "negative", "logical_not"]
+_BINARY = ["maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less",
+           "less_equal", "not_equal", "logical_and", "logical_or", "logical_xor", "divide", "true_divide",
+           "subtract", "multiply", "floor_divide", "remainder"]
+_ARGS = {"input": [[0.5, -1.5], [2.0, 0.25]], "other": [[1.5, -1.5], [0.5, 2.0]], "min": -1.0, "max": 1.0,
+         "axis0": 0, "axis1": 1, "dim0": 0, "dim1": 1}
+
+
+@pytest.mark.parametrize("name", _UNARY + _BINARY + ["clip", "swapaxes", "swapdims"])
+def test_parameter_names_are_pytorchs(name):
+    torch = pytest.importorskip("torch")
+    fn = getattr(tapegrad, name)
+    params = [p.name for p in inspect.signature(fn).parameters.values()
+              if p.default is inspect.Parameter.empty or p.name in _ARGS]
+    assert params[0] == "input"
+    kw = {p: _ARGS[p] for p in params}
+    expect = getattr(torch, name)(**{k: torch.tensor(v) if isinstance(v, list) else v for k, v in kw.items()})
+    got = fn(**{k: tapegrad.tensor(v) if isinstance(v, list) else v for k, v in kw.items()})
+    np.testing.assert_allclose(got.numpy(), expect.numpy(), rtol=1e-6)
+    method = getattr(tapegrad.Tensor, name, None)
+    if method is not None:   # the method takes the same keywords after self
+        rest = {k: tapegrad.tensor(v) if isinstance(v, list) else v for k, v in kw.items() if k != "input"}
+        np.testing.assert_array_equal(method(tapegrad.tensor(kw["input"]), **rest).numpy(), got.numpy())

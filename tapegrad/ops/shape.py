@@ -275,8 +275,17 @@ def transpose(input, dim0, dim1):
     return apply(transpose_op, input, axes=tuple(axes))
 
 
-swapaxes = alias(transpose, "swapaxes", "tapegrad.swapaxes(tapegrad.zeros(2, 3), 0, 1).shape",
-                 "tapegrad.Size([3, 2])")
+def swapaxes(input, axis0, axis1):
+    """NumPy's name for ``transpose``: swap dims ``axis0`` and ``axis1``; a view.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.swapaxes(tapegrad.zeros(2, 3), 0, 1).shape
+        tapegrad.Size([3, 2])
+    """
+    return transpose(input, axis0, axis1)
+
+
 swapdims = alias(transpose, "swapdims", "tapegrad.zeros(2, 3).swapdims(0, 1).shape", "tapegrad.Size([3, 2])")
 
 
