@@ -28,13 +28,15 @@ def alias(fn, name, example, result):
         >>> twice.__name__, twice(3)
         ('twice', 6)
         >>> print(twice.__doc__.splitlines()[0])
-        Alias of ``double``: Twice x.
+        Alias of ``double``: twice x.
     """
     f = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
     f.__kwdefaults__ = dict(fn.__kwdefaults__) if fn.__kwdefaults__ else None
     f.__module__ = fn.__module__
     f.__qualname__ = name
-    summary = (fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else ""
+    summary = fn.__doc__.strip().splitlines()[0] if fn.__doc__ else ""
+    if summary[1:2].islower():          # "True division" -> "Alias of ``div``: true division"
+        summary = summary[0].lower() + summary[1:]
     f.__doc__ = f"""Alias of ``{fn.__name__}``: {summary}
 
     Example:
