@@ -5,6 +5,7 @@ The public surface checked: callables in ``dir(tapegrad)``, ``tapegrad.nn.functi
 and the public (no leading underscore) methods of ``tapegrad.Tensor``.
 """
 import doctest
+import functools
 import inspect
 import pydoc
 import sys
@@ -62,12 +63,10 @@ def _defined_in_tapegrad(obj):
     return isinstance(obj, types.FunctionType) and obj.__module__.split(".")[0] == "tapegrad"
 
 
-def _doctests_of_module(name, _cache={}):
+@functools.lru_cache(maxsize=None)
+def _doctests_of_module(name):
     """The docstrings whose examples doctest (as pytest's --doctest-modules does) finds in module ``name``."""
-    if name not in _cache:
-        tests = doctest.DocTestFinder().find(sys.modules[name])
-        _cache[name] = {id(t.docstring) for t in tests if t.examples}
-    return _cache[name]
+    return frozenset(id(t.docstring) for t in doctest.DocTestFinder().find(sys.modules[name]) if t.examples)
 
 
 def _problems(surface, name, obj):
