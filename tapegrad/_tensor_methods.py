@@ -3,6 +3,9 @@
 Keeping this table apart from Tensor's state is what lets every op be defined
 once, in its family file, and appear both as ``tapegrad.f(x)`` and ``x.f()``.
 """
+import inspect
+import types
+
 from . import _dtype as D
 from ._device import parse_to_args
 from ._tensor import Tensor
@@ -66,7 +69,7 @@ def __pos__(self):
 
 
 def __abs__(self):
-    return apply(U.abs, self)
+    return apply(U.abs_op, self)
 
 
 def __matmul__(self, other):
@@ -136,7 +139,7 @@ def __xor__(self, other):
 def __invert__(self):
     if self.dtype is not D.bool:
         raise TypeError(f"~ is only supported on bool tensors here, got {self.dtype}")
-    return apply(C.logical_not, self)
+    return apply(C.logical_not_op, self)
 
 
 def _bitwise(kind, a, b):
@@ -144,7 +147,7 @@ def _bitwise(kind, a, b):
     tb = b.dtype if isinstance(b, Tensor) else D.scalar_dtype(b)
     if ta is not D.bool or tb is not D.bool:
         raise TypeError(f"bitwise {kind} is only supported on bool tensors here, got {ta} and {tb}")
-    return apply({"and": C.logical_and, "or": C.logical_or, "xor": C.logical_xor}[kind], a, b)
+    return apply({"and": C.logical_and_op, "or": C.logical_or_op, "xor": C.logical_xor_op}[kind], a, b)
 
 
 __rand__ = __and__
@@ -175,18 +178,40 @@ for _name, _fn in list(globals().items()):
         setattr(Tensor, _name, _fn)
 
 
+def as_method(name, fn):
+    """A copy of the public function ``fn`` to serve as ``Tensor.<name>``.
+
+    The copy shares ``fn``'s code, defaults and docstring, so ``x.exp()`` costs
+    what ``tapegrad.exp(x)`` costs (no wrapper call in between) and
+    ``help(Tensor.exp)`` shows ``exp``'s own docstring; its signature names the
+    tensor ``self``, as a method's does.
+
+    Example:
+        >>> import inspect, tapegrad
+        >>> from tapegrad._tensor_methods import as_method
+        >>> m = as_method("exp", tapegrad.exp)
+        >>> m.__qualname__, str(inspect.signature(m))
+        ('Tensor.exp', '(self)')
+        >>> m(tapegrad.tensor([0.0]))
+        tensor([1.])
+    """
+    m = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    m.__kwdefaults__ = dict(fn.__kwdefaults__) if fn.__kwdefaults__ else None
+    m.__doc__ = fn.__doc__
+    m.__module__ = fn.__module__
+    m.__qualname__ = f"Tensor.{name}"
+    sig = inspect.signature(fn)
+    params = list(sig.parameters.values())
+    if not params or params[0].kind not in (params[0].POSITIONAL_ONLY, params[0].POSITIONAL_OR_KEYWORD):
+        raise TypeError(f"as_method: {fn.__name__}{sig} cannot be Tensor.{name}: it takes no tensor first")
+    if params[0].name != "self":
+        m.__signature__ = sig.replace(parameters=[params[0].replace(name="self")] + params[1:])
+    return m
+
+
 def bind(name, fn):
-    """Make ``fn(self, *args, **kwargs)`` the method ``Tensor.<name>``."""
-    def method(self, *args, **kwargs):
-        return fn(self, *args, **kwargs)
-    method.__name__ = name
-    method.__doc__ = fn.__doc__
-    setattr(Tensor, name, method)
-
-
-def bind_all(module, names):
-    for n in names:
-        bind(n, getattr(module, n))
+    """Make the public function ``fn`` (tensor first) the method ``Tensor.<name>``."""
+    setattr(Tensor, name, as_method(name, fn))
 
 
 # Every op family lists its public functions in ``__all__`` and the ones that are
@@ -224,35 +249,74 @@ def to(self, *args, dtype=None, device=None, copy=False, non_blocking=False):
     return out
 
 
-def _cast(d):
+def _cast(name, d, example):
     def f(self):
         return to(self, d)
-    f.__doc__ = f"Return the tensor converted to ``{d}``."
+    f.__name__ = name
+    f.__qualname__ = f"Tensor.{name}"
+    f.__doc__ = f"""``self.to({d})``: the tensor converted to ``{d}`` (``self`` when it already is).
+
+    Example:
+        >>> import tapegrad
+        >>> {example}
+        {d}
+    """
     return f
 
 
-Tensor.to = to
-Tensor.float = _cast(D.float32)
-Tensor.double = _cast(D.float64)
-Tensor.long = _cast(D.int64)
-Tensor.int = _cast(D.int32)
-Tensor.bool = _cast(D.bool)
-Tensor.half = _cast(D.float16)
-Tensor.byte = _cast(D.uint8)
-Tensor.char = _cast(D.int8)
-Tensor.short = _cast(D.int16)
-Tensor.type_as = lambda self, other: to(self, other.dtype)
+# The casts are made by _cast, so they sit in ``__test__`` for doctest to find their examples.
+__test__ = {}
+for _name, _d, _ex in (("float", D.float32, "tapegrad.tensor([1]).float().dtype"),
+                       ("double", D.float64, "tapegrad.tensor([1]).double().dtype"),
+                       ("long", D.int64, "tapegrad.tensor([1.5]).long().dtype"),
+                       ("int", D.int32, "tapegrad.tensor([1.5]).int().dtype"),
+                       ("bool", D.bool, "tapegrad.tensor([0, 2]).bool().dtype"),
+                       ("half", D.float16, "tapegrad.tensor([1.0]).half().dtype"),
+                       ("byte", D.uint8, "tapegrad.tensor([1]).byte().dtype"),
+                       ("char", D.int8, "tapegrad.tensor([1]).char().dtype"),
+                       ("short", D.int16, "tapegrad.tensor([1]).short().dtype")):
+    setattr(Tensor, _name, _cast(_name, _d, _ex))
+    __test__[f"Tensor.{_name}"] = getattr(Tensor, _name)
+
+
+def type_as(self, other):
+    """``self.to(other.dtype)``: the tensor converted to the dtype of ``other``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.tensor([1, 2]).type_as(tapegrad.zeros(1))
+        tensor([1., 2.])
+    """
+    return to(self, other.dtype)
 
 
 def cpu(self):
-    """A copy of the tensor on the CPU (or self when already there)."""
+    """A copy of the tensor on the CPU (or ``self`` when it is already there).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ones(2).cpu().device
+        device(type='cpu')
+    """
     return to(self, device="cpu")
 
 
 def cuda(self, device=None):
-    """A copy of the tensor on the GPU."""
+    """A copy of the tensor on the GPU (or ``self`` when it is already there).
+
+    Raises a RuntimeError naming the problem when no CUDA device is usable.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.ones(2)
+        >>> y = x.cuda() if tapegrad.cuda.is_available() else x
+        >>> y.shape
+        tapegrad.Size([2])
+    """
     return to(self, device="cuda")
 
 
+Tensor.to = to
+Tensor.type_as = type_as
 Tensor.cpu = cpu
 Tensor.cuda = cuda

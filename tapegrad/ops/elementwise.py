@@ -4,7 +4,8 @@ Each op's forward and VJP sit together (see ops/registry.py, Note [two-mode VJPs
 Broadcast gradients are reduced by the engine (Note [sum_to]).
 """
 from .registry import op, apply
-from .unary import abs, floor, sign  # noqa: A004  (div with rounding_mode="trunc")
+from ._alias import alias
+from .unary import abs_op, floor_op, sign_op  # div with rounding_mode="trunc"
 
 # ----------------------------------------------------------------- arithmetic
 
@@ -85,13 +86,7 @@ def _(F, ctx, g, a, b, out):
 
 @op("floor_divide")
 def floor_divide_op(be, a, b):
-    """Floor division, not differentiable (as in PyTorch).
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.floor_divide(tapegrad.tensor([7, -7]), 2)
-        tensor([ 3, -4])
-    """
+    """Forward of ``floor_divide`` (not differentiable, as in PyTorch)."""
     _check_divisor(be, "floor_divide", a, b)
     return be.floor_divide(a, b)
 
@@ -110,13 +105,7 @@ def _check_divisor(be, name, a, b):
 
 @op("remainder", save=("a", "b"))
 def remainder_op(be, a, b):
-    """Python-style remainder (the sign of the divisor), like ``torch.remainder``.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.remainder(tapegrad.tensor([5.0, -5.0]), 3)
-        tensor([2., 1.])
-    """
+    """Forward of ``remainder``: the sign of the divisor, like ``torch.remainder``."""
     _check_divisor(be, "remainder", a, b)
     return be.remainder(a, b)
 
@@ -131,13 +120,7 @@ def _(F, ctx, g, a, b):
 
 @op("maximum", save=("a", "b"))
 def maximum(be, a, b):
-    """Elementwise maximum; on ties the gradient is split evenly (as in PyTorch).
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.maximum(tapegrad.tensor([1.0, 5.0]), tapegrad.tensor([3.0, 2.0]))
-        tensor([3., 5.])
-    """
+    """Forward of ``maximum``; on ties the gradient is split evenly (as in PyTorch)."""
     return be.maximum(a, b)
 
 
@@ -150,13 +133,7 @@ def _(F, ctx, g, a, b):
 
 @op("minimum", save=("a", "b"))
 def minimum(be, a, b):
-    """Elementwise minimum; on ties the gradient is split evenly (as in PyTorch).
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.minimum(tapegrad.tensor([1.0, 5.0]), tapegrad.tensor([3.0, 2.0]))
-        tensor([1., 2.])
-    """
+    """Forward of ``minimum``; on ties the gradient is split evenly (as in PyTorch)."""
     return be.minimum(a, b)
 
 
@@ -298,7 +275,7 @@ def div(input, other, *, rounding_mode=None):
             inexact = apply(remainder_op, input, other) != 0
             return q + (inexact & ((input < 0) != (other < 0)))
         q = apply(div_op, input, other)
-        r = apply(sign, q) * apply(floor, apply(abs, q))
+        r = apply(sign_op, q) * apply(floor_op, apply(abs_op, q))
         return r if q.dtype == _dtype_of(input, other) else r.to(_dtype_of(input, other))
     raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
 
@@ -312,9 +289,10 @@ def _dtype_of(*args):
                          [D.scalar_dtype(t) for t in args if isinstance(t, (int, float, bool))])
 
 
-true_divide = divide = div
-subtract = sub
-multiply = mul
+divide = alias(div, "divide", "tapegrad.divide(tapegrad.tensor([3.0]), 2)", "tensor([1.5000])")
+true_divide = alias(div, "true_divide", "tapegrad.true_divide(tapegrad.tensor([3]), 2)", "tensor([1.5000])")
+subtract = alias(sub, "subtract", "tapegrad.subtract(tapegrad.tensor([5.0]), 2, alpha=2)", "tensor([1.])")
+multiply = alias(mul, "multiply", "tapegrad.multiply(tapegrad.tensor([2.0]), 3)", "tensor([6.])")
 
 
 def neg(input):
@@ -328,7 +306,7 @@ def neg(input):
     return apply(neg_op, input)
 
 
-negative = neg
+negative = alias(neg, "negative", "tapegrad.negative(tapegrad.tensor([1.0, -2.0]))", "tensor([-1.,  2.])")
 
 
 def pow(input, exponent):  # noqa: A001
@@ -343,17 +321,52 @@ def pow(input, exponent):  # noqa: A001
 
 
 def floor_divide(input, other):
+    """``input // other`` elementwise, rounding toward minus infinity (not differentiable, as in PyTorch).
+
+    Integer division by zero raises a RuntimeError.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.floor_divide(tapegrad.tensor([7, -7]), 2)
+        tensor([ 3, -4])
+    """
     return apply(floor_divide_op, input, other)
 
 
-floor_divide.__doc__ = floor_divide_op.__doc__
-
-
 def remainder(input, other):
+    """Python-style remainder ``input % other``: the result has the sign of ``other``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.remainder(tapegrad.tensor([5.0, -5.0]), 3)
+        tensor([2., 1.])
+    """
     return apply(remainder_op, input, other)
 
 
-remainder.__doc__ = remainder_op.__doc__
+maximum_op, minimum_op = maximum, minimum   # Note [public functions] in unary.py
+
+
+def maximum(input, other):
+    """Elementwise maximum of two tensors; on ties the gradient is split evenly (as in PyTorch).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.maximum(tapegrad.tensor([1.0, 5.0]), tapegrad.tensor([3.0, 2.0]))
+        tensor([3., 5.])
+    """
+    return apply(maximum_op, input, other)
+
+
+def minimum(input, other):
+    """Elementwise minimum of two tensors; on ties the gradient is split evenly (as in PyTorch).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.minimum(tapegrad.tensor([1.0, 5.0]), tapegrad.tensor([3.0, 2.0]))
+        tensor([1., 2.])
+    """
+    return apply(minimum_op, input, other)
 
 
 def where(condition, input=None, other=None):
@@ -395,10 +408,22 @@ def clamp(input, min=None, max=None):  # noqa: A002
     return apply(clip_op, input, a_min=min, a_max=max)
 
 
-clip = clamp
+clip = alias(clamp, "clip", "tapegrad.clip(tapegrad.tensor([-2.0, 3.0]), max=1)", "tensor([-2.,  1.])")
+
+
+def where_method(self, condition, other):
+    """``Tensor.where(condition, other)``: elements of ``self`` where ``condition`` holds, else of ``other``.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.tensor([-1.0, 2.0])
+        >>> x.where(x > 0, 0.0)
+        tensor([0., 2.])
+    """
+    return apply(where_op, condition, self, other)
 
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "neg", "negative", "pow",
            "clamp", "clip", "maximum", "minimum", "where", "floor_divide", "remainder"]
 METHODS = {n: globals()[n] for n in __all__ if n != "where"}
-METHODS["where"] = lambda self, condition, other: where(condition, self, other)
+METHODS["where"] = where_method

@@ -191,7 +191,7 @@ def _max_min(input, dim, keepdim, other, kind):
     from . import elementwise as E
     if isinstance(dim, _reg.Tensor) or other is not None:
         o = dim if other is None else other
-        return apply(E.maximum if kind == "max" else E.minimum, input, o)
+        return apply(E.maximum_op if kind == "max" else E.minimum_op, input, o)
     if dim is None:
         _check_nonempty(input, (), kind)
         return apply(max_op if kind == "max" else min_op, input, axis=None, keepdims=False)

@@ -10,6 +10,7 @@ Non-tensor arguments are passed to ops as keywords so that ``apply`` never
 mistakes a shape for data.
 """
 from .registry import op, apply
+from ._alias import alias
 from ._dims import wrap_dim, norm_dims, shape_arg, infer_shape
 
 
@@ -276,7 +277,18 @@ def transpose(input, dim0, dim1):
     return apply(transpose_op, input, axes=tuple(axes))
 
 
-swapaxes = swapdims = transpose
+def swapaxes(input, axis0, axis1):
+    """NumPy's name for ``transpose``: swap dims ``axis0`` and ``axis1``; a view.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.swapaxes(tapegrad.zeros(2, 3), 0, 1).shape
+        tapegrad.Size([3, 2])
+    """
+    return transpose(input, axis0, axis1)
+
+
+swapdims = alias(transpose, "swapdims", "tapegrad.zeros(2, 3).swapdims(0, 1).shape", "tapegrad.Size([3, 2])")
 
 
 def movedim(input, source, destination):

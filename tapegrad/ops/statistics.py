@@ -154,13 +154,13 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
                            "(including inf, -inf and 0)")
     axis = norm_dims(dim, input.ndim, "norm")
     if p == math.inf:
-        return amax(apply(U.abs, input), axis, keepdim)
+        return amax(U.abs(input), axis, keepdim)
     if p == -math.inf:
-        return amin(apply(U.abs, input), axis, keepdim)
+        return amin(U.abs(input), axis, keepdim)
     if p == 0:
         return _sum(input != 0, axis, keepdim).to(input.dtype)
     if p == 1:
-        return _sum(apply(U.abs, input), axis, keepdim)
+        return _sum(U.abs(input), axis, keepdim)
     return apply(vector_norm_op, input, ord=float(p), axis=axis, keepdims=bool(keepdim))
 
 

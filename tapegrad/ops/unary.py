@@ -60,13 +60,7 @@ sign = _unary("sign", "sign", (), lambda F, ctx, g: g * 0, _doc("sign", "[-2.0, 
 
 @op("rsqrt", save="out", promote="float")
 def rsqrt(be, x):
-    """Elementwise ``1 / sqrt(x)``.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.rsqrt(tapegrad.tensor([4.0]))
-        tensor([0.5000])
-    """
+    """Forward of ``rsqrt``: ``1 / sqrt(x)``."""
     return 1 / be.sqrt(x)
 
 
@@ -77,13 +71,7 @@ def _(F, ctx, g, out):
 
 @op("relu", save="out", promote="all")
 def relu(be, x):
-    """Rectified linear unit, ``max(x, 0)``.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.relu(tapegrad.tensor([-1.0, 2.0]))
-        tensor([0., 2.])
-    """
+    """Forward of ``relu``: ``max(x, 0)``."""
     return be.maximum(x, 0)
 
 
@@ -95,13 +83,7 @@ def _(F, ctx, g, out):
 # Non-differentiable rounding ops (their derivative is zero almost everywhere).
 @op("floor", promote="all")
 def floor(be, x):
-    """Elementwise floor (gradient zero).
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.floor(tapegrad.tensor([1.5]))
-        tensor([1.])
-    """
+    """Forward of ``floor``."""
     return be.floor(x)
 
 
@@ -112,13 +94,7 @@ def _(F, ctx, g):
 
 @op("ceil", promote="all")
 def ceil(be, x):
-    """Elementwise ceil (gradient zero).
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.ceil(tapegrad.tensor([1.5]))
-        tensor([2.])
-    """
+    """Forward of ``ceil``."""
     return be.ceil(x)
 
 
@@ -129,13 +105,7 @@ def _(F, ctx, g):
 
 @op("round", promote="all")
 def round(be, x):  # noqa: A001
-    """Elementwise round half to even (gradient zero).
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.round(tapegrad.tensor([1.4]))
-        tensor([1.])
-    """
+    """Forward of ``round`` (half to even)."""
     return be.round(x)
 
 
@@ -155,11 +125,245 @@ def gelu(input, approximate="none"):
         tensor([0.])
     """
     if approximate == "none":
-        return input * 0.5 * (1 + apply(erf, input * (1 / math.sqrt(2))))
+        return input * 0.5 * (1 + apply(erf_op, input * (1 / math.sqrt(2))))
     if approximate == "tanh":
         inner = math.sqrt(2 / math.pi) * (input + 0.044715 * input * input * input)
-        return 0.5 * input * (1 + apply(tanh, inner))
+        return 0.5 * input * (1 + apply(tanh_op, inner))
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+# Note [public functions]
+# The declarations above bind each op's name to its OpDef while its VJP attaches.
+# From here on the public name is a plain function with its own signature,
+# docstring and doctest, and the OpDef keeps the name ``<op>_op`` that ``apply``
+# takes (as add_op, sum_op, reshape_op do in the other families). Tensor methods
+# are bound from these functions in _tensor_methods.py.
+(exp_op, log_op, log1p_op, expm1_op, sqrt_op, rsqrt_op, abs_op,
+ sign_op, sin_op, cos_op, tan_op, tanh_op, sigmoid_op, relu_op,
+ reciprocal_op, square_op, erf_op, floor_op, ceil_op, round_op) = (
+    exp, log, log1p, expm1, sqrt, rsqrt, abs,
+    sign, sin, cos, tan, tanh, sigmoid, relu,
+    reciprocal, square, erf, floor, ceil, round)
+
+
+def exp(input):
+    """``e`` raised to each element of ``input``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.exp(tapegrad.tensor([0.0, 1.0]))
+        tensor([1.0000, 2.7183])
+    """
+    return apply(exp_op, input)
+
+
+def log(input):
+    """Natural logarithm of each element.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.log(tapegrad.tensor([1.0, 2.0]))
+        tensor([0.0000, 0.6931])
+    """
+    return apply(log_op, input)
+
+
+def log1p(input):
+    """``log(1 + x)`` elementwise, accurate for small ``x``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.log1p(tapegrad.tensor([0.0, 1e-8]))
+        tensor([0.0000e+00, 1.0000e-08])
+    """
+    return apply(log1p_op, input)
+
+
+def expm1(input):
+    """``exp(x) - 1`` elementwise, accurate for small ``x``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.expm1(tapegrad.tensor([0.0, 1e-8]))
+        tensor([0.0000e+00, 1.0000e-08])
+    """
+    return apply(expm1_op, input)
+
+
+def sqrt(input):
+    """Square root of each element.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.sqrt(tapegrad.tensor([4.0, 9.0]))
+        tensor([2., 3.])
+    """
+    return apply(sqrt_op, input)
+
+
+def rsqrt(input):
+    """Reciprocal of the square root of each element, ``1 / sqrt(x)``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.rsqrt(tapegrad.tensor([4.0, 0.25]))
+        tensor([0.5000, 2.0000])
+    """
+    return apply(rsqrt_op, input)
+
+
+def abs(input):  # noqa: A001
+    """Absolute value of each element (also ``abs(t)``).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.abs(tapegrad.tensor([-2.0, 3.0]))
+        tensor([2., 3.])
+    """
+    return apply(abs_op, input)
+
+
+def sign(input):
+    """Sign of each element: -1, 0 or 1 (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.sign(tapegrad.tensor([-2.0, 0.0, 3.0]))
+        tensor([-1.,  0.,  1.])
+    """
+    return apply(sign_op, input)
+
+
+def sin(input):
+    """Sine of each element (radians).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.sin(tapegrad.tensor([0.0]))
+        tensor([0.])
+    """
+    return apply(sin_op, input)
+
+
+def cos(input):
+    """Cosine of each element (radians).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.cos(tapegrad.tensor([0.0]))
+        tensor([1.])
+    """
+    return apply(cos_op, input)
+
+
+def tan(input):
+    """Tangent of each element (radians).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.tan(tapegrad.tensor([0.0]))
+        tensor([0.])
+    """
+    return apply(tan_op, input)
+
+
+def tanh(input):
+    """Hyperbolic tangent of each element.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.tanh(tapegrad.tensor([0.0, 100.0]))
+        tensor([0., 1.])
+    """
+    return apply(tanh_op, input)
+
+
+def sigmoid(input):
+    """Logistic sigmoid ``1 / (1 + exp(-x))`` of each element.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.sigmoid(tapegrad.tensor([0.0]))
+        tensor([0.5000])
+    """
+    return apply(sigmoid_op, input)
+
+
+def relu(input):
+    """Rectified linear unit, ``max(x, 0)`` elementwise.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.relu(tapegrad.tensor([-1.0, 2.0]))
+        tensor([0., 2.])
+    """
+    return apply(relu_op, input)
+
+
+def reciprocal(input):
+    """``1 / x`` elementwise.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.reciprocal(tapegrad.tensor([2.0, 4.0]))
+        tensor([0.5000, 0.2500])
+    """
+    return apply(reciprocal_op, input)
+
+
+def square(input):
+    """``x * x`` elementwise.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.square(tapegrad.tensor([3.0, -2.0]))
+        tensor([9., 4.])
+    """
+    return apply(square_op, input)
+
+
+def erf(input):
+    """Gauss error function of each element.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.erf(tapegrad.tensor([0.0]))
+        tensor([0.])
+    """
+    return apply(erf_op, input)
+
+
+def floor(input):
+    """Largest integer not greater than each element (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.floor(tapegrad.tensor([1.5, -1.5]))
+        tensor([ 1., -2.])
+    """
+    return apply(floor_op, input)
+
+
+def ceil(input):
+    """Smallest integer not less than each element (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ceil(tapegrad.tensor([1.5, -1.5]))
+        tensor([ 2., -1.])
+    """
+    return apply(ceil_op, input)
+
+
+def round(input):  # noqa: A001
+    """Each element rounded to the nearest integer, half to even (gradient zero).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.round(tapegrad.tensor([1.4, 2.5]))
+        tensor([1., 2.])
+    """
+    return apply(round_op, input)
 
 
 __all__ = ["exp", "log", "log1p", "expm1", "sqrt", "rsqrt", "abs", "sign", "sin", "cos", "tan", "tanh", "sigmoid",
