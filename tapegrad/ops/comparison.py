@@ -12,7 +12,7 @@ def _cmp(name, sym):
         >>> tapegrad.{_PUBLIC[name]}(tapegrad.tensor([1, 2]), 1)
         {_EXAMPLES[name]}
     """
-    return op(name)(fwd)
+    return op(name, tensors=2)(fwd)
 
 
 _PUBLIC = {"equal": "eq", "not_equal": "ne", "less": "lt", "less_equal": "le", "greater": "gt",
@@ -32,7 +32,7 @@ def _logical(name):
     def fwd(be, a, b):
         return getattr(be, name)(a, b)
     fwd.__name__ = name
-    return op(name, promote=None)(fwd)
+    return op(name, promote=None, tensors=2)(fwd)
 
 
 logical_and = _logical("logical_and")
@@ -40,7 +40,7 @@ logical_or = _logical("logical_or")
 logical_xor = _logical("logical_xor")
 
 
-@op("logical_not", promote=None)
+@op("logical_not", promote=None, tensors=1)
 def logical_not(be, x):
     """Elementwise logical not, as a bool tensor.
 
@@ -52,7 +52,7 @@ def logical_not(be, x):
     return be.logical_not(x)
 
 
-@op("isnan", promote=None)
+@op("isnan", promote=None, tensors=1)
 def isnan(be, x):
     """Elementwise NaN test.
 
@@ -64,7 +64,7 @@ def isnan(be, x):
     return be.isnan(x)
 
 
-@op("isinf", promote=None)
+@op("isinf", promote=None, tensors=1)
 def isinf(be, x):
     """Elementwise infinity test.
 
@@ -76,7 +76,7 @@ def isinf(be, x):
     return be.isinf(x)
 
 
-@op("isfinite", promote=None)
+@op("isfinite", promote=None, tensors=1)
 def isfinite(be, x):
     """Elementwise finiteness test.
 

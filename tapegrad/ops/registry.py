@@ -2,7 +2,7 @@
 
 Each op is declared once, with its forward and its VJP side by side::
 
-    @op("tanh", save="out")
+    @op("tanh", save="out", tensors=1)
     def tanh(be, x):
         return be.tanh(x)
 
@@ -14,6 +14,19 @@ Each op is declared once, with its forward and its VJP side by side::
 ``F`` (the math namespace), ``ctx`` (the node: ``ctx.needs[i]``,
 ``ctx.shapes[i]``), the incoming gradient ``g``, the saved values in the
 order of ``save``, and the forward's keyword params.
+
+# Note [tensor inputs]
+Each op declares its tensor inputs (``tensors=``): the first ``tensors``
+parameters of the forward are tensors, passed to ``apply`` positionally (a
+trailing one may be omitted or None: linear's bias); the rest are params,
+passed by keyword and recorded in the node. ``tensors="*"`` takes any number
+(``cat``). The graph-mode namespace is generated from these declarations
+(ops/graph_math.py), never guessed from the values: ``F.narrow(g, 1, 0, 2)``
+binds like the backend's ``narrow(x, axis, start, length)`` in both modes.
+An op whose name is a backend method takes that method's arguments in the
+same order; where the orders differ the declaration says how to map them
+(``bind=``, einsum), and ``math=`` names the backend method an op stands for
+under another name (``scatter_add``) or keeps the op out of the namespace.
 
 # Note [two-mode VJPs]
 A VJP is written once and runs in one of two modes. Normally ``F`` is the
@@ -55,7 +68,8 @@ _QUIET = B.numpy_backend.QUIET
 class OpDef:
     """One op: its name, forward, VJP, what it saves and how inputs are promoted."""
     __slots__ = ("name", "forward", "vjp_fn", "save", "promote", "promote_args",
-                 "view", "nin", "doc", "fast", "scalars", "__weakref__")
+                 "view", "nin", "doc", "fast", "scalars", "tensors", "params", "bind", "math",
+                 "__weakref__")
 
     def __init__(self, name, forward, save, promote, view):
         self.name = name
@@ -78,9 +92,16 @@ class OpDef:
         return f"<op {self.name}>"
 
 
-def op(name, save=(), promote="all", promote_args=None, view=False):
+def op(name, save=(), promote="all", promote_args=None, view=False, *, tensors=1, bind=None, math=True):
     """Register an op. ``save`` names forward arguments (or ``"out"``) the VJP needs.
 
+    ``tensors``: how many leading forward parameters are tensor inputs (default 1; an
+    int, or ``"*"`` for a variadic forward); the others are keyword params
+    (Note [tensor inputs]). ``bind``: for an op whose backend twin orders its
+    arguments differently, a function from that call's arguments to
+    ``(tensors, params)``. ``math``: the name of the op in the graph-mode
+    namespace (the op's own name when True; None keeps it out, for an op whose
+    namesake backend method means something else).
     ``promote``: ``"all"`` promotes every tensor argument to one dtype by
     PyTorch's rules, ``"float"`` does that and then turns integer/bool results
     into the default float dtype (exp of an int tensor is float32), ``None``
@@ -93,8 +114,14 @@ def op(name, save=(), promote="all", promote_args=None, view=False):
 
     def deco(fwd):
         import inspect
-        names = [p.name for p in inspect.signature(fwd).parameters.values()
-                 if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
+        plist = list(inspect.signature(fwd).parameters.values())[1:]
+        names = [p.name for p in plist if p.kind == p.POSITIONAL_OR_KEYWORD]
+        if tensors == "*":
+            if not plist or plist[0].kind != plist[0].VAR_POSITIONAL:
+                raise ValueError(f"op {name}: tensors='*' needs a forward taking *tensors")
+        elif not isinstance(tensors, int) or not 1 <= tensors <= len(names):
+            raise ValueError(f"op {name}: tensors={tensors!r} must count leading forward parameters "
+                             f"(1 to {len(names)}) or be '*'")
         idx = []
         for s in save:
             if s == "out":
@@ -110,6 +137,13 @@ def op(name, save=(), promote="all", promote_args=None, view=False):
         d.fast = promote_args is None
         d.scalars = bool(promote) and promote_args is None
         d.nin = len(names)
+        d.tensors = tensors
+        # The params, in forward order: the graph-mode call fills them positionally
+        # after the tensors, as the backend method takes them.
+        d.params = tuple(p.name for p in plist if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                         )[0 if tensors == "*" else tensors:]
+        d.bind = bind
+        d.math = name if math is True else math
         if name in REGISTRY:
             raise ValueError(f"op {name!r} registered twice")
         REGISTRY[name] = d
