@@ -42,6 +42,40 @@ A VJP may return a gradient in the broadcast shape; the engine reduces it to
 the input's shape with ``sum_to`` (autograd/engine.py), once per edge. No VJP
 unbroadcasts by hand.
 
+# Note [the primitives]
+Every registered op, by family, and why it is a primitive rather than composed
+(tests/ops/test_graph_math.py checks this list against the registry). An op is
+a primitive when its backend kernel is one call (a ufunc, a reduction, a
+movement), when composing it would be unstable or record many nodes on a hot
+path, or when it is never recorded (bool results).
+- arithmetic: add, subtract, multiply, divide, neg, power, floor_divide,
+  remainder: Python's operators, one ufunc each.
+- binary math: maximum, minimum (ties split the gradient); where (the select
+  every masked gradient uses); clip (scalar bounds, one pass);
+  clamp_min_tensor, clamp_max_tensor, clamp_tensor (PyTorch's tie rules at
+  tensor bounds, Note [clamp at its bounds]); astype (dtype casts).
+- unary: exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tan, tanh,
+  sigmoid, reciprocal, square, erf, rsqrt, relu, floor, ceil, round: one
+  ufunc each, with a one-line VJP.
+- never recorded: equal, not_equal, less, less_equal, greater, greater_equal,
+  logical_and, logical_or, logical_xor, logical_not, isnan, isinf, isfinite
+  (bool results); argmax, argmin, any, all (integer/bool results);
+  one_hot_along (the tie mask of max/min along a dim).
+- reductions: sum, prod, max, min (the whole-tensor or per-axis kernel);
+  max_dim, min_dim (values along a dim with PyTorch's first-index mask).
+- statistics: std_sqrt (sqrt whose VJP is 0, not inf, at zero variance);
+  logsumexp, vector_norm (stable or kinked formulas with hand-written VJPs).
+- shape: reshape, broadcast_to, transpose, narrow (views); pad_axis (narrow's
+  VJP); cat (one copy for n inputs); tile, flip, copy, ascontiguousarray.
+- indexing: getitem (basic and advanced keys: one op, so ``F.getitem`` means
+  the same in both modes) and index_put_add (``F.scatter_add``; each is the
+  other's VJP); setitem (``t[key] = v`` recorded as one out-of-place op).
+- linalg: matmul; einsum (one or two operands, a chain for more); linear
+  (one node per layer with or without a bias, Note [linear primitive]).
+- nn: softmax, log_softmax (stable, with short VJPs); binary_cross_entropy,
+  cross_entropy (PyTorch's clamps and a fused row kernel).
+- device: to_device (its VJP moves the gradient back).
+
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).
 """

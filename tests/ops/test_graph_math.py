@@ -148,3 +148,13 @@ def test_backend_array_and_lift_in_both_modes():
     lifted = lift(TENSOR_MATH, mask, like=t)
     assert isinstance(lifted, tapegrad.Tensor) and not lifted.requires_grad
     assert lift(BE, mask, like=a).dtype == a.dtype
+
+
+def test_the_primitives_note_lists_every_op():
+    import re
+    from tapegrad.ops import registry
+    doc = registry.__doc__
+    note = doc[doc.index("# Note [the primitives]"):doc.index("The tape record")]
+    listed = set(re.findall(r"\b[a-z][a-z0-9_]*\b", note))
+    registered = {n for n in REGISTRY if not n.startswith("_")}
+    assert registered - listed == set()
