@@ -158,3 +158,48 @@ def test_the_primitives_note_lists_every_op():
     listed = set(re.findall(r"\b[a-z][a-z0-9_]*\b", note))
     registered = {n for n in REGISTRY if not n.startswith("_")}
     assert registered - listed == set()
+
+
+_IDX = np.argmax(X, axis=1)[:, None]
+_MASK = np.arange(4)[None, :] == _IDX
+_BIAS = _R.uniform(-1.0, 1.0, (2,))
+_TARGET = np.array([0, 3, 1])
+
+# Ops that stand for no backend method: (tensors, params by name in the forward's order).
+OTHER = {n: ((X, Y), {}) for n in ("add", "subtract", "multiply", "divide", "power", "clamp_min_tensor",
+                                   "clamp_max_tensor", "binary_cross_entropy")}
+OTHER.update({n: ((X,), {}) for n in ("neg", "rsqrt", "relu", "std_sqrt")})
+OTHER.update({
+    "clamp_tensor": ((X, Y * 0.5, Y + 0.2), {}),
+    "max_dim": ((X, _MASK), {"axis": 1, "keepdims": False}),
+    "min_dim": ((X, _MASK), {"axis": 1, "keepdims": True}),
+    "one_hot_along": ((_IDX,), {"n": 4, "axis": 1}),
+    "logsumexp": ((X,), {"axis": 1, "keepdims": True}),
+    "vector_norm": ((X,), {"ord": 3.0, "axis": (1,), "keepdims": False}),
+    "linear": ((X, W.T, _BIAS), {}),
+    "softmax": ((X,), {"axis": 1}),
+    "log_softmax": ((X,), {"axis": 0}),
+    "cross_entropy": ((X, _TARGET, None), {"ignore_index": -100, "reduction": "sum", "label_smoothing": 0.1,
+                                          "axis": 1}),
+    "to_device": ((X,), {"device": "cpu", "src": "cpu"}),
+})
+
+
+def test_every_registered_op_is_called_positionally():
+    declared = {d.math for d in REGISTRY.values() if d.math is not None and not d.name.startswith("_")}
+    assert declared - set(CALLS) - set(OTHER) == {"cat"}       # variadic: its params are keyword-only
+
+
+@pytest.mark.parametrize("name", sorted(OTHER))
+def test_positional_params_bind_like_keywords(name):
+    tensors, params = OTHER[name]
+    d = REGISTRY[name]
+    ts = [_lifted(a) for a in tensors]
+    got = getattr(TENSOR_MATH, name)(*ts, *params.values())
+    want = apply(d, *ts, **params)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_cat_takes_any_number_of_tensors():
+    got = TENSOR_MATH.cat(tapegrad.tensor(X), tapegrad.tensor(Y), tapegrad.tensor(X), axis=1, sizes=(4, 4, 4))
+    np.testing.assert_array_equal(got.numpy(), np.concatenate([X, Y, X], axis=1))
