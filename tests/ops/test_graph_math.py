@@ -203,3 +203,26 @@ def test_positional_params_bind_like_keywords(name):
 def test_cat_takes_any_number_of_tensors():
     got = TENSOR_MATH.cat(tapegrad.tensor(X), tapegrad.tensor(Y), tapegrad.tensor(X), axis=1, sizes=(4, 4, 4))
     np.testing.assert_array_equal(got.numpy(), np.concatenate([X, Y, X], axis=1))
+
+
+def test_one_getitem_op_shares_the_version_only_for_basic_keys():
+    x = tapegrad.tensor(X, requires_grad=True)
+    basic, adv = x[0:2], x[[0, 2]]
+    assert basic.grad_fn.op is adv.grad_fn.op is REGISTRY["getitem"]
+    assert basic._version is x._version            # a view: an in-place change to it is one to x
+    assert adv._version is not x._version          # a copy: changing it leaves x's saved value valid
+    y = x.exp()                                    # saves its output, whose version is x's
+    with tapegrad.no_grad():
+        adv.detach().add_(1.0)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(X))
+
+
+def test_linear_without_bias_is_the_same_op():
+    x = tapegrad.tensor(X, requires_grad=True)
+    w = tapegrad.tensor(W.T, requires_grad=True)
+    out = tapegrad.nn.functional.linear(x, w)
+    assert out.grad_fn.op is REGISTRY["linear"] and len(out.grad_fn.next_functions) == 2
+    out.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.ones((3, 2)) @ W.T)
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((2, 3)) @ X)
