@@ -35,7 +35,10 @@ hand-written NumPy backprop costs. Under ``create_graph=True``, ``F`` is
 ``TENSOR_MATH`` (ops/graph_math.py: the same names, implemented by recorded
 ops) and ``g`` and
 the saved values are Tensors, so the VJP itself lands on the tape and
-grad-of-grad works for every op. Hence VJPs use only operators and ``F.*``.
+grad-of-grad works for every op. Hence VJPs use only operators and ``F.*``;
+a constant computed on raw arrays (a mask, a one-hot target) is made with
+``graph_math.backend_array`` and brought into ``F``'s mode with ``lift``
+(Note [constants in VJPs]). No op file asks which mode it is in.
 
 # Note [sum_to]
 A VJP may return a gradient in the broadcast shape; the engine reduces it to
