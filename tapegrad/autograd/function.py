@@ -84,6 +84,9 @@ class _FunctionOp:
 def _function_vjp(F, node, g, *saved):
     op = node.op
     ctx = op.ctx
+    # The one mode check outside graph_math: a Function's backward speaks Tensors in
+    # both modes, so its results are handed to the engine as arrays in an ordinary
+    # backward and as the recorded Tensors under create_graph (Note [Function nodes]).
     graph = F is TENSOR_MATH
     grads = g if isinstance(g, list) else [g]
     targs = []

@@ -4,13 +4,12 @@ Split from indexing.py, whose primitives they build on (Note [torch indexing] in
 """
 import numpy as np
 
-from .. import backend as B
 from ..tape import grad_mode as _gm
 from . import _index_key as _K
-from .indexing import _index, _tensor_cls, _plan, index_put_add_op
+from .indexing import _tensor_cls, _plan, index_put_add_op
 from .inplace import check_writable
 from .registry import op, apply
-from .graph_math import TENSOR_MATH
+from .graph_math import backend_array, lift
 
 
 def _assign(be, x, basic, adv, value):
@@ -24,11 +23,12 @@ def _assign(be, x, basic, adv, value):
 def _index2(F, g, basic, adv):
     """``g[basic][adv]`` in either VJP mode."""
     if basic is not None:
-        g = _index(F, g, basic)
-    return g if adv is None else _index(F, g, adv)
+        g = F.getitem(g, basic)
+    return g if adv is None else F.getitem(g, adv)
 
 
-@op("setitem", promote=None)
+# math=None: the backend's setitem(x, key, value) writes in place; this op is out of place.
+@op("setitem", promote=None, tensors=2, math=None)
 def setitem_op(be, x, value, basic, adv):
     _assign(be, x, basic, adv, value)
     return x
@@ -36,16 +36,14 @@ def setitem_op(be, x, value, basic, adv):
 
 @setitem_op.vjp
 def _(F, ctx, g, basic, adv):
-    n = ctx.next
+    n = ctx.needs
     gx = gv = None
-    if n[0] is not None:
-        be = B.BY_TYPE.get(type(g._data if F is TENSOR_MATH else g), B.CPU_BACKEND)
-        keep = be.ones(ctx.shapes[0], g.dtype if F is not TENSOR_MATH else g._data.dtype)
+    if n[0]:
+        be, ga = backend_array(g)
+        keep = be.ones(ctx.shapes[0], ga.dtype)
         _assign(be, keep, basic, adv, 0)
-        if F is TENSOR_MATH:
-            keep = _tensor_cls()._make(keep, None)
-        gx = g * keep
-    if n[1] is not None:
+        gx = g * lift(F, keep, like=g)
+    if n[1]:
         gv = _index2(F, g, basic, adv)        # the engine sums it back to the value's shape
     return gx, gv
 

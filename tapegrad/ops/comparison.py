@@ -7,7 +7,7 @@ def _cmp(name, sym):
     fwd.__name__ = name
     fwd.__doc__ = f"""Forward of elementwise ``a {sym} b`` as a bool tensor (never recorded).
     """
-    return op(name)(fwd)
+    return op(name, tensors=2)(fwd)
 
 
 eq_op = _cmp("equal", "==")
@@ -22,7 +22,7 @@ def _logical(name):
     def fwd(be, a, b):
         return getattr(be, name)(a, b)
     fwd.__name__ = name
-    return op(name, promote=None)(fwd)
+    return op(name, promote=None, tensors=2)(fwd)
 
 
 logical_and = _logical("logical_and")
@@ -30,25 +30,25 @@ logical_or = _logical("logical_or")
 logical_xor = _logical("logical_xor")
 
 
-@op("logical_not", promote=None)
+@op("logical_not", promote=None, tensors=1)
 def logical_not(be, x):
     """Forward of ``logical_not``."""
     return be.logical_not(x)
 
 
-@op("isnan", promote=None)
+@op("isnan", promote=None, tensors=1)
 def isnan(be, x):
     """Forward of ``isnan``."""
     return be.isnan(x)
 
 
-@op("isinf", promote=None)
+@op("isinf", promote=None, tensors=1)
 def isinf(be, x):
     """Forward of ``isinf``."""
     return be.isinf(x)
 
 
-@op("isfinite", promote=None)
+@op("isfinite", promote=None, tensors=1)
 def isfinite(be, x):
     """Forward of ``isfinite``."""
     return be.isfinite(x)

@@ -7,7 +7,7 @@ def _move(x, device):
     return B.move(x, B.get(device))
 
 
-@op("to_device", promote=None)
+@op("to_device", promote=None, tensors=1)
 def to_device_op(be, x, device, src=None):
     return _move(x, device)
 

@@ -10,7 +10,7 @@ from .unary import abs_op, floor_op, sign_op  # div with rounding_mode="trunc"
 # ----------------------------------------------------------------- arithmetic
 
 
-@op("add")
+@op("add", tensors=2)
 def add_op(be, a, b):
     return a + b
 
@@ -20,40 +20,40 @@ def _(F, ctx, g):
     return g, g
 
 
-@op("subtract")
+@op("subtract", tensors=2)
 def sub_op(be, a, b):
     return a - b
 
 
 @sub_op.vjp
 def _(F, ctx, g):
-    return g, (-g if ctx.next[1] is not None else None)
+    return g, (-g if ctx.needs[1] else None)
 
 
-@op("multiply", save=("a", "b"))
+@op("multiply", save=("a", "b"), tensors=2)
 def mul_op(be, a, b):
     return a * b
 
 
 @mul_op.vjp
 def _(F, ctx, g, a, b):
-    n = ctx.next
-    return (g * b if n[0] is not None else None), (g * a if n[1] is not None else None)
+    n = ctx.needs
+    return (g * b if n[0] else None), (g * a if n[1] else None)
 
 
-@op("divide", save=("a", "b"), promote="float")
+@op("divide", save=("a", "b"), promote="float", tensors=2)
 def div_op(be, a, b):
     return a / b
 
 
 @div_op.vjp
 def _(F, ctx, g, a, b):
-    n = ctx.next
+    n = ctx.needs
     ga = g / b
-    return (ga if n[0] is not None else None), (-ga * a / b if n[1] is not None else None)
+    return (ga if n[0] else None), (-ga * a / b if n[1] else None)
 
 
-@op("neg")
+@op("neg", tensors=1)
 def neg_op(be, x):
     return -x
 
@@ -63,28 +63,28 @@ def _(F, ctx, g):
     return -g
 
 
-@op("power", save=("a", "b", "out"))
+@op("power", save=("a", "b", "out"), tensors=2)
 def pow_op(be, a, b):
     return a ** b
 
 
 @pow_op.vjp
 def _(F, ctx, g, a, b, out):
-    n = ctx.next
+    n = ctx.needs
     ga = gb = None
-    if n[0] is not None:
+    if n[0]:
         # d/da a**b = b * a**(b-1); zero where b == 0 and a == 0 (PyTorch's convention, where
         # 0 * 0**-1 would be nan). Masking only there keeps d/db of this term (a**-1 at
         # b == 0) for second derivatives.
         # The inner where keeps the discarded branch finite, so grad-of-grad at 0**0 is 0, not 0 * inf.
         m = (b == 0) & (a == 0)
         ga = g * F.where(m, 0.0, b * F.where(m, 1.0, a) ** (b - 1))
-    if n[1] is not None:
+    if n[1]:
         gb = g * F.where((a == 0) & (b >= 0), 0.0, out * F.log(a))
     return ga, gb
 
 
-@op("floor_divide")
+@op("floor_divide", tensors=2)
 def floor_divide_op(be, a, b):
     """Forward of ``floor_divide`` (not differentiable, as in PyTorch)."""
     _check_divisor(be, "floor_divide", a, b)
@@ -103,7 +103,7 @@ def _check_divisor(be, name, a, b):
         raise RuntimeError("ZeroDivisionError")
 
 
-@op("remainder", save=("a", "b"))
+@op("remainder", save=("a", "b"), tensors=2)
 def remainder_op(be, a, b):
     """Forward of ``remainder``: the sign of the divisor, like ``torch.remainder``."""
     _check_divisor(be, "remainder", a, b)
@@ -112,13 +112,13 @@ def remainder_op(be, a, b):
 
 @remainder_op.vjp
 def _(F, ctx, g, a, b):
-    n = ctx.next
-    return (g if n[0] is not None else None), (-g * F.floor(a / b) if n[1] is not None else None)
+    n = ctx.needs
+    return (g if n[0] else None), (-g * F.floor(a / b) if n[1] else None)
 
 
 # ----------------------------------------------------------------- binary math
 
-@op("maximum", save=("a", "b"))
+@op("maximum", save=("a", "b"), tensors=2)
 def maximum(be, a, b):
     """Forward of ``maximum``; on ties the gradient is split evenly (as in PyTorch)."""
     return be.maximum(a, b)
@@ -127,11 +127,11 @@ def maximum(be, a, b):
 @maximum.vjp
 def _(F, ctx, g, a, b):
     wa = (a > b) + (a == b) * 0.5
-    n = ctx.next
-    return (g * wa if n[0] is not None else None), (g * (1 - wa) if n[1] is not None else None)
+    n = ctx.needs
+    return (g * wa if n[0] else None), (g * (1 - wa) if n[1] else None)
 
 
-@op("minimum", save=("a", "b"))
+@op("minimum", save=("a", "b"), tensors=2)
 def minimum(be, a, b):
     """Forward of ``minimum``; on ties the gradient is split evenly (as in PyTorch)."""
     return be.minimum(a, b)
@@ -140,23 +140,23 @@ def minimum(be, a, b):
 @minimum.vjp
 def _(F, ctx, g, a, b):
     wa = (a < b) + (a == b) * 0.5
-    n = ctx.next
-    return (g * wa if n[0] is not None else None), (g * (1 - wa) if n[1] is not None else None)
+    n = ctx.needs
+    return (g * wa if n[0] else None), (g * (1 - wa) if n[1] else None)
 
 
-@op("where", save="cond", promote="all", promote_args=(1, 2))
+@op("where", save="cond", promote="all", promote_args=(1, 2), tensors=3)
 def where_op(be, cond, a, b):
     return be.where(cond, a, b)
 
 
 @where_op.vjp
 def _(F, ctx, g, cond):
-    n = ctx.next
-    return None, (F.where(cond, g, 0.0) if n[1] is not None else None), \
-        (F.where(cond, 0.0, g) if n[2] is not None else None)
+    n = ctx.needs
+    return None, (F.where(cond, g, 0.0) if n[1] else None), \
+        (F.where(cond, 0.0, g) if n[2] else None)
 
 
-@op("clip", save="x", promote="all")
+@op("clip", save="x", promote="all", tensors=1)
 def clip_op(be, x, a_min=None, a_max=None):
     return be.clip(x, a_min, a_max)
 
@@ -175,42 +175,42 @@ def _(F, ctx, g, x, a_min=None, a_max=None):
 # when it equals a bound (x >= min, x <= max), and to a tensor bound only where
 # that bound wins strictly; with min > max the result is max. maximum/minimum
 # split ties instead, so tensor bounds get ops of their own.
-@op("clamp_min_tensor", save=("x", "lo"))
+@op("clamp_min_tensor", save=("x", "lo"), tensors=2)
 def clamp_min_tensor(be, x, lo):
     return be.maximum(x, lo)
 
 
 @clamp_min_tensor.vjp
 def _(F, ctx, g, x, lo):
-    n = ctx.next
-    return (g * (x >= lo) if n[0] is not None else None), (g * (x < lo) if n[1] is not None else None)
+    n = ctx.needs
+    return (g * (x >= lo) if n[0] else None), (g * (x < lo) if n[1] else None)
 
 
-@op("clamp_max_tensor", save=("x", "hi"))
+@op("clamp_max_tensor", save=("x", "hi"), tensors=2)
 def clamp_max_tensor(be, x, hi):
     return be.minimum(x, hi)
 
 
 @clamp_max_tensor.vjp
 def _(F, ctx, g, x, hi):
-    n = ctx.next
-    return (g * (x <= hi) if n[0] is not None else None), (g * (x > hi) if n[1] is not None else None)
+    n = ctx.needs
+    return (g * (x <= hi) if n[0] else None), (g * (x > hi) if n[1] else None)
 
 
-@op("clamp_tensor", save=("x", "lo", "hi"))
+@op("clamp_tensor", save=("x", "lo", "hi"), tensors=3)
 def clamp_tensor(be, x, lo, hi):
     return be.minimum(be.maximum(x, lo), hi)
 
 
 @clamp_tensor.vjp
 def _(F, ctx, g, x, lo, hi):
-    n = ctx.next
-    return (g * ((x >= lo) & (x <= hi)) if n[0] is not None else None,
-            g * ((x < lo) & (lo < hi)) if n[1] is not None else None,
-            g * ((x > hi) | (hi < lo)) if n[2] is not None else None)
+    n = ctx.needs
+    return (g * ((x >= lo) & (x <= hi)) if n[0] else None,
+            g * ((x < lo) & (lo < hi)) if n[1] else None,
+            g * ((x > hi) | (hi < lo)) if n[2] else None)
 
 
-@op("astype", promote=None)
+@op("astype", promote=None, tensors=1)
 def astype(be, x, dtype):
     return be.astype(x, dtype)
 

@@ -5,15 +5,13 @@ the backend's names, implemented by recorded ops on Tensors, so the VJP
 itself lands on the tape. It lives in ``ops/`` and is imported downward by the
 engine (Note [the tape floor] in tape/__init__.py).
 """
-import inspect
-
 from .. import _dtype as D
 from .. import backend as B
 from .._tensor import Tensor
 from .._creation import tensor as _tensor
 from .registry import REGISTRY, apply
 
-__all__ = ["TENSOR_MATH", "lift"]
+__all__ = ["TENSOR_MATH", "lift", "backend_array"]
 
 
 def lift(F, x, like=None, dtype=None):
@@ -59,35 +57,83 @@ def lift(F, x, like=None, dtype=None):
     return Tensor._make(arr, None) if graph else arr
 
 
+_BY_MATH_NAME = {}
+
+
+def _index_math():
+    for d in REGISTRY.values():
+        if d.math is not None:
+            _BY_MATH_NAME[d.math] = d
+
+
+def _make(d, name):
+    """The graph-mode function for op ``d``, binding its arguments from the declaration."""
+    if d.bind is not None:
+        bind = d.bind
+
+        def f(*args, **kw):
+            tensors, params = bind(*args, **kw)
+            return apply(d, *tensors, **params)
+    elif d.tensors == "*":
+        def f(*args, **params):
+            return apply(d, *args, **params)
+    else:
+        k = d.tensors
+        names = d.params
+
+        def f(*args, **params):
+            if len(args) > k:
+                extra = args[k:]
+                if len(extra) > len(names):
+                    raise TypeError(f"{name}() takes at most {k + len(names)} positional arguments "
+                                    f"({len(args)} given)")
+                for p, a in zip(names, extra):
+                    if p in params:
+                        raise TypeError(f"{name}() got multiple values for argument {p!r}")
+                    params[p] = a
+                args = args[:k]
+            return apply(d, *args, **params)
+    f.__name__ = name
+    f.__qualname__ = "TENSOR_MATH." + name
+    return f
+
+
+def backend_array(x):
+    """``(backend, array)`` behind a VJP value: a Tensor's under ``create_graph``, an array's otherwise.
+
+    For VJPs that compute a constant (a mask, a one-hot target) with backend
+    calls on raw arrays and then ``lift`` it into ``F``'s mode (Note [constants
+    in VJPs]): no VJP asks which mode it is in.
+
+    Example:
+        >>> import tapegrad
+        >>> from tapegrad.ops.graph_math import backend_array
+        >>> t = tapegrad.ones(2)
+        >>> be, a = backend_array(t)
+        >>> be.device_type, a is t._data, backend_array(a)[1] is a
+        ('cpu', True, True)
+    """
+    a = x._data if isinstance(x, Tensor) else x
+    return B.BY_TYPE.get(a.__class__, B.CPU_BACKEND), a     # a 0-d NumPy result may be a NumPy scalar
+
+
 class _TensorMath:
     """Note [two-mode VJPs]: the backend's names, implemented by recorded ops on Tensors.
 
-    An attribute is looked up in the registry by name on first use, so every op
-    whose forward mirrors a backend method is reachable as ``TENSOR_MATH.<name>``.
+    Generated from the op declarations (Note [tensor inputs] in registry.py):
+    ``TENSOR_MATH.<name>`` exists for every op whose ``math`` name is ``<name>``
+    and binds its arguments as the backend method of that name does, the
+    declared tensors positionally and the rest as the op's params.
     """
     def __getattr__(self, name):
-        d = REGISTRY.get(name)
+        d = _BY_MATH_NAME.get(name)
         if d is None:
-            raise AttributeError(f"no op named {name!r} is registered (needed by a VJP under create_graph)")
-
-        # The backend takes shapes/axes/dtypes positionally (``reshape(g, shape)``) but
-        # an op needs them as keyword params (recorded in the node, passed to its VJP):
-        # trailing positional arguments that are not tensors, arrays or numbers, or
-        # that fill forward parameters with defaults, become keywords.
-        sig = [p for p in inspect.signature(d.forward).parameters.values()
-               if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
-
-        def is_param(i, a):
-            return sig[i].default is not inspect.Parameter.empty or not (
-                isinstance(a, (Tensor, int, float)) or type(a) in B.BY_TYPE)
-
-        def f(*args, **params):
-            n = len(args)
-            while n > 1 and n - 1 < len(sig) and is_param(n - 1, args[n - 1]):
-                n -= 1
-                params[sig[n].name] = args[n]
-            return apply(d, *args[:n], **params)
-        f.__name__ = name
+            _index_math()
+            d = _BY_MATH_NAME.get(name)
+        if d is None:
+            raise AttributeError(f"no op stands for the backend's {name!r} in the graph-mode namespace "
+                                 "(needed by a VJP under create_graph)")
+        f = _make(d, name)
         setattr(self, name, f)
         return f
 

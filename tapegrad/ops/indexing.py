@@ -7,22 +7,18 @@ index tensors check their range with ``check_index_range``, which names the op,
 the first bad index, the dimension and its size; only ``[]`` indexing and
 ``take_along_dim`` along a dim wrap negative indices, as in PyTorch.
 
-Two primitives carry every gradient here: ``getitem``/``index`` (basic/advanced
+Two primitives carry every gradient here: ``getitem`` (basic and advanced
 indexing) and ``index_put_add`` (zeros with values added at a key, repeated
 indices accumulating). Each is the other's VJP, so any order of derivative works;
 gather, index_select, take_along_dim, index_add and scatter_add are composed of them.
 
-# Note [mode-dispatching helpers]
-The backend's ``scatter_add(shape, key, values, dtype)`` does not take the
-gradient array first, so a VJP cannot reach the recorded op through
-``F.scatter_add`` (Note [two-mode VJPs]). ``_scatter``/``_index`` call the
-backend on raw arrays and the recorded op (via ``apply``) on Tensors.
+``index_put_add`` is ``F.scatter_add`` under create_graph (Note [tensor inputs]
+in registry.py), so both VJPs are one line in either mode.
 """
 import numpy as np
 
 from .. import _dtype as D
 from .registry import op, apply
-from .graph_math import TENSOR_MATH
 from ._dims import wrap_dim
 from . import _index_key as _K
 from ._index_key import check_index_range
@@ -30,61 +26,37 @@ from ._index_key import check_index_range
 _INT_KINDS = "iu"
 
 
-def _is_basic(key):
-    for k in key:
-        t = type(k)
-        if not (t is int or t is slice or k is None or k is Ellipsis):
-            return False
-    return True
-
-
 def _tensor_cls():
     from .._tensor import Tensor
     return Tensor
 
 
-@op("getitem", promote=None, view=True)
+# Basic keys (ints, slices, None, Ellipsis) give views, advanced keys copies: one
+# op for both, so F.getitem(g, key) means the same in either VJP mode. view=False:
+# getitem() below shares the version counter itself for basic keys.
+@op("getitem", promote=None, tensors=1)
 def getitem_op(be, x, key):
     return be.getitem(x, key)
 
 
-@op("index", promote=None)
-def index_op(be, x, key):
-    return be.getitem(x, key)
+index_op = getitem_op          # the name callers of advanced indexing use
 
 
-@op("index_put_add", promote=None)
+# F.scatter_add(shape, key, values, dtype) under create_graph (the dtype is the values').
+@op("index_put_add", promote=None, tensors=1, math="scatter_add",
+    bind=lambda shape, key, values, dtype=None: ((values,), {"shape": shape, "key": key}))
 def index_put_add_op(be, values, shape, key):
     return be.scatter_add(shape, key, values, values.dtype)
 
 
-def _index(F, g, key):
-    """``g[key]`` in either VJP mode (Note [mode-dispatching helpers])."""
-    if F is TENSOR_MATH:
-        return apply(getitem_op if _is_basic(key) else index_op, g, key=key)
-    return F.getitem(g, key)
-
-
-def _scatter(F, g, shape, key):
-    """zeros(shape) with ``g`` added at ``key`` in either VJP mode (Note [mode-dispatching helpers])."""
-    if F is TENSOR_MATH:
-        return apply(index_put_add_op, g, shape=shape, key=key)
-    return F.scatter_add(shape, key, g, g.dtype)
-
-
 @getitem_op.vjp
 def _(F, ctx, g, key):
-    return _scatter(F, g, ctx.shapes[0], key)
-
-
-@index_op.vjp
-def _(F, ctx, g, key):
-    return _scatter(F, g, ctx.shapes[0], key)
+    return F.scatter_add(ctx.shapes[0], key, g, g.dtype)
 
 
 @index_put_add_op.vjp
 def _(F, ctx, g, shape, key):
-    return _index(F, g, key)
+    return F.getitem(g, key)
 
 
 def _plan(x, key):

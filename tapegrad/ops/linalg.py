@@ -1,19 +1,18 @@
 """Linear algebra: matmul (1-D, 2-D, batched N-D with broadcasting), mm, bmm, dot, outer, einsum."""
 import math
 
-from .. import backend as B
 from .registry import op, apply
-from .graph_math import TENSOR_MATH
+from .graph_math import backend_array, lift
 
 
-@op("matmul", save=("a", "b"))
+@op("matmul", save=("a", "b"), tensors=2)
 def matmul_op(be, a, b):
     return be.matmul(a, b)
 
 
 @matmul_op.vjp
 def _(F, ctx, g, a, b):
-    n = ctx.next
+    n = ctx.needs
     a_nd, b_nd = a.ndim, b.ndim
     # Promote 1-D operands to matrices so one formula covers every case.
     if a_nd == 1:
@@ -23,11 +22,11 @@ def _(F, ctx, g, a, b):
         b = F.reshape(b, b.shape + (1,))
         g = F.reshape(g, g.shape + (1,))
     ga = gb = None
-    if n[0] is not None:
+    if n[0]:
         ga = F.matmul(g, _mT(F, b))
         if a_nd == 1:
             ga = F.reshape(ga, ga.shape[:-2] + ga.shape[-1:])
-    if n[1] is not None:
+    if n[1]:
         gb = F.matmul(_mT(F, a), g)
         if b_nd == 1:
             gb = F.reshape(gb, gb.shape[:-1])
@@ -174,16 +173,10 @@ def outer(input, vec2):
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-@op("einsum", save=("a", "b"))
+# bind: the backend's einsum(equation, *operands) takes the equation first.
+@op("einsum", save=("a", "b"), tensors=2, bind=lambda equation, a, b=None: ((a, b), {"equation": equation}))
 def einsum_op(be, a, b, equation):
     return be.einsum(equation, a) if b is None else be.einsum(equation, a, b)
-
-
-def _einsum(F, eq, x, y=None):
-    """``einsum`` in either VJP mode: the backend takes the equation first, the op takes it as a param."""
-    if F is TENSOR_MATH:
-        return apply(einsum_op, x, y, equation=eq)
-    return F.einsum(eq, x) if y is None else F.einsum(eq, x, y)
 
 
 @einsum_op.vjp
@@ -193,7 +186,7 @@ def _(F, ctx, g, a, b, equation):
     ops = (a,) if len(terms) == 1 else (a, b)     # under create_graph a saved None arrives wrapped
     grads = []
     for i, (term, x) in enumerate(zip(terms, ops)):
-        if ctx.next[i] is None:
+        if not ctx.needs[i]:
             grads.append(None)
             continue
         other = [(terms[j], ops[j]) for j in range(len(ops)) if j != i]
@@ -201,7 +194,7 @@ def _(F, ctx, g, a, b, equation):
         avail = set(rhs).union(*[set(t) for t, _ in other])
         keep = "".join(c for c in uniq if c in avail)
         eq = ",".join([rhs] + [t for t, _ in other]) + "->" + keep
-        gi = _einsum(F, eq, g, *[o for _, o in other])
+        gi = F.einsum(eq, g, *[o for _, o in other])
         size = {c: x.shape[term.index(c)] for c in uniq}
         if len(keep) < len(uniq):
             # Letters summed away in the forward: their gradient is broadcast back.
@@ -219,9 +212,7 @@ def _to_diagonal(F, g, gi, term, uniq):
     for p, c in enumerate(term):
         first.setdefault(c, p)
     gi = F.reshape(gi, shape=tuple(gi.shape[uniq.index(c)] if first[c] == p else 1 for p, c in enumerate(term)))
-    graph = F is TENSOR_MATH
-    arr = gi._data if graph else gi
-    be = B.BY_TYPE.get(type(arr), B.CPU_BACKEND)     # a 0-d NumPy result may be a NumPy scalar
+    be, arr = backend_array(gi)
     dt = arr.dtype
     mask = None
     for p, c in enumerate(term):
@@ -230,10 +221,7 @@ def _to_diagonal(F, g, gi, term, uniq):
             n = gi.shape[q]
             eye = be.reshape(be.eye(n, n, dt), tuple(n if k in (q, p) else 1 for k in range(len(term))))
             mask = eye if mask is None else mask * eye
-    if graph:
-        from .._tensor import Tensor
-        mask = Tensor._make(mask, None)
-    return gi * mask
+    return gi * lift(F, mask, like=gi)
 
 
 def _parse(equation, shapes):
@@ -336,41 +324,34 @@ def einsum(equation, *operands):
 # records three nodes; one node with one VJP halves the per-layer overhead of
 # small MLPs. The composition is what the gradient harness checks it against.
 
-@op("linear", save=("x", "w"))
-def linear_op(be, x, w, b):
+@op("linear", save=("x", "w"), tensors=3)
+def linear_op(be, x, w, b=None):
     out = be.matmul(x, be.transpose(w, (1, 0)))
-    out += b                    # in place: the matmul result is fresh, so one output allocation, not two
+    if b is not None:
+        out += b                # in place: the matmul result is fresh, so one output allocation, not two
     return out
 
 
 @linear_op.vjp
 def _(F, ctx, g, x, w):
-    n = ctx.next
+    n = ctx.needs
     gx = gw = gb = None
-    if n[0] is not None:
+    if n[0]:
         gx = F.matmul(g, w)
-    if n[1] is not None:
+    if n[1]:
         if g.ndim == 2:
             gw = F.matmul(F.transpose(g, axes=(1, 0)), x)
         else:                       # batched input (*, in): fold the batch dims
             rows = math.prod(g.shape[:-1])         # explicit: -1 is ambiguous for empty batches
             g2 = F.reshape(g, shape=(rows, g.shape[-1]))
             gw = F.matmul(F.transpose(g2, axes=(1, 0)), F.reshape(x, shape=(rows, x.shape[-1])))
-    if len(n) > 2 and n[2] is not None:
+    if len(n) < 3:                  # no bias given
+        return gx, gw
+    if n[2]:
         # A fresh (out,) array, so the engine neither reshapes a view nor copies it into .grad;
         # a 0-d bias still goes through sum_to.
         gb = F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
     return gx, gw, gb
-
-
-@op("linear_nobias", save=("x", "w"))
-def linear_nobias_op(be, x, w):
-    return be.matmul(x, be.transpose(w, (1, 0)))
-
-
-@linear_nobias_op.vjp
-def _(F, ctx, g, x, w):
-    return linear_op.vjp_fn(F, ctx, g, x, w)[:2]
 
 
 def linear(input, weight, bias=None):
@@ -395,7 +376,7 @@ def linear(input, weight, bias=None):
                            f"{tuple(weight.shape)} (expected input (*, {weight.shape[-1] if weight.ndim else '?'}) "
                            "and a 2-D weight (out_features, in_features))")
     if bias is None:
-        return apply(linear_nobias_op, input, weight)
+        return apply(linear_op, input, weight)
     if bias.ndim > 1 or (bias.ndim == 1 and bias.shape[0] != weight.shape[0]):
         raise RuntimeError(f"linear: bias of shape {tuple(bias.shape)} does not match out_features="
                            f"{weight.shape[0]}")

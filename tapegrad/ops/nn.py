@@ -5,9 +5,8 @@ subtracts the row maximum before ``exp``, and the VJPs use the saved output
 (softmax) or recompute log-probabilities, never ``1 / p``.
 """
 from .. import _dtype as D
-from .. import backend as B
 from .registry import op, apply
-from .graph_math import TENSOR_MATH
+from .graph_math import backend_array, lift
 from ._dims import wrap_dim
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -20,7 +19,7 @@ def _log_softmax(be, x, axis):
     return s - be.log(be.sum(be.exp(s), axis=axis, keepdims=True))
 
 
-@op("softmax", save="out", promote=None)
+@op("softmax", save="out", promote=None, tensors=1)
 def softmax_op(be, x, axis):
     if x.size == 0:
         return be.copy(x)
@@ -33,7 +32,7 @@ def _(F, ctx, g, out, axis):
     return out * (g - F.sum(g * out, axis=axis, keepdims=True))
 
 
-@op("log_softmax", save="out", promote=None)
+@op("log_softmax", save="out", promote=None, tensors=1)
 def log_softmax_op(be, x, axis):
     return _log_softmax(be, x, axis)
 
@@ -81,7 +80,7 @@ def log_softmax(input, dim, dtype=None):
 _BCE_EPS = 9.999999960041972e-13       # float32(1e-12): the EPSILON PyTorch uses in every dtype
 
 
-@op("binary_cross_entropy", save=("x", "t"), promote="float")
+@op("binary_cross_entropy", save=("x", "t"), promote="float", tensors=2)
 def bce_op(be, x, t):
     """Elementwise ``-(t log x + (1 - t) log(1 - x))`` with the logs clamped at -100, as in PyTorch."""
     return (t - 1) * be.maximum(be.log1p(-x), -100.0) - t * be.maximum(be.log(x), -100.0)
@@ -92,9 +91,9 @@ def _(F, ctx, g, x, t):
     # Note [bce at 0 and 1]: PyTorch's formulas, finite where the clamped logs are flat:
     # (x - t) / max(x (1 - x), eps) for the input (0 at x == t in {0, 1}, +-1e12 for a
     # saturated wrong prediction) and -logit(x) for the target.
-    n = ctx.next
-    gx = g * (x - t) / F.maximum((1 - x) * x, _BCE_EPS) if n[0] is not None else None
-    gt = g * (F.log1p(-x) - F.log(x)) if n[1] is not None else None
+    n = ctx.needs
+    gx = g * (x - t) / F.maximum((1 - x) * x, _BCE_EPS) if n[0] else None
+    gt = g * (F.log1p(-x) - F.log(x)) if n[1] else None
     return gx, gt
 
 
@@ -161,7 +160,7 @@ def _targets(be, target, ignore_index, C, shape):
     return valid, ts
 
 
-@op("cross_entropy", save=("x", "target", "weight"), promote="all", promote_args=(0, 2))
+@op("cross_entropy", save=("x", "target", "weight"), promote="all", promote_args=(0, 2), tensors=3)
 def cross_entropy_op(be, x, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0, axis=1):
     if weight is None and not label_smoothing and x.ndim == 2:
         # The common case in one pass over the rows (Note [fused cross-entropy] in backend/_kernels.py).
@@ -191,15 +190,14 @@ def cross_entropy_op(be, x, target, weight=None, ignore_index=-100, reduction="m
 def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, axis):
     # d loss / d x = (softmax(x) * sum_c(a) - a) * scale, where a is the smoothed, weighted one-hot
     # target; without class weights sum_c(a) is just the valid mask.
-    if len(ctx.next) > 2 and ctx.next[2] is not None:
+    if len(ctx.needs) > 2 and ctx.needs[2]:
         raise NotImplementedError("cross_entropy: the derivative for 'weight' is not implemented (as in PyTorch); "
                                   "detach the weight")
-    graph = F is TENSOR_MATH
-    xa = x._data if graph else x
-    ta = target._data if graph else target
-    wa = (weight._data if graph else weight) if weight is not None else None
-    be = B.BY_TYPE[type(xa)]
-    if not graph and wa is None and not label_smoothing and xa.ndim == 2:
+    be, xa = backend_array(x)
+    ta = backend_array(target)[1]
+    wa = backend_array(weight)[1] if weight is not None else None
+    fused = getattr(F, "ce_rows_grad", None)       # a backend kernel on arrays; absent under create_graph
+    if fused is not None and wa is None and not label_smoothing and xa.ndim == 2:
         n = xa.shape[0]
         if reduction == "mean":
             # Note [all targets ignored]: the mean loss is 0/0 = nan (as in PyTorch) but the
@@ -207,7 +205,7 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
             # ignored, and then every row's gradient is 0 whatever the scale.
             g = g / be.astype(be.maximum(be.sum(ta != ignore_index), 1), xa.dtype)   # stays on the device
         scale = g if reduction == "none" else be.broadcast_to(g, (n,))
-        return be.ce_rows_grad(xa, ta, ignore_index, scale), None, None
+        return fused(xa, ta, ignore_index, scale), None, None
     C = xa.shape[axis]
     nd = xa.ndim
     bshape = (C,) + (1,) * (nd - axis - 1)
@@ -227,14 +225,12 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
         # Note [all targets ignored]: every row ignored gives a zero gradient, not 0 * inf. A zero
         # total weight with some valid rows (weight 0 on their classes) stays nan, as in PyTorch.
         denom = be.where(be.any(valid), denom, 1)
-    if graph:
-        from .._tensor import Tensor
-        a, suma = Tensor._make(be.astype(a, xa.dtype), None), Tensor._make(be.astype(suma, xa.dtype), None)
-        if denom is not None:       # a device array: a Tensor on the same device, not a host number
-            denom = Tensor._make(be.astype(be.asarray(denom), xa.dtype), None)
-        p = F.exp(apply(log_softmax_op, x, axis=axis))
-    else:
-        p = be.exp(_log_softmax(be, xa, axis))
+        denom = lift(F, be.asarray(denom), like=g, dtype=xa.dtype)   # a device array, not a host number
+    a, suma = lift(F, a, like=g, dtype=xa.dtype), lift(F, suma, like=g, dtype=xa.dtype)
+    # softmax(x), recorded under create_graph; the row maximum is a constant (softmax does not depend on it).
+    m = lift(F, be.max(xa, axis=axis, keepdims=True), like=g) if xa.size else 0
+    e = F.exp(x - m)
+    p = e / F.sum(e, axis=axis, keepdims=True)
     if reduction == "none":
         g = F.reshape(g, shape=tuple(1 if i == axis else s for i, s in enumerate(xa.shape)))
     elif reduction == "mean":

@@ -16,7 +16,7 @@ from .shape import reshape_op
 
 # ----------------------------------------------------------------- sum / prod
 
-@op("sum", promote=None)
+@op("sum", promote=None, tensors=1)
 def sum_op(be, x, axis=None, keepdims=False):
     return be.sum(x, axis=axis, keepdims=keepdims)
 
@@ -27,7 +27,7 @@ def _(F, ctx, g, axis=None, keepdims=False):
     return F.broadcast_to(expand_reduced(F, g, shape, axis, keepdims), shape)
 
 
-@op("prod", save=("x", "out"), promote=None)
+@op("prod", save=("x", "out"), promote=None, tensors=1)
 def prod_op(be, x, axis=None, keepdims=False):
     return be.prod(x, axis=axis, keepdims=keepdims)
 
@@ -121,12 +121,12 @@ def _even_split(F, ctx, g, x, out, axis=None, keepdims=False):
     return F.where(hit, g, 0.0) / n
 
 
-@op("max", save=("x", "out"), promote=None)
+@op("max", save=("x", "out"), promote=None, tensors=1)
 def max_op(be, x, axis=None, keepdims=False):
     return be.max(x, axis=axis, keepdims=keepdims)
 
 
-@op("min", save=("x", "out"), promote=None)
+@op("min", save=("x", "out"), promote=None, tensors=1)
 def min_op(be, x, axis=None, keepdims=False):
     return be.min(x, axis=axis, keepdims=keepdims)
 
@@ -140,12 +140,12 @@ def _select_vjp(F, ctx, g, mask, axis, keepdims):
     return F.where(mask, expand_reduced(F, g, ctx.shapes[0], (axis,), keepdims), 0.0)
 
 
-@op("max_dim", save="mask", promote=None)
+@op("max_dim", save="mask", promote=None, tensors=2)
 def max_dim_op(be, x, mask, axis, keepdims):
     return be.max(x, axis=axis, keepdims=keepdims)
 
 
-@op("min_dim", save="mask", promote=None)
+@op("min_dim", save="mask", promote=None, tensors=2)
 def min_dim_op(be, x, mask, axis, keepdims):
     return be.min(x, axis=axis, keepdims=keepdims)
 
@@ -154,17 +154,17 @@ max_dim_op.vjp(_select_vjp)
 min_dim_op.vjp(_select_vjp)
 
 
-@op("argmax", promote=None)
+@op("argmax", promote=None, tensors=1)
 def argmax_op(be, x, axis=None, keepdims=False):
     return be.argmax(x, axis=axis, keepdims=keepdims)
 
 
-@op("argmin", promote=None)
+@op("argmin", promote=None, tensors=1)
 def argmin_op(be, x, axis=None, keepdims=False):
     return be.argmin(x, axis=axis, keepdims=keepdims)
 
 
-@op("one_hot_along", promote=None)
+@op("one_hot_along", promote=None, tensors=1)
 def one_hot_along(be, index, n, axis):
     """A bool mask, True where the position along ``axis`` equals ``index`` (size 1 there)."""
     shape = [1] * index.ndim
@@ -302,12 +302,12 @@ def argmin(input, dim=None, keepdim=False):
 
 # ----------------------------------------------------------------- any / all (never recorded)
 
-@op("any", promote=None)
+@op("any", promote=None, tensors=1)
 def any_op(be, x, axis=None, keepdims=False):
     return be.any(x, axis=axis, keepdims=keepdims)
 
 
-@op("all", promote=None)
+@op("all", promote=None, tensors=1)
 def all_op(be, x, axis=None, keepdims=False):
     return be.all(x, axis=axis, keepdims=keepdims)
 

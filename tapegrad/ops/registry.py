@@ -2,7 +2,7 @@
 
 Each op is declared once, with its forward and its VJP side by side::
 
-    @op("tanh", save="out")
+    @op("tanh", save="out", tensors=1)
     def tanh(be, x):
         return be.tanh(x)
 
@@ -15,6 +15,19 @@ Each op is declared once, with its forward and its VJP side by side::
 ``ctx.shapes[i]``), the incoming gradient ``g``, the saved values in the
 order of ``save``, and the forward's keyword params.
 
+# Note [tensor inputs]
+Each op declares its tensor inputs (``tensors=``): the first ``tensors``
+parameters of the forward are tensors, passed to ``apply`` positionally (a
+trailing one may be omitted or None: linear's bias); the rest are params,
+passed by keyword and recorded in the node. ``tensors="*"`` takes any number
+(``cat``). The graph-mode namespace is generated from these declarations
+(ops/graph_math.py), never guessed from the values: ``F.narrow(g, 1, 0, 2)``
+binds like the backend's ``narrow(x, axis, start, length)`` in both modes.
+An op whose name is a backend method takes that method's arguments in the
+same order; where the orders differ the declaration says how to map them
+(``bind=``, einsum), and ``math=`` names the backend method an op stands for
+under another name (``scatter_add``) or keeps the op out of the namespace.
+
 # Note [two-mode VJPs]
 A VJP is written once and runs in one of two modes. Normally ``F`` is the
 backend and ``g`` and the saved values are raw arrays: backward costs what
@@ -22,12 +35,49 @@ hand-written NumPy backprop costs. Under ``create_graph=True``, ``F`` is
 ``TENSOR_MATH`` (ops/graph_math.py: the same names, implemented by recorded
 ops) and ``g`` and
 the saved values are Tensors, so the VJP itself lands on the tape and
-grad-of-grad works for every op. Hence VJPs use only operators and ``F.*``.
+grad-of-grad works for every op. Hence VJPs use only operators and ``F.*``;
+a constant computed on raw arrays (a mask, a one-hot target) is made with
+``graph_math.backend_array`` and brought into ``F``'s mode with ``lift``
+(Note [constants in VJPs]). No op file asks which mode it is in.
 
 # Note [sum_to]
 A VJP may return a gradient in the broadcast shape; the engine reduces it to
 the input's shape with ``sum_to`` (autograd/engine.py), once per edge. No VJP
 unbroadcasts by hand.
+
+# Note [the primitives]
+Every registered op, by family, and why it is a primitive rather than composed
+(tests/ops/test_graph_math.py checks this list against the registry). An op is
+a primitive when its backend kernel is one call (a ufunc, a reduction, a
+movement), when composing it would be unstable or record many nodes on a hot
+path, or when it is never recorded (bool results).
+- arithmetic: add, subtract, multiply, divide, neg, power, floor_divide,
+  remainder: Python's operators, one ufunc each.
+- binary math: maximum, minimum (ties split the gradient); where (the select
+  every masked gradient uses); clip (scalar bounds, one pass);
+  clamp_min_tensor, clamp_max_tensor, clamp_tensor (PyTorch's tie rules at
+  tensor bounds, Note [clamp at its bounds]); astype (dtype casts).
+- unary: exp, log, log1p, expm1, sqrt, abs, sign, sin, cos, tan, tanh,
+  sigmoid, reciprocal, square, erf, rsqrt, relu, floor, ceil, round: one
+  ufunc each, with a one-line VJP.
+- never recorded: equal, not_equal, less, less_equal, greater, greater_equal,
+  logical_and, logical_or, logical_xor, logical_not, isnan, isinf, isfinite
+  (bool results); argmax, argmin, any, all (integer/bool results);
+  one_hot_along (the tie mask of max/min along a dim).
+- reductions: sum, prod, max, min (the whole-tensor or per-axis kernel);
+  max_dim, min_dim (values along a dim with PyTorch's first-index mask).
+- statistics: std_sqrt (sqrt whose VJP is 0, not inf, at zero variance);
+  logsumexp, vector_norm (stable or kinked formulas with hand-written VJPs).
+- shape: reshape, broadcast_to, transpose, narrow (views); pad_axis (narrow's
+  VJP); cat (one copy for n inputs); tile, flip, copy, ascontiguousarray.
+- indexing: getitem (basic and advanced keys: one op, so ``F.getitem`` means
+  the same in both modes) and index_put_add (``F.scatter_add``; each is the
+  other's VJP); setitem (``t[key] = v`` recorded as one out-of-place op).
+- linalg: matmul; einsum (one or two operands, a chain for more); linear
+  (one node per layer with or without a bias, Note [linear primitive]).
+- nn: softmax, log_softmax (stable, with short VJPs); binary_cross_entropy,
+  cross_entropy (PyTorch's clamps and a fused row kernel).
+- device: to_device (its VJP moves the gradient back).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).
@@ -55,7 +105,8 @@ _QUIET = B.numpy_backend.QUIET
 class OpDef:
     """One op: its name, forward, VJP, what it saves and how inputs are promoted."""
     __slots__ = ("name", "forward", "vjp_fn", "save", "promote", "promote_args",
-                 "view", "nin", "doc", "fast", "scalars", "__weakref__")
+                 "view", "nin", "doc", "fast", "scalars", "tensors", "params", "bind", "math",
+                 "__weakref__")
 
     def __init__(self, name, forward, save, promote, view):
         self.name = name
@@ -78,9 +129,16 @@ class OpDef:
         return f"<op {self.name}>"
 
 
-def op(name, save=(), promote="all", promote_args=None, view=False):
+def op(name, save=(), promote="all", promote_args=None, view=False, *, tensors=1, bind=None, math=True):
     """Register an op. ``save`` names forward arguments (or ``"out"``) the VJP needs.
 
+    ``tensors``: how many leading forward parameters are tensor inputs (default 1; an
+    int, or ``"*"`` for a variadic forward); the others are keyword params
+    (Note [tensor inputs]). ``bind``: for an op whose backend twin orders its
+    arguments differently, a function from that call's arguments to
+    ``(tensors, params)``. ``math``: the name of the op in the graph-mode
+    namespace (the op's own name when True; None keeps it out, for an op whose
+    namesake backend method means something else).
     ``promote``: ``"all"`` promotes every tensor argument to one dtype by
     PyTorch's rules, ``"float"`` does that and then turns integer/bool results
     into the default float dtype (exp of an int tensor is float32), ``None``
@@ -93,8 +151,14 @@ def op(name, save=(), promote="all", promote_args=None, view=False):
 
     def deco(fwd):
         import inspect
-        names = [p.name for p in inspect.signature(fwd).parameters.values()
-                 if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
+        plist = list(inspect.signature(fwd).parameters.values())[1:]
+        names = [p.name for p in plist if p.kind == p.POSITIONAL_OR_KEYWORD]
+        if tensors == "*":
+            if not plist or plist[0].kind != plist[0].VAR_POSITIONAL:
+                raise ValueError(f"op {name}: tensors='*' needs a forward taking *tensors")
+        elif not isinstance(tensors, int) or not 1 <= tensors <= len(names):
+            raise ValueError(f"op {name}: tensors={tensors!r} must count leading forward parameters "
+                             f"(1 to {len(names)}) or be '*'")
         idx = []
         for s in save:
             if s == "out":
@@ -110,6 +174,13 @@ def op(name, save=(), promote="all", promote_args=None, view=False):
         d.fast = promote_args is None
         d.scalars = bool(promote) and promote_args is None
         d.nin = len(names)
+        d.tensors = tensors
+        # The params, in forward order: the graph-mode call fills them positionally
+        # after the tensors, as the backend method takes them.
+        d.params = tuple(p.name for p in plist if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+                         )[0 if tensors == "*" else tensors:]
+        d.bind = bind
+        d.math = name if math is True else math
         if name in REGISTRY:
             raise ValueError(f"op {name!r} registered twice")
         REGISTRY[name] = d

@@ -14,7 +14,7 @@ from ._alias import alias
 from ._dims import wrap_dim, norm_dims, shape_arg, infer_shape
 
 
-@op("reshape", promote=None, view=True)
+@op("reshape", promote=None, view=True, tensors=1)
 def reshape_op(be, x, shape):
     return be.reshape(x, shape)
 
@@ -24,7 +24,7 @@ def _(F, ctx, g, shape):
     return F.reshape(g, shape=ctx.shapes[0])
 
 
-@op("broadcast_to", promote=None, view=True)
+@op("broadcast_to", promote=None, view=True, tensors=1)
 def broadcast_to_op(be, x, shape):
     return be.broadcast_to(x, shape)
 
@@ -34,7 +34,7 @@ def _(F, ctx, g, shape):
     return g                    # Note [sum_to]: the engine sums back to the input's shape
 
 
-@op("transpose", promote=None, view=True)
+@op("transpose", promote=None, view=True, tensors=1)
 def transpose_op(be, x, axes):
     return be.transpose(x, axes)
 
@@ -47,7 +47,7 @@ def _(F, ctx, g, axes):
     return F.transpose(g, axes=tuple(inv))
 
 
-@op("narrow", promote=None, view=True)
+@op("narrow", promote=None, view=True, tensors=1)
 def narrow_op(be, x, axis, start, length):
     return be.narrow(x, axis, start, length)
 
@@ -57,7 +57,7 @@ def _(F, ctx, g, axis, start, length):
     return F.pad_axis(g, axis=axis, before=start, after=ctx.shapes[0][axis] - start - length)
 
 
-@op("pad_axis", promote=None)
+@op("pad_axis", promote=None, tensors=1)
 def pad_axis_op(be, x, axis, before, after):
     return be.pad_axis(x, axis, before, after)
 
@@ -67,7 +67,7 @@ def _(F, ctx, g, axis, before, after):
     return F.narrow(g, axis=axis, start=before, length=ctx.shapes[0][axis])
 
 
-@op("cat")
+@op("cat", tensors="*")
 def cat_op(be, *xs, axis=0, sizes=()):
     return be.concatenate(xs, axis=axis)
 
@@ -78,13 +78,13 @@ def _(F, ctx, g, axis=0, sizes=()):
     # even when some inputs need no gradient.
     grads = []
     start = 0
-    for n, nxt in zip(sizes, ctx.next):
-        grads.append(None if nxt is None else F.narrow(g, axis=axis, start=start, length=n))
+    for n, need in zip(sizes, ctx.needs):
+        grads.append(None if not need else F.narrow(g, axis=axis, start=start, length=n))
         start += n
     return tuple(grads)
 
 
-@op("tile", promote=None)
+@op("tile", promote=None, tensors=1)
 def tile_op(be, x, reps):
     return be.tile(x, reps)
 
@@ -98,7 +98,7 @@ def _(F, ctx, g, reps):
     return F.sum(F.reshape(g, shape=pairs), axis=tuple(range(0, len(pairs), 2)), keepdims=False)
 
 
-@op("flip", promote=None)
+@op("flip", promote=None, tensors=1)
 def flip_op(be, x, axis):
     return be.copy(be.flip(x, axis))       # PyTorch's flip copies; NumPy's would be a view
 
@@ -108,7 +108,7 @@ def _(F, ctx, g, axis):
     return F.flip(g, axis=axis)
 
 
-@op("copy", promote=None)
+@op("copy", promote=None, tensors=1)
 def copy_op(be, x):
     return be.copy(x)
 
@@ -118,7 +118,7 @@ def _(F, ctx, g):
     return g
 
 
-@op("ascontiguousarray", promote=None)
+@op("ascontiguousarray", promote=None, tensors=1)
 def contiguous_op(be, x):
     return be.ascontiguousarray(x)
 

@@ -47,7 +47,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return ss * (1.0 / dof if dof > 0 else math.inf)
 
 
-@op("std_sqrt", save="out", promote=None)
+@op("std_sqrt", save="out", promote=None, tensors=1)
 def std_sqrt(be, v):
     return be.sqrt(v)
 
@@ -75,7 +75,7 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return apply(std_sqrt, var(input, dim, unbiased, keepdim, correction=correction))
 
 
-@op("logsumexp", save=("x", "out"), promote="float")
+@op("logsumexp", save=("x", "out"), promote="float", tensors=1)
 def logsumexp_op(be, x, axis, keepdims):
     if x.size == 0:
         return be.full(reduced_shape(x.shape, axis, keepdims), -math.inf, x.dtype)
@@ -102,7 +102,7 @@ def logsumexp(input, dim=None, keepdim=False):
     return apply(logsumexp_op, input, axis=norm_dims(dim, input.ndim, "logsumexp"), keepdims=bool(keepdim))
 
 
-@op("vector_norm", save=("x", "out"), promote=None)
+@op("vector_norm", save=("x", "out"), promote=None, tensors=1)
 def vector_norm_op(be, x, ord, axis, keepdims):
     if ord == 2:
         return be.sqrt(be.sum(x * x, axis=axis, keepdims=keepdims))

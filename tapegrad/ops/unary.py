@@ -16,9 +16,9 @@ def _unary(name, fwd_name, save, vjp, doc, promote="float"):
         def f(be, x):
             return getattr(be, fwd_name)(x)
         f.__doc__ = doc
-        d = op(name, save="x", promote=promote)(f)
+        d = op(name, save="x", promote=promote, tensors=1)(f)
     else:
-        d = op(name, save=save, promote=promote)(fwd)
+        d = op(name, save=save, promote=promote, tensors=1)(fwd)
     if vjp is not None:
         d.vjp(vjp)
     return d
@@ -58,7 +58,7 @@ sign = _unary("sign", "sign", (), lambda F, ctx, g: g * 0, _doc("sign", "[-2.0, 
               promote="all")
 
 
-@op("rsqrt", save="out", promote="float")
+@op("rsqrt", save="out", promote="float", tensors=1)
 def rsqrt(be, x):
     """Forward of ``rsqrt``: ``1 / sqrt(x)``."""
     return 1 / be.sqrt(x)
@@ -69,7 +69,7 @@ def _(F, ctx, g, out):
     return -0.5 * g * out * out * out
 
 
-@op("relu", save="out", promote="all")
+@op("relu", save="out", promote="all", tensors=1)
 def relu(be, x):
     """Forward of ``relu``: ``max(x, 0)``."""
     return be.maximum(x, 0)
@@ -81,7 +81,7 @@ def _(F, ctx, g, out):
 
 
 # Non-differentiable rounding ops (their derivative is zero almost everywhere).
-@op("floor", promote="all")
+@op("floor", promote="all", tensors=1)
 def floor(be, x):
     """Forward of ``floor``."""
     return be.floor(x)
@@ -92,7 +92,7 @@ def _(F, ctx, g):
     return g * 0
 
 
-@op("ceil", promote="all")
+@op("ceil", promote="all", tensors=1)
 def ceil(be, x):
     """Forward of ``ceil``."""
     return be.ceil(x)
@@ -103,7 +103,7 @@ def _(F, ctx, g):
     return g * 0
 
 
-@op("round", promote="all")
+@op("round", promote="all", tensors=1)
 def round(be, x):  # noqa: A001
     """Forward of ``round`` (half to even)."""
     return be.round(x)

@@ -67,7 +67,10 @@ class Node:
     @property
     def needs(self):
         """For each input, whether it needs a gradient (a VJP may skip the others)."""
-        return tuple(e is not None for e in self.next)
+        n = self.next
+        if len(n) == 2:             # unrolled: binary VJPs read it on every backward
+            return (n[0] is not None, n[1] is not None)
+        return tuple([e is not None for e in n])
 
     def name(self):
         """PyTorch-style name, e.g. ``MultiplyBackward0`` (a Function's is ``<Class>Backward``)."""

@@ -9,7 +9,7 @@ from tapegrad.testing import index_expressions
 
 from . import OpSpec, add
 
-COVERS = ("getitem", "index", "index_put_add")
+COVERS = ("getitem", "index_put_add")
 
 
 class Shapes(tuple):
@@ -75,7 +75,7 @@ add(OpSpec("getitem_tensor_key", lambda x, key: x[as_tensors(key)], torch_getite
            one_shape(), key_kwargs(index_expressions), covers=COVERS))
 add(OpSpec("getitem_list_key", lambda x, key: x[key.tolist()], lambda x, key: x[key], one_shape(min_dims=1, min_side=1),
            lambda shapes: st.fixed_dictionaries({"key": hnp.arrays(np.int64, st.integers(0, 5), elements=st.integers(
-               -shapes[0][0], shapes[0][0] - 1))}), covers=("index",)))
+               -shapes[0][0], shapes[0][0] - 1))}), covers=("getitem",)))
 
 
 # ----------------------------------------------------------------- __setitem__ (recorded on a non-leaf)
@@ -130,10 +130,10 @@ def _gather_ref(x, index, dim):
 
 add(OpSpec("gather", lambda x, index, dim: tapegrad.gather(x, dim, index), _gather_ref,
            one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=gather_index,
-           covers=("index",)))
+           covers=("getitem",)))
 add(OpSpec("gather_method", lambda x, index, dim: x.gather(dim, index), _gather_ref,
            one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=gather_index,
-           covers=("index",)))
+           covers=("getitem",)))
 
 
 def select_index(shapes, kwargs):
@@ -144,7 +144,7 @@ def select_index(shapes, kwargs):
 add(OpSpec("index_select", lambda x, index, dim: tapegrad.index_select(x, dim, index),
            lambda x, index, dim: np.take(x, index, axis=_axis(x, dim)),
            one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=select_index,
-           covers=("index",)))
+           covers=("getitem",)))
 
 
 def along_index(shapes, kwargs):
@@ -157,13 +157,13 @@ def along_index(shapes, kwargs):
 add(OpSpec("take_along_dim", lambda x, index, dim: tapegrad.take_along_dim(x, index, dim),
            lambda x, index, dim: np.take_along_axis(x, index, _axis(x, dim)),
            one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=along_index,
-           covers=("index",)))
+           covers=("getitem",)))
 add(OpSpec("take_along_dim_flat", lambda x, index: tapegrad.take_along_dim(x, index),
            lambda x, index: np.take(x.reshape(-1), index.reshape(-1)),
            one_shape(min_side=1), int_args=(1,),
            index_args=lambda shapes, kw: st.tuples(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2),
                                                               elements=st.integers(0, int(np.prod(shapes[0])) - 1))),
-           covers=("index",)))
+           covers=("getitem",)))
 
 
 @st.composite
@@ -231,7 +231,7 @@ add(OpSpec("embedding", lambda w, index: tapegrad.nn.functional.embedding(index,
            one_shape(min_dims=2, max_dims=2, min_side=1), int_args=(1,),
            index_args=lambda s, kw: st.tuples(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2, min_side=0),
                                                          elements=st.integers(0, s[0][0] - 1))),
-           covers=("index",)))
+           covers=("getitem",)))
 
 
 def scatter_index(shapes, kwargs):

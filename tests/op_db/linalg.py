@@ -97,5 +97,5 @@ add(OpSpec("linear", lambda x, w, b: tapegrad.nn.functional.linear(x, w, b),
            lambda x, w, b: np.matmul(x, w.T) + b, linear_shapes(), covers=("linear",),
            fwd_rtol=1e-4, fwd_atol=1e-5))
 add(OpSpec("linear_nobias", lambda x, w: tapegrad.nn.functional.linear(x, w),
-           lambda x, w: np.matmul(x, w.T), linear_shapes(bias=False), covers=("linear_nobias",),
+           lambda x, w: np.matmul(x, w.T), linear_shapes(bias=False), covers=("linear",),
            fwd_rtol=1e-4, fwd_atol=1e-5))

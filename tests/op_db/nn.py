@@ -139,7 +139,7 @@ add(OpSpec("nll_loss",
            lambda x, t, weight=None, **kw: N.nll_loss(x, t, weight=_weight(weight, x), **kw),
            lambda *a, **kw: ref_cross_entropy(*a, log_probs=True, **kw),
            logits_shapes(), loss_kwargs(False), int_args=(1,), index_args=class_targets,
-           avoid=all_ignored, domain=(-4.0, 0.0), covers=("index",), fwd_atol=1e-5, fwd_rtol=1e-5,
+           avoid=all_ignored, domain=(-4.0, 0.0), covers=("getitem",), fwd_atol=1e-5, fwd_rtol=1e-5,
            examples=_ignored_examples(False),
            torch_fn=lambda torch, x, t, weight=None, **kw: torch.nn.functional.nll_loss(
                x, t, weight=None if weight is None else torch.tensor(weight, dtype=x.dtype), **kw)))
