@@ -297,6 +297,7 @@ CASES = [
     # optional capabilities with defaults
     _c("narrow", A, 1, 1, 2, ref=lambda a, ax, s, n: a[:, s:s + n]),
     _c("pad_axis", A32, 0, 1, 2, ref=lambda a, ax, b, e: np.pad(a, ((b, e), (0, 0)))),
+    _c("to_device", A, "cpu", ref=lambda a, d: a),
     _c("ce_rows", X, TARGET, -100, ref=_ce, tol=1e-12),
     _c("ce_rows", X.astype(np.float32), np.array([0, 2, 2, 1]), 2, ref=_ce, tol=1e-5, id="f32"),
     _c("ce_rows", X, np.array([0, 3, 1, 1]), -100, ref=_ce, raises=IndexError, id="bad-class"),

@@ -314,6 +314,15 @@ class ArrayBackend:
 
     # fused rows (Note [fused cross-entropy] in backend/_kernels.py)
     @optional
+    def to_device(self, x, device, src=None):
+        """``x`` (an array of this backend) as an array of ``device``'s backend: ``x`` itself when it is there.
+
+        ``src`` is ignored: the graph-mode twin (the ``to_device`` op) records it for its VJP.
+        """
+        from . import get, move
+        return move(x, get(device))
+
+    @optional
     def ce_rows(self, x, t, ignore_index):
         """Cross-entropy of each row of (N, C) logits ``x`` against class indices ``t``.
 

@@ -12,6 +12,7 @@ from .registry import REGISTRY, apply, op
 from . import graph_math  # noqa: F401  (TENSOR_MATH, the graph-mode VJP namespace)
 # Importing the families registers their ops.
 from . import (elementwise, unary, comparison, reduction, statistics, shape, joining, indexing, linalg,  # noqa: F401
-               nn, device, inplace)
+               nn, device, inplace, _setitem)
 
-FAMILIES = (elementwise, unary, comparison, reduction, statistics, shape, joining, indexing, linalg, nn, inplace)
+FAMILIES = (elementwise, unary, comparison, reduction, statistics, shape, joining, indexing, _setitem, linalg, nn,
+            inplace)

@@ -151,3 +151,7 @@ def setitem(self, key, value):
                            + f" (tensor of shape {tuple(self.shape)})") from e
     self._version[0] += 1
     self._version[1] = "setitem"
+
+
+__all__ = ["index_put"]
+METHODS = {"index_put": index_put, "__setitem__": setitem}

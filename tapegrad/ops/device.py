@@ -14,9 +14,7 @@ def to_device_op(be, x, device, src=None):
 
 @to_device_op.vjp
 def _(F, ctx, g, device, src=None):
-    if hasattr(g, "_data"):                 # create_graph: record the move back
-        return apply(to_device_op, g, device=src, src=device)
-    return _move(g, src)
+    return F.to_device(g, src, device)      # the move back (recorded under create_graph)
 
 
 def to_device(x, device):

@@ -378,9 +378,8 @@ def where(condition, input=None, other=None):
         >>> tapegrad.where(x > 0, x, 0.0)
         tensor([0., 2.])
     """
-    if input is None and other is None:
-        from .indexing import nonzero
-        return nonzero(condition, as_tuple=True)
+    if input is None and other is None:     # a Tensor method: elementwise sits below indexing
+        return condition.nonzero(as_tuple=True)
     return apply(where_op, condition, input, other)
 
 

@@ -22,6 +22,7 @@ from .registry import op, apply
 from ._dims import wrap_dim
 from . import _index_key as _K
 from ._index_key import check_index_range
+from .elementwise import where_op
 
 _INT_KINDS = "iu"
 
@@ -276,7 +277,6 @@ def masked_fill(input, mask, value):
         >>> tapegrad.masked_fill(x, x > 1.5, 0.0)
         tensor([1., 0., 0.])
     """
-    from .elementwise import where_op
     Tensor = _tensor_cls()
     if not isinstance(mask, Tensor):
         mask = Tensor._coerce(np.asarray(mask))
@@ -319,10 +319,6 @@ def nonzero(input, *, as_tuple=False):
     return Tensor._make(be.stack(idx, axis=1), None)
 
 
-from ._setitem import setitem, index_put  # noqa: E402  (they build on the primitives above)
-
-__all__ = ["gather", "index_select", "take_along_dim", "masked_fill", "nonzero", "index_add", "scatter_add",
-           "index_put"]
+__all__ = ["gather", "index_select", "take_along_dim", "masked_fill", "nonzero", "index_add", "scatter_add"]
 METHODS = {n: globals()[n] for n in __all__}
 METHODS["__getitem__"] = getitem
-METHODS["__setitem__"] = setitem

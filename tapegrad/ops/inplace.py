@@ -180,8 +180,8 @@ def masked_fill_(self, mask, value):
         >>> x.masked_fill_(x > 1.5, 0.0)
         tensor([1., 0., 0.])
     """
-    from .indexing import masked_fill
-    return _inplace("masked_fill_", self, lambda s: masked_fill(s, mask, value), False, (value,),
+    # s.masked_fill: a Tensor method, so inplace (below indexing) imports nothing above it
+    return _inplace("masked_fill_", self, lambda s: s.masked_fill(mask, value), False, (value,),
                     cast_check=False)
 
 

@@ -59,3 +59,14 @@ def test_lift_puts_constants_on_the_gradient_device_in_both_modes():
     be = tapegrad.backend.BY_TYPE[type(g._data)]
     raw = lift(be, np.float64(2.0), like=g._data, dtype=tapegrad.float32)
     assert type(raw) is be.array_type and raw.dtype == np.float32
+
+
+def test_grad_of_grad_through_device_moves():
+    # to_device's VJP moves the gradient back in both modes (one F.to_device call, no mode check)
+    x = tapegrad.tensor(_P, dtype=tapegrad.float64, requires_grad=True)
+    y = (x.to("cuda") ** 3).to("cpu").sum()
+    g, = tapegrad.autograd.grad(y, x, create_graph=True)
+    assert g.device.type == "cpu" and g.grad_fn is not None
+    np.testing.assert_allclose(g.detach().numpy(), 3 * _P ** 2, rtol=1e-12)
+    hv, = tapegrad.autograd.grad((g * tapegrad.tensor([1.0, -2.0, 0.5, 3.0], dtype=tapegrad.float64)).sum(), x)
+    np.testing.assert_allclose(hv.numpy(), 6 * _P * np.array([1.0, -2.0, 0.5, 3.0]), rtol=1e-12)

@@ -45,6 +45,7 @@ CALLS.update({
     "einsum": ("ij,jk->ik", X, W),
     "narrow": (X, 1, 1, 2),
     "pad_axis": (X, 1, 1, 2),
+    "to_device": (X, "cpu", "cpu"),
     "scatter_add": ((3, 4), (np.array([0, 2, 0]),), ROW, np.dtype(np.float64)),
 })
 
