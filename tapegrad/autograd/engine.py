@@ -20,6 +20,8 @@ from ..tape import anomaly as _anomaly
 from ..tape.node import Node, FREED as _FREED, check_versions as _check_versions
 from ..ops.graph_math import TENSOR_MATH, lift
 
+_BY_TYPE = B.BY_TYPE
+
 # The engine reads the tape (tapegrad/tape/) and runs VJPs; it is the only owner of sum_to,
 # and it imports the graph-mode math downward from ops (Note [the tape floor] in tape/__init__.py).
 
@@ -118,6 +120,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
             _add(buf, fn, t._output_nr, g)
     if graph:
         F = TENSOR_MATH
+    F_array = getattr(F, "array_type", None)
 
     capture = None
     results = None
@@ -162,6 +165,11 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                             _check_versions(node)           # raises, naming the ops
             elif saved is None:
                 raise RuntimeError(f"{node.op.name}: {_FREED}")
+            if not graph and g.__class__ is not F_array:
+                # A graph may cross devices (to_device): an ordinary VJP runs on its gradient's backend.
+                # One class check per node; a NumPy scalar gradient keeps the CPU backend.
+                F = _BY_TYPE.get(g.__class__, F)
+                F_array = F.array_type
             params = node.params
             grads = node.op.vjp_fn(F, node, g, *saved, **params) if params else node.op.vjp_fn(F, node, g, *saved)
             if grads.__class__ is not tuple:

@@ -70,3 +70,12 @@ def test_grad_of_grad_through_device_moves():
     np.testing.assert_allclose(g.detach().numpy(), 3 * _P ** 2, rtol=1e-12)
     hv, = tapegrad.autograd.grad((g * tapegrad.tensor([1.0, -2.0, 0.5, 3.0], dtype=tapegrad.float64)).sum(), x)
     np.testing.assert_allclose(hv.numpy(), 6 * _P * np.array([1.0, -2.0, 0.5, 3.0]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("start, hop", [("cpu", "cuda"), ("cuda", "cpu")])
+def test_ordinary_backward_through_device_moves(start, hop):
+    # the sweep runs each VJP on its own gradient's backend: clamp's VJP calls F.where on the hop device
+    x = tapegrad.tensor([0.2, 0.5, 0.9], requires_grad=True, device=start)
+    (x.to(hop).clamp(0.3, 0.6) * x.to(hop)).to(start).sum().backward()
+    assert x.grad.device.type == start
+    np.testing.assert_allclose(x.grad.cpu().numpy(), [0.3, 1.0, 0.6], rtol=1e-6)
