@@ -222,6 +222,13 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def scalar_tensor(value, dtype=None, device=None, requires_grad=False):
+    """A 0-dim tensor holding ``value`` (the default float dtype unless ``dtype`` is given).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.scalar_tensor(3)
+        tensor(3.)
+    """
     return full((), value, dtype=dtype or D.get_default_dtype(), device=device, requires_grad=requires_grad)
 
 
@@ -318,6 +325,13 @@ def manual_seed(seed):
 
 
 def seed():
+    """Seed the default generator from a fresh random number and return that seed.
+
+    Example:
+        >>> import tapegrad
+        >>> s = tapegrad.seed(); isinstance(s, int)
+        True
+    """
     import random
     return manual_seed(random.randrange(2 ** 63)).initial_seed()
 

@@ -118,12 +118,34 @@ class Tensor:
         return self._data.ndim
 
     def dim(self):
+        """The number of dimensions.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.zeros(2, 3).dim()
+            2
+        """
         return self._data.ndim
 
     def numel(self):
+        """The number of elements.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.zeros(2, 3).numel()
+            6
+        """
         return int(self._data.size)
 
-    nelement = numel
+    def nelement(self):
+        """Alias of ``numel``: the number of elements.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.zeros(2, 3).nelement()
+            6
+        """
+        return int(self._data.size)
 
     def __len__(self):
         if self._data.ndim == 0:
@@ -157,6 +179,13 @@ class Tensor:
         return self._backend.device_type == "cuda"
 
     def is_floating_point(self):
+        """Whether the dtype is a floating point one (float16, float32, float64).
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.ones(2).is_floating_point(), tapegrad.arange(2).is_floating_point()
+            (True, False)
+        """
         return self._data.dtype.kind == "f"
 
     @property
@@ -263,7 +292,14 @@ class Tensor:
         return Tensor._make(self._data, None, None, self._version)
 
     def detach_(self):
-        """Detach this tensor from its history in place; returns self."""
+        """Detach this tensor from its history in place; returns self.
+
+        Example:
+            >>> import tapegrad
+            >>> y = tapegrad.ones(2, requires_grad=True) * 2
+            >>> y.detach_().requires_grad, y.grad_fn is None
+            (False, True)
+        """
         self._grad_fn = None
         self._requires_grad = False
         return self

@@ -20,23 +20,8 @@ from tapegrad.ops.registry import OpDef
 
 # Deliberate exceptions: (surface, name) -> {check: reason}. test_exceptions_are_still_needed
 # fails when one of these starts passing, so the list cannot outlive its reason.
-_OUTSIDE = "defined in {}, outside the public-functions change; give it a docstring with an example there"
-_RENAMED = ("an alias of cat defined in ops/_shape_join.py, which a parallel change of issue 9 renames "
-            "into a public family; make it tapegrad.ops._alias.alias(cat, ...) there")
-EXCEPTIONS = {
-    ("tapegrad", "concat"): {"name": _RENAMED},
-    ("tapegrad", "concatenate"): {"name": _RENAMED},
-    ("tapegrad", "seed"): {"doc": _OUTSIDE.format("_creation.py"), "example": _OUTSIDE.format("_creation.py")},
-    ("tapegrad", "scalar_tensor"): {"doc": _OUTSIDE.format("_creation.py"),
-                                    "example": _OUTSIDE.format("_creation.py")},
-    ("Tensor", "dim"): {"doc": _OUTSIDE.format("_tensor.py"), "example": _OUTSIDE.format("_tensor.py")},
-    ("Tensor", "numel"): {"doc": _OUTSIDE.format("_tensor.py"), "example": _OUTSIDE.format("_tensor.py")},
-    ("Tensor", "nelement"): {"doc": _OUTSIDE.format("_tensor.py"), "example": _OUTSIDE.format("_tensor.py"),
-                             "name": "nelement = numel in _tensor.py, outside this change"},
-    ("Tensor", "is_floating_point"): {"doc": _OUTSIDE.format("_tensor.py"),
-                                      "example": _OUTSIDE.format("_tensor.py")},
-    ("Tensor", "detach_"): {"example": _OUTSIDE.format("_tensor.py")},
-}
+# None today: every public callable passes every check.
+EXCEPTIONS = {}
 
 
 def _public():

@@ -7,6 +7,7 @@ this module imports (shape.py never imports it back).
 from .registry import apply
 from . import registry as _reg
 from ._dims import wrap_dim, norm_dims, shape_arg
+from ._alias import alias
 from .shape import (reshape_op, broadcast_to_op, narrow_op, cat_op, tile_op, flip_op, copy_op,
                     contiguous_op)
 
@@ -225,7 +226,9 @@ def cat(tensors, dim=0):
     return apply(cat_op, *kept, axis=d, sizes=tuple(t.shape[d] for t in kept))
 
 
-concatenate = concat = cat
+concat = alias(cat, "concat", "tapegrad.concat([tapegrad.ones(1), tapegrad.zeros(1)])", "tensor([1., 0.])")
+concatenate = alias(cat, "concatenate", "tapegrad.concatenate([tapegrad.ones(1), tapegrad.zeros(1)])",
+                    "tensor([1., 0.])")
 
 
 def stack(tensors, dim=0):
