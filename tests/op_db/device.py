@@ -12,4 +12,5 @@ add(OpSpec(
     ref=lambda x: x,
     shapes=st.lists(st.integers(0, 3), min_size=0, max_size=3).map(lambda s: (tuple(s),)),
     covers=("to_device",),
+    torch_fn=lambda torch, x: x.to("cpu"),
 ))

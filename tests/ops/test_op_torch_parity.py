@@ -1,0 +1,191 @@
+"""Every OpSpec against PyTorch in float64, then broadcasting and reductions fuzzed against PyTorch.
+
+``torch = pytest.importorskip("torch")``: PyTorch is the oracle (it is in the test extra, so this
+runs in CI). For each spec with a ``torch_fn``, hypothesis draws shapes, kwargs and values from the
+spec's own strategies (``op_db.draw_case``, as the forward and gradient harnesses do) in float64 and
+compares with PyTorch: the result's dtype, shape and values, and the gradient of a random-weighted
+sum of the float outputs w.r.t. every float input (``tapegrad.autograd.grad`` vs
+``torch.autograd.grad``), to rtol 1e-10. The spec's deterministic ``examples`` run too. A spec that
+cannot be compared is listed in ``NOT_COMPARED`` with the reason; ``test_every_spec_is_compared_or_listed``
+keeps new specs from slipping through.
+"""
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, strategies as st
+
+import tapegrad
+from op_db import draw_case, example_case, example_params, load_all
+
+torch = pytest.importorskip("torch")
+
+RTOL, ATOL = 1e-10, 1e-12
+
+# Specs without a PyTorch counterpart (or random): name -> why.
+NOT_COMPARED = {}
+
+# Looser tolerances: spec name -> (rtol, atol, why).
+TOLERANCES = {}
+
+
+def _x_broadcast(x, *bounds, **kw):
+    return np.broadcast_shapes(x.shape, *(b.shape for b in bounds)) != x.shape
+
+
+def _dim_empty_tuple(*arrays, dim=None, **kw):
+    return dim == ()
+
+
+# Draws where PyTorch's gradient is wrong or fails (its values are fine): there only the values are
+# compared. spec name -> (predicate on the drawn arrays and kwargs, why).
+TORCH_FAILS = {
+    "clamp_tensor_bounds": (_x_broadcast, "torch 2.13: clamp(x, lo, hi) with x (1, 3), lo (), hi (2, 3) computes "
+                            "(2, 3) but its backward raises 'output with shape [1, 3] doesn't match the broadcast "
+                            "shape [2, 3]' (x smaller than the result)"),
+    "scatter_add": (lambda x, src, index, dim: index.shape != src.shape,
+                    "torch 2.13: scatter_add(x, 0, index=[1, 1], src of shape (3,)) computes, but its backward "
+                    "raises 'ScatterAddBackward0 returned an invalid gradient at index 1 - got [2] but expected "
+                    "shape compatible with [3]' (an index smaller than src)"),
+    "var": (_dim_empty_tuple, "torch 2.13: var(dim=()) reduces every dim forward but differentiates as if it "
+            "reduced none: x=[1., 2.], correction=0 gives grad [-1, 1], not [-0.5, 0.5]"),
+    "std": (_dim_empty_tuple, "torch 2.13: std(dim=()) reduces every dim forward but differentiates as if it "
+            "reduced none: x=[1., 2.], correction=1 gives grad [-inf, inf], not [-0.707, 0.707]"),
+}
+
+# Differences from PyTorch found here, for the library's owners: spec name -> (predicate on the drawn
+# arrays and kwargs, one such case as (arrays, kwargs), what differs). The fuzz steps around them;
+# test_known_difference runs each case as a strict xfail, so a fix shows (XPASS) and the entry goes.
+KNOWN_DIFFERENCES = {
+    "any": (_dim_empty_tuple, ([[[1.0, -1.0, 2.0]]], {"dim": (), "keepdim": False}),
+            "any(x > 0, dim=()) reduces every dim in tapegrad (tensor(True)); torch 2.13 reduces none "
+            "(tensor([[True, False, True]]))"),
+    "all": (_dim_empty_tuple, ([[[1.0, -1.0, 2.0]]], {"dim": (), "keepdim": False}),
+            "all(x > 0, dim=()) reduces every dim in tapegrad (tensor(False)); torch 2.13 reduces none "
+            "(tensor([[True, False, True]]))"),
+}
+
+SPECS = load_all()
+COMPARED = [s for s in SPECS if s.torch_fn is not None and s.name not in NOT_COMPARED]
+
+
+# ----------------------------------------------------------------- comparing one call in both libraries
+def _outputs(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def _dtype_name(t):
+    return t.dtype.name if isinstance(t, tapegrad.Tensor) else str(t.dtype).replace("torch.", "")
+
+
+def _to_torch(arrays, grad):
+    """Torch copies of the call's arrays; float ones require grad when ``grad``."""
+    out = []
+    for a in arrays:
+        t = torch.from_numpy(np.array(a, copy=True, order="C"))   # the oracle gets contiguous copies
+        if grad and t.is_floating_point():
+            t.requires_grad_(True)
+        out.append(t)
+    return out
+
+
+def assert_same(got, want, what, rtol=RTOL, atol=ATOL):
+    """``got`` (tapegrad) and ``want`` (torch) have the same type, dtype, shape and values."""
+    assert isinstance(got, tapegrad.Tensor), f"{what}: expected a Tensor, got {type(got).__name__}"
+    assert _dtype_name(got) == _dtype_name(want), f"{what}: dtype {got.dtype} vs torch {want.dtype}"
+    assert tuple(got.shape) == tuple(want.shape), f"{what}: shape {tuple(got.shape)} vs torch {tuple(want.shape)}"
+    g, w = got.detach().numpy(), want.detach().numpy()
+    if w.dtype.kind in "fc":
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+    else:
+        np.testing.assert_array_equal(g, w, err_msg=what)
+
+
+def _grads(lib, outs, inputs, weights):
+    """Gradients of ``sum_i (outs[i] * weights[i]).sum()`` w.r.t. ``inputs`` (zeros where unused)."""
+    terms = [(o * lib.from_numpy(w.copy())).sum() for o, w in zip(outs, weights) if o.requires_grad]
+    if not terms or not inputs:
+        return [np.zeros(tuple(x.shape)) for x in inputs]
+    loss = terms[0]
+    for t in terms[1:]:
+        loss = loss + t
+    gs = lib.autograd.grad(loss, inputs, allow_unused=True)
+    return [np.zeros(tuple(x.shape)) if g is None else g.detach().numpy() for x, g in zip(inputs, gs)]
+
+
+def compare_call(name, fn, torch_fn, arrays, kwargs, grad=True, seed=0, tensors=None, rtol=RTOL, atol=ATOL):
+    """Call ``fn`` on tapegrad tensors and ``torch_fn(torch, ...)`` on torch copies of ``arrays``;
+    compare the outputs and, when ``grad``, the gradients of a random-weighted sum of the float outputs."""
+    ts = [tapegrad.from_numpy(np.array(a, copy=True)) for a in arrays] if tensors is None else tensors
+    tt = _to_torch(arrays, grad)
+    if grad:
+        for t in ts:
+            if t.is_floating_point():
+                t.requires_grad_(True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")           # torch's deprecations and "var: degrees of freedom <= 0"
+        want = _outputs(torch_fn(torch, *tt, **kwargs))
+    got = _outputs(fn(*ts, **kwargs))
+    what = f"{name}{[tuple(a.shape) for a in arrays]} {kwargs}"
+    assert len(got) == len(want), f"{what}: {len(got)} outputs vs torch {len(want)}"
+    for i, (g, w) in enumerate(zip(got, want)):
+        assert_same(g, w, f"{what} output {i}", rtol, atol)
+    if not grad:
+        return
+    rng = np.random.default_rng(seed)
+    pairs = [(g, w) for g, w in zip(got, want) if w.is_floating_point()]
+    weights = [rng.standard_normal(tuple(w.shape)) for _, w in pairs]
+    floats = [i for i, a in enumerate(arrays) if np.asarray(a).dtype.kind == "f"]
+    mine = _grads(tapegrad, [g for g, _ in pairs], [ts[i] for i in floats], weights)
+    theirs = _grads(torch, [w for _, w in pairs], [tt[i] for i in floats], weights)
+    for i, m, t in zip(floats, mine, theirs):
+        np.testing.assert_allclose(m, t, rtol=rtol, atol=atol, equal_nan=True,
+                                   err_msg=f"{what}: gradient of input {i}")
+
+
+def _tol(spec):
+    return TOLERANCES.get(spec.name, (RTOL, ATOL))[:2]
+
+
+def _check_spec(spec, ts, arrays, kwargs, seed, grad=None):
+    grad = spec.grad if grad is None else grad
+    compare_call(spec.name, spec.fn, spec.torch_fn, arrays, kwargs, grad=grad, seed=seed, tensors=ts,
+                 rtol=_tol(spec)[0], atol=_tol(spec)[1])
+
+
+# ----------------------------------------------------------------- every spec
+def test_every_spec_is_compared_or_listed():
+    missing = [s.name for s in SPECS if s.torch_fn is None and s.name not in NOT_COMPARED]
+    assert not missing, f"OpSpecs with neither a torch_fn nor a NOT_COMPARED reason: {missing}"
+    stale = [n for n in NOT_COMPARED if n not in {s.name for s in SPECS}]
+    assert not stale, f"NOT_COMPARED names no spec: {stale}"
+
+
+@pytest.mark.parametrize("spec", COMPARED, ids=[s.name for s in COMPARED])
+@given(data=st.data())
+def test_spec_matches_torch(spec, data):
+    ts, arrays, kwargs = draw_case(data, spec, tapegrad.float64)
+    if spec.name in KNOWN_DIFFERENCES:
+        assume(not KNOWN_DIFFERENCES[spec.name][0](*arrays, **kwargs))
+    torch_grad_fails = spec.name in TORCH_FAILS and TORCH_FAILS[spec.name][0](*arrays, **kwargs)
+    _check_spec(spec, ts, arrays, kwargs, data.draw(st.integers(0, 2 ** 32 - 1), label="weights seed"),
+                grad=spec.grad and not torch_grad_fails)
+
+
+@pytest.mark.parametrize("spec,example", example_params(COMPARED))
+def test_spec_examples_match_torch(spec, example):
+    ts, arrays, kwargs = example_case(example, tapegrad.float64)
+    _check_spec(spec, ts, arrays, kwargs, seed=0)
+
+
+_BY_NAME = {s.name: s for s in SPECS}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=d[2]))
+                                  for n, d in KNOWN_DIFFERENCES.items()])
+def test_known_difference(name):
+    spec = _BY_NAME[name]
+    predicate, (inputs, kwargs), _ = KNOWN_DIFFERENCES[name]
+    arrays = [np.asarray(a, np.float64) for a in inputs]
+    assert predicate(*arrays, **kwargs), f"{name}: the recorded case is not one the fuzz steps around"
+    _check_spec(spec, [tapegrad.from_numpy(a.copy()) for a in arrays], arrays, kwargs, seed=0)
