@@ -189,3 +189,170 @@ def test_known_difference(name):
     arrays = [np.asarray(a, np.float64) for a in inputs]
     assert predicate(*arrays, **kwargs), f"{name}: the recorded case is not one the fuzz steps around"
     _check_spec(spec, [tapegrad.from_numpy(a.copy()) for a in arrays], arrays, kwargs, seed=0)
+
+
+# ----------------------------------------------------------------- broadcasting, fuzzed
+def _values(kind, domain=(-2.0, 2.0)):
+    """Element strategies: floats in ``domain`` mixed with a few exact values (ties are common), ints, bools."""
+    if kind == "int64":
+        return st.integers(-3, 3)
+    if kind == "bool":
+        return st.booleans()
+    lo, hi = domain
+    return st.floats(lo, hi) | st.sampled_from([v for v in (-1.0, 0.0, 0.5, 1.0) if lo <= v <= hi])
+
+
+def _draw_arrays(data, shapes, kinds, domains):
+    from hypothesis.extra import numpy as hnp
+    return [data.draw(hnp.arrays(np.dtype(k), s, elements=_values(k, d)), label=f"input {i}")
+            for i, (s, k, d) in enumerate(zip(shapes, kinds, domains))]
+
+
+_ANY, _NONZERO, _POSITIVE = (-2.0, 2.0), (0.25, 2.0), (0.25, 2.0)
+# name -> (f(lib, *tensors), domains, differentiable)
+BINARY = {
+    "add": (lambda lib, a, b: lib.add(a, b, alpha=1.5), [_ANY, _ANY], True),
+    "sub": (lambda lib, a, b: lib.sub(a, b), [_ANY, _ANY], True),
+    "mul": (lambda lib, a, b: a * b, [_ANY, _ANY], True),
+    "div": (lambda lib, a, b: a / b, [_ANY, _NONZERO], True),
+    "div_negated": (lambda lib, a, b: a / -b, [_ANY, _NONZERO], True),
+    "pow": (lambda lib, a, b: a ** b, [_POSITIVE, _ANY], True),
+    "maximum": (lambda lib, a, b: lib.maximum(a, b), [_ANY, _ANY], True),
+    "minimum": (lambda lib, a, b: lib.minimum(a, b), [_ANY, _ANY], True),
+    "where": (lambda lib, c, a, b: lib.where(c > 0, a, b), [_ANY, _ANY, _ANY], True),
+    "clamp": (lambda lib, x, lo, hi: lib.clamp(x, lo, hi), [_ANY, _ANY, _ANY], False),    # see TORCH_FAILS
+    "eq": (lambda lib, a, b: a == b, [_ANY, _ANY], False),
+    "ne": (lambda lib, a, b: a != b, [_ANY, _ANY], False),
+    "lt": (lambda lib, a, b: a < b, [_ANY, _ANY], False),
+    "le": (lambda lib, a, b: a <= b, [_ANY, _ANY], False),
+    "gt": (lambda lib, a, b: a > b, [_ANY, _ANY], False),
+    "ge": (lambda lib, a, b: a >= b, [_ANY, _ANY], False),
+}
+if hasattr(tapegrad, "atan2"):
+    BINARY["atan2"] = (lambda lib, a, b: lib.atan2(a, b), [_ANY, _NONZERO], True)
+
+
+@pytest.mark.parametrize("name", list(BINARY))
+@given(data=st.data())
+def test_broadcasting_matches_torch(name, data):
+    """Broadcast pairs (triples for where/clamp): size-0 and size-1 dims, different ranks; values and grads."""
+    from tapegrad.testing import broadcastable_shapes
+    f, doms, grad = BINARY[name]
+    shapes = data.draw(broadcastable_shapes(len(doms), max_dims=4), label="shapes")
+    arrays = _draw_arrays(data, shapes, ["float64"] * len(doms), doms)
+    compare_call(f"broadcast {name}", lambda *xs: f(tapegrad, *xs), f, arrays, {}, grad=grad,
+                 seed=data.draw(st.integers(0, 2 ** 32 - 1), label="weights seed"))
+
+
+def _outcome(lib, f, arrays, kwargs):
+    """``f``'s result in ``lib`` on copies of ``arrays``, or the exception it raised."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return f(lib, *[lib.from_numpy(np.array(a, copy=True, order="C")) for a in arrays], **kwargs)
+    except Exception as e:          # noqa: BLE001 - only whether it raised is compared
+        return e
+
+
+def _same_errors(what, f, arrays, kwargs):
+    """True when both libraries succeed; both raising passes; one raising fails."""
+    theirs = _outcome(torch, f, arrays, kwargs)
+    mine = _outcome(tapegrad, f, arrays, kwargs)
+    t_err, m_err = isinstance(theirs, Exception), isinstance(mine, Exception)
+    assert t_err == m_err, (f"{what}: torch {'raised ' + repr(theirs) if t_err else 'succeeded'}, tapegrad "
+                            f"{'raised ' + repr(mine) if m_err else 'succeeded'}")
+    return not t_err
+
+
+@given(data=st.data())
+def test_incompatible_shapes_raise_like_torch(data):
+    from hypothesis.extra import numpy as hnp
+    shapes = [data.draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)) for _ in range(2)]
+    arrays = [np.ones(s) for s in shapes]
+    for name in ("add", "mul", "maximum", "lt"):
+        f = BINARY[name][0]
+        if _same_errors(f"broadcast {name}{shapes}", f, arrays, {}):
+            compare_call(f"broadcast {name}", lambda *xs, f=f: f(tapegrad, *xs), f, arrays, {}, grad=False)
+
+
+# ----------------------------------------------------------------- reductions, fuzzed
+_F, _I, _B = "float64", "int64", "bool"
+
+
+def _prod(lib, x, dim=None, keepdim=False):
+    return lib.prod(x) if dim is None else lib.prod(x, dim, keepdim=keepdim)      # torch: one int dim or none
+
+
+def _max_dim(name):
+    return lambda lib, x, dim, keepdim: tuple(getattr(lib, name)(x, dim, keepdim=keepdim))
+
+
+# name -> (f(lib, x, **kwargs), input dtypes, dim forms ("int", "tuple", "none"), extra kwargs strategy)
+REDUCTIONS = {
+    "sum": (lambda lib, x, **kw: lib.sum(x, **kw), (_F, _I, _B), "int tuple none", {}),
+    "mean": (lambda lib, x, **kw: lib.mean(x, **kw), (_F, _I), "int tuple none", {}),
+    "prod": (_prod, (_F, _I, _B), "int none", {}),
+    "amax": (lambda lib, x, **kw: lib.amax(x, **kw), (_F, _I), "int tuple", {}),
+    "amin": (lambda lib, x, **kw: lib.amin(x, **kw), (_F, _I), "int tuple", {}),
+    "max_dim": (_max_dim("max"), (_F, _I), "int", {}),
+    "min_dim": (_max_dim("min"), (_F, _I), "int", {}),
+    "var": (lambda lib, x, **kw: lib.var(x, **kw), (_F,), "int tuple none", {"correction": st.sampled_from([0, 1])}),
+    "std": (lambda lib, x, **kw: lib.std(x, **kw), (_F,), "int tuple none", {"correction": st.sampled_from([0, 1])}),
+    "logsumexp": (lambda lib, x, **kw: lib.logsumexp(x, **kw), (_F,), "int tuple", {}),
+    "norm": (lambda lib, x, **kw: lib.norm(x, **kw), (_F,), "int none",
+             {"p": st.sampled_from([1, 2, 3, float("inf"), -float("inf"), "fro"])}),
+    "argmax": (lambda lib, x, **kw: lib.argmax(x, **kw), (_F, _I), "int none", {}),
+    "argmin": (lambda lib, x, **kw: lib.argmin(x, **kw), (_F, _I), "int none", {}),
+    "any": (lambda lib, x, **kw: lib.any(x, **kw), (_B, _F, _I), "int tuple none", {}),
+    "all": (lambda lib, x, **kw: lib.all(x, **kw), (_B, _F, _I), "int tuple none", {}),
+}
+
+
+@st.composite
+def _reduce_dims(draw, ndim, forms):
+    """``dim`` in one of ``forms``: an int (maybe negative), a non-empty tuple of distinct dims, or None."""
+    forms = [f for f in forms.split() if ndim or f == "none"] or ["int"]
+    form = draw(st.sampled_from(forms))
+    n = max(ndim, 1)
+    if form == "none":
+        return None
+    if form == "int":
+        return draw(st.integers(-n, n - 1))
+    axes = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    return tuple(a - ndim if draw(st.booleans()) else a for a in axes)
+
+
+@pytest.mark.parametrize("name", list(REDUCTIONS))
+@given(data=st.data())
+def test_reductions_match_torch(name, data):
+    """dim as int/tuple/None/negative, keepdim, size-0 and size-1 dims, several input dtypes: values,
+    dtypes and float64 gradients as torch's, and an error wherever torch raises (max over an empty dim)."""
+    from hypothesis.extra import numpy as hnp
+    f, dtypes, forms, extra = REDUCTIONS[name]
+    kind = data.draw(st.sampled_from(dtypes), label="dtype")
+    shape = data.draw(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3), label="shape")
+    kwargs = {"dim": data.draw(_reduce_dims(len(shape), forms), label="dim"),
+              "keepdim": data.draw(st.booleans(), label="keepdim")}
+    kwargs.update({k: data.draw(v, label=k) for k, v in extra.items()})
+    arrays = _draw_arrays(data, [shape], [kind], [_ANY])
+    if _same_errors(f"{name}{list(shape)} {kind} {kwargs}", f, arrays, kwargs):
+        compare_call(name, lambda *xs, **kw: f(tapegrad, *xs, **kw), f, arrays, kwargs, grad=kind == _F,
+                     seed=data.draw(st.integers(0, 2 ** 32 - 1), label="weights seed"))
+
+
+# ----------------------------------------------------------------- the comparisons can fail
+def test_compare_call_catches_a_wrong_gradient():
+    # x * x.detach() has the values of x * x but half its derivative.
+    with pytest.raises(AssertionError, match="gradient of input 0"):
+        compare_call("half_square", lambda x: x * x.detach(), lambda torch, x: x * x, [np.array([0.5, 2.0])], {})
+
+
+def test_compare_call_catches_a_wrong_dtype():
+    with pytest.raises(AssertionError, match="dtype"):
+        compare_call("upcast", lambda x: x.sum(), lambda torch, x: x.float().sum(), [np.array([0.5, 2.0])], {})
+
+
+def test_errors_must_match():
+    with pytest.raises(AssertionError, match="torch raised"):
+        _same_errors("max over an empty dim", lambda lib, x: x.sum() if lib is tapegrad else x.max(dim=0),
+                     [np.zeros((0, 2))], {})
