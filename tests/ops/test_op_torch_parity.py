@@ -8,6 +8,14 @@ sum of the float outputs w.r.t. every float input (``tapegrad.autograd.grad`` vs
 ``torch.autograd.grad``), to rtol 1e-10. The spec's deterministic ``examples`` run too. A spec that
 cannot be compared is listed in ``NOT_COMPARED`` with the reason; ``test_every_spec_is_compared_or_listed``
 keeps new specs from slipping through.
+
+Then binary ops over broadcastable shapes (size-0 and size-1 dims, different ranks) and reductions
+(dim as int, tuple, None or negative; keepdim; empty dims; int and bool inputs) are fuzzed against
+torch, errors included: where torch raises, tapegrad must raise too.
+
+Where torch's own gradient is broken (``TORCH_FAILS``) only values are compared; where tapegrad
+differs from torch (``KNOWN_DIFFERENCES``) the fuzz steps around the case and a strict xfail keeps it
+visible.
 """
 import warnings
 
