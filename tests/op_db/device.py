@@ -13,4 +13,5 @@ add(OpSpec(
     shapes=st.lists(st.integers(0, 3), min_size=0, max_size=3).map(lambda s: (tuple(s),)),
     covers=("to_device",),
     out_device="cpu",
+    torch_fn=lambda torch, x: x.to("cpu"),
 ))

@@ -8,6 +8,7 @@ import tapegrad
 from tapegrad.testing import index_expressions
 
 from . import OpSpec, add
+from .elementwise import named, same
 
 COVERS = ("getitem", "index_put_add")
 
@@ -27,11 +28,11 @@ def one_shape(min_dims=0, max_dims=3, min_side=0, max_side=4):
     return st.tuples(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side))
 
 
-def as_tensors(key):
-    """The same key with every NumPy array turned into a tapegrad tensor."""
+def as_tensors(key, lib=tapegrad):
+    """The same key with every NumPy array turned into a tensor of ``lib`` (tapegrad or torch)."""
     if isinstance(key, tuple):
-        return tuple(as_tensors(k) for k in key)
-    return tapegrad.from_numpy(key) if isinstance(key, np.ndarray) else key
+        return tuple(as_tensors(k, lib) for k in key)
+    return lib.from_numpy(key.copy()) if isinstance(key, np.ndarray) else key
 
 
 def torch_getitem_ref(x, key):
@@ -70,12 +71,13 @@ def key_kwargs(strategy):
 
 
 add(OpSpec("getitem", lambda x, key: x[key], torch_getitem_ref, one_shape(),
-           key_kwargs(index_expressions), covers=COVERS))
+           key_kwargs(index_expressions), covers=COVERS, torch_fn=lambda torch, x, key: x[as_tensors(key, torch)]))
 add(OpSpec("getitem_tensor_key", lambda x, key: x[as_tensors(key)], torch_getitem_ref,
-           one_shape(), key_kwargs(index_expressions), covers=COVERS))
+           one_shape(), key_kwargs(index_expressions), covers=COVERS,
+           torch_fn=lambda torch, x, key: x[as_tensors(key, torch)]))
 add(OpSpec("getitem_list_key", lambda x, key: x[key.tolist()], lambda x, key: x[key], one_shape(min_dims=1, min_side=1),
            lambda shapes: st.fixed_dictionaries({"key": hnp.arrays(np.int64, st.integers(0, 5), elements=st.integers(
-               -shapes[0][0], shapes[0][0] - 1))}), covers=("getitem",)))
+               -shapes[0][0], shapes[0][0] - 1))}), covers=("getitem",), torch_fn=same(lambda x, key: x[key.tolist()])))
 
 
 # ----------------------------------------------------------------- __setitem__ (recorded on a non-leaf)
@@ -102,7 +104,7 @@ def _setitem_ref(x, v, key):
 
 
 add(OpSpec("setitem", _setitem, _setitem_ref, setitem_shapes(), lambda s: st.just({"key": s.info["key"]}),
-           covers=("setitem",)))
+           covers=("setitem",), torch_fn=same(_setitem)))
 
 
 # ----------------------------------------------------------------- gather & co.
@@ -130,10 +132,10 @@ def _gather_ref(x, index, dim):
 
 add(OpSpec("gather", lambda x, index, dim: tapegrad.gather(x, dim, index), _gather_ref,
            one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=gather_index,
-           covers=("getitem",)))
+           covers=("getitem",), torch_fn=lambda torch, x, index, dim: torch.gather(x, dim, index)))
 add(OpSpec("gather_method", lambda x, index, dim: x.gather(dim, index), _gather_ref,
            one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=gather_index,
-           covers=("getitem",)))
+           covers=("getitem",), torch_fn=same(lambda x, index, dim: x.gather(dim, index))))
 
 
 def select_index(shapes, kwargs):
@@ -144,7 +146,7 @@ def select_index(shapes, kwargs):
 add(OpSpec("index_select", lambda x, index, dim: tapegrad.index_select(x, dim, index),
            lambda x, index, dim: np.take(x, index, axis=_axis(x, dim)),
            one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=select_index,
-           covers=("getitem",)))
+           covers=("getitem",), torch_fn=lambda torch, x, index, dim: torch.index_select(x, dim, index)))
 
 
 def along_index(shapes, kwargs):
@@ -157,13 +159,13 @@ def along_index(shapes, kwargs):
 add(OpSpec("take_along_dim", lambda x, index, dim: tapegrad.take_along_dim(x, index, dim),
            lambda x, index, dim: np.take_along_axis(x, index, _axis(x, dim)),
            one_shape(min_dims=1, min_side=1), dim_kwargs, int_args=(1,), index_args=along_index,
-           covers=("getitem",)))
+           covers=("getitem",), torch_fn=named("take_along_dim")))
 add(OpSpec("take_along_dim_flat", lambda x, index: tapegrad.take_along_dim(x, index),
            lambda x, index: np.take(x.reshape(-1), index.reshape(-1)),
            one_shape(min_side=1), int_args=(1,),
            index_args=lambda shapes, kw: st.tuples(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2),
                                                               elements=st.integers(0, int(np.prod(shapes[0])) - 1))),
-           covers=("getitem",)))
+           covers=("getitem",), torch_fn=named("take_along_dim")))
 
 
 @st.composite
@@ -183,7 +185,8 @@ def _index_add_ref(x, src, index, dim):
 add(OpSpec("index_add", lambda x, src, index, dim: tapegrad.index_add(x, dim, index, src), _index_add_ref,
            index_add_shapes(), lambda s: st.just({"dim": s.info["dim"]}), int_args=(2,),
            index_args=lambda s, kw: st.tuples(hnp.arrays(np.int64, s.info["n"], elements=st.integers(
-               0, s[0][kw["dim"] % len(s[0])] - 1))), covers=("index_put_add",)))
+               0, s[0][kw["dim"] % len(s[0])] - 1))), covers=("index_put_add",),
+           torch_fn=lambda torch, x, src, index, dim: torch.index_add(x, dim, index, src)))
 
 
 @st.composite
@@ -221,17 +224,19 @@ def index_put_unique_shapes(draw):
 
 add(OpSpec("index_put_accumulate", lambda x, v, index: tapegrad.index_put(x, (index,), v, accumulate=True),
            lambda x, v, index: _index_put_ref(x, v, index, True), index_put_shapes(), int_args=(2,),
-           index_args=index_put_index(False), covers=("index_put_add",)))
+           index_args=index_put_index(False), covers=("index_put_add",),
+           torch_fn=lambda torch, x, v, index: torch.index_put(x, (index,), v, accumulate=True)))
 add(OpSpec("index_put", lambda x, v, index: tapegrad.index_put(x, (index,), v),       # distinct rows: one writer
            lambda x, v, index: _index_put_ref(x, v, index, False), index_put_unique_shapes(), int_args=(2,),
-           index_args=index_put_index(True), covers=("setitem",)))
+           index_args=index_put_index(True), covers=("setitem",),
+           torch_fn=lambda torch, x, v, index: torch.index_put(x, (index,), v)))
 
 
 add(OpSpec("embedding", lambda w, index: tapegrad.nn.functional.embedding(index, w), lambda w, index: w[index],
            one_shape(min_dims=2, max_dims=2, min_side=1), int_args=(1,),
            index_args=lambda s, kw: st.tuples(hnp.arrays(np.int64, hnp.array_shapes(min_dims=0, max_dims=2, min_side=0),
                                                          elements=st.integers(0, s[0][0] - 1))),
-           covers=("getitem",)))
+           covers=("getitem",), torch_fn=lambda torch, w, index: torch.nn.functional.embedding(index, w)))
 
 
 def scatter_index(shapes, kwargs):
@@ -252,7 +257,8 @@ def _scatter_add_ref(x, src, index, dim):
 
 add(OpSpec("scatter_add", lambda x, src, index, dim: tapegrad.scatter_add(x, dim, index, src), _scatter_add_ref,
            one_shape(min_dims=1, min_side=1).map(lambda s: (s[0], s[0])), dim_kwargs, int_args=(2,),
-           index_args=scatter_index, covers=("index_put_add",)))
+           index_args=scatter_index, covers=("index_put_add",),
+           torch_fn=lambda torch, x, src, index, dim: torch.scatter_add(x, dim, index, src)))
 
 
 # ----------------------------------------------------------------- masked_fill, nonzero
@@ -266,12 +272,16 @@ def mask_kwargs(shapes):
 
 add(OpSpec("masked_fill", lambda x, mask, value: tapegrad.masked_fill(x, tapegrad.from_numpy(mask).to(x.device), value),
            lambda x, mask, value: np.where(mask, value, x).astype(x.dtype), one_shape(), mask_kwargs,
-           covers=("where",)))
+           covers=("where",),
+           torch_fn=lambda torch, x, mask, value: torch.masked_fill(x, torch.from_numpy(mask.copy()), value)))
 add(OpSpec("masked_fill_tensor_value",
            lambda x, v, mask: x.masked_fill(tapegrad.from_numpy(mask).to(x.device), v),
            lambda x, v, mask: np.where(mask, v, x).astype(x.dtype), one_shape().map(lambda s: (s[0], ())),
-           lambda s: mask_kwargs(s).map(lambda kw: {"mask": kw["mask"]}), covers=("where",)))
+           lambda s: mask_kwargs(s).map(lambda kw: {"mask": kw["mask"]}), covers=("where",),
+           torch_fn=lambda torch, x, v, mask: x.masked_fill(torch.from_numpy(mask.copy()), v)))
 add(OpSpec("nonzero", lambda x: tapegrad.nonzero(x), lambda x: np.argwhere(x),
-           one_shape(min_dims=1), domain=st.sampled_from([0.0, 1.5, -2.0]), grad=False, gradgrad=False))
+           one_shape(min_dims=1), domain=st.sampled_from([0.0, 1.5, -2.0]), grad=False, gradgrad=False,
+           torch_fn=named("nonzero")))
 add(OpSpec("nonzero_tuple", lambda x: x.nonzero(as_tuple=True), lambda x: np.nonzero(x),
-           one_shape(min_dims=1), domain=st.sampled_from([0.0, 1.5, -2.0]), grad=False, gradgrad=False))
+           one_shape(min_dims=1), domain=st.sampled_from([0.0, 1.5, -2.0]), grad=False, gradgrad=False,
+           torch_fn=same(lambda x: x.nonzero(as_tuple=True))))

@@ -6,6 +6,7 @@ from hypothesis.extra import numpy as hnp
 import tapegrad
 
 from . import Example, OpSpec, add
+from .elementwise import named, same
 
 # size-0 and size-1 dims, 1-D operands on either side, a broadcast batch
 _MATMUL_EXAMPLES = (Example([np.zeros((2, 0)), np.zeros((0, 3))]), Example([np.zeros((0, 2)), np.ones((2, 3))]),
@@ -33,20 +34,20 @@ def matmul_shapes(draw):
 
 
 add(OpSpec("matmul", lambda a, b: tapegrad.matmul(a, b), np.matmul, matmul_shapes(), covers=("matmul",),
-           fwd_rtol=1e-4, fwd_atol=1e-5, examples=_MATMUL_EXAMPLES))
+           fwd_rtol=1e-4, fwd_atol=1e-5, examples=_MATMUL_EXAMPLES, torch_fn=named("matmul")))
 add(OpSpec("matmul_operator", lambda a, b: a @ b, np.matmul, matmul_shapes(), covers=("matmul",),
-           fwd_rtol=1e-4, fwd_atol=1e-5))
+           fwd_rtol=1e-4, fwd_atol=1e-5, torch_fn=same(lambda a, b: a @ b)))
 add(OpSpec("mm", lambda a, b: a.mm(b), np.matmul,
            st.tuples(side, side, side).map(lambda s: ((s[0], s[1]), (s[1], s[2]))), covers=("matmul",),
-           fwd_rtol=1e-4, fwd_atol=1e-5))
+           fwd_rtol=1e-4, fwd_atol=1e-5, torch_fn=same(lambda a, b: a.mm(b))))
 add(OpSpec("bmm", lambda a, b: tapegrad.bmm(a, b), np.matmul,
            st.tuples(side, side, side, side).map(lambda s: ((s[3], s[0], s[1]), (s[3], s[1], s[2]))),
-           covers=("matmul",), fwd_rtol=1e-4, fwd_atol=1e-5))
+           covers=("matmul",), fwd_rtol=1e-4, fwd_atol=1e-5, torch_fn=named("bmm")))
 add(OpSpec("dot", lambda a, b: a.dot(b), np.dot, st.integers(0, 5).map(lambda n: ((n,), (n,))), covers=("matmul",),
-           fwd_rtol=1e-4, fwd_atol=1e-5))
+           fwd_rtol=1e-4, fwd_atol=1e-5, torch_fn=same(lambda a, b: a.dot(b))))
 add(OpSpec("outer", lambda a, b: tapegrad.outer(a, b), np.outer,
            st.tuples(st.integers(0, 4), st.integers(0, 4)).map(lambda s: ((s[0],), (s[1],))),
-           covers=("reshape", "multiply")))
+           covers=("reshape", "multiply"), torch_fn=named("outer")))
 
 # Equations: matrix products, traces and diagonals (repeated letters), broadcasting
 # ellipses, implicit outputs, summed-away letters and chains of three operands.
@@ -78,10 +79,12 @@ def einsum_shapes(draw):
 
 add(OpSpec("einsum", lambda *xs, equation: tapegrad.einsum(equation, *xs),
            lambda *xs, equation: np.asarray(np.einsum(equation, *xs)), einsum_shapes(),
-           lambda s: st.just({"equation": s.equation}), covers=("einsum",), fwd_rtol=1e-4, fwd_atol=1e-5))
+           lambda s: st.just({"equation": s.equation}), covers=("einsum",), fwd_rtol=1e-4, fwd_atol=1e-5,
+           torch_fn=lambda torch, *xs, equation: torch.einsum(equation, *xs)))
 add(OpSpec("einsum_list", lambda *xs, equation: tapegrad.einsum(equation, list(xs)),
            lambda *xs, equation: np.asarray(np.einsum(equation, *xs)), einsum_shapes(),
-           lambda s: st.just({"equation": s.equation}), covers=("einsum",), fwd_rtol=1e-4, fwd_atol=1e-5))
+           lambda s: st.just({"equation": s.equation}), covers=("einsum",), fwd_rtol=1e-4, fwd_atol=1e-5,
+           torch_fn=lambda torch, *xs, equation: torch.einsum(equation, list(xs))))
 
 
 # linear: x (*, in) @ W.T + b, with and without bias (Note [linear primitive]).
@@ -95,7 +98,7 @@ def linear_shapes(draw, bias=True):
 
 add(OpSpec("linear", lambda x, w, b: tapegrad.nn.functional.linear(x, w, b),
            lambda x, w, b: np.matmul(x, w.T) + b, linear_shapes(), covers=("linear",),
-           fwd_rtol=1e-4, fwd_atol=1e-5))
+           fwd_rtol=1e-4, fwd_atol=1e-5, torch_fn=lambda torch, x, w, b: torch.nn.functional.linear(x, w, b)))
 add(OpSpec("linear_nobias", lambda x, w: tapegrad.nn.functional.linear(x, w),
            lambda x, w: np.matmul(x, w.T), linear_shapes(bias=False), covers=("linear",),
-           fwd_rtol=1e-4, fwd_atol=1e-5))
+           fwd_rtol=1e-4, fwd_atol=1e-5, torch_fn=lambda torch, x, w: torch.nn.functional.linear(x, w)))

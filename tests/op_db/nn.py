@@ -7,6 +7,7 @@ import tapegrad
 from tapegrad.ops import nn as N
 
 from . import Example, OpSpec, add
+from .elementwise import same
 
 _INF = float("inf")
 # size-0 and size-1 dims, and -inf logits (a kink for finite differences: checked against torch)
@@ -42,12 +43,12 @@ add(OpSpec("softmax", lambda x, dim: tapegrad.softmax(x, dim), ref_softmax, any_
            domain=(-30.0, 30.0), covers=("softmax",), examples=_SOFTMAX_EXAMPLES,
            torch_fn=lambda torch, x, dim: torch.softmax(x, dim)))
 add(OpSpec("softmax_method", lambda x, dim: x.softmax(dim), ref_softmax, any_shape(), dim_kwargs,
-           covers=("softmax",)))
+           covers=("softmax",), torch_fn=same(lambda x, dim: x.softmax(dim))))
 add(OpSpec("log_softmax", lambda x, dim: tapegrad.log_softmax(x, dim), ref_log_softmax, any_shape(), dim_kwargs,
            domain=(-30.0, 30.0), covers=("log_softmax",), examples=_SOFTMAX_EXAMPLES,
            torch_fn=lambda torch, x, dim: torch.log_softmax(x, dim)))
 add(OpSpec("log_softmax_method", lambda x, dim: x.log_softmax(dim), ref_log_softmax, any_shape(), dim_kwargs,
-           covers=("log_softmax",)))
+           covers=("log_softmax",), torch_fn=same(lambda x, dim: x.log_softmax(dim))))
 
 
 # ----------------------------------------------------------------- losses over class indices
@@ -169,7 +170,9 @@ add(OpSpec("cross_entropy_probs",
            lambda x, p, weight=None, **kw: N.cross_entropy(x, p, weight=_weight(weight, x), **kw),
            ref_cross_entropy_probs, logits_shapes().map(lambda s: (s[0], s[0])), probs_kwargs,
            avoid=lambda x, p, reduction="mean", **kw: reduction == "mean" and x.size == 0,
-           domain=[(-4.0, 4.0), (0.0, 1.0)], covers=("log_softmax",), fwd_atol=1e-5, fwd_rtol=1e-5))
+           domain=[(-4.0, 4.0), (0.0, 1.0)], covers=("log_softmax",), fwd_atol=1e-5, fwd_rtol=1e-5,
+           torch_fn=lambda torch, x, p, weight=None, **kw: torch.nn.functional.cross_entropy(
+               x, p, weight=None if weight is None else torch.tensor(weight, dtype=x.dtype), **kw)))
 
 
 def _bce_ref(x, t):
@@ -178,4 +181,5 @@ def _bce_ref(x, t):
 
 add(OpSpec("binary_cross_entropy", lambda x, t: tapegrad.nn.functional.binary_cross_entropy(x, t, reduction="none"),
            _bce_ref, st.tuples(hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)).map(lambda s: s * 2),
-           domain=[(0.05, 0.95), (0.0, 1.0)], covers=("binary_cross_entropy",)))
+           domain=[(0.05, 0.95), (0.0, 1.0)], covers=("binary_cross_entropy",),
+           torch_fn=lambda torch, x, t: torch.nn.functional.binary_cross_entropy(x, t, reduction="none")))

@@ -8,6 +8,7 @@ from hypothesis.extra import numpy as hnp
 import tapegrad
 
 from . import Example, OpSpec, add
+from .elementwise import named, same
 
 _TIES = np.array([[3.0, 1.0, 3.0], [0.0, 0.0, 0.0], [2.0, -1.0, 2.0]])
 _SIZE01 = (Example([np.zeros((0, 3))], {"dim": 0, "keepdim": False}),
@@ -70,6 +71,28 @@ def reduced_numel(x, dim):
     return int(np.prod([x.shape[a] for a in ax]))
 
 
+def _torch_prod(torch, x, dim=None, keepdim=False):
+    """torch.prod takes one int dim: dim=None is the product of everything (kept as size-1 dims on request)."""
+    if dim is not None:
+        return torch.prod(x, dim, keepdim=keepdim)
+    out = torch.prod(x)
+    return out.reshape((1,) * x.ndim) if keepdim else out
+
+
+def _torch_logsumexp(torch, x, dim=None, keepdim=False):
+    """torch.logsumexp wants the dims spelled out: None and () mean all of them (dim 0 of a 0-d tensor)."""
+    if dim is None or dim == ():
+        dim = tuple(range(x.ndim)) if x.ndim else 0
+    return torch.logsumexp(x, dim, keepdim=keepdim)
+
+
+def _torch_norm(torch, x, p="fro", dim=None, keepdim=False):
+    """torch.norm refuses p="fro" over more than two dims (a matrix norm); over any dims it is the 2-norm."""
+    if p == "fro" and isinstance(dim, tuple) and len(dim) > 2:
+        p = 2
+    return torch.norm(x, p, dim, keepdim)
+
+
 def ties(x, dim=None, **kw):
     """True when two elements of x are closer than GAP (a tie that finite differences would cross)."""
     v = np.sort(np.asarray(x, np.float64).ravel())
@@ -79,13 +102,13 @@ def ties(x, dim=None, **kw):
 # ----------------------------------------------------------------- sum / mean / prod
 add(OpSpec("sum", lambda x, **kw: tapegrad.sum(x, **kw),
            _keep(lambda x, dim, keepdim: np.sum(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
-           shape(), reduce_kwargs(), covers=("sum",), examples=_SIZE01))
+           shape(), reduce_kwargs(), covers=("sum",), examples=_SIZE01, torch_fn=named("sum")))
 add(OpSpec("sum_method", lambda x, **kw: x.sum(**kw),
            _keep(lambda x, dim, keepdim: np.sum(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
-           shape(), reduce_kwargs(), covers=("sum",)))
+           shape(), reduce_kwargs(), covers=("sum",), torch_fn=same(lambda x, **kw: x.sum(**kw))))
 add(OpSpec("mean", lambda x, **kw: tapegrad.mean(x, **kw),
            _keep(lambda x, dim, keepdim: np.mean(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
-           shape(), reduce_kwargs(), covers=("sum", "divide"), examples=_SIZE01[2:]))
+           shape(), reduce_kwargs(), covers=("sum", "divide"), examples=_SIZE01[2:], torch_fn=named("mean")))
 # Away from 0: near a zero, ``out / x`` makes the second derivative cancel catastrophically
 # (as in PyTorch); exact zeros take another path, tested in tests/ops/test_reduction_semantics.py.
 add(OpSpec("prod", lambda x, **kw: tapegrad.prod(x, **kw),
@@ -93,7 +116,7 @@ add(OpSpec("prod", lambda x, **kw: tapegrad.prod(x, **kw),
            shape(max_side=3), reduce_kwargs(allow_tuple=False), covers=("prod",), domain=nonzero(0.5, 1.5),
            examples=tuple(Example([x], {"dim": d, "keepdim": False}) for d in (None, 1)
                           for x in ([[0.0, 2.0, 3.0], [0.5, 0.0, 0.0]], [[0.0, 0.0, 0.0], [1.0, 2.0, 0.5]],
-                                    [[0.0, 1.5, 0.0], [0.0, 0.0, 2.0]]))))
+                                    [[0.0, 1.5, 0.0], [0.0, 0.0, 2.0]])), torch_fn=_torch_prod))
 
 # ----------------------------------------------------------------- max / min
 for name, fn, npf in [("max", tapegrad.max, np.max), ("min", tapegrad.min, np.min)]:
@@ -110,7 +133,8 @@ for name, fn, npf in [("max", tapegrad.max, np.max), ("min", tapegrad.min, np.mi
                lambda x, dim, keepdim, npf=npf: getattr(np, "arg" + npf.__name__)(
                    x, axis(x, dim), keepdims=keepdim and x.ndim > 0),
                shape(min_side=1), reduce_kwargs(allow_none=False, allow_tuple=False), grad=False,
-               gradgrad=False, covers=("argmax" if name == "max" else "argmin",)))
+               gradgrad=False, covers=("argmax" if name == "max" else "argmin",),
+               torch_fn=lambda torch, x, name=name, **kw: getattr(torch, name)(x, **kw).indices))
 for name, fn, npf, op in [("amax", tapegrad.amax, np.max, "max"), ("amin", tapegrad.amin, np.min, "min")]:
     add(OpSpec(name, lambda x, fn=fn, **kw: fn(x, **kw),
                _keep(lambda x, dim, keepdim, npf=npf: npf(x, axis(x, dim), keepdims=keepdim and x.ndim > 0)),
@@ -120,11 +144,13 @@ for name, fn, npf, op in [("amax", tapegrad.amax, np.max, "max"), ("amin", tapeg
 for name, fn, npf in [("argmax", tapegrad.argmax, np.argmax), ("argmin", tapegrad.argmin, np.argmin)]:
     add(OpSpec(name, lambda x, fn=fn, **kw: fn(x, **kw),
                lambda x, dim, keepdim, npf=npf: npf(x, axis(x, dim), keepdims=keepdim and (x.ndim > 0 or dim is None)),
-               shape(min_side=1), reduce_kwargs(allow_tuple=False), grad=False, gradgrad=False, covers=(name,)))
+               shape(min_side=1), reduce_kwargs(allow_tuple=False), grad=False, gradgrad=False, covers=(name,),
+               torch_fn=named(name)))
 for name, fn, npf in [("any", tapegrad.any, np.any), ("all", tapegrad.all, np.all)]:
     add(OpSpec(name, lambda x, fn=fn, **kw: fn(x > 0, **kw),
                lambda x, dim, keepdim, npf=npf: npf(x > 0, axis(x, dim), keepdims=keepdim and x.ndim > 0),
-               shape(), reduce_kwargs(), grad=False, gradgrad=False, covers=(name,)))
+               shape(), reduce_kwargs(), grad=False, gradgrad=False, covers=(name,),
+               torch_fn=lambda torch, x, name=name, **kw: getattr(torch, name)(x > 0, **kw)))
 
 # ----------------------------------------------------------------- var / std
 def _var_ref(x, dim, keepdim, correction):
@@ -137,7 +163,8 @@ def _few(x, dim=None, correction=1, **kw):
 
 
 add(OpSpec("var", lambda x, **kw: tapegrad.var(x, **kw), _keep(_var_ref), shape(),
-           reduce_kwargs(correction=st.sampled_from([0, 1, 2])), avoid=_few, covers=("sum", "subtract", "multiply")))
+           reduce_kwargs(correction=st.sampled_from([0, 1, 2])), avoid=_few, covers=("sum", "subtract", "multiply"),
+           torch_fn=named("var")))
 add(OpSpec("std", lambda x, **kw: x.std(**kw), _keep(lambda x, **kw: np.sqrt(_var_ref(x, **kw))), shape(),
            reduce_kwargs(correction=st.sampled_from([0, 1])), avoid=lambda x, **kw: _few(x, **kw) or reduced_numel(x, kw.get("dim")) < 2 or ties(x),
            covers=("std_sqrt",),
@@ -145,7 +172,7 @@ add(OpSpec("std", lambda x, **kw: x.std(**kw), _keep(lambda x, **kw: np.sqrt(_va
                      Example([[2.5]], {"dim": None, "keepdim": False, "correction": 0}, kink=True)),
            torch_fn=lambda torch, x, **kw: x.std(**kw)))
 add(OpSpec("var_unbiased_false", lambda x: tapegrad.var(x, False), _keep(lambda x: np.var(x)), shape(min_side=1),
-           covers=("sum",)))
+           covers=("sum",), torch_fn=lambda torch, x: torch.var(x, False)))
 
 # ----------------------------------------------------------------- logsumexp
 def _lse(x, dim, keepdim):
@@ -154,7 +181,7 @@ def _lse(x, dim, keepdim):
 
 
 add(OpSpec("logsumexp", lambda x, **kw: tapegrad.logsumexp(x, **kw), _keep(_lse), shape(), reduce_kwargs(),
-           domain=(-5.0, 5.0), covers=("logsumexp",)))
+           domain=(-5.0, 5.0), covers=("logsumexp",), torch_fn=_torch_logsumexp))
 
 
 # ----------------------------------------------------------------- norm
@@ -178,10 +205,10 @@ def _norm_kwargs(ps):
 
 
 add(OpSpec("norm", lambda x, **kw: tapegrad.norm(x, **kw), _keep(_norm_ref), shape(),
-           _norm_kwargs(["fro", 2, 3, 2.5]), domain=nonzero(), covers=("vector_norm",)))
+           _norm_kwargs(["fro", 2, 3, 2.5]), domain=nonzero(), covers=("vector_norm",), torch_fn=_torch_norm))
 # Orders with ties (inf, -inf) or a pole of the second derivative at 0 (p < 1).
 add(OpSpec("norm_kinked", lambda x, **kw: x.norm(**kw), _keep(_norm_ref), shape(min_side=1),
            _norm_kwargs([1, math.inf, -math.inf, 0.5]), domain=nonzero(), avoid=lambda x, **kw: ties(np.abs(x)),
-           covers=("vector_norm", "abs", "max", "min")))
+           covers=("vector_norm", "abs", "max", "min"), torch_fn=same(lambda x, **kw: x.norm(**kw))))
 add(OpSpec("norm_zero", lambda x, **kw: tapegrad.norm(x, **kw), _keep(_norm_ref), shape(min_side=1),
-           _norm_kwargs([0]), grad=False, gradgrad=False, covers=("not_equal", "sum")))
+           _norm_kwargs([0]), grad=False, gradgrad=False, covers=("not_equal", "sum"), torch_fn=named("norm")))
