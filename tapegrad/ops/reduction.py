@@ -320,6 +320,8 @@ def any(input, dim=None, keepdim=False):  # noqa: A001
         >>> tapegrad.any(tapegrad.tensor([[0, 1], [0, 0]]), dim=1)
         tensor([ True, False])
     """
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        return input != 0           # as PyTorch: any over no dims reduces nothing (sum's dim=() reduces all)
     return apply(any_op, input, axis=norm_dims(dim, input.ndim, "any"), keepdims=bool(keepdim))
 
 
@@ -331,6 +333,8 @@ def all(input, dim=None, keepdim=False):  # noqa: A001
         >>> tapegrad.all(tapegrad.tensor([[1, 1], [0, 1]]), dim=1)
         tensor([ True, False])
     """
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        return input != 0           # as PyTorch: all over no dims reduces nothing (sum's dim=() reduces all)
     return apply(all_op, input, axis=norm_dims(dim, input.ndim, "all"), keepdims=bool(keepdim))
 
 

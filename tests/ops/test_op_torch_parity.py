@@ -66,12 +66,6 @@ TORCH_FAILS = {
 # what differs). The fuzz steps around them;
 # test_known_difference runs each case as a strict xfail, so a fix shows (XPASS) and the entry goes.
 KNOWN_DIFFERENCES = {
-    "any": (_dim_empty_tuple, ([[[1.0, -1.0, 2.0]]], {"dim": (), "keepdim": False}),
-            "any(x > 0, dim=()) reduces every dim in tapegrad (tensor(True)); torch 2.13 reduces none "
-            "(tensor([[True, False, True]]))"),
-    "all": (_dim_empty_tuple, ([[[1.0, -1.0, 2.0]]], {"dim": (), "keepdim": False}),
-            "all(x > 0, dim=()) reduces every dim in tapegrad (tensor(False)); torch 2.13 reduces none "
-            "(tensor([[True, False, True]]))"),
     "reduce:norm": (lambda x, p=2, **kw: p in (2, 3, "fro") and bool(np.any((x != 0) & (np.abs(x) < 1e-100))),
                     ([[1e-200]], {"p": 2, "dim": None, "keepdim": False}),
                     "norm(tensor([1e-200])) is 0.0 in tapegrad (x * x underflows), 1e-200 in torch 2.13, whose "

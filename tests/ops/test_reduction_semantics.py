@@ -185,3 +185,13 @@ def test_tie_splitting_vjp_under_create_graph_stays_on_cuda():
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert json.loads(out.stdout.strip().splitlines()[-1]) == _max_min_gradients("cpu")
+
+
+@pytest.mark.parametrize("name", ["any", "all"])
+def test_any_all_over_no_dims_reduce_nothing_like_torch(name):
+    torch = pytest.importorskip("torch")
+    x = [[1.0, -1.0, 2.0], [0.0, 3.0, -0.5]]
+    for dim in ((), []):
+        got = getattr(tapegrad, name)(tapegrad.tensor(x) > 0, dim=dim)
+        want = getattr(torch, name)(torch.tensor(x) > 0, dim=dim)
+        assert got.tolist() == want.tolist() and got.dtype is tapegrad.bool
