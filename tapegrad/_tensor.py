@@ -10,6 +10,7 @@ import numpy as np
 from . import _dtype as D
 from . import backend as B
 from ._device import device as _device
+from ._tensor_convert import HostConversions
 
 __all__ = ["Tensor"]
 
@@ -28,7 +29,7 @@ class Size(tuple):
         return n
 
 
-class Tensor:
+class Tensor(HostConversions):
     """An n-dimensional array that records differentiable ops on the tape.
 
     Create tensors with ``tapegrad.tensor``, ``zeros``, ``randn`` ... rather than
@@ -375,62 +376,6 @@ class Tensor:
         if self._post_hooks is None:
             self._post_hooks = {}
         return _HookHandle(self._post_hooks, hook)
-
-    # ------------------------------------------------------------- conversion
-    def numpy(self, *, force=False):
-        """The values as a NumPy array (shares memory on the CPU).
-
-        Example:
-            >>> import tapegrad
-            >>> tapegrad.ones(2).numpy()
-            array([1., 1.], dtype=float32)
-        """
-        if self._requires_grad and not force:
-            raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
-        return self._backend.to_numpy(self._data)
-
-    def __array__(self, dtype=None, copy=None):
-        a = self._backend.to_numpy(self._data)
-        return a if dtype is None else a.astype(dtype)
-
-    def item(self):
-        """The value of a one-element tensor as a Python number.
-
-        Example:
-            >>> import tapegrad
-            >>> tapegrad.tensor([2.5]).item()
-            2.5
-        """
-        a = self._backend.to_numpy(self._data)
-        if a.size != 1:
-            raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
-        return a.reshape(()).item()
-
-    def tolist(self):
-        """The values as (nested) Python lists.
-
-        Example:
-            >>> import tapegrad
-            >>> tapegrad.tensor([[1, 2]]).tolist()
-            [[1, 2]]
-        """
-        return self._backend.to_numpy(self._data).tolist()
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be converted to an index")
-        return int(self.item())
-
-    def __bool__(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
-        return bool(self.item())
 
     def __hash__(self):
         return id(self)

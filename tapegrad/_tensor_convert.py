@@ -1,0 +1,67 @@
+"""Reading a tensor's values on the host: ``numpy()``, ``item()``, ``tolist()`` and Python's number protocols.
+
+A mixin of ``Tensor`` (kept apart so ``_tensor.py`` holds state, properties and the autograd API);
+every method copies through the tensor's backend, so a CUDA tensor's values come back to the host.
+"""
+
+__all__ = ["HostConversions"]
+
+
+class HostConversions:
+    """The host-reading methods of ``Tensor``."""
+    __slots__ = ()
+
+    def numpy(self, *, force=False):
+        """The values as a NumPy array (shares memory on the CPU).
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.ones(2).numpy()
+            array([1., 1.], dtype=float32)
+        """
+        if self._requires_grad and not force:
+            raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
+        return self._backend.to_numpy(self._data)
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._backend.to_numpy(self._data)
+        return a if dtype is None else a.astype(dtype)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.tensor([2.5]).item()
+            2.5
+        """
+        a = self._backend.to_numpy(self._data)
+        if a.size != 1:
+            raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
+        return a.reshape(()).item()
+
+    def tolist(self):
+        """The values as (nested) Python lists.
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.tensor([[1, 2]]).tolist()
+            [[1, 2]]
+        """
+        return self._backend.to_numpy(self._data).tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
+        return bool(self.item())
