@@ -160,3 +160,18 @@ def test_other_npy_versions_are_refused(tmp_path, version):
     with pytest.raises(CheckpointError, match=rf"tensor 0: \.npy version \({version[0]}, {version[1]}\), "
                                               "which tapegrad's writer never produced"):
         tapegrad.load(_v1_with_npy(tmp_path, bytes(npy)))
+
+
+@pytest.mark.parametrize("what", ["directory signature", "directory entry count"])
+def test_a_corrupted_zip_directory_is_refused(tmp_path, what):
+    raw = bytearray(write_v1({"w": tapegrad.ones(2)}, tmp_path / "a.tg").read_bytes())
+    if what == "directory signature":
+        at = raw.index(b"PK\x01\x02")
+        raw[at:at + 4] = b"XXXX"
+    else:                                   # the end record claims a directory larger than the one there
+        end = raw.rindex(b"PK\x05\x06")
+        (cd_size,) = struct.unpack("<I", raw[end + 12:end + 16])
+        raw[end + 12:end + 16] = struct.pack("<I", cd_size + 46)
+    (tmp_path / "b.tg").write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match=r"the archive is truncated or corrupted \(.+\)"):
+        tapegrad.load(tmp_path / "b.tg")
