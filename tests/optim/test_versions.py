@@ -50,7 +50,8 @@ def test_adamw_step_also_invalidates_saved_parameters(lib_name, layout):
     y = (p * p).sum()
     p.grad = lib.ones(3, 2)
     lib.optim.AdamW([p], lr=0.1).step()
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation.* is at version [12]; expected version 0"):
+    with pytest.raises(RuntimeError,
+                       match=r"modified by an inplace operation.* is at version [12]; expected version 0"):
         y.backward()
 
 
