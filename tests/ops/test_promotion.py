@@ -111,7 +111,6 @@ def test_python_scalar_keeps_float32_through_backward():
 # ----------------------------------------------------------------- float16 against torch
 # float16 is a floating-point dtype that promotes like PyTorch's: below float32, above ints, kept by Python
 # scalars and by 0-d tensors of its category.
-
 def _lib16(name):
     return pytest.importorskip("torch") if name == "torch" else tg
 
