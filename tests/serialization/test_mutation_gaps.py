@@ -175,3 +175,20 @@ def test_a_corrupted_zip_directory_is_refused(tmp_path, what):
     (tmp_path / "b.tg").write_bytes(bytes(raw))
     with pytest.raises(CheckpointError, match=r"the archive is truncated or corrupted \(.+\)"):
         tapegrad.load(tmp_path / "b.tg")
+
+
+def test_saving_to_a_path_closes_the_descriptor_it_syncs(tmp_path, monkeypatch):
+    opened = []
+    real_open = os.open
+
+    def recording_open(path, flags, *a, **k):
+        opened.append(real_open(path, flags, *a, **k))
+        return opened[-1]
+    monkeypatch.setattr(os, "open", recording_open)
+    tapegrad.save({"w": tapegrad.ones(3)}, tmp_path / "a.tg")
+    monkeypatch.undo()
+    assert opened
+    for fd in opened:
+        with pytest.raises(OSError):    # closed (the number may be reused by a later open, which closes it too)
+            os.fstat(fd)
+    assert tapegrad.load(tmp_path / "a.tg")["w"].tolist() == [1.0, 1.0, 1.0]

@@ -70,3 +70,22 @@ def test_recognized_entries_in_a_hand_made_structure_load():
     root = {"dict": [["a", {"list": [1, {"float": "nan"}, {"tuple": [True, None]}]}], [2, "s"]]}
     back = tapegrad.load(_checkpoint(root))
     assert back["a"][0] == 1 and back["a"][1] != back["a"][1] and back["a"][2] == (True, None) and back[2] == "s"
+
+
+def _nested_entry(kind, levels):
+    x = 1
+    for _ in range(levels):
+        x = {"dict": [["k", x]]} if kind == "dict" else {kind: [x]}
+    return x
+
+
+@pytest.mark.parametrize("kind", ["dict", "list", "tuple"])
+def test_the_reader_refuses_structures_nested_past_its_limit(kind):
+    # the reader allows one level more than the writer produces, and no more
+    limit = LIMITS["depth"]
+    back = tapegrad.load(_checkpoint(_nested_entry(kind, limit + 1)))
+    for _ in range(limit + 1):
+        back = back["k"] if kind == "dict" else back[0]
+    assert back == 1
+    with pytest.raises(CheckpointError, match=f"nesting deeper than {limit} levels"):
+        tapegrad.load(_checkpoint(_nested_entry(kind, limit + 2)))
