@@ -192,3 +192,13 @@ def test_saving_to_a_path_closes_the_descriptor_it_syncs(tmp_path, monkeypatch):
         with pytest.raises(OSError):    # closed (the number may be reused by a later open, which closes it too)
             os.fstat(fd)
     assert tapegrad.load(tmp_path / "a.tg")["w"].tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize("descr", ["|O", [("a", "<f4"), ("b", "|O")]])
+def test_an_object_npy_member_is_refused_as_pickled(tmp_path, descr):
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": (2,)})
+    with pytest.raises(CheckpointError) as e:
+        tapegrad.load(_v1_with_npy(tmp_path, buf.getvalue() + bytes(16)))
+    assert "tensor 0 holds pickled objects; tapegrad.load never unpickles" in str(e.value)
+    assert "corrupted" not in str(e.value)
