@@ -202,3 +202,12 @@ def test_an_object_npy_member_is_refused_as_pickled(tmp_path, descr):
         tapegrad.load(_v1_with_npy(tmp_path, buf.getvalue() + bytes(16)))
     assert "tensor 0 holds pickled objects; tapegrad.load never unpickles" in str(e.value)
     assert "corrupted" not in str(e.value)
+
+
+def test_an_oversized_npy_header_is_reported_as_corrupted_not_as_a_pickle(tmp_path):
+    # numpy refuses a header past 10,000 characters with a hint about allow_pickle; the array is no pickle
+    text = repr({"descr": "<f4", "fortran_order": False, "shape": (2,)}) + " " * 20000 + "\n"
+    npy = b"\x93NUMPY\x02\x00" + struct.pack("<I", len(text)) + text.encode("latin1") + bytes(8)
+    with pytest.raises(CheckpointError, match=r"tensor 0 is corrupted \(Header info length") as e:
+        tapegrad.load(_v1_with_npy(tmp_path, npy))
+    assert "pickled objects" not in str(e.value)
