@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import sys
+import types
 
 import pytest
 
@@ -248,3 +249,30 @@ def test_docstring_examples_run():
     assert mutants.__file__ == os.path.join(os.path.dirname(_PATH), "mutants.py")
     result = doctest.testmod(mutants)
     assert result.attempted >= 2 and result.failed == 0
+
+
+def test_tests_for_expands_folders_in_the_given_root(tmp_path):
+    # the run expands selections in its copy, so a test file added to the working tree meanwhile is not named
+    for rel in ("tests/ops/test_op_grads.py", "tests/ops/test_op_forward.py", "tests/ops/test_a.py",
+                "tests/autograd/test_b.py"):
+        os.makedirs(tmp_path / os.path.dirname(rel), exist_ok=True)
+        (tmp_path / rel).write_text("")
+    got = mut.tests_for("tapegrad/ops/unary.py", root=str(tmp_path))
+    assert got == ["tapegrad/ops/unary.py", "tests/ops/test_op_grads.py", "tests/ops/test_op_forward.py",
+                   "tests/ops/test_a.py", "tests/autograd"]      # a folder no listed file overlaps stays a folder
+
+
+def test_baselines_expand_selections_in_the_copy(tmp_path, monkeypatch):
+    # a test file present in the working tree but not in the run's copy must not be named to pytest there
+    copy = tmp_path / "repo"
+    for rel in ("tests/ops/test_op_grads.py", "tests/ops/test_op_forward.py", "tests/ops/test_a.py"):
+        os.makedirs(copy / os.path.dirname(rel), exist_ok=True)
+        (copy / rel).write_text("")
+    ws = types.SimpleNamespace(copy=str(copy))
+    monkeypatch.setattr(mut.subprocess, "run", lambda *a, **k: types.SimpleNamespace(stdout=str(copy), stderr=""))
+    seen = []
+    monkeypatch.setattr(mut, "run_baseline", lambda ws, tests, args: seen.append(tests) or 1.0)
+    m = mut.Mutant("unary-0", "tapegrad/ops/unary.py", 1, "const", "", [])
+    mut.run_baselines(ws, [m], types.SimpleNamespace(python="python"))
+    assert seen == [["tapegrad/ops/unary.py", "tests/ops/test_op_grads.py", "tests/ops/test_op_forward.py",
+                     "tests/ops/test_a.py", "tests/autograd"]]

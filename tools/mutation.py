@@ -325,7 +325,7 @@ def run_baselines(ws, chosen, args):
         raise SystemExit(f"tapegrad in the copy imports from {r.stdout.strip() or r.stderr[-500:]}")
     modules = {}
     for m in chosen:
-        tests = tests_for(m.path)
+        tests = tests_for(m.path, root=ws.copy)
         modules.setdefault(tuple(tests[1:]) if tests else (), set()).add(m.path)
     return {sel: run_baseline(ws, (sorted(mods) + list(sel)) if sel else None, args) for sel, mods in modules.items()}
 
@@ -383,8 +383,9 @@ def main(argv=None):
         baseline = {} if args.no_baseline else run_baselines(ws, chosen, args)
         full_base = []
 
+        # Selections are expanded in the copy: a test file added to the working tree during a run is not there.
         def command_for(m):
-            tests = tests_for(m.path)
+            tests = tests_for(m.path, root=ws.copy)
             b = baseline.get(tuple(tests[1:]) if tests else ())
             return (*command(ws, tests, args), args.timeout or (3 * b + 30 if b else 1800))
 

@@ -170,8 +170,7 @@ def _read_array(z, names, idx, fail):
             fill_from(fp, a, fail)
             fp.read(1)                      # at the end of the member: zipfile checks the CRC-32
     except _ZIP_ERRORS as e:
-        if "pickle" in str(e).lower():
-            fail(f"tensor {idx} holds pickled objects; tapegrad.load never unpickles", e)
+        # (object dtypes are refused above; numpy's only "pickle" error here is its oversized-header hint)
         fail(f"tensor {idx} is corrupted ({e})", e)
     if not dtype.isnative:
         a = a.astype(dtype.newbyteorder("="))
