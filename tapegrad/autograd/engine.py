@@ -120,7 +120,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
             _add(buf, fn, t._output_nr, g)
     if graph:
         F = TENSOR_MATH
-    F_array = getattr(F, "array_type", None)
+    F_array = None if graph or F is None else F.array_type
 
     capture = None
     results = None

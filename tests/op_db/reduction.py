@@ -148,7 +148,9 @@ for name, fn, npf in [("argmax", tapegrad.argmax, np.argmax), ("argmin", tapegra
                torch_fn=named(name)))
 for name, fn, npf in [("any", tapegrad.any, np.any), ("all", tapegrad.all, np.all)]:
     add(OpSpec(name, lambda x, fn=fn, **kw: fn(x > 0, **kw),
-               lambda x, dim, keepdim, npf=npf: npf(x > 0, axis(x, dim), keepdims=keepdim and x.ndim > 0),
+               # as PyTorch: any/all over dim=() reduce nothing (sum's dim=() reduces everything)
+               lambda x, dim, keepdim, npf=npf: (x > 0) if dim == () else
+               npf(x > 0, axis(x, dim), keepdims=keepdim and x.ndim > 0),
                shape(), reduce_kwargs(), grad=False, gradgrad=False, covers=(name,),
                torch_fn=lambda torch, x, name=name, **kw: getattr(torch, name)(x > 0, **kw)))
 
