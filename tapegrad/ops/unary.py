@@ -71,8 +71,8 @@ def _(F, ctx, g, out):
 
 @op("relu", save="out", promote="all", tensors=1)
 def relu(be, x):
-    """Forward of ``relu``: ``max(x, 0)``."""
-    return be.maximum(x, 0)
+    """Forward of ``relu``: ``max(0, x)`` (a tie gives x, so relu(-0.0) is -0.0 as in PyTorch)."""
+    return be.maximum(0, x)
 
 
 @relu.vjp

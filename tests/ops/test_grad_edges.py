@@ -150,3 +150,11 @@ def test_edge_gradient_matches_torch(name, fn, inputs):
             np.testing.assert_allclose(gi, wi, rtol=1e-12, atol=1e-14, equal_nan=True,
                                        err_msg=f"{name}: {what} derivative of input {i}")
             assert np.array_equal(np.isnan(gi), np.isnan(wi)), f"{name}: {what} derivative nan pattern"
+
+
+def test_relu_keeps_the_sign_of_zero_like_torch():
+    torch = pytest.importorskip("torch")
+    x = [-0.0, 0.0, -1.5, 2.0]
+    got = tapegrad.relu(tapegrad.tensor(x)).numpy()
+    want = torch.relu(torch.tensor(x)).numpy()
+    assert np.array_equal(np.signbit(got), np.signbit(want)) and np.array_equal(got, want)

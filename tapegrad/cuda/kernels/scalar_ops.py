@@ -55,8 +55,9 @@ OPS = {
     "multiply": (2, "same", "a * b"),
     "divide": (2, "float", "a / b if b != T(0) else (T(NAN) if a == T(0) or a != a else math.copysign(T(INF), a) * math.copysign(T(1), b))"),
     "power": (2, "same", "a ** b"),
-    "maximum": (2, "same", "a if (a >= b or a != a) else b"),
-    "minimum": (2, "same", "a if (a <= b or a != a) else b"),
+    # NumPy's tie rule (the backend contract): equal values, e.g. -0.0 and 0.0, give b
+    "maximum": (2, "same", "a if (a > b or a != a) else b"),
+    "minimum": (2, "same", "a if (a < b or a != a) else b"),
     "floor_divide": (2, "same", "a // b"),
     "remainder": (2, "same", "a % b"),
     "arctan2": (2, "float", "math.atan2(a, b)"),
