@@ -132,18 +132,9 @@ def test_shape_mismatch_messages_are_pytorchs(opname, sa, sb):
 
 def test_shape_mismatch_messages_on_cuda_match_the_cpu():
     """The check runs on shapes before any kernel: the same messages on CUDA (numba's simulator here)."""
-    import json
-    import os
-    import subprocess
-    import sys
-    cases = [c for c in _MISMATCHES if c[0] != "Linear"]
-    want = [_mismatch_message(tapegrad, *c) for c in cases]
-    code = ("import json, sys, tapegrad; sys.path.insert(0, 'tests/ops'); from test_linalg_semantics import "
-            "_MISMATCHES, _mismatch_message; print(json.dumps([_mismatch_message(tapegrad, *c, device='cuda') "
-            "for c in _MISMATCHES if c[0] != 'Linear']))")
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM=os.environ.get("NUMBA_ENABLE_CUDASIM", "1"))
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == want
+    from simulated import json_from_simulated_cuda
+    want = [_mismatch_message(tapegrad, *c) for c in _MISMATCHES if c[0] != "Linear"]
+    got = json_from_simulated_cuda("[_mismatch_message(tapegrad, *c, device='cuda') for c in _MISMATCHES "
+                                   "if c[0] != 'Linear']",
+                                   "import tapegrad; from test_linalg_semantics import _MISMATCHES, _mismatch_message")
+    assert got == want

@@ -173,18 +173,9 @@ def _max_min_gradients(device):
 
 def test_tie_splitting_vjp_under_create_graph_stays_on_cuda():
     """The tie count is built on the input's device (numba's CUDA simulator here), not from a host constant."""
-    import json
-    import os
-    import subprocess
-    import sys
-    code = ("import json, sys; sys.path.insert(0, 'tests/ops'); from test_reduction_semantics import "
-            "_max_min_gradients; print(json.dumps(_max_min_gradients('cuda')))")
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM=os.environ.get("NUMBA_ENABLE_CUDASIM", "1"))
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == _max_min_gradients("cpu")
+    from simulated import json_from_simulated_cuda
+    got = json_from_simulated_cuda("_max_min_gradients('cuda')", "from test_reduction_semantics import _max_min_gradients")
+    assert got == _max_min_gradients("cpu")
 
 
 @pytest.mark.parametrize("name", ["any", "all"])

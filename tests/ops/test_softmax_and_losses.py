@@ -159,18 +159,9 @@ def _ce_second_derivatives(device):
 
 def test_cross_entropy_grad_of_grad_on_cuda_matches_the_cpu():
     """Under create_graph the mean's divisor stays on the input's device (numba's CUDA simulator here)."""
-    import json
-    import os
-    import subprocess
-    import sys
-    code = ("import json, sys; sys.path.insert(0, 'tests/ops'); from test_softmax_and_losses import "
-            "_ce_second_derivatives; print(json.dumps(_ce_second_derivatives('cuda')))")
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM=os.environ.get("NUMBA_ENABLE_CUDASIM", "1"))
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr[-2000:]
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    from simulated import json_from_simulated_cuda
+    got = json_from_simulated_cuda("_ce_second_derivatives('cuda')",
+                                   "from test_softmax_and_losses import _ce_second_derivatives")
     for g, w in zip(got, _ce_second_derivatives("cpu")):
         for a, b in zip(g, w):
             np.testing.assert_allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-12,
