@@ -17,9 +17,7 @@ def _seed(outputs, grad_outputs, fn, keep_tensors=False):
                 raise RuntimeError(f"{fn}: grad can be implicitly created only for scalar outputs; output {i} "
                                    f"has shape {tuple(t.shape)}: pass gradient= (a tensor of that shape)")
             g = t._backend.ones(t._data.shape, t._data.dtype)
-        else:
-            if not isinstance(g, Tensor):     # as PyTorch: no lists, numbers or NumPy arrays here
-                raise TypeError(f"{fn}: gradients can be either Tensors or None, but got {type(g).__name__}")
+        else:                                # a Tensor: _check_grads ran first
             if tuple(g.shape) != tuple(t.shape):
                 raise RuntimeError(f"{fn}: mismatch in shape: grad_output[{i}] has a shape of {tuple(g.shape)} "
                                    f"and output[{i}] has a shape of {tuple(t.shape)}")
