@@ -321,3 +321,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+# ----------------------------------------------------------------- topic files (one line each)
+# Each topic file in nn/_functional/ lists its functions in ``__all__``; they join this namespace here.

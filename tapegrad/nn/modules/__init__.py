@@ -1,8 +1,11 @@
 """The layer, activation, loss and recurrent-cell modules of ``tapegrad.nn``."""
 from .container import Sequential, ModuleList, ModuleDict
-from .layers import Identity, Linear, Flatten, Dropout, Embedding
-from .activations import ReLU, Tanh, Sigmoid, GELU, Softmax, LogSoftmax
-from .losses import MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss
+from .linear import Identity, Linear
+from .flatten import Flatten
+from .dropout import Dropout
+from .sparse import Embedding
+from .activation import ReLU, Tanh, Sigmoid, GELU, Softmax, LogSoftmax
+from .loss import MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss
 from .rnn import RNNCell, LSTMCell
 
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flatten", "Dropout", "Embedding",
