@@ -11,3 +11,5 @@ from .rnn import RNNCell, LSTMCell
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flatten", "Dropout", "Embedding",
            "ReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "CrossEntropyLoss",
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "RNNCell", "LSTMCell"]
+from .rnn import GRUCell, RNNBase, RNN, LSTM, GRU  # noqa: E402
+__all__ += ["GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
