@@ -127,34 +127,25 @@ class LSTMScan(Function):
         X, W, h, c = xp._data, w_hh._data, h0._data, c0._data
         T, Bn, G = X.shape
         H = G // 4
-        dt = X.dtype
-        mul, add = _gate_vectors(be, H, dt)         # the scale s is ``mul`` too
+        mul, add = _gate_vectors(be, H, X.dtype)        # the scale s is ``mul`` too
         XS = X * mul if b_hh is None else (X + b_hh._data) * mul
         WT = be.ascontiguousarray(be.transpose(W, (1, 0))) * mul        # (H, 4H), pre-scaled
-        acts = be.empty((T, Bn, G), dt)      # i, f, g, o after their activations
-        tanh_pre = be.empty((T, Bn, G), dt)  # tanh(s * pre): the activations' derivatives come from it
-        cs = be.empty((T, Bn, H), dt)
-        tcs = be.empty((T, Bn, H), dt)
-        hs = be.empty((T, Bn, H), dt)
-        order = range(T - 1, -1, -1) if reverse else range(T)
-        for t in order:
-            tp = be.tanh(XS[t] + be.matmul(h, WT))
-            a = tp * mul + add
-            tanh_pre[t] = tp
-            acts[t] = a
+        # Per step: the matmul and nine elementwise calls; the per-step results are
+        # stacked once at the end rather than written into buffers step by step.
+        acts, cs, tcs, hs = [None] * T, [None] * T, [None] * T, [None] * T
+        for t in (range(T - 1, -1, -1) if reverse else range(T)):
+            a = be.tanh(XS[t] + be.matmul(h, WT)) * mul + add        # i, f, g, o after their activations
             c = a[:, H:2 * H] * c + a[:, :H] * a[:, 2 * H:3 * H]
             tc = be.tanh(c)
             h = a[:, 3 * H:] * tc
-            cs[t] = c
-            tcs[t] = tc
-            hs[t] = h
+            acts[t], cs[t], tcs[t], hs[t] = a, c, tc, h
         ctx.reverse = reverse
-        ctx.arrays = (acts, tanh_pre, cs, tcs, hs)
-        ctx.has_bias = b_hh is not None
+        ctx.arrays = (be.stack(acts), be.stack(cs), be.stack(tcs))
+        hs = be.stack(hs)
+        ctx.hs = hs
         ctx.save_for_backward(xp, w_hh, b_hh, h0, c0)
         last = 0 if reverse else T - 1
-        return (Tensor._make(hs, None), Tensor._make(be.ascontiguousarray(hs[last]), None),
-                Tensor._make(be.ascontiguousarray(cs[last]), None))
+        return Tensor._make(hs, None), Tensor._make(be.ascontiguousarray(hs[last]), None), Tensor._make(c, None)
 
     @staticmethod
     def backward(ctx, g_out, g_h, g_c):
@@ -163,44 +154,40 @@ class LSTMScan(Function):
         if _gm.is_grad_enabled():            # create_graph: differentiate the composed loop instead
             return _graph_backward(ctx, (xp, w_hh, b_hh, h0, c0), (g_out, g_h, g_c))
         be = B.BY_TYPE[type(xp._data)]
-        acts, tanh_pre, cs, tcs, hs = ctx.arrays
+        acts, cs, tcs = ctx.arrays
+        hs = ctx.hs
         T, Bn, G = acts.shape
         H = G // 4
-        dt = acts.dtype
-        mul, _ = _gate_vectors(be, H, dt)
-        D = (1 - tanh_pre * tanh_pre) * (mul * mul)     # d act / d pre: mul * s * (1 - t^2), s == mul
+        mul, add = _gate_vectors(be, H, acts.dtype)
+        c0a = be.reshape(c0._data, (1, Bn, H))
+        cprev = be.concatenate([cs[1:], c0a] if ctx.reverse else [c0a, cs[:-1]], axis=0)
+        # In bulk, before the loop: d act / d pre = mul * s * (1 - t^2) with t = (a - add) / mul
+        # and s == mul; the factors multiplying dc (for i, f, g) and dh (for o) in each gate's
+        # gradient; and dc's share of dh, o * (1 - tanh(c)^2).
+        tt = (acts - add) / mul
+        M = be.concatenate([acts[:, :, 2 * H:3 * H], cprev, acts[:, :, :H], tcs], axis=2) * ((1 - tt * tt) * (mul * mul))
+        OT = acts[:, :, 3 * H:] * (1 - tcs * tcs)
+        F_ = acts[:, :, H:2 * H]
         W = w_hh._data
         GO = g_out._data
         dh = g_h._data
         dc = g_c._data
-        dpre = be.empty((T, Bn, G), dt)
-        da = be.empty((Bn, G), dt)
-        c0a = c0._data
-        order = range(T) if ctx.reverse else range(T - 1, -1, -1)
-        for t in order:
-            prev = (t + 1 if ctx.reverse else t - 1)
-            c_prev = c0a if prev < 0 or prev >= T else cs[prev]
-            a = acts[t]
-            tc = tcs[t]
+        dpre = [None] * T
+        for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
             dh = dh + GO[t]
-            dc = dc + dh * a[:, 3 * H:] * (1 - tc * tc)
-            da[:, :H] = dc * a[:, 2 * H:3 * H]
-            da[:, H:2 * H] = dc * c_prev
-            da[:, 2 * H:3 * H] = dc * a[:, :H]
-            da[:, 3 * H:] = dh * tc
-            dc = dc * a[:, H:2 * H]
-            d = da * D[t]
+            dc = dc + dh * OT[t]
+            d = be.concatenate([dc, dc, dc, dh], axis=1) * M[t]
+            dc = dc * F_[t]
             dpre[t] = d
             dh = be.matmul(d, W)
+        dpre = be.stack(dpre)
         res = [None] * 5
         if needs[0]:
             res[0] = Tensor._make(dpre, None)
         flat = be.reshape(dpre, (T * Bn, G))
         if needs[1]:
-            if ctx.reverse:
-                hprev = be.concatenate([hs[1:], be.reshape(h0._data, (1, Bn, H))], axis=0)
-            else:
-                hprev = be.concatenate([be.reshape(h0._data, (1, Bn, H)), hs[:-1]], axis=0)
+            h0a = be.reshape(h0._data, (1, Bn, H))
+            hprev = be.concatenate([hs[1:], h0a] if ctx.reverse else [h0a, hs[:-1]], axis=0)
             res[1] = Tensor._make(be.matmul(be.transpose(flat, (1, 0)), be.reshape(hprev, (T * Bn, H))), None)
         if needs[2]:
             res[2] = Tensor._make(be.sum(flat, axis=0), None)
