@@ -1,4 +1,7 @@
-"""nn.LSTM (the fused one-node path) and nn.GRU (the composed path) on device='cuda' match the CPU, forward and backward."""
+"""nn.LSTM (the fused one-node path) and nn.GRU (the composed path) on device='cuda' match the CPU.
+
+Forward and backward: outputs, final states, input and parameter gradients.
+"""
 import numpy as np
 import pytest
 

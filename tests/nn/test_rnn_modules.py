@@ -161,7 +161,8 @@ def test_gru_cell_matches_torch():
     for g, t in ((gx, tx), (gh, th), (gc.weight_hh, tc.weight_hh), (gc.bias_ih, tc.bias_ih)):
         _close(g.grad, t.grad, "gradient")
     _close(gc(gx[0]), tc(tx[0]), "unbatched output")
-    assert repr(gc) == repr(tc) and repr(tapegrad.nn.GRUCell(3, 4, bias=False)) == repr(torch.nn.GRUCell(3, 4, bias=False))
+    assert repr(gc) == repr(tc)
+    assert repr(tapegrad.nn.GRUCell(3, 4, bias=False)) == repr(torch.nn.GRUCell(3, 4, bias=False))
 
 
 def test_dropout_between_layers_is_off_in_eval_and_on_in_training():
@@ -247,6 +248,7 @@ def test_double_backward_through_the_fused_lstm_matches_torch():
     (lambda m: m(tapegrad.randn(5, 4), (tapegrad.zeros(1, 1, 5), tapegrad.zeros(1, 1, 5))), RuntimeError,
      "unbatched 2-D input, hx and cx should also be 2-D"),
     (lambda m: m(tapegrad.randn(5, 2, 4, dtype=tapegrad.float64)), RuntimeError, "float64"),
+    (lambda m: m(tapegrad.randn(0, 2, 4)), RuntimeError, "sequence length to be larger than 0"),
 ])
 def test_bad_inputs_raise_naming_the_problem(call, exc, match):
     with pytest.raises(exc, match=match):

@@ -185,6 +185,9 @@ class RNNBase(Module):
             if not batched:
                 x = x.unsqueeze(1)
             n = x.shape[1]
+        if not packed and x.shape[0] == 0:
+            raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN (input shape "
+                               f"{tuple(input.shape)})")
         if x.shape[-1] != self.input_size:
             raise RuntimeError(f"{name}: input.size(-1) must be equal to input_size. Expected {self.input_size}, "
                                f"got {x.shape[-1]}")

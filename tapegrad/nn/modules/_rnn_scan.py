@@ -165,7 +165,8 @@ class LSTMScan(Function):
         # and s == mul; the factors multiplying dc (for i, f, g) and dh (for o) in each gate's
         # gradient; and dc's share of dh, o * (1 - tanh(c)^2).
         tt = (acts - add) / mul
-        M = be.concatenate([acts[:, :, 2 * H:3 * H], cprev, acts[:, :, :H], tcs], axis=2) * ((1 - tt * tt) * (mul * mul))
+        dact = (1 - tt * tt) * (mul * mul)
+        M = be.concatenate([acts[:, :, 2 * H:3 * H], cprev, acts[:, :, :H], tcs], axis=2) * dact
         OT = acts[:, :, 3 * H:] * (1 - tcs * tcs)
         F_ = acts[:, :, H:2 * H]
         W = w_hh._data
