@@ -130,17 +130,28 @@ class LSTMScan(Function):
         mul, add = _gate_vectors(be, H, X.dtype)        # the scale s is ``mul`` too
         XS = X * mul if b_hh is None else (X + b_hh._data) * mul
         WT = be.ascontiguousarray(be.transpose(W, (1, 0))) * mul        # (H, 4H), pre-scaled
-        # Per step: the matmul and nine elementwise calls; the per-step results are
-        # stacked once at the end rather than written into buffers step by step.
-        acts, cs, tcs, hs = [None] * T, [None] * T, [None] * T, [None] * T
+        dact_scale = mul * mul          # d act / d pre = mul * s * (1 - t^2), and s == mul
+        grad = any(ctx.needs_input_grad)
+        # What backward needs is computed here, step by step while it is in cache, rather
+        # than in bulk over (T, B, 4H) arrays later: per step, ``M`` holds the factors of
+        # each gate's pre-activation gradient (dc for i, f, g; dh for o) and ``OT`` the
+        # share of dh that reaches c, o * (1 - tanh(c)^2). Kept as per-step lists.
+        Ms, OTs, Fs, hs = [None] * T, [None] * T, [None] * T, [None] * T
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            a = be.tanh(XS[t] + be.matmul(h, WT)) * mul + add        # i, f, g, o after their activations
-            c = a[:, H:2 * H] * c + a[:, :H] * a[:, 2 * H:3 * H]
+            tp = be.tanh(XS[t] + be.matmul(h, WT))
+            a = tp * mul + add                          # i, f, g, o after their activations
+            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
+            c_prev = c
+            c = f * c_prev + i * g
             tc = be.tanh(c)
-            h = a[:, 3 * H:] * tc
-            acts[t], cs[t], tcs[t], hs[t] = a, c, tc, h
+            h = o * tc
+            hs[t] = h
+            if grad:
+                Ms[t] = be.concatenate([g, c_prev, i, tc], axis=1) * ((1 - tp * tp) * dact_scale)
+                OTs[t] = o * (1 - tc * tc)
+                Fs[t] = f
         ctx.reverse = reverse
-        ctx.arrays = (be.stack(acts), be.stack(cs), be.stack(tcs))
+        ctx.steps = (Ms, OTs, Fs)
         hs = be.stack(hs)
         ctx.hs = hs
         ctx.save_for_backward(xp, w_hh, b_hh, h0, c0)
@@ -154,21 +165,9 @@ class LSTMScan(Function):
         if _gm.is_grad_enabled():            # create_graph: differentiate the composed loop instead
             return _graph_backward(ctx, (xp, w_hh, b_hh, h0, c0), (g_out, g_h, g_c))
         be = B.BY_TYPE[type(xp._data)]
-        acts, cs, tcs = ctx.arrays
+        Ms, OTs, Fs = ctx.steps
         hs = ctx.hs
-        T, Bn, G = acts.shape
-        H = G // 4
-        mul, add = _gate_vectors(be, H, acts.dtype)
-        c0a = be.reshape(c0._data, (1, Bn, H))
-        cprev = be.concatenate([cs[1:], c0a] if ctx.reverse else [c0a, cs[:-1]], axis=0)
-        # In bulk, before the loop: d act / d pre = mul * s * (1 - t^2) with t = (a - add) / mul
-        # and s == mul; the factors multiplying dc (for i, f, g) and dh (for o) in each gate's
-        # gradient; and dc's share of dh, o * (1 - tanh(c)^2).
-        tt = (acts - add) / mul
-        dact = (1 - tt * tt) * (mul * mul)
-        M = be.concatenate([acts[:, :, 2 * H:3 * H], cprev, acts[:, :, :H], tcs], axis=2) * dact
-        OT = acts[:, :, 3 * H:] * (1 - tcs * tcs)
-        F_ = acts[:, :, H:2 * H]
+        T, Bn, H = hs.shape
         W = w_hh._data
         GO = g_out._data
         dh = g_h._data
@@ -176,16 +175,16 @@ class LSTMScan(Function):
         dpre = [None] * T
         for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
             dh = dh + GO[t]
-            dc = dc + dh * OT[t]
-            d = be.concatenate([dc, dc, dc, dh], axis=1) * M[t]
-            dc = dc * F_[t]
+            dc = dc + dh * OTs[t]
+            d = be.concatenate([dc, dc, dc, dh], axis=1) * Ms[t]
+            dc = dc * Fs[t]
             dpre[t] = d
             dh = be.matmul(d, W)
         dpre = be.stack(dpre)
         res = [None] * 5
         if needs[0]:
             res[0] = Tensor._make(dpre, None)
-        flat = be.reshape(dpre, (T * Bn, G))
+        flat = be.reshape(dpre, (T * Bn, 4 * H))
         if needs[1]:
             h0a = be.reshape(h0._data, (1, Bn, H))
             hprev = be.concatenate([hs[1:], h0a] if ctx.reverse else [h0a, hs[:-1]], axis=0)
