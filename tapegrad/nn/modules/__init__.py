@@ -13,3 +13,5 @@ __all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flat
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "RNNCell", "LSTMCell"]
 from .normalization import LayerNorm
 __all__ += ["LayerNorm"]
+from .rnn import GRUCell, RNNBase, RNN, LSTM, GRU  # noqa: E402
+__all__ += ["GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
