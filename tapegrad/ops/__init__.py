@@ -16,3 +16,5 @@ from . import (elementwise, unary, comparison, reduction, statistics, shape, joi
 
 FAMILIES = (elementwise, unary, comparison, reduction, statistics, shape, joining, indexing, _setitem, linalg, nn,
             inplace)
+from . import conv  # noqa: E402  (convolution primitives)
+FAMILIES += (conv,)
