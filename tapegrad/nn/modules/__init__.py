@@ -11,3 +11,10 @@ from .rnn import RNNCell, LSTMCell
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flatten", "Dropout", "Embedding",
            "ReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "CrossEntropyLoss",
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "RNNCell", "LSTMCell"]
+from .padding import *  # noqa: F401,F403,E402
+from . import padding as _padding  # noqa: E402
+__all__ += _padding.__all__
+from .conv import *  # noqa: F401,F403,E402
+from .fold import *  # noqa: F401,F403,E402
+from . import conv as _conv, fold as _fold  # noqa: E402
+__all__ += _conv.__all__ + _fold.__all__
