@@ -15,3 +15,10 @@ from .normalization import LayerNorm
 __all__ += ["LayerNorm"]
 from .rnn import GRUCell, RNNBase, RNN, LSTM, GRU  # noqa: E402
 __all__ += ["GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
+from .padding import *  # noqa: F401,F403,E402
+from . import padding as _padding  # noqa: E402
+__all__ += _padding.__all__
+from .conv import *  # noqa: F401,F403,E402
+from .fold import *  # noqa: F401,F403,E402
+from . import conv as _conv, fold as _fold  # noqa: E402
+__all__ += _conv.__all__ + _fold.__all__
