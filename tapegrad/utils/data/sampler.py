@@ -136,7 +136,7 @@ class WeightedRandomSampler(Sampler):
     """``num_samples`` indices of ``range(len(weights))`` drawn with probabilities proportional to ``weights``.
 
     Draws follow ``torch.multinomial``'s rules (and its errors): without replacement an index is drawn at most
-    once, so ``num_samples`` may not exceed the number of non-zero weights.
+    once, so ``num_samples`` may not exceed the number of weights (zero-weight indices come last).
 
     Args:
         weights: a 1-d sequence of non-negative weights (not necessarily summing to 1).
@@ -172,14 +172,12 @@ class WeightedRandomSampler(Sampler):
         from ..._dtype import float64
         w = self.weights.detach().cpu().numpy()
         if not np.isfinite(w).all() or (w < 0).any():
-            raise RuntimeError("multinomial: invalid multinomial distribution (encountering probability entry < 0)"
-                               if (w < 0).any() else "multinomial: probability tensor contains either `inf`, "
-                               "`nan` or element < 0")
+            raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
         if w.sum() <= 0:
             raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-        if not self.replacement and self.num_samples > np.count_nonzero(w):
-            raise RuntimeError(f"multinomial: cannot sample n_sample ({self.num_samples}) > number of non-zero "
-                               f"weights ({np.count_nonzero(w)}) without replacement")
+        if not self.replacement and self.num_samples > len(w):
+            raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+                               f"replacement (n_sample={self.num_samples}, {len(w)} weights)")
         u = rand(self.num_samples if self.replacement else len(w), dtype=float64,
                  generator=self.generator).numpy()
         if self.replacement:                        # inverse CDF of the normalised weights
