@@ -13,7 +13,8 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
 class Dataset:
     """A map-style dataset: subclasses implement ``__getitem__(i)`` and usually ``__len__()``.
 
-    As in torch, the base class has no ``__len__`` (samplers and ``len(loader)`` need one). ``a + b`` is ``ConcatDataset([a, b])``.
+    As in torch, the base class has no ``__len__`` (samplers and ``len(loader)`` need one).
+    ``a + b`` is ``ConcatDataset([a, b])``.
 
     Example:
         >>> from tapegrad.utils.data import Dataset
