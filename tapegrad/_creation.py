@@ -321,7 +321,7 @@ def manual_seed(seed):
         >>> tapegrad.manual_seed(3) is tapegrad.default_generator
         True
     """
-    seed = G._check_seed(seed, "manual_seed")
+    seed = G._check_seed(int(seed), "manual_seed")      # torch's global manual_seed takes int(seed) first
     for be in set(B.BY_DEVICE.values()):
         G.default_for(be).manual_seed(seed)
     return G.default_generator

@@ -63,6 +63,14 @@ def test_default_generator_is_the_global_stream():
     assert tapegrad.randn(4).tolist() == b
 
 
+def test_global_manual_seed_takes_int_of_its_argument_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (tapegrad, torch):
+        assert lib.manual_seed(2.7).initial_seed() == 2 and lib.manual_seed("5").initial_seed() == 5
+        with pytest.raises(ValueError, match="Overflow"):
+            lib.manual_seed(2 ** 64)
+
+
 def test_seed_and_manual_seed_rules_match_torch():
     torch = pytest.importorskip("torch")
     for lib in (tapegrad, torch):
