@@ -193,7 +193,7 @@ def test_a_dead_worker_is_reported_with_its_exit_code_not_a_hang(how, code):
     start = time.monotonic()
     with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+\) exited unexpectedly") as info:
         list(DataLoader(Failing(how), batch_size=2, num_workers=2, timeout=20))
-    assert f"worker 0 (pid" in str(info.value) and f"exit code {code}" in str(info.value)
+    assert "worker 0 (pid" in str(info.value) and f"exit code {code}" in str(info.value)
     assert time.monotonic() - start < 10
 
 
@@ -201,7 +201,7 @@ def test_timeout_raises_as_torch():
     start = time.monotonic()
     with pytest.raises(RuntimeError, match="DataLoader timed out after 0.5 seconds"):
         list(DataLoader(Failing("sleep"), batch_size=2, num_workers=2, timeout=0.5))
-    assert time.monotonic() - start < 5
+    assert time.monotonic() - start < 8
 
 
 # ------------------------------------------------------------------ lifetime
