@@ -92,7 +92,8 @@ def test_worker_batches_equal_single_process_batches(kw):
     def run(workers):
         if "generator" in kw:
             kw["generator"].manual_seed(1)
-        return list(DataLoader(Rows(), num_workers=workers, **kw))
+        loader = DataLoader(Rows(), num_workers=workers, **kw)
+        return list(loader) + list(loader)          # two epochs: the shuffle does not depend on num_workers
     single, multi = run(0), run(2)
     assert _flat(single) == _flat(multi)
     b0, m0 = single[0], multi[0]
@@ -181,6 +182,28 @@ def test_a_worker_error_is_raised_here_with_the_workers_traceback():
     assert "Caught ValueError in DataLoader worker process 0" in text
     assert "Traceback (most recent call last)" in text and "bad sample 5" in text and "__getitem__" in text
     _close(it)
+
+
+class Unpicklable(Dataset):
+    def __init__(self, how):
+        self.how = how
+
+    def __len__(self):
+        return 2
+
+    def __getitem__(self, i):
+        class LocalError(Exception):
+            pass
+        if self.how == "error":
+            raise LocalError(f"local failure {i}")
+        return lambda: i
+
+
+def test_results_that_cannot_be_pickled_come_back_as_errors_not_hangs():
+    with pytest.raises(RuntimeError, match="(?s)LocalError cannot be pickled.*local failure 0"):
+        list(DataLoader(Unpicklable("error"), batch_size=None, num_workers=2, timeout=20))
+    with pytest.raises(Exception, match="(?s)sending its batch back.*pickle"):
+        list(DataLoader(Unpicklable("lambda"), batch_size=None, num_workers=2, timeout=20))
 
 
 def test_a_non_leaf_tensor_that_requires_grad_cannot_cross_as_torch():

@@ -228,7 +228,12 @@ def worker_loop(kind, dataset, index_queue, data_queue, done_event, auto_collati
             try:
                 payload = dumps((idx, data))
             except Exception:
-                payload = dumps((idx, ExceptionWrapper(where=f"{where} (sending its batch back)")))
+                if isinstance(data, ExceptionWrapper):      # an exception class pickle cannot name: keep the text
+                    data.where += f" (as RuntimeError: {data.exc_type.__qualname__} cannot be pickled)"
+                    data.exc_type = RuntimeError
+                else:
+                    data = ExceptionWrapper(where=f"{where} (sending its batch back)")
+                payload = dumps((idx, data))
             data_queue.put(payload)
             del data, r, index
     except KeyboardInterrupt:
