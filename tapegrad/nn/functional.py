@@ -333,3 +333,6 @@ from ._functional import conv as _conv_topic  # noqa: E402
 __all__ += _conv_topic.__all__
 from ._functional.padding import *  # noqa: F401,F403,E402
 __all__ += ["pad"]
+from ._functional.pooling import *  # noqa: F401,F403,E402
+from ._functional import pooling as _pooling_topic  # noqa: E402
+__all__ += _pooling_topic.__all__

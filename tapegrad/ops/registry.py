@@ -83,6 +83,9 @@ path, or when it is never recorded (bool results).
 - conv: conv, conv_transpose (one im2col matmul each, and each the other's
   input VJP, Note [weight gradient as a conv]); unfold (the window view as
   columns, Note [unfold through the window view]).
+- pooling: max_pool_indices, adaptive_max_pool_indices (never recorded: the
+  window argmax as flat indices; the values are a getitem of them, Note [max
+  pooling as a gather]).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

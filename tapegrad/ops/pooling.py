@@ -1,0 +1,126 @@
+"""Pooling: where each window's maximum is (``max_pool_indices``, never recorded).
+
+# Note [max pooling as a gather]
+Max pooling is two steps. ``max_pool_indices`` finds, for every window of the
+(-inf padded) input, PyTorch's flat per-plane index of its maximum: the
+window's first maximal element in kernel order, or its last NaN (PyTorch's CPU
+rule ``val > max || isnan(val)``, starting from -inf at the window's first
+element inside the input). It reads the windows through the backend's strided
+``sliding_windows`` view and makes one pass per kernel tap over output-sized
+arrays, so nothing the size of ``N * C * L * K`` is ever copied. The values are
+then a ``getitem`` of the flattened input at those indices (nn/_functional/
+pooling.py), whose VJP is ``scatter_add`` (a numba kernel on the CPU) and whose
+second derivative is ``getitem`` again: no pooling VJP is written by hand, and
+the gradient goes to the first maximum of each window, as in PyTorch. The same
+tap loop serves adaptive max pooling over windows gathered by index
+(``adaptive_max_pool_indices``), whose sizes vary.
+"""
+import itertools
+import math
+
+from .registry import op
+
+__all__ = []
+
+
+def _first_max(be, taps, start, nan):
+    """The label of the first maximum (or last NaN) over ``taps``: pairs ``(values, label)``, broadcast to the values.
+
+    Labels are non-negative ints or int arrays, non-decreasing from tap to tap; ``start`` is the
+    label a window keeps when no value beats -inf (its first element inside the input, PyTorch's
+    starting index). Every tap before a window's ``start`` is -inf padding, so a tap that beats the
+    running maximum always has a label at least the current one, and the update is
+    ``maximum(idx, beats * label)``: two cheap passes where ``where`` would cost several.
+    ``nan``: whether the input has a NaN (PyTorch's ``val > max || isnan(val)`` picks the last).
+    """
+    best = idx = None
+    for v, label in taps:
+        if best is None:
+            best, idx = v, start       # the first tap is in the input exactly when start is its label
+            continue
+        m = be.greater(v, best)
+        if nan:
+            m = be.logical_or(m, be.isnan(v))
+        best = be.maximum(best, v)
+        idx = be.maximum(idx, m * label)
+    return be.broadcast_to(idx, tuple(v.shape))
+
+
+def _axis_vec(be, values, nd, d):
+    """``values`` (Python ints) as an int64 array shaped to broadcast along spatial dim ``d`` of ``nd``."""
+    shape = [1] * nd
+    shape[d] = len(values)
+    return be.reshape(be.asarray(values, "int64"), tuple(shape))
+
+
+def _plane_strides(sp):
+    strides, acc = [], 1
+    for n in reversed(sp):
+        strides.append(acc)
+        acc *= n
+    return tuple(reversed(strides))
+
+
+@op("max_pool_indices", promote=None, tensors=1, math=None)
+def max_pool_indices_op(be, x, kernel_size, stride, padding, dilation, out_size):
+    """PyTorch's flat per-plane index of each window's maximum: int64 ``(N, C, *out_size)`` (Note [max pooling as a gather])."""
+    nd = len(kernel_size)
+    sp = tuple(x.shape[2:])
+    right = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - n - p)
+                  for o, s, d, k, n, p in zip(out_size, stride, dilation, kernel_size, sp, padding))
+    if any(padding) or any(right):
+        padded = tuple(x.shape[:2]) + tuple(n + p + r for n, p, r in zip(sp, padding, right))
+        xp = be.full(padded, float("-inf"), x.dtype)
+        be.setitem(xp, (slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in zip(padding, sp)), x)
+    else:
+        xp = x
+    win = be.sliding_windows(xp, tuple(range(2, 2 + nd)), kernel_size, stride, dilation)
+    win = be.getitem(win, (slice(None), slice(None)) + tuple(slice(0, o) for o in out_size))
+    pst = _plane_strides(sp)
+    taps = list(itertools.product(*(range(k) for k in kernel_size)))
+    # window p's first tap inside the input, per dim: PyTorch's ``while (start < 0) start += dilation``
+    first = 0
+    for d in range(nd):
+        k0 = [-(-(padding[d] - o * stride[d]) // dilation[d]) if o * stride[d] < padding[d] else 0
+              for o in range(out_size[d])]
+        first = first + _axis_vec(be, [k * math.prod(kernel_size[d + 1:]) for k in k0], nd, d)
+    label = _first_max(be, [(be.getitem(win, (Ellipsis,) + t), i) for i, t in enumerate(taps)], first,
+                       bool(be.any(be.isnan(x))))
+    # flat index = the window's origin in the input plane + the tap's offset
+    base = 0
+    for d in range(nd):
+        base = base + _axis_vec(be, [(o * stride[d] - padding[d]) * pst[d] for o in range(out_size[d])], nd, d)
+    offsets = be.asarray([sum(k * dl * st for k, dl, st in zip(t, dilation, pst)) for t in taps], "int64")
+    return be.take(offsets, label) + base
+
+
+@op("adaptive_max_pool_indices", promote=None, tensors=1, math=None)
+def adaptive_max_pool_indices_op(be, x, out_size):
+    """PyTorch's flat per-plane index of the maximum of each adaptive window: int64 ``(N, C, *out_size)``.
+
+    Window ``i`` of a dim of ``n`` covers ``[floor(i n / o), ceil((i + 1) n / o))``; the windows are
+    gathered by index, padded to the longest by repeating their last element (a repeat never beats the first).
+    """
+    nd = len(out_size)
+    sp = tuple(x.shape[2:])
+    pst = _plane_strides(sp)
+    bounds = [[(i * n // o, -(-(i + 1) * n // o)) for i in range(o)] for n, o in zip(sp, out_size)]
+    longest = [max(e - s for s, e in b) for b in bounds]
+    g = x
+    for d in range(nd):
+        rows = [[min(s + j, e - 1) for j in range(longest[d])] for s, e in bounds[d]]
+        key = (slice(None),) * (2 + 2 * d) + (be.asarray(rows, "int64"),)
+        g = be.getitem(g, key)               # axis 2 + 2d becomes (o_d, k_d)
+    # g: (N, C, o_1, k_1, ..., o_nd, k_nd)
+    start = 0
+    for d in range(nd):
+        start = start + _axis_vec(be, [s * pst[d] for s, _ in bounds[d]], nd, d)
+    taps = []
+    for tap in itertools.product(*(range(k) for k in longest)):
+        key = (slice(None), slice(None))
+        flat = 0
+        for d, k in enumerate(tap):
+            key += (slice(None), k)
+            flat = flat + _axis_vec(be, [min(s + k, e - 1) * pst[d] for s, e in bounds[d]], nd, d)
+        taps.append((be.getitem(g, key), flat))
+    return be.ascontiguousarray(_first_max(be, taps, start, bool(be.any(be.isnan(x)))))
