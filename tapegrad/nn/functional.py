@@ -339,3 +339,6 @@ __all__ += _pooling_topic.__all__
 from ._functional.upsampling import *  # noqa: F401,F403,E402
 from ._functional import upsampling as _upsampling_topic  # noqa: E402
 __all__ += _upsampling_topic.__all__
+from ._functional.vision import *  # noqa: F401,F403,E402
+from ._functional import vision as _vision_topic  # noqa: E402
+__all__ += _vision_topic.__all__

@@ -25,3 +25,7 @@ __all__ += _conv.__all__ + _fold.__all__
 from .pooling import *  # noqa: F401,F403,E402
 from . import pooling as _pooling  # noqa: E402
 __all__ += _pooling.__all__
+from .upsampling import *  # noqa: F401,F403,E402
+from .pixelshuffle import *  # noqa: F401,F403,E402
+from . import upsampling as _upsampling, pixelshuffle as _pixelshuffle  # noqa: E402
+__all__ += _upsampling.__all__ + _pixelshuffle.__all__

@@ -1,0 +1,180 @@
+"""Spatial transformers: ``affine_grid`` and ``grid_sample`` (4-D, bilinear and nearest), with PyTorch's rules.
+
+# Note [grid_sample composed]
+``grid_sample`` is composed of recorded ops, so gradients reach both the input
+and the grid: each of the four corner values is a gather (``getitem``) of the
+input laid out as ``(N * H * W, C)``, and its weight is a product of distances
+to the floored coordinates (``floor`` has no gradient, so the derivative in
+the grid is PyTorch's). Padding modes act on the unnormalized coordinate:
+``border`` clamps it and ``reflection`` folds it back, both through ``where``
+with masks computed from the values, so, as in PyTorch, a coordinate exactly
+on a border gets no gradient; with ``zeros`` a corner outside the input
+contributes nothing (its gathered index is clamped and its weight masked).
+"""
+from ... import _creation as C
+from ...ops.elementwise import where
+from ...ops.joining import stack
+from ...ops.indexing import getitem_op
+from ...ops.registry import apply
+
+__all__ = ["affine_grid", "grid_sample"]
+
+
+def _base(n, align_corners, like):
+    """PyTorch's ``linspace_from_neg_one``: pixel centres in [-1, 1] (corner pixels' centres when aligned)."""
+    if n <= 1:
+        return C.zeros(1, dtype=like.dtype, device=like.device)
+    r = C.linspace(-1, 1, n, dtype=like.dtype, device=like.device)
+    return r if align_corners else r * ((n - 1) / n)
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid of a batch of affine maps, as ``torch.nn.functional.affine_grid``.
+
+    Args:
+        theta: ``(N, 2, 3)`` for a 2-D ``size`` ``(N, C, H, W)``, or ``(N, 3, 4)`` for ``(N, C, D, H, W)``.
+        size: the output image's size.
+        align_corners: -1 and 1 are the corner pixels' centres (else their outer edges); default False.
+
+    Returns:
+        ``(N, H, W, 2)`` (or ``(N, D, H, W, 3)``) coordinates ``(x, y[, z])`` in [-1, 1] for ``grid_sample``.
+
+    Example:
+        >>> import tapegrad
+        >>> theta = tapegrad.tensor([[[1., 0., 0.], [0., 1., 0.]]])
+        >>> tapegrad.nn.functional.affine_grid(theta, (1, 1, 1, 2), align_corners=True)
+        tensor([[[[-1.,  0.],
+                  [ 1.,  0.]]]])
+    """
+    align_corners = bool(align_corners)
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = list(size)
+    if len(size) == 4:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (2, 3):
+            raise ValueError(f"Expected a batch of 2D affine matrices of shape Nx2x3 for size {size}. Got "
+                             f"{list(theta.shape)}.")
+        spatial = size[2:]
+    elif len(size) == 5:
+        if theta.ndim != 3 or tuple(theta.shape[-2:]) != (3, 4):
+            raise ValueError(f"Expected a batch of 3D affine matrices of shape Nx3x4 for size {size}. Got "
+                             f"{list(theta.shape)}.")
+        spatial = size[2:]
+    else:
+        raise NotImplementedError(f"affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+                                  f"respectively. Got size {size}.")
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {size}")
+    if theta.shape[0] != size[0]:
+        raise ValueError(f"affine_grid: theta's batch of {theta.shape[0]} does not match size[0]={size[0]}")
+    nd = len(spatial)
+    axes = [_base(s, align_corners, theta) for s in spatial]          # (D,) H, W
+    cols = []
+    for i in range(nd):                                                # x varies along the last dim, then y, z
+        ax = nd - 1 - i
+        shape = [1] * nd
+        shape[ax] = spatial[ax]
+        cols.append(axes[ax].reshape(shape).expand(*spatial))
+    cols.append(C.ones(*spatial, dtype=theta.dtype, device=theta.device))
+    base = stack(cols, -1).reshape(-1, nd + 1)
+    grid = base @ theta.transpose(1, 2)                                # (N, prod(spatial), nd)
+    return grid.reshape(size[0], *spatial, nd)
+
+
+def _unnormalize(coord, size, align_corners):
+    if align_corners:
+        return (coord + 1) / 2 * (size - 1)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _clip(coord, size):
+    """Clamp to ``[0, size - 1]``; the bounds themselves get no gradient (PyTorch's ``clip_coordinates_set_grad``)."""
+    c = coord.detach()
+    return where(c <= 0, 0.0, where(c >= size - 1, float(size - 1), coord))
+
+
+def _reflect(coord, twice_low, twice_high):
+    """PyTorch's ``reflect_coordinates``: fold ``coord`` into ``[twice_low / 2, twice_high / 2]``."""
+    if twice_low == twice_high:
+        return coord * 0
+    lo, span = twice_low / 2, (twice_high - twice_low) / 2
+    t = coord - lo
+    t = where(t.detach() < 0, -t, t)
+    flips = (t.detach() / span).floor()
+    extra = t - flips * span
+    return where(flips.remainder(2) == 0, extra + lo, (span - extra) + lo)
+
+
+def _source(coord, size, padding_mode, align_corners):
+    coord = _unnormalize(coord, size, align_corners)
+    if padding_mode == "border":
+        coord = _clip(coord, size)
+    elif padding_mode == "reflection":
+        coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
+        coord = _clip(coord, size)
+    return coord
+
+
+def _corner(flat, iy, ix, h, w, n_off):
+    """``(value, inside)``: the rows of ``flat`` (N*H*W, C) at integer ``(iy, ix)`` (N, Ho, Wo), clamped, and a mask."""
+    inside = (iy >= 0) & (iy <= h - 1) & (ix >= 0) & (ix <= w - 1)
+    idx = n_off + iy.clamp(0, h - 1).long() * w + ix.clamp(0, w - 1).long()
+    return apply(getitem_op, flat, key=(idx._data,)), inside
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample ``input`` at the ``grid``'s normalized locations, as ``torch.nn.functional.grid_sample`` (4-D).
+
+    Args:
+        input: ``(N, C, H, W)``.
+        grid: ``(N, H_out, W_out, 2)``: ``(x, y)`` in [-1, 1] (-1 the left/top, 1 the right/bottom).
+        mode: ``"bilinear"`` or ``"nearest"`` (half to even, as PyTorch's ``nearbyint``).
+        padding_mode: ``"zeros"``, ``"border"`` or ``"reflection"`` for locations outside the input.
+        align_corners: as ``affine_grid``; default False.
+
+    Returns:
+        ``(N, C, H_out, W_out)``; gradients reach the input and (bilinear) the grid (Note [grid_sample composed]).
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.tensor([[[[1., 2.], [3., 4.]]]])
+        >>> grid = tapegrad.tensor([[[[0., 0.], [-1., -1.]]]])
+        >>> tapegrad.nn.functional.grid_sample(x, grid, align_corners=True)
+        tensor([[[[2.5000, 1.0000]]]])
+    """
+    if mode not in ("bilinear", "nearest"):
+        raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported by tapegrad (bilinear | nearest)")
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+                         f"'reflection', but got: '{padding_mode}'")
+    if input.ndim != 4:
+        raise NotImplementedError(f"grid_sample: tapegrad supports 4-D input (N, C, H, W), got "
+                                  f"{list(input.shape)}")
+    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid of shape (N, H_out, W_out, 2) with N={input.shape[0]}, "
+                           f"but got grid with sizes {list(grid.shape)}")
+    if input.dtype != grid.dtype or not input.dtype.is_floating_point:
+        raise RuntimeError(f"grid_sampler(): expected input and grid to have the same floating-point dtype, but "
+                           f"input has {input.dtype} and grid has {grid.dtype}")
+    align_corners = bool(align_corners)
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1:3]
+    flat = input.permute(0, 2, 3, 1).reshape(n * h * w, c)
+    n_off = C.arange(0, n * h * w, h * w, device=input.device).reshape(n, 1, 1)
+    ix = _source(grid[..., 0], w, padding_mode, align_corners)
+    iy = _source(grid[..., 1], h, padding_mode, align_corners)
+    if mode == "nearest":
+        rx, ry = ix.detach().round(), iy.detach().round()
+        val, inside = _corner(flat, ry, rx, h, w, n_off)
+        out = val * inside.to(input.dtype).unsqueeze(-1)
+    else:
+        x0, y0 = ix.detach().floor(), iy.detach().floor()
+        out = None
+        for dy in (0, 1):
+            for dx in (0, 1):
+                wx = (ix - x0) if dx else (x0 + 1 - ix)
+                wy = (iy - y0) if dy else (y0 + 1 - iy)
+                val, inside = _corner(flat, y0 + dy, x0 + dx, h, w, n_off)
+                term = val * (wx * wy * inside.to(input.dtype)).unsqueeze(-1)
+                out = term if out is None else out + term
+    return out.permute(0, 3, 1, 2)
