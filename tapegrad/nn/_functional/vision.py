@@ -167,6 +167,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         rx, ry = ix.detach().round(), iy.detach().round()
         val, inside = _corner(flat, ry, rx, h, w, n_off)
         out = val * inside.to(input.dtype).unsqueeze(-1)
+        if grid.requires_grad:     # PyTorch's grid gradient is zeros here, not None: join the grid with a 0 term
+            out = out + where(inside & ~inside, ix + iy, 0.0).unsqueeze(-1)
     else:
         x0, y0 = ix.detach().floor(), iy.detach().floor()
         out = None
