@@ -62,7 +62,7 @@ def _plane_strides(sp):
 
 
 @op("max_pool_indices", promote=None, tensors=1, math=None)
-def max_pool_indices_op(be, x, kernel_size, stride, padding, dilation, out_size):
+def max_pool_indices_op(be, x, kernel_size, stride, padding, dilation, out_size, fill=float("-inf")):
     """PyTorch's flat per-plane index of each window's maximum: int64 ``(N, C, *out_size)`` (Note [max pooling as a gather])."""
     nd = len(kernel_size)
     sp = tuple(x.shape[2:])
@@ -70,7 +70,7 @@ def max_pool_indices_op(be, x, kernel_size, stride, padding, dilation, out_size)
                   for o, s, d, k, n, p in zip(out_size, stride, dilation, kernel_size, sp, padding))
     if any(padding) or any(right):
         padded = tuple(x.shape[:2]) + tuple(n + p + r for n, p, r in zip(sp, padding, right))
-        xp = be.full(padded, float("-inf"), x.dtype)
+        xp = be.full(padded, fill, x.dtype)          # -inf, or an integer dtype's lowest value
         be.setitem(xp, (slice(None), slice(None)) + tuple(slice(p, p + n) for p, n in zip(padding, sp)), x)
     else:
         xp = x
@@ -85,7 +85,7 @@ def max_pool_indices_op(be, x, kernel_size, stride, padding, dilation, out_size)
               for o in range(out_size[d])]
         first = first + _axis_vec(be, [k * math.prod(kernel_size[d + 1:]) for k in k0], nd, d)
     label = _first_max(be, [(be.getitem(win, (Ellipsis,) + t), i) for i, t in enumerate(taps)], first,
-                       bool(be.any(be.isnan(x))))
+                       x.dtype.kind == "f" and bool(be.any(be.isnan(x))))
     # flat index = the window's origin in the input plane + the tap's offset
     base = 0
     for d in range(nd):

@@ -131,3 +131,16 @@ def test_max_unpool_rejects_an_index_out_of_range_like_torch():
         TF.max_unpool2d(v, i, 2)
     with pytest.raises(ValueError, match="invalid output_size"):
         TF.max_unpool2d(v, tapegrad.zeros(1, 1, 2, 2, dtype=tapegrad.int64), 2, output_size=(9, 9))
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+@pytest.mark.parametrize("nd,kw", [(2, {"kernel_size": 2}), (2, {"kernel_size": 3, "padding": 1, "stride": 2,
+                                                                   "ceil_mode": True}),
+                                   (3, {"kernel_size": 2, "padding": 1})])
+def test_integer_max_pooling_matches_torch(dtype, nd, kw):
+    x = np.random.default_rng(6).integers(0, 100, (2, 3) + (5,) * nd).astype(dtype)
+    (vo, io), (vt, it) = (getattr(m.nn.functional, f"max_pool{nd}d")(m.tensor(x), return_indices=True, **kw)
+                          for m in (tapegrad, torch))
+    assert vo.dtype == getattr(tapegrad, dtype)
+    np.testing.assert_array_equal(np_(vo), vt.numpy())
+    np.testing.assert_array_equal(np_(io), it.numpy())

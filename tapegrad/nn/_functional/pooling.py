@@ -12,6 +12,8 @@ composed of recorded ops, so every order of derivative comes free.
 import math
 
 from ... import _creation as C
+from ... import _dtype as D
+from ..._type_info import iinfo
 from ...ops.conv import conv_op
 from ...ops.indexing import getitem_op
 from ...ops.pooling import adaptive_max_pool_indices_op, max_pool_indices_op
@@ -32,10 +34,14 @@ def _gather(x, idx, nd):
 
 def _max_pool(name, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
     x, added = batched(name, input, nd)
-    check_float(name, x)
+    fill = float("-inf")
+    if nd > 1 and not x.dtype.is_floating_point and x.dtype != D.bool:     # PyTorch pools integers in 2-D and 3-D
+        fill = iinfo(x.dtype).min
+    else:
+        check_float(name, x)
     k, s, p, d = pool_args(name, nd, kernel_size, stride, padding, dilation)
     out = out_size(x, k, s, p, d, ceil_mode)
-    idx = apply(max_pool_indices_op, x, kernel_size=k, stride=s, padding=p, dilation=d, out_size=out)
+    idx = apply(max_pool_indices_op, x, kernel_size=k, stride=s, padding=p, dilation=d, out_size=out, fill=fill)
     vals = _gather(x, idx, nd)
     if added:
         vals, idx = vals.squeeze(0), idx.squeeze(0)
