@@ -123,11 +123,12 @@ def test_affine_grid_matches_torch(size, align_corners):
 @pytest.mark.parametrize("mode", ["bilinear", "nearest"])
 @pytest.mark.parametrize("padding_mode", ["zeros", "border", "reflection"])
 @pytest.mark.parametrize("align_corners", [False, True])
-def test_grid_sample_matches_torch_with_input_and_grid_gradients(mode, padding_mode, align_corners):
+@pytest.mark.parametrize("nd", [2, 3])
+def test_grid_sample_matches_torch_with_input_and_grid_gradients(mode, padding_mode, align_corners, nd):
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((2, 3, 4, 5))
-    grid = rng.uniform(-1.6, 1.6, (2, 3, 6, 2))
-    grid[0, 0, 0], grid[0, 0, 1], grid[1, 2, 3] = (-1, -1), (1, 1), (0, 0.5)     # corners and a pixel centre
+    x = rng.standard_normal((2, 3, 4, 5) if nd == 2 else (2, 3, 3, 4, 5))
+    grid = rng.uniform(-1.6, 1.6, (2, 3, 6, 2) if nd == 2 else (2, 2, 3, 4, 3))
+    grid[0, 0, 0], grid[0, 0, 1], grid[1, 1, 2] = -1, 1, 0.5                   # corners and a pixel centre
     kw = {"mode": mode, "padding_mode": padding_mode, "align_corners": align_corners}
     # nearest: the grid's gradient is zeros (not None), as PyTorch's
     _check(lambda t, g: TF.grid_sample(t, g, **kw), lambda t, g: torch.nn.functional.grid_sample(t, g, **kw),

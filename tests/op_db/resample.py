@@ -193,24 +193,28 @@ def _coord(c, n, pad, align):
 
 
 def _ref_grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False):
-    n, c, h, w = x.shape
-    out = np.zeros((n, c) + grid.shape[1:3])
-    for b, i, j in itertools.product(range(n), range(grid.shape[1]), range(grid.shape[2])):
-        ix = _coord(float(grid[b, i, j, 0]), w, padding_mode, align_corners)
-        iy = _coord(float(grid[b, i, j, 1]), h, padding_mode, align_corners)
-        x0, y0 = math.floor(ix), math.floor(iy)
-        for yy, xx in itertools.product((y0, y0 + 1), (x0, x0 + 1)):
-            if 0 <= yy < h and 0 <= xx < w:
-                out[b, :, i, j] += x[b, :, yy, xx] * (1 - abs(ix - xx)) * (1 - abs(iy - yy))
+    n, c = x.shape[:2]
+    sizes = x.shape[2:]
+    nd = len(sizes)
+    out = np.zeros((n, c) + grid.shape[1:-1])
+    for b in range(n):
+        for pos in itertools.product(*(range(o) for o in grid.shape[1:-1])):
+            g = grid[(b,) + pos]
+            src = [_coord(float(g[nd - 1 - i]), sizes[i], padding_mode, align_corners) for i in range(nd)]
+            for corner in itertools.product(*((math.floor(s), math.floor(s) + 1) for s in src)):
+                if all(0 <= k < m for k, m in zip(corner, sizes)):
+                    wgt = np.prod([1 - abs(s - k) for s, k in zip(src, corner)])
+                    out[(b, slice(None)) + pos] += x[(b, slice(None)) + corner] * wgt
     return out.astype(x.dtype)
 
 
 @st.composite
 def _grid_case(draw):
+    nd = draw(st.integers(2, 3))
     n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
-    h, w = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    ho, wo = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    return ((n, c, h, w), (n, ho, wo, 2))
+    sizes = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    out = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    return ((n, c) + sizes, (n,) + out + (nd,))
 
 
 def _grid_kwargs(shapes):
@@ -220,9 +224,9 @@ def _grid_kwargs(shapes):
 
 def _grid_kinks(x, grid, padding_mode="zeros", align_corners=False, **kw):
     """True when a sampled coordinate (before and after padding) is within GAP of an integer or a border."""
-    h, w = x.shape[2:]
-    for g in grid.reshape(-1, 2):
-        for v, n in zip(g, (w, h)):
+    nd = x.ndim - 2
+    for g in grid.reshape(-1, nd):
+        for v, n in zip(g, x.shape[2:][::-1]):
             raw = _unnorm(float(v), n, align_corners)
             pts = [raw, _coord(float(v), n, padding_mode, align_corners)]
             if padding_mode == "reflection":

@@ -1,9 +1,9 @@
-"""Spatial transformers: ``affine_grid`` and ``grid_sample`` (4-D, bilinear and nearest), with PyTorch's rules.
+"""Spatial transformers: ``affine_grid`` and ``grid_sample`` (4-D and 5-D; bilinear and nearest), as PyTorch.
 
 # Note [grid_sample composed]
 ``grid_sample`` is composed of recorded ops, so gradients reach both the input
-and the grid: each of the four corner values is a gather (``getitem``) of the
-input laid out as ``(N * H * W, C)``, and its weight is a product of distances
+and the grid: each of the 4 (or 8) corner values is a gather (``getitem``) of
+the input laid out as ``(N * H * W, C)``, and its weight is a product of distances
 to the floored coordinates (``floor`` has no gradient, so the derivative in
 the grid is PyTorch's). Padding modes act on the unnormalized coordinate:
 ``border`` clamps it and ``reflection`` folds it back, both through ``where``
@@ -11,6 +11,8 @@ with masks computed from the values, so, as in PyTorch, a coordinate exactly
 on a border gets no gradient; with ``zeros`` a corner outside the input
 contributes nothing (its gathered index is clamped and its weight masked).
 """
+import itertools
+
 from ... import _creation as C
 from ...ops.elementwise import where
 from ...ops.joining import stack
@@ -115,25 +117,30 @@ def _source(coord, size, padding_mode, align_corners):
     return coord
 
 
-def _corner(flat, iy, ix, h, w, n_off):
-    """``(value, inside)``: the rows of ``flat`` (N*H*W, C) at integer ``(iy, ix)`` (N, Ho, Wo), clamped, and a mask."""
-    inside = (iy >= 0) & (iy <= h - 1) & (ix >= 0) & (ix <= w - 1)
-    idx = n_off + iy.clamp(0, h - 1).long() * w + ix.clamp(0, w - 1).long()
+def _corner(flat, pos, sizes, n_off):
+    """``(value, inside)``: the rows of ``flat`` (N * prod(sizes), C) at integer positions ``pos`` (one per
+    spatial dim, outermost first, each (N, *out)), clamped into the input, and a mask of those inside it."""
+    inside, idx = None, n_off
+    for p, n in zip(pos, sizes):
+        ok = (p >= 0) & (p <= n - 1)
+        inside = ok if inside is None else inside & ok
+        idx = idx * n + p.clamp(0, n - 1).long()
     return apply(getitem_op, flat, key=(idx._data,)), inside
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
-    """Sample ``input`` at the ``grid``'s normalized locations, as ``torch.nn.functional.grid_sample`` (4-D).
+    """Sample ``input`` at the ``grid``'s normalized locations, as ``torch.nn.functional.grid_sample``.
 
     Args:
-        input: ``(N, C, H, W)``.
-        grid: ``(N, H_out, W_out, 2)``: ``(x, y)`` in [-1, 1] (-1 the left/top, 1 the right/bottom).
-        mode: ``"bilinear"`` or ``"nearest"`` (half to even, as PyTorch's ``nearbyint``).
+        input: ``(N, C, H, W)`` or ``(N, C, D, H, W)``.
+        grid: ``(N, H_out, W_out, 2)`` with ``(x, y)`` (or ``(N, D_out, H_out, W_out, 3)`` with ``(x, y, z)``)
+            in [-1, 1]: -1 is the left/top/front, 1 the right/bottom/back.
+        mode: ``"bilinear"`` (trilinear for 5-D) or ``"nearest"`` (half to even, as PyTorch's ``nearbyint``).
         padding_mode: ``"zeros"``, ``"border"`` or ``"reflection"`` for locations outside the input.
         align_corners: as ``affine_grid``; default False.
 
     Returns:
-        ``(N, C, H_out, W_out)``; gradients reach the input and (bilinear) the grid (Note [grid_sample composed]).
+        ``(N, C, *out)``; gradients reach the input and (bilinear) the grid (Note [grid_sample composed]).
 
     Example:
         >>> import tapegrad
@@ -147,36 +154,37 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
-    if input.ndim != 4:
-        raise NotImplementedError(f"grid_sample: tapegrad supports 4-D input (N, C, H, W), got "
-                                  f"{list(input.shape)}")
-    if grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(f"grid_sampler(): expected grid of shape (N, H_out, W_out, 2) with N={input.shape[0]}, "
-                           f"but got grid with sizes {list(grid.shape)}")
+    if input.ndim not in (4, 5):
+        raise RuntimeError(f"grid_sampler(): expected 4D or 5D input and grid with same number of dimensions, but "
+                           f"got input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}")
+    nd = input.ndim - 2
+    if grid.ndim != input.ndim or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(f"grid_sampler(): expected grid of shape (N, *out, {nd}) with N={input.shape[0]}, but "
+                           f"got grid with sizes {list(grid.shape)}")
     if input.dtype != grid.dtype or not input.dtype.is_floating_point:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same floating-point dtype, but "
                            f"input has {input.dtype} and grid has {grid.dtype}")
     align_corners = bool(align_corners)
-    n, c, h, w = input.shape
-    ho, wo = grid.shape[1:3]
-    flat = input.permute(0, 2, 3, 1).reshape(n * h * w, c)
-    n_off = C.arange(0, n * h * w, h * w, device=input.device).reshape(n, 1, 1)
-    ix = _source(grid[..., 0], w, padding_mode, align_corners)
-    iy = _source(grid[..., 1], h, padding_mode, align_corners)
+    n, c = input.shape[:2]
+    sizes = tuple(input.shape[2:])                                       # (D,) H, W
+    flat = input.permute(0, *range(2, 2 + nd), 1).reshape(-1, c)
+    n_off = C.arange(n, device=input.device).reshape((n,) + (1,) * nd)
+    # grid's last dim is (x, y[, z]): x indexes the last spatial dim
+    coords = [_source(grid[..., nd - 1 - i], sizes[i], padding_mode, align_corners) for i in range(nd)]
     if mode == "nearest":
-        rx, ry = ix.detach().round(), iy.detach().round()
-        val, inside = _corner(flat, ry, rx, h, w, n_off)
+        val, inside = _corner(flat, [p.detach().round() for p in coords], sizes, n_off)
         out = val * inside.to(input.dtype).unsqueeze(-1)
         if grid.requires_grad:     # PyTorch's grid gradient is zeros here, not None: join the grid with a 0 term
-            out = out + where(inside & ~inside, ix + iy, 0.0).unsqueeze(-1)
+            out = out + where(inside & ~inside, sum(coords), 0.0).unsqueeze(-1)
     else:
-        x0, y0 = ix.detach().floor(), iy.detach().floor()
+        lows = [p.detach().floor() for p in coords]
         out = None
-        for dy in (0, 1):
-            for dx in (0, 1):
-                wx = (ix - x0) if dx else (x0 + 1 - ix)
-                wy = (iy - y0) if dy else (y0 + 1 - iy)
-                val, inside = _corner(flat, y0 + dy, x0 + dx, h, w, n_off)
-                term = val * (wx * wy * inside.to(input.dtype)).unsqueeze(-1)
-                out = term if out is None else out + term
-    return out.permute(0, 3, 1, 2)
+        for corner in itertools.product((0, 1), repeat=nd):             # PyTorch's order: tnw, tne, ... bse
+            weight = None
+            for p, lo, d in zip(coords, lows, corner):
+                f = (p - lo) if d else (lo + 1 - p)
+                weight = f if weight is None else weight * f
+            val, inside = _corner(flat, [lo + d for lo, d in zip(lows, corner)], sizes, n_off)
+            term = val * (weight * inside.to(input.dtype)).unsqueeze(-1)
+            out = term if out is None else out + term
+    return out.permute(0, nd + 1, *range(1, nd + 1))
