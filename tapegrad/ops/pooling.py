@@ -6,13 +6,14 @@ Max pooling is two steps. ``max_pool_indices`` finds, for every window of the
 window's first maximal element in kernel order, or its last NaN (PyTorch's CPU
 rule ``val > max || isnan(val)``, starting from -inf at the window's first
 element inside the input). It reads the windows through the backend's strided
-``sliding_windows`` view and makes one pass per kernel tap over output-sized
-arrays, so nothing the size of ``N * C * L * K`` is ever copied. The values are
+``sliding_windows`` view and, for up to 16 taps, makes one pass per kernel tap
+over output-sized arrays, so nothing the size of ``N * C * L * K`` is copied;
+larger windows are copied once for one ``argmax`` (``_window_argmax``). The values are
 then a ``getitem`` of the flattened input at those indices (nn/_functional/
 pooling.py), whose VJP is ``scatter_add`` (a numba kernel on the CPU) and whose
 second derivative is ``getitem`` again: no pooling VJP is written by hand, and
 the gradient goes to the first maximum of each window, as in PyTorch. The same
-tap loop serves adaptive max pooling over windows gathered by index
+two paths serve adaptive max pooling over windows gathered by index
 (``adaptive_max_pool_indices``), whose sizes vary.
 """
 import itertools
@@ -46,6 +47,21 @@ def _first_max(be, taps, start, nan):
     return be.broadcast_to(idx, tuple(v.shape))
 
 
+_LOOP_TAPS = 16     # up to this many taps per window, one pass per tap beats copying the windows for argmax
+
+
+def _window_argmax(be, win, nd, nan):
+    """Tap label of the first maximum (or last NaN) of each window of ``win`` (N, C, *L, *K): one copy, one argmax."""
+    lead = tuple(win.shape[:2 + nd])
+    flat = be.reshape(win, lead + (math.prod(win.shape[2 + nd:]),))
+    label = be.argmax(flat, axis=-1)
+    if nan:
+        isn = be.isnan(flat)
+        last = (flat.shape[-1] - 1) - be.argmax(be.flip(isn, axis=-1), axis=-1)
+        label = be.where(be.any(isn, axis=-1), last, label)
+    return label
+
+
 def _axis_vec(be, values, nd, d):
     """``values`` (Python ints) as an int64 array shaped to broadcast along spatial dim ``d`` of ``nd``."""
     shape = [1] * nd
@@ -63,7 +79,10 @@ def _plane_strides(sp):
 
 @op("max_pool_indices", promote=None, tensors=1, math=None)
 def max_pool_indices_op(be, x, kernel_size, stride, padding, dilation, out_size, fill=float("-inf")):
-    """PyTorch's flat per-plane index of each window's maximum: int64 ``(N, C, *out_size)`` (Note [max pooling as a gather])."""
+    """PyTorch's flat per-plane index of each window's maximum: int64 ``(N, C, *out_size)``.
+
+    Note [max pooling as a gather]; ``fill`` pads the input (-inf, or an integer dtype's lowest value).
+    """
     nd = len(kernel_size)
     sp = tuple(x.shape[2:])
     right = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - n - p)
@@ -84,8 +103,11 @@ def max_pool_indices_op(be, x, kernel_size, stride, padding, dilation, out_size,
         k0 = [-(-(padding[d] - o * stride[d]) // dilation[d]) if o * stride[d] < padding[d] else 0
               for o in range(out_size[d])]
         first = first + _axis_vec(be, [k * math.prod(kernel_size[d + 1:]) for k in k0], nd, d)
-    label = _first_max(be, [(be.getitem(win, (Ellipsis,) + t), i) for i, t in enumerate(taps)], first,
-                       x.dtype.kind == "f" and bool(be.any(be.isnan(x))))
+    nan = x.dtype.kind == "f" and bool(be.any(be.isnan(x)))
+    if len(taps) <= _LOOP_TAPS:
+        label = _first_max(be, [(be.getitem(win, (Ellipsis,) + t), i) for i, t in enumerate(taps)], first, nan)
+    else:   # the first maximum is at or after the first tap inside the input (the earlier ones are padding)
+        label = be.maximum(_window_argmax(be, win, nd, nan), first)
     # flat index = the window's origin in the input plane + the tap's offset
     base = 0
     for d in range(nd):
@@ -111,16 +133,20 @@ def adaptive_max_pool_indices_op(be, x, out_size):
         rows = [[min(s + j, e - 1) for j in range(longest[d])] for s, e in bounds[d]]
         key = (slice(None),) * (2 + 2 * d) + (be.asarray(rows, "int64"),)
         g = be.getitem(g, key)               # axis 2 + 2d becomes (o_d, k_d)
-    # g: (N, C, o_1, k_1, ..., o_nd, k_nd)
-    start = 0
+    # g: (N, C, o_1, k_1, ..., o_nd, k_nd); tap labels run over (k_1, ..., k_nd), the first element is label 0
+    nan = bool(be.any(be.isnan(x)))
+    taps = list(itertools.product(*(range(k) for k in longest)))
+    if len(taps) <= _LOOP_TAPS:
+        keys = [(slice(None), slice(None)) + sum(((slice(None), k) for k in t), ()) for t in taps]
+        label = _first_max(be, [(be.getitem(g, key), i) for i, key in enumerate(keys)],
+                           be.zeros((1,) * nd, "int64"), nan)
+    else:
+        perm = (0, 1) + tuple(range(2, 2 + 2 * nd, 2)) + tuple(range(3, 3 + 2 * nd, 2))
+        label = _window_argmax(be, be.transpose(g, perm), nd, nan)
+    flat = 0
     for d in range(nd):
-        start = start + _axis_vec(be, [s * pst[d] for s, _ in bounds[d]], nd, d)
-    taps = []
-    for tap in itertools.product(*(range(k) for k in longest)):
-        key = (slice(None), slice(None))
-        flat = 0
-        for d, k in enumerate(tap):
-            key += (slice(None), k)
-            flat = flat + _axis_vec(be, [min(s + k, e - 1) * pst[d] for s, e in bounds[d]], nd, d)
-        taps.append((be.getitem(g, key), flat))
-    return be.ascontiguousarray(_first_max(be, taps, start, bool(be.any(be.isnan(x)))))
+        k = be.remainder(be.floor_divide(label, math.prod(longest[d + 1:])), longest[d])
+        lo = _axis_vec(be, [s for s, _ in bounds[d]], nd, d)
+        hi = _axis_vec(be, [e - 1 for _, e in bounds[d]], nd, d)
+        flat = flat + be.minimum(lo + k, hi) * pst[d]
+    return flat

@@ -71,7 +71,8 @@ def test_return_indices_match_torch(name, args, kwargs, shape):
 
 def test_max_pool_nan_and_minus_inf_follow_torch():
     x = np.array([[[1., np.nan, 3., np.nan, 0., 2., -np.inf, -np.inf, 5.]]])
-    for kw in ({"kernel_size": 3}, {"kernel_size": 2, "padding": 1}, {"kernel_size": 3, "stride": 2, "ceil_mode": True}):
+    for kw in ({"kernel_size": 3}, {"kernel_size": 2, "padding": 1},
+               {"kernel_size": 3, "stride": 2, "ceil_mode": True}):
         vo, io = TF.max_pool1d(tapegrad.tensor(x), return_indices=True, **kw)
         vt, it = torch.nn.functional.max_pool1d(torch.tensor(x), return_indices=True, **kw)
         np.testing.assert_array_equal(np_(vo), vt.numpy())
@@ -144,3 +145,32 @@ def test_integer_max_pooling_matches_torch(dtype, nd, kw):
     assert vo.dtype == getattr(tapegrad, dtype)
     np.testing.assert_array_equal(np_(vo), vt.numpy())
     np.testing.assert_array_equal(np_(io), it.numpy())
+
+
+@pytest.mark.parametrize("fn,kw,shape", [
+    ("max_pool2d", {"kernel_size": 5, "stride": 2, "padding": 2, "ceil_mode": True}, (2, 3, 9, 8)),
+    ("max_pool2d", {"kernel_size": (3, 6), "dilation": (2, 1), "padding": (1, 3)}, (1, 2, 7, 9)),
+    ("max_pool1d", {"kernel_size": 17, "padding": 8, "stride": 3}, (2, 30)),
+    ("max_pool3d", {"kernel_size": 3, "padding": 1, "stride": 2}, (1, 2, 5, 4, 5)),
+    ("adaptive_max_pool2d", {"output_size": 1}, (2, 3, 7, 8)),
+    ("adaptive_max_pool2d", {"output_size": (2, 3)}, (2, 3, 9, 11)),
+    ("adaptive_max_pool1d", {"output_size": 2}, (2, 3, 40)),
+])
+@pytest.mark.parametrize("special", [None, "nan", "-inf", "all -inf"])
+def test_windows_of_many_taps_match_torch(fn, kw, shape, special):
+    """More than 16 taps per window take the argmax path: ties, NaN (the last one wins) and -inf as torch."""
+    x = _x(*shape, seed=7)                         # rounded: many ties
+    if special == "all -inf":                      # every window keeps its first element inside the input
+        x[:] = -np.inf
+    elif special:
+        flat = x.reshape(-1)
+        flat[np.random.default_rng(8).choice(flat.size, flat.size // 3, replace=False)] = float(special)
+    (vo, io), (vt, it) = (getattr(m.nn.functional, fn)(m.tensor(x), return_indices=True, **kw)
+                          for m in (tapegrad, torch))
+    np.testing.assert_array_equal(np_(vo), vt.numpy())
+    np.testing.assert_array_equal(np_(io), it.numpy())
+    if special is None:
+        xo, xt = tapegrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        getattr(TF, fn)(xo, **kw).sum().backward()
+        getattr(torch.nn.functional, fn)(xt, **kw).sum().backward()
+        np.testing.assert_array_equal(np_(xo.grad), xt.grad.numpy())

@@ -139,11 +139,13 @@ def _adaptive_ties(nd):
     def avoid(x, output_size):
         x = x[None] if x.ndim == nd + 1 else x
         out = _t(output_size, nd)
-        return any(_top2_close(x[(Ellipsis,) + tuple(slice(*_bounds(n, o)[i]) for n, o, i in zip(x.shape[2:], out, pos))])
+        return any(_top2_close(x[(Ellipsis,) + tuple(slice(*_bounds(n, o)[i])
+                                                      for n, o, i in zip(x.shape[2:], out, pos))])
                    for pos in itertools.product(*(range(o) for o in out)))
     return avoid
 
 
+_BIG = {1: (20, 17), 2: (6, 5), 3: (5, 3)}        # (side, kernel): windows of more than 16 taps
 _TIE2 = np.array([[[[1., 1., 0.], [1., 2., 2.], [0., 2., 1.]]]])
 for _nd in (1, 2, 3):
     _tie = {1: _TIE2.reshape(1, 1, 9), 2: _TIE2, 3: np.stack([_TIE2, _TIE2[..., ::-1]], 2)}[_nd]
@@ -152,7 +154,11 @@ for _nd in (1, 2, 3):
                covers=("max_pool_indices", "getitem", "index_put_add", "reshape"), torch_fn=_torch(f"max_pool{_nd}d"),
                examples=(Example([_tie], {"kernel_size": 2, "stride": 1}, kink=True),
                          Example([_tie], {"kernel_size": 3, "padding": 1, "stride": 2, "ceil_mode": True}, kink=True),
-                         Example([np.ones((2, 2) + (3,) * _nd)], {"kernel_size": 2, "stride": 1}, kink=True))))
+                         Example([np.ones((2, 2) + (3,) * _nd)], {"kernel_size": 2, "stride": 1}, kink=True),
+                         # more than 16 taps: the argmax path (ops/pooling.py)
+                         Example([np.round(np.linspace(-2, 2, 2 * _BIG[_nd][0] ** _nd)).reshape(
+                                     (1, 2) + (_BIG[_nd][0],) * _nd)],
+                                 {"kernel_size": _BIG[_nd][1], "padding": 1}, kink=True))))
     add(OpSpec(f"avg_pool{_nd}d", lambda x, _f=getattr(TF, f"avg_pool{_nd}d"), **kw: _f(x, **kw), _ref_avg(_nd),
                _pool_shapes(_nd), _pool_kwargs(_nd, dilation=False, avg=True), covers=("conv", "conv_transpose"),
                torch_fn=_torch(f"avg_pool{_nd}d"), atol=1e-5, fwd_atol=1e-5))
@@ -170,7 +176,9 @@ for _nd in (1, 2):
                avoid=_adaptive_ties(_nd), covers=("adaptive_max_pool_indices", "getitem", "index_put_add"),
                torch_fn=_torch(f"adaptive_max_pool{_nd}d"),
                examples=(Example([_TIE2.reshape((1, 1) + ((9,) if _nd == 1 else (3, 3)))], {"output_size": 2},
-                                 kink=True),)))
+                                 kink=True),
+                         Example([np.round(np.linspace(-2, 2, 50)).reshape((1, 2) + ((25,) if _nd == 1 else (5, 5)))],
+                                 {"output_size": 1}, kink=True))))
 
 
 def _ref_lp(nd):

@@ -1,4 +1,5 @@
-"""Upsampling modules (``torch.nn.modules.upsampling``): ``Upsample``, ``UpsamplingNearest2d``, ``UpsamplingBilinear2d``."""
+"""Upsampling modules (``torch.nn.modules.upsampling``): ``Upsample``, ``UpsamplingNearest2d``,
+``UpsamplingBilinear2d``."""
 from .. import functional as F
 from ..module import Module
 
@@ -6,7 +7,7 @@ __all__ = ["Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"]
 
 
 class Upsample(Module):
-    """Resample to ``size`` or by ``scale_factor`` with ``mode``: ``F.interpolate`` as a module, as ``torch.nn.Upsample``.
+    """Resample to ``size`` or by ``scale_factor`` with ``mode``: ``F.interpolate`` as ``torch.nn.Upsample``.
 
     Example:
         >>> import tapegrad
