@@ -234,10 +234,16 @@ def register_full_backward_hook(self, hook, *, prepend=False):
 def call_impl(self, *args, **kwargs):
     """``Module.__call__``: run the hooks around ``forward`` (straight to ``forward`` when there are none)."""
     d = self.__dict__
-    if not (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"] or d["_backward_pre_hooks"]
-            or _global_forward_hooks or _global_forward_pre_hooks or _global_backward_hooks
-            or _global_backward_pre_hooks):
-        return self.forward(*args, **kwargs)
+    try:
+        if not (d["_forward_hooks"] or d["_forward_pre_hooks"] or d["_backward_hooks"] or d["_backward_pre_hooks"]
+                or _global_forward_hooks or _global_forward_pre_hooks or _global_backward_hooks
+                or _global_backward_pre_hooks):
+            return self.forward(*args, **kwargs)
+    except KeyError:
+        if "_forward_hooks" in d:
+            raise
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '_forward_hooks': call "
+                             f"super().__init__() in {type(self).__name__}.__init__ before using the module") from None
     state = {"result": None, "args": args, "kwargs": kwargs, "called": set()}
     try:
         return _call_with_hooks(self, state)

@@ -229,3 +229,15 @@ def test_global_hooks_run_before_module_hooks_and_are_removable():
     got, want = _both(scenario)
     assert got == want
     assert ("local-fwd", "Tanh") in got and got.count(("local-bw", "Tanh")) == 2
+
+
+def test_calling_a_module_whose_init_skipped_super_names_the_fix():
+    class NoInit(tapegrad.nn.Module):
+        def __init__(self):
+            pass
+
+        def forward(self, x):
+            return x
+
+    with pytest.raises(AttributeError, match=r"call super\(\).__init__\(\) in NoInit.__init__"):
+        NoInit()(tapegrad.ones(1))
