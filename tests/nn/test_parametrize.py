@@ -174,3 +174,39 @@ def test_spectral_norm_parametrization_matches_torch_given_the_same_vectors():
     np.testing.assert_allclose(_np(ours.weight), _np(theirs.weight), rtol=1e-10)
     s = np.linalg.svd(_np(ours.weight), compute_uv=False)[0]
     assert abs(s - 1.0) < 1e-3
+
+
+@pytest.mark.parametrize("shape,orth_map", [((4, 4), None), ((3, 5), None), ((5, 3), None), ((5, 3), "matrix_exp"),
+                                            ((4, 4), "householder")])
+def test_orthogonal_parametrization_matches_torch(shape, orth_map):
+    ours, theirs = _pair(_lin, shape[1], shape[0])
+    parametrizations.orthogonal(ours, orthogonal_map=orth_map)
+    torch.nn.utils.parametrizations.orthogonal(theirs, orthogonal_map=orth_map)
+    keys = [(k, tuple(v.shape)) for k, v in ours.state_dict().items()]
+    assert keys == [(k, tuple(v.shape)) for k, v in theirs.state_dict().items()]
+    # A non-square weight is completed with random columns into the base: take torch's draw.
+    ours.parametrizations.weight[0].base.copy_(tapegrad.tensor(theirs.parametrizations.weight[0].base.numpy()))
+    for k, v in ours.state_dict().items():
+        np.testing.assert_allclose(_np(v), _np(theirs.state_dict()[k]), rtol=1e-9, atol=1e-12, err_msg=k)
+    np.testing.assert_allclose(_np(ours.weight), _np(theirs.weight), rtol=1e-9, atol=1e-12)
+    _compare_training_step(ours, theirs, RNG.standard_normal((3, shape[1])))
+    w = _np(ours.weight)
+    small = min(shape)
+    np.testing.assert_allclose(w @ w.T if shape[0] == small else w.T @ w, np.eye(small), atol=1e-10)
+    # Away from the starting point too (where torch's householder map truncates diag(X) with .int()).
+    with torch.no_grad():
+        theirs.parametrizations.weight.original.add_(torch.tensor(0.3 * RNG.standard_normal(shape)))
+    ours.parametrizations.weight.original.data = tapegrad.tensor(
+        theirs.parametrizations.weight.original.detach().numpy().copy())
+    ours.zero_grad()
+    theirs.zero_grad()
+    _compare_training_step(ours, theirs, RNG.standard_normal((3, shape[1])))
+
+
+def test_orthogonal_maps_tapegrad_lacks_say_so():
+    with pytest.raises(NotImplementedError, match="cayley"):
+        parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="cayley")
+    with pytest.raises(NotImplementedError, match="geqrf"):
+        parametrizations.orthogonal(nn.Linear(3, 4), orthogonal_map="householder", use_trivialization=False)
+    with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
+        parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="nope")

@@ -1,4 +1,4 @@
-"""Parametrizations as ``torch.nn.utils.parametrizations``: ``weight_norm`` and ``spectral_norm``.
+"""Parametrizations as ``torch.nn.utils.parametrizations``: ``weight_norm``, ``spectral_norm`` and ``orthogonal``.
 
 Both go through ``parametrize.register_parametrization``, so their state-dict
 keys are PyTorch's (``parametrizations.weight.original0``/``original1`` for
@@ -6,13 +6,113 @@ weight norm; ``parametrizations.weight.original`` and the ``_u``/``_v``
 buffers for spectral norm).
 """
 from ... import _creation as C
+from ... import _dtype as D
 from ..._tensor import Tensor
 from ...tape import grad_mode as _gm
 from ..module import Module
 from . import parametrize
 from ._norms import norm_except_dim, weight_norm as _weight_norm, normalize, reshape_to_matrix
+from . import _matrix as M
+from ...ops.joining import cat as _cat
 
-__all__ = ["weight_norm", "spectral_norm"]
+__all__ = ["orthogonal", "weight_norm", "spectral_norm"]
+
+
+class _Orthogonal(Module):
+    """PyTorch's ``_Orthogonal`` for one real matrix: ``matrix_exp`` or ``householder`` map, optional ``base``."""
+
+    def __init__(self, weight, orthogonal_map, *, use_trivialization=True):
+        super().__init__()
+        self.shape = weight.shape
+        self.orthogonal_map = orthogonal_map
+        if use_trivialization:
+            self.register_buffer("base", None)
+
+    def forward(self, X):
+        n, k = X.shape
+        transposed = n < k
+        if transposed:
+            X = X.T
+            n, k = k, n
+        if self.orthogonal_map == "matrix_exp":
+            X = M.tril(X)
+            if n != k:
+                X = _cat([X, C.zeros(n, n - k, dtype=X.dtype, device=X.device)], dim=-1)
+            Q = M.matrix_exp(X - X.T)
+            if n != k:
+                Q = Q[:, :k]
+        else:
+            A = M.tril(X, -1)
+            tau = 2.0 / (1.0 + (A * A).sum(dim=-2))
+            Q = M.householder_product(A, tau)
+            Q = Q * M.diagonal(X).to(D.int32).to(Q.dtype).reshape(1, k)     # truncated, as torch's .int()
+        if "base" in self._buffers:
+            Q = self.base @ Q
+        return Q.T if transposed else Q
+
+    def right_inverse(self, Q):
+        if tuple(Q.shape) != tuple(self.shape):
+            raise ValueError(f"Expected a matrix or batch of matrices of shape {self.shape}. Got a tensor of "
+                             f"shape {Q.shape}.")
+        with _gm.no_grad():
+            q_init = Q
+            n, k = Q.shape
+            if n < k:
+                Q = Q.T
+                n, k = k, n
+            if "base" not in self._buffers:
+                raise NotImplementedError("It is not possible to assign to the matrix exponential or the Cayley "
+                                          "parametrizations when use_trivialization=False.")
+            if n == k:
+                Q = Q.clone() if M.is_orthogonal(Q) else M.make_orthogonal(Q)
+            else:
+                N = C.randn(n, n - k, dtype=Q.dtype, device=Q.device)
+                Q = M.make_orthogonal(_cat([Q, N], dim=-1))
+            self.base = Q
+            return -C.eye(*q_init.shape, dtype=q_init.dtype, device=q_init.device)
+
+
+def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization=True):
+    """Constrain the matrix ``module.<name>`` to be orthogonal (orthonormal columns or rows), as PyTorch.
+
+    Args:
+        module: the module.
+        name: the parameter's name (a 2-D matrix).
+        orthogonal_map: ``"matrix_exp"`` (the default for square matrices) or ``"householder"`` (the default
+            otherwise). ``"cayley"`` needs a linear solve tapegrad lacks and raises NotImplementedError.
+        use_trivialization: keep a ``base`` buffer and parametrize around it (PyTorch's default).
+
+    Example:
+        >>> import tapegrad
+        >>> from tapegrad import nn
+        >>> lin = nn.utils.parametrizations.orthogonal(nn.Linear(3, 3))
+        >>> q = lin.weight
+        >>> bool(((q.T @ q - tapegrad.eye(3)).abs() < 1e-5).all())
+        True
+    """
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if weight.ndim < 2:
+        raise ValueError(f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions.")
+    if weight.ndim > 2:
+        raise NotImplementedError(f"orthogonal: batches of matrices (shape {tuple(weight.shape)}) are not "
+                                  "supported; tapegrad parametrizes one 2-D matrix")
+    if orthogonal_map is None:
+        orthogonal_map = "matrix_exp" if weight.shape[-2] == weight.shape[-1] else "householder"
+    if orthogonal_map not in ("matrix_exp", "cayley", "householder"):
+        raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
+                         f"Got: {orthogonal_map}")
+    if orthogonal_map == "cayley":
+        raise NotImplementedError("orthogonal: the 'cayley' map needs linalg.solve, which tapegrad lacks; use "
+                                  "'matrix_exp' or 'householder'")
+    if orthogonal_map == "householder" and not use_trivialization:
+        raise NotImplementedError("orthogonal: 'householder' with use_trivialization=False needs geqrf, which "
+                                  "tapegrad lacks; keep use_trivialization=True")
+    parametrize.register_parametrization(module, name, _Orthogonal(weight, orthogonal_map,
+                                                                  use_trivialization=use_trivialization),
+                                         unsafe=True)
+    return module
 
 
 class _WeightNorm(Module):
