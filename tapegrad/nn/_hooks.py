@@ -325,15 +325,28 @@ class BackwardHookFunction(Function):
     """The identity a module's tensors pass through so its backward hooks see their gradients."""
 
     @staticmethod
-    def forward(ctx, callback, *args):
+    def forward(ctx, callback, raw, *args):
         ctx.callback = callback
+        # What flows on is zeros for an output that got no gradient; the hooks see them as torch's do:
+        # zeros at the inputs (the node's results), None at the outputs (what reached the node; ``raw``).
+        ctx.raw = raw
+        ctx.set_materialize_grads(False)
+        ctx.metas = [(a.shape, a.dtype, a.device) if a.requires_grad else None for a in args]
         ctx.mark_non_differentiable(*[a for a in args if not a.requires_grad])
         return args
 
     @staticmethod
     def backward(ctx, *grads):
+        if not ctx.raw:
+            grads = _materialize(grads, ctx.metas)
         res = ctx.callback(grads)
-        return (None,) + tuple(grads if res is None else res)
+        return (None, None) + _materialize(grads if res is None else res, ctx.metas)
+
+
+def _materialize(grads, metas):
+    from .._creation import zeros
+    return tuple(zeros(m[0], dtype=m[1], device=m[2]) if g is None and m is not None else g
+                 for g, m in zip(grads, metas))
 
 
 class BackwardHook:
@@ -356,12 +369,12 @@ class BackwardHook:
             res[i] = v
         return tuple(res)
 
-    def _apply_on_tensors(self, callback, args):
+    def _apply_on_tensors(self, callback, args, raw):
         idx = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
         tensors = [args[i] for i in idx]
         if not (any(t.requires_grad for t in tensors) and _gm.STATE.enabled):
             return args, None
-        new = BackwardHookFunction.apply(callback, *tensors)
+        new = BackwardHookFunction.apply(callback, raw, *tensors)
         out = list(args)
         for i, v in zip(idx, new):
             out[i] = v
@@ -406,7 +419,7 @@ class BackwardHook:
         return tuple(local[i] for i in self.output_tensors_index)
 
     def setup_input_hook(self, args):
-        res, idx = self._apply_on_tensors(self._input_callback, args)
+        res, idx = self._apply_on_tensors(self._input_callback, args, raw=False)
         self.n_inputs = len(args)
         self.input_tensors_index = idx
         return res
@@ -414,7 +427,7 @@ class BackwardHook:
     def setup_output_hook(self, result):
         is_tuple = isinstance(result, tuple)
         outs = result if is_tuple else (result,)
-        res, idx = self._apply_on_tensors(self._output_callback, outs)
+        res, idx = self._apply_on_tensors(self._output_callback, outs, raw=True)
         self.n_outputs = len(outs)
         self.output_tensors_index = idx
         return res if is_tuple else res[0]

@@ -241,3 +241,37 @@ def test_calling_a_module_whose_init_skipped_super_names_the_fix():
 
     with pytest.raises(AttributeError, match=r"call super\(\).__init__\(\) in NoInit.__init__"):
         NoInit()(tapegrad.ones(1))
+
+
+@pytest.mark.parametrize("outputs", ["three", "unused-input", "lstm"])
+def test_unused_outputs_and_inputs_reach_hooks_as_torch(outputs):
+    """None at the outputs that got no gradient, zeros at the inputs, zeros flowing on (torch's behaviour)."""
+    def scenario(T):
+        log = []
+
+        class Three(T.nn.Module):
+            def forward(self, x, y):
+                return x * 2, y * 3, x * y
+
+        class UnusedInput(T.nn.Module):
+            def forward(self, x, y):
+                return x * 2
+
+        if outputs == "lstm":
+            m = T.nn.LSTMCell(3, 2).double()
+            with T.no_grad():
+                for p in m.parameters():
+                    p.copy_(T.tensor(np.linspace(-1, 1, p.numel()).reshape(tuple(p.shape))))
+        else:
+            m = Three() if outputs == "three" else UnusedInput()
+        m.register_full_backward_pre_hook(lambda mod, go: log.append(("pre", _arr(go))))
+        m.register_full_backward_hook(lambda mod, gi, go: log.append(("full", _arr(gi), _arr(go))))
+        x = T.tensor(X[:, :3] if outputs == "lstm" else X[0], requires_grad=True)
+        y = T.tensor(np.zeros((5, 2)) if outputs == "lstm" else X[1], requires_grad=True)
+        out = m(x, (y, y)) if outputs == "lstm" else m(x, y)
+        (out[0] if isinstance(out, tuple) else out).sum().backward()
+        log.append(("grads", _arr(x.grad), _arr(y.grad)))
+        return log
+
+    got, want = _both(scenario)
+    _same(_flatten(got), _flatten(want))
