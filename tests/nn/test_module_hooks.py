@@ -275,3 +275,18 @@ def test_unused_outputs_and_inputs_reach_hooks_as_torch(outputs):
 
     got, want = _both(scenario)
     _same(_flatten(got), _flatten(want))
+
+
+def test_hooked_module_supports_double_backward_like_torch():
+    def scenario(T):
+        m = _seq(T)
+        calls = []
+        m[1].register_full_backward_hook(lambda mod, gi, go: calls.append(len(gi)))
+        x = T.tensor(X, requires_grad=True)
+        (g,) = T.autograd.grad(m(x).sum(), x, create_graph=True)
+        (g * g).sum().backward()
+        return [("calls", tuple(calls)), ("x.grad", _arr(x.grad)), ("w.grad", _arr(m[0].weight.grad))]
+
+    got, want = _both(scenario)
+    assert got[0] == want[0] == ("calls", (1,))
+    _same(got, want)
