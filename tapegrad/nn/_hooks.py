@@ -147,7 +147,7 @@ def init_hooks(module):
     """Create a module's hook tables (called by ``Module.__init__``)."""
     for name in ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
                  "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_backward_pre_hooks",
-                 "_backward_hooks"):
+                 "_backward_hooks", "_load_state_dict_pre_hooks"):
         object.__setattr__(module, name, OrderedDict())
 
 

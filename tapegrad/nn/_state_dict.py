@@ -1,11 +1,13 @@
 """``Module.state_dict`` and ``Module.load_state_dict`` (bound into ``Module``'s class body in ``module.py``)."""
+import functools
 from collections import OrderedDict, namedtuple
 
 from .._tensor import Tensor
 from .parameter import Parameter
 from ._state import _copy_into
+from ._hooks import RemovableHandle
 
-__all__ = ["state_dict", "load_state_dict"]
+__all__ = ["state_dict", "load_state_dict", "register_load_state_dict_pre_hook"]
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -81,10 +83,14 @@ def load_state_dict(self, state_dict, strict=True, assign=False):
     """
     if not hasattr(state_dict, "items"):
         raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
+    state_dict = OrderedDict(state_dict)      # the pre-hooks may rename keys; the caller's dict stays as it is
+    errors, hook_missing, hook_unexpected = [], [], []
+    for mname, m in self.named_modules(remove_duplicate=False):
+        for hook in list(m.__dict__.get("_load_state_dict_pre_hooks", {}).values()):
+            hook(state_dict, mname + "." if mname else "", {}, True, hook_missing, hook_unexpected, errors)
     targets = OrderedDict((pre + k, (m, k, t)) for pre, m, k, t in _entries(self))
-    missing = [k for k in targets if k not in state_dict]
-    unexpected = [k for k in state_dict if k not in targets]
-    errors = []
+    missing = hook_missing + [k for k in targets if k not in state_dict]
+    unexpected = hook_unexpected + [k for k in state_dict if k not in targets]
     if strict:
         if unexpected:
             errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
@@ -118,3 +124,33 @@ def load_state_dict(self, state_dict, strict=True, assign=False):
         else:
             m._buffers[name] = v
     return _IncompatibleKeys(missing, unexpected)
+
+
+def _register_load_state_dict_pre_hook(self, hook, with_module=False):
+    """PyTorch's private form: ``hook(state_dict, prefix, local_metadata, strict, missing_keys,
+    unexpected_keys, error_msgs)`` (with the module first when ``with_module``)."""
+    hooks = self._load_state_dict_pre_hooks
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = functools.partial(hook, self) if with_module else hook
+    return handle
+
+
+def register_load_state_dict_pre_hook(self, hook):
+    """Register ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs)``.
+
+    It runs at the start of ``load_state_dict`` (on a copy of the given dict,
+    which it may edit, e.g. to rename old keys) for this module, with
+    ``prefix`` its dotted path. Returns a ``RemovableHandle``.
+
+    Example:
+        >>> import tapegrad
+        >>> from tapegrad import nn
+        >>> lin = nn.Linear(1, 1)
+        >>> def rename(module, sd, prefix, *rest):
+        ...     if prefix + "w" in sd:
+        ...         sd[prefix + "weight"] = sd.pop(prefix + "w")
+        >>> h = lin.register_load_state_dict_pre_hook(rename)
+        >>> lin.load_state_dict({"w": tapegrad.ones(1, 1), "bias": tapegrad.zeros(1)})
+        <All keys matched successfully>
+    """
+    return _register_load_state_dict_pre_hook(self, hook, with_module=True)

@@ -301,6 +301,8 @@ class Module:
     # ------------------------------------------------------------- state dict
     state_dict = _state_dict.state_dict
     load_state_dict = _state_dict.load_state_dict
+    register_load_state_dict_pre_hook = _state_dict.register_load_state_dict_pre_hook
+    _register_load_state_dict_pre_hook = _state_dict._register_load_state_dict_pre_hook
 
     # ------------------------------------------------------------- devices and dtypes
     def to(self, *args, device=None, dtype=None):

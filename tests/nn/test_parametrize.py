@@ -210,3 +210,35 @@ def test_orthogonal_maps_tapegrad_lacks_say_so():
         parametrizations.orthogonal(nn.Linear(3, 4), orthogonal_map="householder", use_trivialization=False)
     with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
         parametrizations.orthogonal(nn.Linear(3, 3), orthogonal_map="nope")
+
+
+def test_weight_norm_loads_an_old_style_checkpoint_like_torch():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        old = nn.utils.weight_norm(nn.Linear(3, 2).double())
+    sd = old.state_dict()
+    assert list(sd) == ["bias", "weight_g", "weight_v"]
+    ours = parametrizations.weight_norm(nn.Linear(3, 2).double())
+    theirs = torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(3, 2).double())
+    assert repr(ours.load_state_dict(sd)) == "<All keys matched successfully>"
+    assert repr(theirs.load_state_dict({k: torch.tensor(_np(v)) for k, v in sd.items()})) == \
+        "<All keys matched successfully>"
+    assert list(sd) == ["bias", "weight_g", "weight_v"]          # the caller's dict is left alone
+    np.testing.assert_allclose(_np(ours.weight), _np(old.weight), rtol=1e-12)
+    np.testing.assert_allclose(_np(ours.weight), _np(theirs.weight), rtol=1e-12)
+
+
+def test_load_state_dict_pre_hooks_see_prefixes_like_torch():
+    def run(T):
+        seen = []
+        net = T.nn.Sequential(T.nn.Linear(1, 1), T.nn.Sequential(T.nn.Linear(1, 1)))
+        h = net[1][0].register_load_state_dict_pre_hook(
+            lambda mod, sd, prefix, meta, strict, missing, unexpected, errors: seen.append((type(mod).__name__,
+                                                                                             prefix, strict)))
+        net.load_state_dict(net.state_dict())
+        h.remove()
+        net.load_state_dict(net.state_dict())
+        return seen
+
+    assert run(tapegrad) == run(torch) == [("Linear", "1.0.", True)]
