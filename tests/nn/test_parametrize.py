@@ -242,3 +242,16 @@ def test_load_state_dict_pre_hooks_see_prefixes_like_torch():
         return seen
 
     assert run(tapegrad) == run(torch) == [("Linear", "1.0.", True)]
+
+
+def test_deepcopy_of_a_parametrized_module_works_like_torch():
+    for T in (tapegrad, torch):
+        lin = T.nn.utils.parametrizations.weight_norm(T.nn.Linear(2, 2))
+        c = copy.deepcopy(lin)
+        assert type(c).__name__ == "ParametrizedLinear"
+        assert list(c.state_dict()) == ["bias", "parametrizations.weight.original0",
+                                        "parametrizations.weight.original1"]
+        assert c.parametrizations.weight.original0 is not lin.parametrizations.weight.original0
+        assert (c.weight == lin.weight).all()
+        with pytest.raises(RuntimeError, match="only supported through state_dict"):
+            lin.__getstate__()

@@ -8,6 +8,7 @@ evaluates ``P(original)`` on every access (once per ``cached()`` block).
 State-dict keys are therefore PyTorch's (``parametrizations.weight.original``).
 """
 import collections.abc
+import copy
 from contextlib import contextmanager
 
 from ..._tensor import Tensor
@@ -170,9 +171,23 @@ def _getstate(self):
     raise RuntimeError("Serialization of parametrized modules is only supported through state_dict().")
 
 
+def _default_deepcopy(self, memo):
+    # __getstate__ refuses pickling, so deepcopy copies the instance dict itself (as PyTorch does).
+    obj = memo.get(id(self))
+    if obj is not None:
+        return obj
+    replica = self.__new__(self.__class__)
+    memo[id(self)] = replica
+    replica.__dict__ = copy.deepcopy(self.__dict__, memo)
+    return replica
+
+
 def _inject_new_class(module):
     cls = module.__class__
-    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), {"__getstate__": _getstate})
+    dct = {"__getstate__": _getstate}
+    if not hasattr(cls, "__deepcopy__"):
+        dct["__deepcopy__"] = _default_deepcopy
+    module.__class__ = type(f"Parametrized{cls.__name__}", (cls,), dct)
 
 
 def _inject_property(module, tensor_name):
