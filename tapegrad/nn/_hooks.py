@@ -173,7 +173,7 @@ def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
 
 
 def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False, always_call=False):
-    """Register ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with ``with_kwargs``) run after forward.
+    """Register ``hook(module, args, output)`` run after forward (``hook(module, args, kwargs, output)`` with kwargs).
 
     A non-None result replaces the output. With ``always_call`` the hook also
     runs when forward raises. Returns a ``RemovableHandle``.

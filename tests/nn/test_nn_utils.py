@@ -166,3 +166,12 @@ def test_old_style_spectral_norm_matches_torch_given_the_same_start_vectors():
     torch.nn.utils.remove_spectral_norm(tlin)
     assert list(lin.state_dict()) == list(tlin.state_dict())
     np.testing.assert_allclose(np.array(lin.weight.tolist()), tlin.weight.detach().numpy(), rtol=1e-10)
+
+
+def test_deprecated_clip_grad_norm_warns_and_clips_like_torch():
+    for T in (tapegrad, torch):
+        p = T.nn.Parameter(T.zeros(2))
+        p.grad = T.tensor([3.0, 4.0])
+        with pytest.warns(FutureWarning, match="clip_grad_norm` is now deprecated"):
+            assert T.nn.utils.clip_grad_norm(p, 1.0).item() == 5.0
+        np.testing.assert_allclose(np.array(p.grad.tolist()), [0.6, 0.8], rtol=1e-6)
