@@ -1,4 +1,4 @@
-"""Old-style ``nn.utils.spectral_norm`` / ``remove_spectral_norm``: ``weight_orig`` and ``weight_u``/``weight_v`` buffers.
+"""Old-style ``nn.utils.spectral_norm`` / ``remove_spectral_norm``: ``weight_orig``, ``weight_u``, ``weight_v``.
 
 As ``torch.nn.utils.spectral_norm``: a forward pre-hook runs power
 iteration (in training mode) and sets the plain attribute ``weight`` to
