@@ -6,11 +6,9 @@ Example:
     'Module'
 """
 from ..module import Module
-from .._hooks import (RemovableHandle, register_module_forward_pre_hook, register_module_forward_hook,
+from .._hooks import (RemovableHandle, register_module_forward_pre_hook, register_module_forward_hook,  # noqa: F401
                       register_module_full_backward_pre_hook, register_module_full_backward_hook)
-from .._state_dict import _IncompatibleKeys
+from .._state_dict import _IncompatibleKeys  # noqa: F401  (importable from here, as in PyTorch)
 
 __all__ = ["Module", "register_module_forward_pre_hook", "register_module_forward_hook",
            "register_module_full_backward_pre_hook", "register_module_full_backward_hook"]
-
-_ = (RemovableHandle, _IncompatibleKeys)    # importable from here, as in PyTorch

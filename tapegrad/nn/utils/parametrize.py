@@ -13,7 +13,6 @@ from contextlib import contextmanager
 
 from ..._tensor import Tensor
 from ...tape import grad_mode as _gm
-from ..module import Module
 from ..parameter import Parameter
 from ..modules.container import ModuleList, ModuleDict
 
