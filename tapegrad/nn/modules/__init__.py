@@ -22,3 +22,5 @@ from .conv import *  # noqa: F401,F403,E402
 from .fold import *  # noqa: F401,F403,E402
 from . import conv as _conv, fold as _fold  # noqa: E402
 __all__ += _conv.__all__ + _fold.__all__
+from .container import ParameterList, ParameterDict  # noqa: E402
+__all__ += ["ParameterList", "ParameterDict"]
