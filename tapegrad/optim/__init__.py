@@ -17,7 +17,10 @@ from .adadelta import Adadelta
 from .adamax import Adamax
 from .nadam import NAdam
 from .radam import RAdam
+from .lbfgs import LBFGS
+from .asgd import ASGD
+from .rprop import Rprop
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler",
-           "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam"]
+           "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS", "ASGD", "Rprop"]

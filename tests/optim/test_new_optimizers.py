@@ -32,6 +32,12 @@ CONFIGS = [
     ("RAdam", dict(lr=0.05)),
     ("RAdam", dict(lr=0.05, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)),
     ("RAdam", dict(lr=0.05, weight_decay=0.3, decoupled_weight_decay=True, maximize=True)),
+    ("ASGD", dict(lr=0.05)),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, t0=4, weight_decay=0.1)),
+    ("ASGD", dict(lr=0.05, t0=0, maximize=True)),
+    ("Rprop", dict(lr=0.05)),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.2))),
+    ("Rprop", dict(lr=0.05, maximize=True)),
 ]
 IDS = [f"{n}-{'-'.join(f'{k}={v}' for k, v in kw.items())}" for n, kw in CONFIGS]
 FLAGS = {"Adagrad": dict(foreach=False, fused=None), "Adadelta": dict(foreach=True, capturable=True),
@@ -89,7 +95,7 @@ def test_state_keys_and_group_keys_are_torchs(name, kw):
     assert sorted(ours["state"][0]) == sorted(theirs["state"][0])
     assert sorted(ours["param_groups"][0]) == sorted(theirs["param_groups"][0])
     for k, v in theirs["state"][0].items():
-        if k not in ("step", "mu_product"):
+        if k not in ("step", "mu_product", "eta", "mu"):
             np.testing.assert_allclose(ours["state"][0][k].numpy(), v.numpy(), rtol=1e-12, atol=1e-13)
         else:
             assert float(ours["state"][0][k]) == pytest.approx(float(v), rel=1e-7)
@@ -110,13 +116,14 @@ def _round_trip(lib, name, kw, path):
 def test_state_dict_round_trip_mid_training_continues_the_same_trajectory(name, kw, tmp_path):
     whole, _ = _run(tapegrad, name, kw)
     p2, opt2 = _round_trip(tapegrad, name, kw, tmp_path / "opt.tg")
-    if name == "NAdam":
+    if name in ("NAdam", "ASGD"):
         # torch casts every loaded state tensor but "step" to the parameter's dtype, mu_product included:
         # the resumed run then differs from the uninterrupted one in the last bits, as torch's does.
-        assert opt2.state[p2]["mu_product"].dtype == tapegrad.float64
+        key = "mu_product" if name == "NAdam" else "eta"
+        assert opt2.state[p2][key].dtype == tapegrad.float64
         torch = pytest.importorskip("torch")
         theirs, topt = _round_trip(torch, name, kw, tmp_path / "opt.pt")
-        assert topt.state[theirs]["mu_product"].dtype == torch.float64
+        assert topt.state[theirs][key].dtype == torch.float64
         np.testing.assert_allclose(p2.detach().numpy(), theirs.detach().numpy(), rtol=1e-12, atol=1e-13)
     else:
         np.testing.assert_array_equal(p2.detach().numpy(), whole.detach().numpy())
@@ -207,6 +214,34 @@ def test_radam_steps_by_hand_before_and_after_rectification():
     np.testing.assert_allclose(p.detach().numpy(), want, rtol=1e-13)
 
 
+def test_asgd_three_steps_by_hand_with_averaging_from_t0():
+    # t0 = 0: mu = 1 / max(1, t) after step t; ax copies p while mu == 1 (steps 1, 2), then step 3 averages
+    # with mu = 1/2. eta and mu are float32 0-d tensors, as torch keeps them.
+    lr, lambd, alpha = 0.05, 0.01, 0.5
+    eta = [float(np.float32(lr / (1 + lambd * lr * t) ** alpha)) for t in range(3)]
+    ps = [_p0()]
+    for t in range(3):
+        ps.append(ps[-1] * (1 - lambd * eta[t]) - eta[t] * _grad(ps[-1]))
+    p, opt = _run(tapegrad, "ASGD", dict(lr=lr, lambd=lambd, alpha=alpha, t0=0), steps=3)
+    np.testing.assert_allclose(p.detach().numpy(), ps[3], rtol=1e-14)
+    np.testing.assert_allclose(opt.state[p]["ax"].numpy(), (ps[2] + ps[3]) / 2, rtol=1e-14)
+    assert opt.state[p]["mu"].item() == float(np.float32(1 / 3))
+
+
+def test_rprop_two_steps_by_hand():
+    p0 = _p0()
+    g0 = _grad(p0)
+    p1 = p0 - np.sign(g0) * 0.05
+    g1 = _grad(p1)
+    agree = np.sign(g0 * g1)
+    size = np.clip(0.05 * np.where(agree > 0, 1.2, np.where(agree < 0, 0.5, 1.0)), 1e-6, 50)
+    g1 = np.where(agree < 0, 0.0, g1)
+    assert (agree < 0).any() and (agree > 0).any()
+    p, opt = _run(tapegrad, "Rprop", dict(lr=0.05), steps=2)
+    np.testing.assert_allclose(p.detach().numpy(), p1 - np.sign(g1) * size, rtol=1e-14)
+    np.testing.assert_array_equal(opt.state[p]["prev"].numpy(), g1)
+
+
 def test_adagrad_state_exists_before_the_first_step_as_in_torch():
     torch = pytest.importorskip("torch")
     for lib in (tapegrad, torch):
@@ -220,7 +255,8 @@ def test_adagrad_state_exists_before_the_first_step_as_in_torch():
     ("Adagrad", dict(lr_decay=-1.0), "lr_decay"), ("Adagrad", dict(eps=-1.0), "epsilon"),
     ("Adadelta", dict(rho=1.5), "rho"), ("Adamax", dict(betas=(1.0, 0.9)), "beta parameter at index 0"),
     ("NAdam", dict(momentum_decay=-0.1), "momentum_decay"), ("RAdam", dict(weight_decay=-1.0), "weight_decay"),
-    ("NAdam", dict(differentiable=True), "differentiable"),
+    ("NAdam", dict(differentiable=True), "differentiable"), ("Rprop", dict(etas=(0.5, 0.9)), "eta values"),
+    ("ASGD", dict(lr=-0.1), "learning rate"),
 ])
 def test_bad_hyperparameters_raise_like_torch(name, kw, msg):
     torch = pytest.importorskip("torch")
