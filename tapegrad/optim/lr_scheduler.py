@@ -1,4 +1,5 @@
-"""Learning-rate schedules: ``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``LambdaLR``.
+"""Learning-rate schedules: ``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``LambdaLR`` here; the rest
+of PyTorch's schedulers in ``_lr_schedules.py``, ``_lr_cyclic.py``, ``_lr_composite.py``, re-exported below.
 
 Each scheduler sets ``group["lr"]`` of its optimizer; call ``scheduler.step()``
 after ``optimizer.step()``, once per epoch (or per iteration).
@@ -30,6 +31,14 @@ def _check_optimizer(optimizer):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
+def _set_lr(group, lr):
+    """``group["lr"] = lr``, filling a Tensor lr in place (no aliasing), as PyTorch does."""
+    if isinstance(group["lr"], Tensor):
+        group["lr"].fill_(lr.item() if isinstance(lr, Tensor) else lr)
+    else:
+        group["lr"] = lr
+
+
 def _lrs(optimizer):
     """Each group's lr; tensors are cloned so that nobody aliases a group's lr tensor."""
     return [g["lr"].clone() if isinstance(g["lr"], Tensor) else g["lr"] for g in optimizer.param_groups]
@@ -58,6 +67,10 @@ class LRScheduler:
         self.base_lrs = [g["initial_lr"].clone() if isinstance(g["initial_lr"], Tensor) else g["initial_lr"]
                          for g in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self):
+        """The constructor's step (SequentialLR runs it again when it hands over to a scheduler)."""
         self._step_count = 0
         self._is_initial = True
         try:
@@ -86,25 +99,31 @@ class LRScheduler:
     def step(self, epoch=None):
         """Advance one epoch and set each group's ``lr``; ``epoch`` (deprecated, as in PyTorch) jumps there
         and uses the closed form."""
-        prev = self.last_epoch, self._step_count
+        if epoch is not None:
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
         self._step_count += 1               # before get_lr, as in PyTorch
+        try:
+            self._update_lr(epoch)
+        except BaseException:
+            self._step_count -= 1
+            raise
+
+    def _update_lr(self, epoch=None):
+        """Set ``last_epoch`` (one more, or ``epoch``) and every group's lr; nothing changes if get_lr raises."""
+        prev = self.last_epoch
         try:
             if epoch is None:
                 self.last_epoch += 1
                 lrs = self.get_lr()
             else:
-                warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
                 self.last_epoch = epoch
                 closed = getattr(self, "_get_closed_form_lr", None)
                 lrs = closed() if closed is not None else self.get_lr()
         except BaseException:
-            self.last_epoch, self._step_count = prev    # nothing half-modified: the groups are untouched too
+            self.last_epoch = prev          # nothing half-modified: the groups are untouched too
             raise
         for g, lr in zip(self.optimizer.param_groups, lrs):
-            if isinstance(g["lr"], Tensor):
-                g["lr"].fill_(lr.item() if isinstance(lr, Tensor) else lr)
-            else:
-                g["lr"] = lr
+            _set_lr(g, lr)
         self._last_lr = _lrs(self.optimizer)
 
     def state_dict(self):
@@ -244,3 +263,15 @@ class LambdaLR(LRScheduler):
         for f, d in zip(self.lr_lambdas, saved):
             if d is not None:
                 f.__dict__.update(d)
+
+
+# The other schedulers live in their own files (one job each) and are re-exported here, so that
+# ``tapegrad.optim.lr_scheduler.<Name>`` resolves as ``torch.optim.lr_scheduler.<Name>`` does.
+from ._lr_schedules import (MultiStepLR, MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR,  # noqa: E402
+                            CosineAnnealingWarmRestarts)
+from ._lr_cyclic import OneCycleLR, CyclicLR  # noqa: E402
+from ._lr_composite import SequentialLR, ChainedScheduler, ReduceLROnPlateau  # noqa: E402
+
+__all__ += ["MultiStepLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
+            "CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR", "SequentialLR", "ChainedScheduler",
+            "ReduceLROnPlateau"]
