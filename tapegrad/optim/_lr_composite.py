@@ -4,7 +4,7 @@ import math
 import warnings
 from bisect import bisect_right
 
-from .lr_scheduler import _EPOCH_DEPRECATION, LRScheduler, _check_optimizer, _lrs, _set_lr
+from ._lr_base import _EPOCH_DEPRECATION, LRScheduler, _check_optimizer, _lrs, _set_lr
 
 __all__ = ["SequentialLR", "ChainedScheduler", "ReduceLROnPlateau"]
 

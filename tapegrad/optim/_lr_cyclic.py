@@ -8,7 +8,7 @@ import math
 import types
 from functools import partial
 
-from .lr_scheduler import LRScheduler, _check_optimizer, _set_lr
+from ._lr_base import LRScheduler, _check_optimizer, _set_lr
 from .._tensor import Tensor
 
 __all__ = ["OneCycleLR", "CyclicLR"]

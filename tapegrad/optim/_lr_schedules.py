@@ -1,7 +1,7 @@
 """Closed-form and chainable schedules: ``MultiStepLR``, ``MultiplicativeLR``, ``ConstantLR``, ``LinearLR``,
 ``PolynomialLR``, ``CosineAnnealingWarmRestarts`` (re-exported by ``tapegrad.optim.lr_scheduler``).
 
-Like StepLR they follow Note [chainable schedules] in lr_scheduler.py: ``get_lr`` scales each group's current
+Like StepLR they follow Note [chainable schedules] in _lr_base.py: ``get_lr`` scales each group's current
 lr, so they compose; ``_get_closed_form_lr`` serves the deprecated ``step(epoch)``.
 """
 import math
@@ -9,7 +9,7 @@ import types
 from bisect import bisect_right
 from collections import Counter
 
-from .lr_scheduler import LRScheduler, _check_optimizer, _lrs, _set_lr
+from ._lr_base import LRScheduler, _check_optimizer, _lrs, _set_lr
 
 __all__ = ["MultiStepLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
            "CosineAnnealingWarmRestarts"]
