@@ -23,7 +23,7 @@ class Adagrad(Optimizer):
         eps: added to the denominator (default 1e-10).
         maximize: ascend the objective instead.
         foreach, fused, differentiable: PyTorch's implementation switches (``optimizer._impl_flags``);
-            they do not change results.
+            accepted and change no result; differentiable=True raises NotImplementedError, as for SGD and Adam.
 
     Example:
         >>> import tapegrad

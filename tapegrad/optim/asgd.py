@@ -22,7 +22,7 @@ class ASGD(Optimizer):
         weight_decay: L2 penalty added to the gradient (default 0).
         maximize: ascend the objective instead.
         foreach, capturable, differentiable: PyTorch's implementation switches (``optimizer._impl_flags``);
-            they do not change results.
+            accepted and change no result; differentiable=True raises NotImplementedError, as for SGD and Adam.
 
     Example:
         >>> import tapegrad

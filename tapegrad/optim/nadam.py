@@ -29,7 +29,7 @@ class NAdam(Optimizer):
         decoupled_weight_decay: shrink the parameters directly, as AdamW does.
         maximize: ascend the objective instead.
         foreach, capturable, differentiable: PyTorch's implementation switches (``optimizer._impl_flags``);
-            they do not change results.
+            accepted and change no result; differentiable=True raises NotImplementedError, as for SGD and Adam.
 
     Example:
         >>> import tapegrad

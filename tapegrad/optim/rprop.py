@@ -19,7 +19,7 @@ class Rprop(Optimizer):
         step_sizes: ``(min, max)`` step size (default (1e-6, 50)).
         maximize: ascend the objective instead.
         foreach, capturable, differentiable: PyTorch's implementation switches (``optimizer._impl_flags``);
-            they do not change results.
+            accepted and change no result; differentiable=True raises NotImplementedError, as for SGD and Adam.
 
     Example:
         >>> import tapegrad
