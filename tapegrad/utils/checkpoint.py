@@ -15,7 +15,11 @@ inputs. So:
   or not the arguments require grad, and keyword arguments are allowed: PyTorch's ``use_reentrant=False``
   semantics. ``use_reentrant=True`` keeps PyTorch's visible restrictions of that variant (no keyword
   arguments; no gradient at all when no tensor argument requires grad, with its warning) and otherwise runs the
-  same mechanism.
+  same mechanism;
+- under ``create_graph`` the recomputation runs on the arguments themselves and its gradients are recorded,
+  so a gradient of a gradient goes through the checkpoint;
+- a tensor with history that the function captures instead of taking it as an argument is refused
+  (NotImplementedError): its gradient would have no edge to flow along.
 """
 import copy
 import warnings
@@ -69,26 +73,33 @@ class _Recompute(Function):
     def backward(ctx, *grads):
         spec = ctx.spec
         n_args = len(spec.arg_slots)
+        # Under create_graph the engine runs this with grad mode on: recompute on the arguments themselves, so
+        # the gradients are recorded as functions of them (double backward through the checkpoint).
+        graph = _gm.STATE.enabled
         with _gm.enable_grad():
             now = _rng_state() if spec.rng is not None else None
             try:
                 if spec.rng is not None:
                     _set_rng_state(spec.rng)
-                args, detached = spec.fresh_args()
+                if graph:
+                    args = spec.args
+                    detached = [args[i] for i in spec.arg_slots]
+                else:
+                    args, detached = spec.fresh_args()
                 outs, _ = _flat_outputs(spec.function(*args, **spec.kwargs))
             finally:
                 if now is not None:
                     _set_rng_state(now)     # the recomputation leaves the generators as it found them
-        pairs = [(o, g) for o, g, d in zip(outs, grads, spec.differentiable)
-                 if d and g is not None and isinstance(o, Tensor) and o.requires_grad]
-        targets = detached + list(spec.others)
-        want = [i for i, t in enumerate(targets) if t is not None and t.requires_grad]
-        result = [None] * len(targets)
-        if pairs and want:
-            got = _grad([o for o, _ in pairs], [targets[i] for i in want], [g for _, g in pairs],
-                        allow_unused=True)
-            for i, g in zip(want, got):
-                result[i] = g
+            pairs = [(o, g) for o, g, d in zip(outs, grads, spec.differentiable)
+                     if d and g is not None and isinstance(o, Tensor) and o.requires_grad]
+            targets = detached + list(spec.others)
+            want = [i for i, t in enumerate(targets) if t is not None and t.requires_grad]
+            result = [None] * len(targets)
+            if pairs and want:
+                got = _grad([o for o, _ in pairs], [targets[i] for i in want], [g for _, g in pairs],
+                            allow_unused=True, create_graph=graph)
+                for i, g in zip(want, got):
+                    result[i] = g
         return (None,) + tuple(result[:n_args]) + tuple(result[n_args:])
 
 

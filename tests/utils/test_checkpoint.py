@@ -202,3 +202,21 @@ def test_a_captured_tensor_with_history_must_be_an_argument():
     y = checkpoint(lambda t, c: t * c, tapegrad.ones(3), h, use_reentrant=False)
     y.sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_double_backward_through_a_checkpoint():
+    # grad of a gradient: the recomputation under create_graph is recorded on the arguments themselves
+    res = []
+    for ck in (None, checkpoint):
+        l1, _ = _block(tapegrad)
+        x = tapegrad.tensor(np.linspace(-1, 1, 8, dtype=np.float32).reshape(2, 4), requires_grad=True)
+
+        def f(t):
+            return l1(t).tanh()
+        y = f(x) if ck is None else ck(f, x, use_reentrant=False)
+        (gx,) = tapegrad.autograd.grad(y.pow(2).sum(), x, create_graph=True)
+        gx.pow(2).sum().backward()
+        res.append((gx.detach().numpy(), x.grad.numpy(), l1.weight.grad.numpy()))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert np.abs(res[1][1]).max() > 0.1
