@@ -8,7 +8,7 @@ after ``optimizer.step()``, once per epoch (or per iteration).
 import math
 import types
 
-from ._lr_base import _EPOCH_DEPRECATION, LRScheduler, _check_optimizer, _lrs, _set_lr  # noqa: F401
+from ._lr_base import LRScheduler, _check_optimizer, _lrs
 # The other schedulers live in their own files (one job each) and are re-exported here, so that
 # ``tapegrad.optim.lr_scheduler.<Name>`` resolves as ``torch.optim.lr_scheduler.<Name>`` does.
 from ._lr_schedules import (MultiStepLR, MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR,
