@@ -78,6 +78,14 @@ path, or when it is never recorded (bool results).
 - nn: softmax, log_softmax (stable, with short VJPs); binary_cross_entropy,
   cross_entropy (PyTorch's clamps and a fused row kernel).
 - device: to_device (its VJP moves the gradient back).
+- special: sinh, cosh, asin, acos, atan, asinh, acosh, atanh, log2, log10,
+  exp2, erfc, erfinv, lgamma, digamma, trigamma (digamma's VJP), trunc: one
+  ufunc each (the special functions NumPy lacks are compiled from one scalar
+  source per function, backend/_special.py, for both devices).
+- pointwise: arctan2, hypot, copysign, fmod: one ufunc each; xlogy (PyTorch's
+  gradients at x == 0). The rest of ops/pointwise.py is composed.
+- never recorded: bitwise_and, bitwise_or, bitwise_xor, left_shift,
+  right_shift, invert (integer results).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).
