@@ -107,7 +107,7 @@ atanh = _public("atanh", atanh_op, "Inverse hyperbolic tangent of each element (
                 "tensor([0.0000, 0.5493])")
 log2 = _public("log2", log2_op, "Base-2 logarithm of each element (exact at powers of two).", "[1.0, 8.0]",
                "tensor([0., 3.])")
-log10 = _public("log10", log10_op, "Base-10 logarithm of each element.", "[1.0, 100.0]", "tensor([0., 2.])")
+log10 = _public("log10", log10_op, "Base-10 logarithm of each element.", "[1.0, 10.0]", "tensor([0., 1.])")
 exp2 = _public("exp2", exp2_op, "``2 ** x`` for each element.", "[0.0, 3.0]", "tensor([1., 8.])")
 trunc = _public("trunc", trunc_op, "Each element rounded toward zero (gradient zero).", "[-1.5, 2.7]",
                 "tensor([-1.,  2.])")
