@@ -272,6 +272,56 @@ UNARY_REFS = {"exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1
               "erf": lambda x: _erf(x).astype(x.dtype), "reciprocal": np.reciprocal, "square": np.square,
               "floor": np.floor, "ceil": np.ceil, "round": np.round, "logical_not": np.logical_not,
               "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite}
+def _math_ref(fn, pole=None):
+    """A NumPy reference from a ``math`` function: float64 math, inf at ``pole(x)``, nan for nan."""
+    def ref(x):
+        def one(v):
+            if v != v:
+                return v
+            if pole is not None and pole(v):
+                return math.inf
+            try:
+                return fn(v)
+            except OverflowError:
+                return math.inf
+        out = np.array([one(float(v)) for v in np.ravel(x)], np.float64).reshape(np.shape(x))
+        return out.astype(x.dtype) if x.dtype.kind == "f" else out
+    return ref
+
+
+UNARY_REFS.update({"sinh": np.sinh, "cosh": np.cosh, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
+                   "arcsinh": np.arcsinh, "arccosh": np.arccosh, "arctanh": np.arctanh, "log2": np.log2,
+                   "log10": np.log10, "exp2": np.exp2, "trunc": np.trunc, "erfc": _math_ref(math.erfc),
+                   "lgamma": _math_ref(math.lgamma, lambda v: abs(v) == math.inf or (v <= 0 and v == math.floor(v)))})
+
+
+def _check_digamma(be):
+    # psi(x + 1) - psi(x) = 1 / x; psi(1) = -Euler's constant; -inf at 0, nan at the negative integers
+    x = np.array([0.3, 1.0, 2.5, 7.25, 40.0, -0.5, -2.5])
+    d0, d1 = (be.to_numpy(be.digamma(be.from_numpy(v))) for v in (x, x + 1))
+    np.testing.assert_allclose(d1 - d0, 1 / x, rtol=1e-10)
+    np.testing.assert_allclose(d0[1], -0.5772156649015329, rtol=1e-12)
+    edge = be.to_numpy(be.digamma(be.from_numpy(np.array([0.0, -1.0, -3.0, math.inf, math.nan]))))
+    assert edge[0] == -math.inf and np.isnan(edge[1]) and np.isnan(edge[2]) and edge[3] == math.inf
+    assert np.isnan(edge[4])
+
+
+def _check_trigamma(be):
+    # psi1(x) - psi1(x + 1) = 1 / x**2; psi1(1) = pi**2 / 6
+    x = np.array([0.3, 1.0, 2.5, 7.25, 40.0, -0.5, -2.5])
+    t0, t1 = (be.to_numpy(be.trigamma(be.from_numpy(v))) for v in (x, x + 1))
+    np.testing.assert_allclose(t0 - t1, 1 / x ** 2, rtol=1e-9)
+    np.testing.assert_allclose(t0[1], math.pi ** 2 / 6, rtol=1e-12)
+
+
+def _check_erfinv(be):
+    x = np.array([-0.999999, -0.9, -0.3, 0.0, 1e-8, 0.5, 0.99, 0.9999999])
+    y = be.to_numpy(be.erfinv(be.from_numpy(x)))
+    np.testing.assert_allclose([math.erf(v) for v in y], x, rtol=1e-12, atol=1e-15)
+    edge = be.to_numpy(be.erfinv(be.from_numpy(np.array([-1.0, 1.0, 1.5, math.nan], np.float32))))
+    assert edge.dtype == np.float32 and edge[0] == -math.inf and edge[1] == math.inf and np.isnan(edge[2:]).all()
+
+
 BINARY = ("maximum", "minimum", "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
           "greater_equal", "logical_and", "logical_or", "logical_xor")
 
@@ -301,6 +351,14 @@ CASES = [
     *[_c(n, A[:, :1], A[0], tol=1e-12) for n in BINARY],
     *[_c(n, EDGE, np.float32(0.5), tol=1e-6, id="scalar") for n in BINARY],
     *[_c(n, I, 3, id="int") for n in BINARY],
+    Case("digamma", check=_check_digamma), Case("trigamma", check=_check_trigamma),
+    Case("erfinv", check=_check_erfinv),
+    *[_c(n, A[:, :1], A[0], tol=1e-12) for n in ("arctan2", "hypot", "copysign", "fmod")],
+    *[_c(n, EDGE, np.float32(-0.5), tol=1e-6, id="scalar") for n in ("arctan2", "hypot", "copysign", "fmod")],
+    _c("fmod", np.array([-7, -3, 0, 5, 9]), np.array([2, -2, 3, 3, 4]), id="int"),
+    *[_c(n, I, np.array(3), id="int") for n in ("bitwise_and", "bitwise_or", "bitwise_xor")],
+    _c("bitwise_and", MASK, ~MASK, id="bool"), _c("invert", I), _c("invert", np.array([-3, 0, 7], np.int8), id="i8"),
+    *[_c(n, I, np.array(2), id="int") for n in ("left_shift", "right_shift")],
     _c("maximum", 2.0, A32, id="left"), _c("minimum", EDGE, EDGE[::-1].copy(), id="nan"),
     _c("where", MASK, A, A * 10), _c("where", MASK, A32, 0.0, id="scalar"),
     _c("clip", EDGE, -0.5, 0.75), _c("clip", A, None, 0.5, id="hi"), _c("clip", A, -1.0, None, id="lo"),

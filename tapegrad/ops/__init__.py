@@ -23,3 +23,5 @@ from . import normalization  # noqa: E402
 FAMILIES = FAMILIES + (normalization,)
 from . import conv  # noqa: E402  (convolution primitives)
 FAMILIES += (conv,)
+from . import special, pointwise, bitwise, blas  # noqa: E402
+FAMILIES = FAMILIES + (special, pointwise, bitwise, blas)

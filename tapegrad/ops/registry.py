@@ -83,6 +83,14 @@ path, or when it is never recorded (bool results).
 - conv: conv, conv_transpose (one im2col matmul each, and each the other's
   input VJP, Note [weight gradient as a conv]); unfold (the window view as
   columns, Note [unfold through the window view]).
+- special: sinh, cosh, asin, acos, atan, asinh, acosh, atanh, log2, log10,
+  exp2, erfc, erfinv, lgamma, digamma, trigamma (digamma's VJP), trunc: one
+  ufunc each (the special functions NumPy lacks are compiled from one scalar
+  source per function, backend/_special.py, for both devices).
+- pointwise: arctan2, hypot, copysign, fmod: one ufunc each; xlogy (PyTorch's
+  gradients at x == 0). The rest of ops/pointwise.py is composed.
+- never recorded: bitwise_and, bitwise_or, bitwise_xor, left_shift,
+  right_shift, invert (integer results).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

@@ -17,7 +17,9 @@ B = X > 0.5
 C = Y > 0.5
 
 _UNARY = ("exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "sin", "cos", "tan", "tanh", "sigmoid", "erf",
-          "reciprocal", "square", "floor", "ceil", "round", "isnan", "isinf", "isfinite")
+          "reciprocal", "square", "floor", "ceil", "round", "isnan", "isinf", "isfinite", "sinh", "cosh", "arcsin",
+          "arccos", "arctan", "arcsinh", "arctanh", "log2", "log10", "exp2", "trunc", "erfc", "erfinv", "lgamma",
+          "digamma", "trigamma")
 _BINARY = ("maximum", "minimum", "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
            "greater_equal")
 
@@ -26,7 +28,13 @@ CALLS = {n: (X,) for n in _UNARY}
 CALLS.update({n: (X, Y) for n in _BINARY})
 CALLS.update({n: (B, C) for n in ("logical_and", "logical_or", "logical_xor")})
 CALLS.update({n: (X, 1, True) for n in ("sum", "prod", "max", "min", "argmax", "argmin")})
+I = _R.integers(-8, 9, (3, 4))
+J = _R.integers(0, 4, (3, 4))
+CALLS.update({n: (X, Y) for n in ("arctan2", "hypot", "copysign", "fmod")})
+CALLS.update({n: (I, J) for n in ("bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift")})
 CALLS.update({
+    "invert": (I,),
+    "arccosh": (X + 1,),
     "logical_not": (B,),
     "any": (B, 0, True),
     "all": (B, 1, False),
