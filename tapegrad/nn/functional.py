@@ -325,3 +325,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 # ----------------------------------------------------------------- topic files (one line each)
 # Each topic file in nn/_functional/ lists its functions in ``__all__``; they join this namespace here.
+from ._functional.loss import *  # noqa: F401,F403,E402  (re-declares the losses above with the legacy keywords)
+from ._functional.loss_margin import *  # noqa: F401,F403,E402
+from ._functional.distance import *  # noqa: F401,F403,E402
+from ._functional import loss as _t_loss, loss_margin as _t_margin, distance as _t_distance  # noqa: E402
+__all__ += [n for m in (_t_loss, _t_margin, _t_distance) for n in m.__all__ if n not in __all__]
