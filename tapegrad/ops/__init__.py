@@ -16,3 +16,5 @@ from . import (elementwise, unary, comparison, reduction, statistics, shape, joi
 
 FAMILIES = (elementwise, unary, comparison, reduction, statistics, shape, joining, indexing, _setitem, linalg, nn,
             inplace)
+from . import ctc  # noqa: E402  (the CTC loss, Note [ctc gradient])
+FAMILIES += (ctc,)

@@ -15,16 +15,15 @@ from ... import _creation as C
 from ..._tensor import Tensor
 from ...ops import elementwise as _E
 from ...ops import nn as _N
-from .. import functional as _base
 from ._reduction import check, reduce_loss, resolve
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss",
            "gaussian_nll_loss", "soft_margin_loss", "multilabel_soft_margin_loss"]
 
-# the definitions these delegate to, taken before the re-export replaces the names in nn.functional
-_BCE = _base.binary_cross_entropy
-_BCE_LOGITS = _base.binary_cross_entropy_with_logits
+# Note [base definitions]: the earlier definitions in nn/functional.py these delegate to. nn/functional.py
+# hands them over (BASE.update) as it re-exports this file, so this file never imports it (no cycle).
+BASE = {}
 
 
 def _warn_shapes(input, target):
@@ -128,7 +127,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         0.6931
     """
     reduction = resolve(size_average, reduce, reduction, "binary_cross_entropy")
-    return _BCE(input, target, weight=weight, reduction=reduction)
+    return BASE["binary_cross_entropy"](input, target, weight=weight, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
@@ -143,7 +142,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         0.0
     """
     reduction = resolve(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
-    return _BCE_LOGITS(input, target, weight=weight, reduction=reduction, pos_weight=pos_weight)
+    return BASE["binary_cross_entropy_with_logits"](input, target, weight=weight, reduction=reduction, pos_weight=pos_weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
