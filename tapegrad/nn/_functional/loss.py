@@ -33,15 +33,16 @@ def _warn_shapes(input, target):
                       "Please ensure they have the same size.", UserWarning, stacklevel=3)
 
 
-def _weighted(err, weight, input, reduction):
-    """PyTorch's optional elementwise ``weight`` of mse/l1/huber: ``mean`` is ``sum(w*e) / sum(w)``."""
+def _weighted(err, weight, input, reduction, weighted_mean=True):
+    """PyTorch's optional elementwise ``weight`` of mse/l1/huber: ``mean`` is ``sum(w*e) / sum(w)`` for mse and
+    l1, and the plain mean of ``w*e`` for huber (``weighted_mean=False``), as PyTorch 2.13 computes them."""
     if weight is None:
         return reduce_loss(err, reduction)
     if tuple(weight.shape) != tuple(input.shape):
         raise ValueError(f"Weights and input must have the same size: weight {tuple(weight.shape)}, "
                          f"input {tuple(input.shape)}")
     err = err * weight
-    if reduction == "mean":
+    if reduction == "mean" and weighted_mean:
         return err.sum() / weight.sum()
     return reduce_loss(err, reduction)
 
@@ -184,7 +185,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     d = input - target
     z = d.abs()
     loss = _E.where(z < delta, d * d * 0.5, (z - 0.5 * delta) * delta)
-    return _weighted(loss, weight, input, reduction)
+    return _weighted(loss, weight, input, reduction, weighted_mean=False)
 
 
 def _xlogy_self(t):
