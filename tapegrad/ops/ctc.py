@@ -172,7 +172,9 @@ def _(F, ctx, g, log_probs, targets, out, input_lengths, target_lengths, blank, 
         s = be.reshape(s, (T, n, C))
         pos = be.greater(s, 0)
         lcab = be.where(pos, ms + be.log(be.where(pos, s, 1)), neg_inf)
-        grad = be.exp(lp) - be.exp(lcab + be.reshape(nll, (1, n, 1)) - lp)
+        # zero_infinity zeroes an impossible sample's gradient below; a finite stand-in keeps inf - inf out
+        z = be.where(be.isinf(nll), 0, nll) if zero_infinity else nll
+        grad = be.exp(lp) - be.exp(lcab + be.reshape(z, (1, n, 1)) - lp)
     active = be.less(be.reshape(be.arange(0, T, 1, i64), (T, 1, 1)), be.reshape(ilens, (1, n, 1)))
     grad = be.where(active, grad, 0)
     if zero_infinity:
