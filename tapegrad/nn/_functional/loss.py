@@ -143,7 +143,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         0.0
     """
     reduction = resolve(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
-    return BASE["binary_cross_entropy_with_logits"](input, target, weight=weight, reduction=reduction, pos_weight=pos_weight)
+    return BASE["binary_cross_entropy_with_logits"](input, target, weight=weight, reduction=reduction,
+                                                    pos_weight=pos_weight)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
