@@ -131,7 +131,8 @@ BAG_W = R.standard_normal((6, 3))
 
 
 @pytest.mark.parametrize("mode, case", [(m, c) for m in ("sum", "mean", "max")
-                                        for c in ("offsets", "2d", "last_offset", "padding")] + [("sum", "weights")])
+                                        for c in ("offsets", "2d", "last_offset", "padding", "max_norm")]
+                         + [("sum", "weights")])
 def test_embedding_bag_matches_torch(mode, case):
     idx, kw, call = np.array([1, 2, 4, 5, 4, 3, 2, 0]), {}, {"offsets": np.array([0, 2, 2, 5])}
     if case == "2d":
@@ -140,6 +141,8 @@ def test_embedding_bag_matches_torch(mode, case):
         kw, call = {"include_last_offset": True}, {"offsets": np.array([0, 3, 3, 8])}
     elif case == "padding":
         kw = {"padding_idx": 2}
+    elif case == "max_norm":      # the used rows renormalized in place first (checked through the grads' table)
+        kw = {"max_norm": 1.0, "norm_type": 1.5}
     elif case == "weights":       # with mode="sum" only (the error of the others is tested below)
         call["per_sample_weights"] = R.uniform(0.5, 1.5, idx.shape).astype(np.float32)   # the table's dtype
     res = []
@@ -151,7 +154,7 @@ def test_embedding_bag_matches_torch(mode, case):
         out = m(lib.tensor(idx), **args)
         out.backward(lib.tensor(np.linspace(0.5, 1.5, out.numel()).reshape(tuple(out.shape))))
         extra = [args["per_sample_weights"].grad.numpy()] if "per_sample_weights" in args else []
-        res.append([out.detach().numpy(), m.weight.grad.numpy()] + extra + [repr(m)])
+        res.append([out.detach().numpy(), m.weight.grad.numpy(), m.weight.detach().numpy()] + extra + [repr(m)])
     for g, w in zip(res[0][:-1], res[1][:-1]):
         np.testing.assert_allclose(g, w, rtol=1e-6, atol=1e-7)       # float32 parameters
     assert res[0][-1] == res[1][-1]
