@@ -135,6 +135,8 @@ def ctc_loss_op(be, log_probs, targets, input_lengths=(), target_lengths=(), bla
 
 @ctc_loss_op.vjp
 def _(F, ctx, g, log_probs, targets, out, input_lengths, target_lengths, blank, zero_infinity):
+    # under create_graph g is a Tensor (Note [two-mode VJPs]): PyTorch's gradient formula is not
+    # differentiable, so say so rather than record a gradient whose own derivative would be wrong
     if isinstance(g, Tensor):
         raise NotImplementedError("ctc_loss: the gradient of its gradient (create_graph=True) is not implemented "
                                   "(as in PyTorch, whose ctc_loss backward is not differentiable)")

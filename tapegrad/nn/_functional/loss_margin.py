@@ -101,7 +101,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
     return reduce_loss(loss, reduction)
 
 
-def _class_targets(fn, input, target):
+def _as_rows(fn, input, target):
     """``input`` as ``(N, C)`` (a ``(C,)`` or 0-D input as one row); the input rank and target dtype checked."""
     if input.ndim > 2:
         raise RuntimeError(f"{fn}: expected an input of 0, 1 or 2 dims, got shape {tuple(input.shape)}")
@@ -135,7 +135,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 supported, got p={p}")
     if weight is not None and weight.ndim != 1:
         raise ValueError(f"multi_margin_loss: weight must be one-dimensional, got shape {tuple(weight.shape)}")
-    x = _class_targets("multi_margin_loss", input, target)
+    x = _as_rows("multi_margin_loss", input, target)
     n, c = x.shape
     t = target.reshape((-1,)).long()
     if t.shape[0] != n or (input.ndim < 2 and target.ndim > 1):
@@ -172,7 +172,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         0.85
     """
     reduction = resolve(size_average, reduce, reduction, "multilabel_margin_loss")
-    x = _class_targets("multilabel_margin_loss", input, target)
+    x = _as_rows("multilabel_margin_loss", input, target)
     if tuple(target.shape) != tuple(input.shape) and not (input.ndim <= 1 and target.numel() == input.numel()):
         raise RuntimeError(f"multilabel_margin_loss: inconsistent target size {tuple(target.shape)} for an input "
                            f"of size {tuple(input.shape)}")
