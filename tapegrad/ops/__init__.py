@@ -25,3 +25,5 @@ from . import conv  # noqa: E402  (convolution primitives)
 FAMILIES += (conv,)
 from . import special, pointwise, bitwise, blas  # noqa: E402
 FAMILIES = FAMILIES + (special, pointwise, bitwise, blas)
+from . import ctc  # noqa: E402  (the CTC loss, Note [ctc gradient])
+FAMILIES += (ctc,)

@@ -91,6 +91,8 @@ path, or when it is never recorded (bool results).
   gradients at x == 0). The rest of ops/pointwise.py is composed.
 - never recorded: bitwise_and, bitwise_or, bitwise_xor, left_shift,
   right_shift, invert (integer results).
+- ctc: ctc_loss (the alpha recursion over a batch in one update per step, and
+  PyTorch's hand-written gradient through the beta recursion, Note [ctc gradient]).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

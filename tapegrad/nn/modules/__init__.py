@@ -24,3 +24,16 @@ from . import conv as _conv, fold as _fold  # noqa: E402
 __all__ += _conv.__all__ + _fold.__all__
 from .container import ParameterList, ParameterDict  # noqa: E402
 __all__ += ["ParameterList", "ParameterDict"]
+from .loss import (SmoothL1Loss, HuberLoss, KLDivLoss, PoissonNLLLoss, GaussianNLLLoss, SoftMarginLoss,  # noqa: E402
+                   MultiLabelSoftMarginLoss, CosineEmbeddingLoss, MarginRankingLoss, TripletMarginLoss,
+                   HingeEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss, CTCLoss)
+from .dropout import Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout  # noqa: E402
+from .sparse import EmbeddingBag  # noqa: E402
+from .linear import Bilinear  # noqa: E402
+from .flatten import Unflatten  # noqa: E402
+from .distance import PairwiseDistance, CosineSimilarity  # noqa: E402
+__all__ += ["SmoothL1Loss", "HuberLoss", "KLDivLoss", "PoissonNLLLoss", "GaussianNLLLoss", "SoftMarginLoss",
+            "MultiLabelSoftMarginLoss", "CosineEmbeddingLoss", "MarginRankingLoss", "TripletMarginLoss",
+            "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss", "CTCLoss", "Dropout1d", "Dropout2d",
+            "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "EmbeddingBag", "Bilinear", "Unflatten",
+            "PairwiseDistance", "CosineSimilarity"]
