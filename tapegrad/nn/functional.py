@@ -325,3 +325,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 # ----------------------------------------------------------------- topic files (one line each)
 # Each topic file in nn/_functional/ lists its functions in ``__all__``; they join this namespace here.
+from ._functional.attention import *  # noqa: F401,F403,E402
+from ._functional import attention as _attention  # noqa: E402
+__all__ += _attention.__all__
