@@ -328,3 +328,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 from ._functional.attention import *  # noqa: F401,F403,E402
 from ._functional import attention as _attention  # noqa: E402
 __all__ += _attention.__all__
+from ._functional.multihead import *  # noqa: F401,F403,E402
+from ._functional import multihead as _multihead  # noqa: E402
+__all__ += _multihead.__all__

@@ -11,3 +11,5 @@ from .rnn import RNNCell, LSTMCell
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flatten", "Dropout", "Embedding",
            "ReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "CrossEntropyLoss",
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "RNNCell", "LSTMCell"]
+from ._attention import MultiheadAttention  # noqa: E402
+__all__ += ["MultiheadAttention"]
