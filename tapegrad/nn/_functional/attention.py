@@ -67,6 +67,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         raise RuntimeError(f"{_NAME}: dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa:
         key, value = _repeat_kv_heads(query, key, value)
+    if query.numel() == 0 or key.numel() == 0 or value.numel() == 0:
+        return _empty_attention(query, key, value)
     L, S, E = query.shape[-2], key.shape[-2], query.shape[-1]
     if scale is None:
         scale = 1.0 / math.sqrt(E) if E else math.inf
@@ -91,6 +93,20 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
 
 def _const(array):
     return Tensor._make(array, None)
+
+
+def _empty_attention(query, key, value):
+    """PyTorch 2.13's result when an input is empty: zeros of ``query.shape[:-1] + (Ev,)``, batch dims not broadcast.
+
+    The zeros stay connected to the inputs (through a ``where`` that never selects them), so backward gives
+    the zero gradients PyTorch gives.
+    """
+    from ...ops.elementwise import where
+    be = query._backend
+    dtype = query._data.dtype
+    zeros = _const(be.zeros(tuple(query.shape[:-1]) + (value.shape[-1],), dtype))
+    never = _const(be.zeros((), D.bool.np))
+    return where(never, query.sum() + key.sum() + value.sum(), zeros)
 
 
 def _causal_keep(be, L, S):
