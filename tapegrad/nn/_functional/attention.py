@@ -21,7 +21,6 @@ nothing extra.
 import math
 
 from ... import _dtype as D
-from ... import backend as B
 from ..._tensor import Tensor
 from ...ops import nn as _N
 
@@ -86,9 +85,21 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if alive is not None:
         p = p * alive
     if dropout_p > 0.0:
-        from .. import functional as _F
-        p = _F.dropout(p, dropout_p, True)
+        p = dropout_weights(p, dropout_p)
     return p @ value
+
+
+def dropout_weights(p, dropout_p):
+    """``p`` with each element zeroed with probability ``dropout_p`` and the rest scaled by ``1 / (1 - dropout_p)``.
+
+    ``nn.functional.dropout``'s draw, here so that this floor never imports ``nn.functional`` (which imports it).
+    """
+    if dropout_p == 1.0:
+        return p * 0.0
+    be = p._backend
+    a = p._data
+    keep = be.bernoulli(1.0 - dropout_p, a.shape, a.dtype) * a.dtype.type(1.0 / (1.0 - dropout_p))
+    return p * _const(keep)
 
 
 def _const(array):

@@ -15,7 +15,7 @@ from ..._tensor import Tensor
 from ...ops import nn as _N
 from ...ops.joining import cat
 from ...ops.linalg import linear
-from .attention import scaled_dot_product_attention
+from .attention import dropout_weights, scaled_dot_product_attention
 
 __all__ = ["multi_head_attention_forward"]
 
@@ -131,8 +131,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             scores = scores + attn_mask
         weights = _N.softmax(scores, -1)
         if dropout_p > 0.0:
-            from .. import functional as _F
-            weights = _F.dropout(weights, p=dropout_p)
+            weights = dropout_weights(weights, dropout_p)
         out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
