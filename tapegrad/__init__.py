@@ -18,9 +18,12 @@ from . import _tensor_methods  # noqa: F401  (binds methods)
 from ._creation import (tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full, empty, arange, linspace, eye,
                         zeros_like, ones_like, full_like, empty_like, rand_like, randn_like, rand, randn,
                         randint, randperm, manual_seed, seed, scalar_tensor)
-from .tape.grad_mode import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from .tape.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
+                             is_inference_mode_enabled)
 from ._functions import *  # noqa: F401,F403  the public math functions
 from . import autograd
+from ._legacy import *  # noqa: F401,F403  LongTensor, FloatTensor, ...
+from ._type_info import finfo, iinfo
 
 __version__ = "0.1.0"
 
@@ -28,7 +31,7 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # Subpackages that pull in heavier dependencies load on first use.
     import importlib
-    if name in ("nn", "optim", "utils", "testing", "cuda"):
+    if name in ("nn", "optim", "utils", "testing", "cuda", "accelerator"):
         mod = importlib.import_module(f".{name}", __name__)
         globals()[name] = mod
         return mod

@@ -409,3 +409,41 @@ ones_like = _like(ones, "ones_like")
 empty_like = _like(empty, "empty_like")
 rand_like = _like(rand, "rand_like")
 randn_like = _like(randn, "randn_like")
+
+
+def legacy_tensor(name, dtype, args, device):
+    """The Tensor a legacy constructor ``name(*args, device=device)`` makes (tapegrad/_legacy.py).
+
+    ``dtype`` None is the default dtype (``Tensor(...)``); a tensor argument is aliased.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.Tensor([1, 2]), tapegrad.Tensor(2, 3).shape
+        (tensor([1., 2.]), tapegrad.Size([2, 3]))
+    """
+    from ._tensor import Size
+    if dtype is None:
+        dtype = D.get_default_dtype()
+    if not args:
+        return empty(0, dtype=dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Tensor):
+        t = args[0]
+        if t.dtype != dtype:
+            if name != "Tensor":
+                raise TypeError(f"{name}(): expected a tensor of type {dtype} (the legacy constructor aliases "
+                                f"a tensor of its own type), got {t.dtype}; use .to({dtype}) to convert")
+        return t.detach()
+    if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+        return empty(*args, dtype=dtype, device=device)
+    if len(args) == 1 and isinstance(args[0], Size):
+        return empty(tuple(args[0]), dtype=dtype, device=device)
+    if len(args) == 1 and (hasattr(args[0], "__len__") or hasattr(args[0], "__array__")) \
+            and not isinstance(args[0], (str, bytes)):
+        data = args[0]
+        try:
+            return tensor(data, dtype=dtype, device=device)
+        except TypeError:
+            return tensor(np.asarray(data).astype(dtype.np), device=device)
+    got = ", ".join(type(a).__name__ for a in args)
+    raise TypeError(f"{name}(): invalid combination of arguments, got ({got}); expected one of (*, device=None), "
+                    "(Tensor other), (tuple of ints size, *, device=None), (object data, *, device=None)")

@@ -51,12 +51,14 @@ class Tensor(HostConversions):
     _output_nr = 0
     __array_priority__ = 1000      # NumPy defers to our reflected operators
 
-    def __init__(self, data=None, *, requires_grad=False, dtype=None, device=None):
-        from ._creation import tensor as _tensor_fn
-        t = _tensor_fn([] if data is None else data, dtype=dtype, device=device)
+    def __init__(self, *args, device=None, requires_grad=False):
+        # PyTorch's legacy constructor (tapegrad/_legacy.py): Tensor(2, 3) is uninitialised float32,
+        # Tensor(data) copies data as float32, Tensor(t) aliases t.
+        from ._creation import legacy_tensor
+        t = legacy_tensor("Tensor", None, args, device)
         self._data = t._data
         self._grad_fn = None
-        self._version = [0, None]
+        self._version = t._version
         self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)

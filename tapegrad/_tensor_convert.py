@@ -65,3 +65,18 @@ class HostConversions:
         if self._data.size != 1:
             raise RuntimeError(f"Boolean value of Tensor with {self._data.size} elements is ambiguous")
         return bool(self.item())
+
+    def __format__(self, format_spec):
+        """``f"{loss:.4f}"``: a 0-d tensor formats as its Python number; any other tensor only with ``{}``.
+
+        As PyTorch: a format spec on a tensor of one or more dimensions raises
+        TypeError (``f"{t:.2f}"`` of ``tensor([1.5])`` too).
+
+        Example:
+            >>> import tapegrad
+            >>> f"{tapegrad.tensor(0.123456):.4f}", f"{tapegrad.tensor(3):>3}"
+            ('0.1235', '  3')
+        """
+        if self._data.ndim == 0:
+            return self.item().__format__(format_spec)
+        return object.__format__(self, format_spec)

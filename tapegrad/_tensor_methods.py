@@ -320,3 +320,9 @@ Tensor.to = to
 Tensor.type_as = type_as
 Tensor.cpu = cpu
 Tensor.cuda = cuda
+
+
+# --------------------------------------------------------------- legacy types (tapegrad/_legacy.py)
+from . import _legacy  # noqa: E402  (floor 7, like this file)
+
+bind("type", _legacy.tensor_type)

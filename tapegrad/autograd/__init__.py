@@ -11,7 +11,8 @@ from .gradcheck import gradcheck, gradgradcheck
 from .function import Function, FunctionCtx
 from .export import format_tape, to_dot
 from . import functional
+from .variable import Variable
 
-__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+__all__ = ["Variable", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "Function", "FunctionCtx",
            "functional", "format_tape", "to_dot"]

@@ -112,23 +112,19 @@ class CudaArray:
         return self._view(tuple(self.shape[a] for a in axes), tuple(self.st[a] for a in axes))
 
     def reshape(self, *shape):
-        from .kernels import movement
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = shape[0]
-        return movement.reshape(self, shape)
+        return _ops().reshape(self, shape)
 
     def astype(self, dtype, copy=True):
-        from .kernels import elementwise
-        return elementwise.astype(self, dtype)
+        return _ops().astype(self, dtype)
 
     def copy(self):
-        from .kernels import elementwise
-        return elementwise.copy(self)
+        return _ops().copy(self)
 
     def get(self):
         """The values as a new NumPy array (a device-to-host copy)."""
-        from .kernels import elementwise
-        c = self if self.is_contiguous else elementwise.copy(self)
+        c = self if self.is_contiguous else _ops().copy(self)
         out = np.empty(self.shape, self.dtype)
         if self.size:
             flat = c.buf[c.off:c.off + self.size] if (c.off or c.buf.size != self.size) else c.buf
@@ -167,28 +163,34 @@ class CudaArray:
 
     # ----------------------------------------------------------------- operators
     def __getitem__(self, key):
-        from .kernels import indexing
-        return indexing.getitem(self, key)
+        return _ops().getitem(self, key)
 
     def __setitem__(self, key, value):
-        from .kernels import indexing
-        indexing.setitem(self, key, value)
+        _ops().setitem(self, key, value)
+
+
+def _ops():
+    """The module that runs the array's methods and operators on kernels (Note [up-calls]).
+
+    The one lazy import of this file: the kernels work on CudaArrays, so they sit
+    a floor above the array, and the array's NumPy-style operators reach up to them.
+    """
+    from . import operators
+    return operators
 
 
 def _binop(name, reflected=False, inplace=False):
     def f(self, other):
-        from .kernels import elementwise
         if inplace:
-            return elementwise.apply(name, (self, other), out=self)
-        return elementwise.apply(name, (other, self) if reflected else (self, other))
+            return _ops().apply(name, (self, other), out=self)
+        return _ops().apply(name, (other, self) if reflected else (self, other))
     f.__name__ = name
     return f
 
 
 def _unop(name):
     def f(self):
-        from .kernels import elementwise
-        return elementwise.apply(name, (self,))
+        return _ops().apply(name, (self,))
     return f
 
 
@@ -208,8 +210,7 @@ CudaArray.__pos__ = lambda self: self
 
 
 def _matmul(self, other):
-    from .kernels import matmul
-    return matmul.matmul(self, other)
+    return _ops().matmul(self, other)
 
 
 CudaArray.__matmul__ = _matmul

@@ -30,6 +30,10 @@ listed in ``ALLOWED_UP_CALLS`` in ``tests/test_import_graph.py``:
   (factories on ``device="cuda"``, foreign arrays) reach ``tapegrad.cuda`` on
   first use, so ``import tapegrad`` never imports numba.cuda. What comes back
   is arrays, never Tensors: ``_creation`` wraps them.
+- inside the CUDA backend, ``CudaArray``'s methods and operators
+  (``a + b``, ``a[key]``, ``a.reshape``) -> ``tapegrad.cuda.operators``: the
+  kernels work on CudaArrays, so they sit above the array; the array reaches
+  up to them through one function, ``array._ops``.
 """
 from .grad_mode import STATE, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from .anomaly import ENABLED as ANOMALY, detect_anomaly, set_detect_anomaly, is_anomaly_enabled
