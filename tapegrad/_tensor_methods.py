@@ -326,3 +326,12 @@ Tensor.cuda = cuda
 from . import _legacy  # noqa: E402  (floor 7, like this file)
 
 bind("type", _legacy.tensor_type)
+
+# --------------------------------------------------------------- memory layout and new_* factories
+from . import _tensor_layout, _tensor_new  # noqa: E402
+
+for _mod in (_tensor_layout, _tensor_new):
+    for _name, _fn in _mod.METHODS.items():
+        bind(_name, _fn)
+for _name, _fn in _tensor_layout.PROPERTIES.items():
+    setattr(Tensor, _name, property(_fn, doc=_fn.__doc__))

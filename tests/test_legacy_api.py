@@ -184,3 +184,67 @@ def test_tril_triu_in_place_match_torch_with_gradients():
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
     with pytest.raises(RuntimeError, match="at least 2 dimensions"):
         tapegrad.ones(3).tril()
+
+
+LAYOUTS = ["x", "x.t()", "x[1:, 1:]", "x[::2]", "x.expand(2, 3, 4)", "x[1]", "x[0, 0]", "x.reshape(-1)[3:]"]
+
+
+@pytest.mark.parametrize("view", LAYOUTS)
+def test_memory_layout_queries_match_torch(view):
+    def info(lib):
+        x = lib.arange(12.0).reshape(3, 4)
+        v = eval(view, {"x": x})
+        return (v.stride(), v.storage_offset(), v.element_size(), v.nbytes, v.itemsize, v.ndimension(),
+                v.nelement(), v.get_device(), (v.data_ptr() - x.data_ptr()) // 4)
+    assert info(tapegrad) == info(torch)
+
+
+def test_stride_of_a_dim_and_errors_like_torch():
+    for lib in (tapegrad, torch):
+        x = lib.zeros(3, 4)
+        assert x.stride(-1) == 1 and x.stride(0) == 4
+        with pytest.raises(IndexError):
+            x.stride(2)
+        with pytest.raises(IndexError):
+            lib.tensor(3.0).stride(0)
+
+
+@pytest.mark.parametrize("call", ["new_zeros(2, 3)", "new_ones((2,))", "new_full((2,), 7)", "new_tensor([1, 2])",
+                                  "new_zeros(2, dtype=T.int64)", "new_empty(3)", "new_ones(1, requires_grad=True)"])
+@pytest.mark.parametrize("dtype", ["float64", "int32"])
+def test_new_factories_take_the_tensor_dtype_like_torch(call, dtype):
+    def make(lib):
+        return eval(f"x.{call}", {"x": lib.zeros(1, dtype=getattr(lib, dtype)), "T": lib})
+    try:
+        want = make(torch)
+    except RuntimeError:                      # an integer tensor cannot require grad
+        with pytest.raises(RuntimeError, match="floating point"):
+            make(tapegrad)
+        return
+    got = make(tapegrad)
+    assert (str(got.dtype).split(".")[-1], tuple(got.shape), got.requires_grad) == \
+        (str(want.dtype).split(".")[-1], tuple(want.shape), want.requires_grad)
+    if not call.startswith("new_empty"):
+        np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+
+
+def test_new_tensor_copies_and_warns_on_a_tensor():
+    x = tapegrad.ones(2, requires_grad=True)
+    with pytest.warns(UserWarning, match="detach"):
+        y = x.new_tensor(x)
+    y[0] = 5
+    assert x.tolist() == [1.0, 1.0] and not y.requires_grad
+
+
+def test_index_put_in_place_matches_torch_with_gradients():
+    outs = []
+    for lib in (tapegrad, torch):
+        x = lib.arange(5.0, requires_grad=True)
+        v = lib.tensor([10.0, 20.0, 30.0], requires_grad=True)
+        y = x * 1.0
+        r = y.index_put_((lib.tensor([0, 0, 3]),), v, accumulate=True)
+        assert r is y
+        (y * lib.arange(5.0)).sum().backward()
+        outs.append((y.detach().numpy(), x.grad.numpy(), v.grad.numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)

@@ -250,7 +250,12 @@ class NumpyBackend(ArrayBackend):
 
     @staticmethod
     def getitem(x, key):
-        return x[key]
+        r = x[key]
+        if r.__class__ is not np.ndarray:
+            # an all-integer key gives a NumPy scalar (a copy); PyTorch gives a 0-d view, which
+            # ``x[0, 0].fill_(5)`` writes through. A trailing Ellipsis makes NumPy return that view.
+            r = x[(key if key.__class__ is tuple else (key,)) + (Ellipsis,)]
+        return r
 
     @staticmethod
     def setitem(x, key, value):

@@ -331,3 +331,6 @@ __all__ += _attention.__all__
 from ._functional.multihead import *  # noqa: F401,F403,E402
 from ._functional import multihead as _multihead  # noqa: E402
 __all__ += _multihead.__all__
+from ._functional.normalization import *  # noqa: F401,F403,E402
+from ._functional import normalization as _normalization  # noqa: E402
+__all__ += _normalization.__all__

@@ -7,7 +7,7 @@ import numpy as np
 from ..tape import grad_mode as _gm
 from . import _index_key as _K
 from .indexing import _tensor_cls, _plan, index_put_add_op
-from .inplace import check_writable
+from .inplace import _inplace, check_writable
 from .registry import op, apply
 from .graph_math import backend_array, lift
 
@@ -154,4 +154,16 @@ def setitem(self, key, value):
 
 
 __all__ = ["index_put"]
-METHODS = {"index_put": index_put, "__setitem__": setitem}
+def index_put_(self, indices, values, accumulate=False):
+    """In-place ``index_put``: write (or, with ``accumulate``, add) ``values`` at ``self[indices]``; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> x = tapegrad.zeros(3)
+        >>> x.index_put_((tapegrad.tensor([0, 0, 2]),), tapegrad.ones(3), accumulate=True)
+        tensor([2., 0., 1.])
+    """
+    return _inplace("index_put_", self, lambda s: index_put(s, indices, values, accumulate), False, (values,))
+
+
+METHODS = {"index_put": index_put, "index_put_": index_put_, "__setitem__": setitem}

@@ -78,6 +78,8 @@ path, or when it is never recorded (bool results).
 - nn: softmax, log_softmax (stable, with short VJPs); binary_cross_entropy,
   cross_entropy (PyTorch's clamps and a fused row kernel).
 - device: to_device (its VJP moves the gradient back).
+- normalization: layer_norm (one node per call instead of about nine on
+  every transformer block's hot path, Note [layer_norm primitive]).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

@@ -141,3 +141,18 @@ def test_zero_dim_integer_tensor_indexes_like_an_int():
     x = tapegrad.arange(6.0).reshape(2, 3)
     y = x[tapegrad.tensor(1)]
     assert y.tolist() == [3.0, 4.0, 5.0] and y._version is x._version
+
+
+@pytest.mark.parametrize("key", [(0, 0), (1, -1), (-1, 0)])
+def test_an_all_integer_key_gives_a_0d_view_that_writes_through_like_torch(key):
+    # NumPy gives a scalar copy for x[0, 0]; PyTorch a 0-d view: x[0, 0].fill_(5) changes x.
+    torch = pytest.importorskip("torch")
+    outs = []
+    for lib in (tapegrad, torch):
+        x = lib.zeros(2, 3)
+        v = x[key]
+        v.fill_(5)
+        v.add_(1)
+        outs.append(x.numpy().copy())
+    np.testing.assert_array_equal(outs[0], outs[1])
+    assert outs[0][key] == 6

@@ -13,3 +13,5 @@ __all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flat
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "RNNCell", "LSTMCell"]
 from ._attention import MultiheadAttention  # noqa: E402
 __all__ += ["MultiheadAttention"]
+from .normalization import LayerNorm
+__all__ += ["LayerNorm"]
