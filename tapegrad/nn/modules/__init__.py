@@ -15,3 +15,7 @@ from ._attention import MultiheadAttention  # noqa: E402
 __all__ += ["MultiheadAttention"]
 from .normalization import LayerNorm
 __all__ += ["LayerNorm"]
+from .transformer import (Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer,  # noqa: E402
+                          TransformerDecoderLayer)
+__all__ += ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+            "TransformerDecoderLayer"]
