@@ -3,6 +3,8 @@
 ``WORKLOADS`` maps the names accepted by ``--only`` to their modules, in table order.
 """
 from . import chain, digits, matmul, memory, mlp, overhead
+from . import gpt
 
 WORKLOADS = {"overhead": overhead, "mlp": mlp, "matmul": matmul, "chain": chain,
              "digits": digits, "memory": memory}
+WORKLOADS["gpt"] = gpt
