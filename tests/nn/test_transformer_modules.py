@@ -138,7 +138,8 @@ def test_encoder_stack_matches_torch(norm, masks):
 
 def test_decoder_stack_matches_torch():
     tm, m = _build("TransformerDecoder", dict(BASE), layers=("TransformerDecoderLayer", 2, True))
-    _compare(tm, m, [(4, 3, D), (6, 3, D)], {"tgt_mask": ("causal", (4, 4)), "memory_key_padding_mask": ("bool", (3, 6))})
+    _compare(tm, m, [(4, 3, D), (6, 3, D)],
+             {"tgt_mask": ("causal", (4, 4)), "memory_key_padding_mask": ("bool", (3, 6))})
 
 
 @pytest.mark.parametrize("kw", [dict(), dict(batch_first=True, norm_first=True, activation="gelu")])

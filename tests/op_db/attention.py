@@ -124,7 +124,8 @@ add(OpSpec("scaled_dot_product_attention", sdpa, ref_sdpa, qkv_shapes(), sdpa_kw
 add(OpSpec("scaled_dot_product_attention_float_mask", sdpa_float_mask, ref_sdpa, qkv_shapes(extra_mask=True),
            lambda shapes: st.fixed_dictionaries({}, optional={"scale": st.sampled_from([0.5, 2.0])}),
            covers=COVERS, fwd_atol=1e-5, fwd_rtol=1e-4, torch_fn=torch_sdpa_float_mask))
-add(OpSpec("scaled_dot_product_attention_gqa", lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+add(OpSpec("scaled_dot_product_attention_gqa",
+           lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
            lambda q, k, v: ref_sdpa(q, k, v, enable_gqa=True), gqa_shapes(), covers=COVERS + ("broadcast_to", "reshape"),
            fwd_atol=1e-5, fwd_rtol=1e-4,
            torch_fn=lambda torch, q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, enable_gqa=True)))

@@ -85,11 +85,11 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if alive is not None:
         p = p * alive
     if dropout_p > 0.0:
-        p = dropout_weights(p, dropout_p)
+        p = _dropout_weights(p, dropout_p)
     return p @ value
 
 
-def dropout_weights(p, dropout_p):
+def _dropout_weights(p, dropout_p):
     """``p`` with each element zeroed with probability ``dropout_p`` and the rest scaled by ``1 / (1 - dropout_p)``.
 
     ``nn.functional.dropout``'s draw, here so that this floor never imports ``nn.functional`` (which imports it).

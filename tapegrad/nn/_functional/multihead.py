@@ -15,7 +15,7 @@ from ..._tensor import Tensor
 from ...ops import nn as _N
 from ...ops.joining import cat
 from ...ops.linalg import linear
-from .attention import dropout_weights, scaled_dot_product_attention
+from .attention import _dropout_weights, scaled_dot_product_attention
 
 __all__ = ["multi_head_attention_forward"]
 
@@ -53,7 +53,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
         if key_padding_mask is not None:
             key_padding_mask = key_padding_mask.unsqueeze(0)
     tgt_len, bsz, embed_dim = query.shape
-    key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask", _dtype_or_none(attn_mask),
+    key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask", _dtype_or_none(attn_mask),
                                       "attn_mask", query.dtype)
     if is_causal and attn_mask is None:
         raise RuntimeError("Need attn_mask if specifying the is_causal hint. You may use the Transformer module "
@@ -61,7 +61,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     if is_causal and key_padding_mask is None and not need_weights:
         attn_mask = None                # the hint alone: scaled_dot_product_attention's is_causal
     else:
-        attn_mask = canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
         if key_padding_mask is not None:
             is_causal = False
     if embed_dim != embed_dim_to_check:
@@ -131,7 +131,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             scores = scores + attn_mask
         weights = _N.softmax(scores, -1)
         if dropout_p > 0.0:
-            weights = dropout_weights(weights, dropout_p)
+            weights = _dropout_weights(weights, dropout_p)
         out = (weights @ v).transpose(0, 1).reshape(tgt_len * bsz, embed_dim)
         out = linear(out, out_proj_weight, out_proj_bias).reshape(tgt_len, bsz, embed_dim)
         weights = weights.reshape(bsz, num_heads, tgt_len, src_len)
@@ -154,7 +154,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     return (out if is_batched else out.squeeze(1)), None
 
 
-def canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
+def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_other=True):
     """A bool mask (True = masked) as a float mask of ``target_type`` with ``-inf`` there; a float mask as it is."""
     if mask is None:
         return None

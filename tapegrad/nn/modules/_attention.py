@@ -5,7 +5,7 @@ PyTorch's, so a PyTorch ``state_dict`` loads as it is.
 """
 from ... import _creation as C
 from .. import functional as F
-from .._functional.multihead import canonical_mask
+from .._functional.multihead import _canonical_mask
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
@@ -113,9 +113,9 @@ class MultiheadAttention(Module):
     def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
                 average_attn_weights=True, is_causal=False):
         is_batched = query.ndim == 3
-        key_padding_mask = canonical_mask(key_padding_mask, "key_padding_mask",
-                                          None if attn_mask is None else attn_mask.dtype, "attn_mask", query.dtype)
-        attn_mask = canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
+        key_padding_mask = _canonical_mask(key_padding_mask, "key_padding_mask",
+                                           None if attn_mask is None else attn_mask.dtype, "attn_mask", query.dtype)
+        attn_mask = _canonical_mask(attn_mask, "attn_mask", None, "", query.dtype, check_other=False)
         if self.batch_first and is_batched:
             # transposes that keep "query is key is value", which picks the packed projection
             if key is value:

@@ -22,7 +22,7 @@ from ...ops.structure import triu
 from ...tape import grad_mode as _gm
 from .. import functional as F
 from .. import init
-from .._functional.multihead import canonical_mask
+from .._functional.multihead import _canonical_mask
 from ..module import Module
 from ._attention import MultiheadAttention
 from .activation import GELU, ReLU
@@ -165,9 +165,9 @@ class TransformerEncoder(Module):
             self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
-        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask",
-                                              None if mask is None else mask.dtype, "mask", src.dtype)
-        mask = canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
+        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
+                                               None if mask is None else mask.dtype, "mask", src.dtype)
+        mask = _canonical_mask(mask, "mask", None, "", src.dtype, check_other=False)
         padded = self._nested_padding(src, mask, src_key_padding_mask)
         first = self.layers[0] if len(self.layers) else None
         batch_first = first.self_attn.batch_first if first is not None else False
@@ -294,9 +294,9 @@ class TransformerEncoderLayer(Module):
         self.activation = activation
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
-        src_key_padding_mask = canonical_mask(src_key_padding_mask, "src_key_padding_mask",
-                                              None if src_mask is None else src_mask.dtype, "src_mask", src.dtype)
-        src_mask = canonical_mask(src_mask, "src_mask", None, "", src.dtype, check_other=False)
+        src_key_padding_mask = _canonical_mask(src_key_padding_mask, "src_key_padding_mask",
+                                               None if src_mask is None else src_mask.dtype, "src_mask", src.dtype)
+        src_mask = _canonical_mask(src_mask, "src_mask", None, "", src.dtype, check_other=False)
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal=is_causal)
