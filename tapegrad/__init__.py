@@ -18,6 +18,7 @@ from . import _tensor_methods  # noqa: F401  (binds methods)
 from ._creation import (tensor, as_tensor, from_numpy, from_dlpack, zeros, ones, full, empty, arange, linspace, eye,
                         zeros_like, ones_like, full_like, empty_like, rand_like, randn_like, rand, randn,
                         randint, randperm, manual_seed, seed, scalar_tensor)
+from ._generator import Generator, default_generator, initial_seed, get_rng_state, set_rng_state
 from .tape.grad_mode import (no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
                              is_inference_mode_enabled)
 from ._functions import *  # noqa: F401,F403  the public math functions

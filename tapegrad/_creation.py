@@ -9,6 +9,7 @@ from . import _convert as C
 from . import _dtype as D
 from . import backend as B
 from ._tensor import Tensor
+from . import _generator as G
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "linspace",
            "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
@@ -310,18 +311,20 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):
 
 
 def manual_seed(seed):
-    """Seed every random generator of tapegrad (CPU and, when loaded, CUDA).
+    """Seed every random generator of tapegrad (CPU and, when loaded, CUDA); returns ``default_generator``.
 
     Example:
         >>> import tapegrad
         >>> _ = tapegrad.manual_seed(0); a = tapegrad.rand(2)
         >>> _ = tapegrad.manual_seed(0); bool((a == tapegrad.rand(2)).all())
         True
+        >>> tapegrad.manual_seed(3) is tapegrad.default_generator
+        True
     """
-    seed = int(seed)
+    seed = G._check_seed(int(seed), "manual_seed")      # torch's global manual_seed takes int(seed) first
     for be in set(B.BY_DEVICE.values()):
-        be.seed(seed)
-    return _Generator(seed)
+        G.default_for(be).manual_seed(seed)
+    return G.default_generator
 
 
 def seed():
@@ -333,15 +336,9 @@ def seed():
         True
     """
     import random
-    return manual_seed(random.randrange(2 ** 63)).initial_seed()
-
-
-class _Generator:
-    def __init__(self, s):
-        self._seed = s
-
-    def initial_seed(self):
-        return self._seed
+    s = random.SystemRandom().randrange(2 ** 63)
+    manual_seed(s)
+    return s
 
 
 def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
@@ -355,7 +352,7 @@ def rand(*size, dtype=None, device=None, requires_grad=False, generator=None):
     be, d = _bd(device, dtype, "rand")
     if not d.is_floating_point:
         raise TypeError(f"rand: dtype must be floating, got {d}")
-    return _finish(be.rand(_shape(size, "rand"), d.np), requires_grad, "rand")
+    return _finish(G.draw(generator, be, "rand", "rand", _shape(size, "rand"), d.np), requires_grad, "rand")
 
 
 def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
@@ -369,7 +366,7 @@ def randn(*size, dtype=None, device=None, requires_grad=False, generator=None):
     be, d = _bd(device, dtype, "randn")
     if not d.is_floating_point:
         raise TypeError(f"randn: dtype must be floating, got {d}")
-    return _finish(be.randn(_shape(size, "randn"), d.np), requires_grad, "randn")
+    return _finish(G.draw(generator, be, "randn", "randn", _shape(size, "randn"), d.np), requires_grad, "randn")
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=False, generator=None):
@@ -389,10 +386,11 @@ def randint(low, high=None, size=None, dtype=None, device=None, requires_grad=Fa
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     be, d = _bd(device, dtype if dtype is not None else D.int64, "randint")
-    return _finish(be.randint(low, high, _shape((size,), "randint"), d.np), requires_grad, "randint")
+    return _finish(G.draw(generator, be, "randint", "randint", low, high, _shape((size,), "randint"), d.np),
+                   requires_grad, "randint")
 
 
-def randperm(n, dtype=None, device=None, requires_grad=False):
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     """A random permutation of 0..n-1.
 
     Example:
@@ -401,7 +399,7 @@ def randperm(n, dtype=None, device=None, requires_grad=False):
         [0, 1, 2, 3]
     """
     be, d = _bd(device, dtype if dtype is not None else D.int64, "randperm")
-    return _finish(be.astype(be.permutation(n), d.np), requires_grad, "randperm")
+    return _finish(be.astype(G.draw(generator, be, "randperm", "permutation", n), d.np), requires_grad, "randperm")
 
 
 zeros_like = _like(zeros, "zeros_like")

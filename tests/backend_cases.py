@@ -176,6 +176,50 @@ def _adam(p, g, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0
     p[...] = w - lr / (1 - beta1 ** step) * m / (np.sqrt(v) / math.sqrt(1 - beta2 ** step) + eps)
 
 
+def _windows(x, axes, window, stride, dilation):
+    # NumPy's own view of every window of span d * (k - 1) + 1, then the stride and dilation as slices
+    span = tuple(d * (k - 1) + 1 for k, d in zip(window, dilation))
+    v = np.lib.stride_tricks.sliding_window_view(x, span, axis=axes)
+    key = [slice(None)] * x.ndim + [slice(None, None, d) for d in dilation]
+    for a, s in zip(axes, stride):
+        key[a % x.ndim] = slice(None, None, s)
+    return v[tuple(key)]
+
+
+def conv_ref(x, w, b=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+    # the definition, one output element at a time
+    nd = x.ndim - 2
+    x = np.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in padding))
+    o, cg = w.shape[:2]
+    k = w.shape[2:]
+    out_sp = tuple((n - d * (kk - 1) - 1) // s + 1 for n, kk, s, d in zip(x.shape[2:], k, stride, dilation))
+    out = np.zeros((x.shape[0], o) + out_sp, np.result_type(x, w))
+    for pos in np.ndindex(*out_sp):
+        for oc in range(o):
+            gi = oc // (o // groups)
+            idx = tuple(slice(p * s, p * s + d * (kk - 1) + 1, d) for p, s, d, kk in zip(pos, stride, dilation, k))
+            patch = x[(slice(None), slice(gi * cg, (gi + 1) * cg)) + idx]
+            out[(slice(None), oc) + pos] = (patch * w[oc]).reshape(len(x), patch[0:1].size).sum(1)
+    return out if b is None else out + b.reshape((1, o) + (1,) * nd)
+
+
+def conv_transpose_ref(x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1):
+    # scatter each input element's weighted kernel, then crop the padding
+    c, og = w.shape[:2]
+    k = w.shape[2:]
+    full = tuple((n - 1) * s + d * (kk - 1) + 1 + op
+                 for n, s, d, kk, op in zip(x.shape[2:], stride, dilation, k, output_padding))
+    out = np.zeros((x.shape[0], og * groups) + full, np.result_type(x, w))
+    for pos in np.ndindex(*x.shape[2:]):
+        for ic in range(c):
+            gi = ic // (c // groups)
+            idx = tuple(slice(p * s, p * s + d * (kk - 1) + 1, d) for p, s, d, kk in zip(pos, stride, dilation, k))
+            out[(slice(None), slice(gi * og, (gi + 1) * og)) + idx] += \
+                x[(slice(None), ic) + pos].reshape((-1, 1) + (1,) * len(k)) * w[ic]
+    out = out[(slice(None), slice(None)) + tuple(slice(p, f - p) for p, f in zip(padding, full))]
+    return out if b is None else out + b.reshape((1, -1) + (1,) * len(k))
+
+
 def _check_empty(be):
     a = be.empty((2, 3), np.float32)
     assert tuple(a.shape) == (2, 3) and a.dtype == np.float32 and type(a) in be.array_types
@@ -289,6 +333,15 @@ CASES = [
        ref=lambda s, k, v, d: (lambda o: (np.add.at(o, k, v), o)[1])(np.zeros(s, d))),
     _c("scatter_add", (3, 4), (slice(None), 1), A[:, 0].copy(), np.float64, id="basic",
        ref=lambda s, k, v, d: (lambda o: (np.add.at(o, k, v), o)[1])(np.zeros(s, d))),
+    _c("sliding_windows", _f((2, 3, 7, 6)), (2, 3), (3, 2), (2, 1), (1, 2), ref=_windows),
+    _c("sliding_windows", T(A), (0,), (2,), (3,), (1,), ref=_windows, id="T"),
+    _c("sliding_windows", I, (-1,), (4,), (1,), (1,), ref=_windows, id="whole"),
+    _c("sliding_windows", A, (1,), (3,), (1,), (2,), raises=ValueError, ref=_windows, id="too-long"),
+    # convolution (optional, composed of sliding_windows and matmul)
+    _c("conv", _f((2, 4, 5, 6)), _f((6, 2, 3, 2)), _f(6), (2, 1), (1, 0), (1, 2), 2, ref=conv_ref, tol=1e-12),
+    _c("conv", _f((1, 2, 5), np.float32), _f((3, 2, 2), np.float32), ref=conv_ref, tol=1e-5, id="plain"),
+    _c("conv_transpose", _f((2, 4, 3, 2)), _f((4, 3, 2, 3)), _f(6), (2, 1), (1, 0), (1, 0), (1, 2), 2,
+       ref=conv_transpose_ref, tol=1e-12),
     # linear algebra
     _c("matmul", A32[:, :3], X.astype(np.float32)[:3], tol=1e-5),
     _c("matmul", _f((2, 2, 3)), X[:3], tol=1e-12, id="batch"),

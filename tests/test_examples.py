@@ -32,7 +32,7 @@ def test_linear_regression_both_fits_agree(tmp_path, capsys):
 def test_mlp_digits_tiny_budget_and_checkpoint(tmp_path, capsys):
     pytest.importorskip("sklearn")
     pytest.importorskip("matplotlib")
-    res = _load("mlp").main(["--epochs", "2", "--hidden", "32", "--optimizer", "adamw", "--activation", "tanh",
+    res = _load("mlp").main(["--epochs", "3", "--hidden", "32", "--optimizer", "adamw", "--activation", "tanh",
                              "--batch-size", "64", "--out", str(tmp_path), "--no-progress"])
     out = capsys.readouterr().out
     assert "final test accuracy" in out and "reloaded checkpoint" in out

@@ -3,8 +3,10 @@
 ``WORKLOADS`` maps the names accepted by ``--only`` to their modules, in table order.
 """
 from . import chain, digits, matmul, memory, mlp, overhead
-from . import gpt
 
 WORKLOADS = {"overhead": overhead, "mlp": mlp, "matmul": matmul, "chain": chain,
              "digits": digits, "memory": memory}
+from . import lstm  # noqa: E402
+WORKLOADS["lstm"] = lstm
+from . import gpt  # noqa: E402
 WORKLOADS["gpt"] = gpt

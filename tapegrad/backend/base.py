@@ -289,6 +289,17 @@ class ArrayBackend:
     def scatter_add(self, shape, key, values, dtype):
         """``zeros(shape, dtype)`` with ``values`` added at ``key``; repeated indices accumulate (``np.add.at``)."""
 
+    @required
+    def sliding_windows(self, x, axes, window, stride, dilation):
+        """A read-only view of the windows of ``x`` along ``axes`` (Note [sliding windows]).
+
+        ``axes``, ``window``, ``stride``, ``dilation``: tuples of one length. Each
+        axis ``a`` of length ``n`` becomes ``(n - dilation * (window - 1) - 1) // stride + 1``
+        window positions, and the window dims are appended in the order of ``axes``;
+        element ``[..., p, ..., k]`` is ``x[..., p * stride + k * dilation, ...]``.
+        A dilated window longer than its axis raises ValueError. Writing to the view is undefined.
+        """
+
     # ------------------------------------------------------------------ linear algebra
     @required
     def matmul(self, a, b):
@@ -311,6 +322,19 @@ class ArrayBackend:
         out = self.zeros(tuple(shape), x.dtype)
         self.setitem(out, (slice(None),) * axis + (slice(before, before + x.shape[axis]),), x)
         return out
+
+    # convolution (Note [conv as im2col] in backend/_conv.py); stride, padding, dilation: one int per spatial dim
+    @optional
+    def conv(self, x, w, b=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+        """PyTorch's convolution of ``x`` (N, C, *S) with ``w`` (O, C/groups, *K), plus ``b`` (O,) when given."""
+        from ._conv import conv
+        return conv(self, x, w, b, stride, padding, dilation, groups)
+
+    @optional
+    def conv_transpose(self, x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1):
+        """PyTorch's transposed convolution of ``x`` (N, C, *L) with ``w`` (C, O/groups, *K), plus ``b`` (O,)."""
+        from ._conv import conv_transpose
+        return conv_transpose(self, x, w, b, stride, padding, output_padding, dilation, groups)
 
     # fused rows (Note [fused cross-entropy] in backend/_kernels.py)
     @optional
@@ -365,6 +389,45 @@ class ArrayBackend:
     def adam_update_(self, param, grad, exp_avg, exp_avg_sq, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
                      weight_decay=0.0, decoupled=False, maximize=False):
         """One Adam (``decoupled``: AdamW) step on ``param`` and its moments in place, PyTorch's formula."""
+
+
+# Note [sliding windows]
+# ``sliding_windows`` is im2col without the copy: convolution and pooling read
+# every window through one strided view (new strides over the same memory, so
+# no kernel on the GPU either), and the copy happens once, in the reshape that
+# feeds a matmul or a reduction. ``window_view_layout`` computes the view's
+# shape and element strides for both backends.
+def window_view_layout(shape, strides, axes, window, stride, dilation):
+    """``(shape, strides)`` of the sliding-window view of an array (strides in any unit).
+
+    Example:
+        >>> from tapegrad.backend.base import window_view_layout
+        >>> window_view_layout((2, 5), (5, 1), (1,), (3,), (2,), (1,))
+        ((2, 2, 3), (5, 2, 1))
+    """
+    axes, window, stride, dilation = (tuple(int(v) for v in t) for t in (axes, window, stride, dilation))
+    if not len(axes) == len(window) == len(stride) == len(dilation):
+        raise ValueError(f"sliding_windows: axes {axes}, window {window}, stride {stride} and dilation {dilation} "
+                         "must have one length")
+    nd = len(shape)
+    axes = tuple(a % nd if -nd <= a < nd else a for a in axes)
+    if any(not 0 <= a < nd for a in axes) or len(set(axes)) != len(axes):
+        raise ValueError(f"sliding_windows: axes {axes} are not distinct axes of an array of shape {tuple(shape)}")
+    if any(v < 1 for v in window + stride + dilation):
+        raise ValueError(f"sliding_windows: window {window}, stride {stride} and dilation {dilation} must be "
+                         "positive")
+    out_shape, out_st = list(shape), list(strides)
+    win_shape, win_st = [], []
+    for a, k, s, d in zip(axes, window, stride, dilation):
+        span = d * (k - 1) + 1
+        if span > shape[a]:
+            raise ValueError(f"sliding_windows: a window of {k} with dilation {d} spans {span} elements, more than "
+                             f"the {shape[a]} of axis {a} (shape {tuple(shape)})")
+        out_shape[a] = (shape[a] - span) // s + 1
+        out_st[a] = strides[a] * s
+        win_shape.append(k)
+        win_st.append(strides[a] * d)
+    return tuple(out_shape + win_shape), tuple(out_st + win_st)
 
 
 def declared_methods():

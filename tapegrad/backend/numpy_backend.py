@@ -5,7 +5,7 @@ numba is imported only when one of those kernels is first used (see
 """
 import numpy as np
 
-from .base import ArrayBackend
+from .base import ArrayBackend, window_view_layout
 
 
 _KERNELS = []
@@ -247,6 +247,11 @@ class NumpyBackend(ArrayBackend):
         out = np.zeros(shape, x.dtype)
         out[(slice(None),) * axis + (slice(before, before + x.shape[axis]),)] = x
         return out
+
+    @staticmethod
+    def sliding_windows(x, axes, window, stride, dilation):
+        shape, strides = window_view_layout(x.shape, x.strides, axes, window, stride, dilation)
+        return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
 
     @staticmethod
     def getitem(x, key):

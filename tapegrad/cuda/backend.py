@@ -162,6 +162,7 @@ class CudaBackend(ArrayBackend):
     getitem = staticmethod(X.getitem)
     setitem = staticmethod(X.setitem)
     scatter_add = staticmethod(X.scatter_add)
+    sliding_windows = staticmethod(M.sliding_windows)
 
     # linear algebra
     matmul = staticmethod(MM.matmul)

@@ -334,3 +334,8 @@ __all__ += _multihead.__all__
 from ._functional.normalization import *  # noqa: F401,F403,E402
 from ._functional import normalization as _normalization  # noqa: E402
 __all__ += _normalization.__all__
+from ._functional.conv import *  # noqa: F401,F403,E402
+from ._functional import conv as _conv_topic  # noqa: E402
+__all__ += _conv_topic.__all__
+from ._functional.padding import *  # noqa: F401,F403,E402
+__all__ += ["pad"]

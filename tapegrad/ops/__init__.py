@@ -21,3 +21,5 @@ from . import structure  # noqa: E402
 FAMILIES = FAMILIES + (structure,)
 from . import normalization  # noqa: E402
 FAMILIES = FAMILIES + (normalization,)
+from . import conv  # noqa: E402  (convolution primitives)
+FAMILIES += (conv,)

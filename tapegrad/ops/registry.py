@@ -80,6 +80,9 @@ path, or when it is never recorded (bool results).
 - device: to_device (its VJP moves the gradient back).
 - normalization: layer_norm (one node per call instead of about nine on
   every transformer block's hot path, Note [layer_norm primitive]).
+- conv: conv, conv_transpose (one im2col matmul each, and each the other's
+  input VJP, Note [weight gradient as a conv]); unfold (the window view as
+  columns, Note [unfold through the window view]).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

@@ -49,6 +49,13 @@ CALLS.update({
     "scatter_add": ((3, 4), (np.array([0, 2, 0]),), ROW, np.dtype(np.float64)),
 })
 
+CALLS.update({      # convolution (ops/conv.py)
+    "conv": (_R.uniform(-1, 1, (2, 4, 5, 4)), _R.uniform(-1, 1, (6, 2, 2, 3)), ROW[:1].repeat(6), (2, 1), (1, 0),
+             (1, 1), 2),
+    "conv_transpose": (_R.uniform(-1, 1, (2, 4, 3, 2)), _R.uniform(-1, 1, (4, 3, 2, 2)), None, (2, 1), (0, 1),
+                       (1, 0), (1, 2), 2),
+})
+
 
 def _math_names():
     """Every name TENSOR_MATH generates that is also a method of the backend interface."""

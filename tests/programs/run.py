@@ -16,6 +16,7 @@ import importlib
 import importlib.abc
 import importlib.util
 import json
+import pathlib
 import runpy
 import sys
 
@@ -42,6 +43,8 @@ def bind_torch_to_tapegrad():
 
 def main(argv):
     framework, path = argv
+    # the tapegrad of this checkout, not whichever one is installed (a worktree, a fresh clone)
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
     if framework == "tapegrad":
         bind_torch_to_tapegrad()
     elif framework != "torch":

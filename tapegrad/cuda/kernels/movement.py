@@ -5,6 +5,7 @@ Views are metadata only (``CudaArray._view``); anything that cannot be a view
 """
 import numpy as np
 
+from ...backend.base import window_view_layout
 from ..array import CudaArray, contiguous_strides
 from . import elementwise as E
 
@@ -141,3 +142,9 @@ def tile(x, reps):
 
 def ascontiguousarray(x):
     return x if x.is_contiguous else E.copy(x)
+
+
+def sliding_windows(x, axes, window, stride, dilation):
+    """Note [sliding windows] (backend/base.py): a view with new element strides, no kernel."""
+    shape, st = window_view_layout(x.shape, x.st, axes, window, stride, dilation)
+    return x._view(shape, st)

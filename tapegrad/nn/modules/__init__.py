@@ -19,3 +19,14 @@ from .transformer import (Transformer, TransformerEncoder, TransformerDecoder, T
                           TransformerDecoderLayer)
 __all__ += ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
             "TransformerDecoderLayer"]
+from .rnn import GRUCell, RNNBase, RNN, LSTM, GRU  # noqa: E402
+__all__ += ["GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
+from .padding import *  # noqa: F401,F403,E402
+from . import padding as _padding  # noqa: E402
+__all__ += _padding.__all__
+from .conv import *  # noqa: F401,F403,E402
+from .fold import *  # noqa: F401,F403,E402
+from . import conv as _conv, fold as _fold  # noqa: E402
+__all__ += _conv.__all__ + _fold.__all__
+from .container import ParameterList, ParameterDict  # noqa: E402
+__all__ += ["ParameterList", "ParameterDict"]

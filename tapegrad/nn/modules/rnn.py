@@ -1,7 +1,9 @@
-"""Recurrent cells: ``RNNCell`` and ``LSTMCell``.
+"""Recurrent cells (``RNNCell``, ``LSTMCell``, ``GRUCell``) and layers (``RNN``, ``LSTM``, ``GRU``).
 
 A cell is one time step; loops over time are ordinary Python loops, and the
-tape records whatever ran, so variable-length sequences need no padding.
+tape records whatever ran, so variable-length sequences need no padding. The
+layers run whole sequences (padded or packed); their loops live in
+``_rnn_layers.py`` and ``_rnn_scan.py`` (Note [two recurrent paths]).
 """
 import math
 
@@ -11,7 +13,7 @@ from .. import init
 from ..module import Module
 from ..parameter import Parameter
 
-__all__ = ["RNNCell", "LSTMCell"]
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
 
 
 class _CellBase(Module):
@@ -142,3 +144,34 @@ class LSTMCell(_CellBase):
         if not batched:
             return h2.reshape((H,)), c2.reshape((H,))
         return h2, c2
+
+
+class GRUCell(_CellBase):
+    """A gated recurrent unit cell; gates are stacked in the order r, z, n, as in PyTorch.
+
+    ``h' = (1 - z) * n + z * h`` with ``n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))``.
+
+    Example:
+        >>> import tapegrad
+        >>> cell = tapegrad.nn.GRUCell(3, 4)
+        >>> cell(tapegrad.randn(2, 3)).shape
+        tapegrad.Size([2, 4])
+    """
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
+
+    def forward(self, input, hx=None):
+        x, h, z, batched = self._prepare(input, hx, "GRUCell")
+        h = z if h is None else self._hidden(h, x.shape[0], batched, "GRUCell")
+        H = self.hidden_size
+        gi = F.linear(x, self.weight_ih, self.bias_ih)
+        gh = F.linear(h, self.weight_hh, self.bias_hh)
+        r = (gi[:, :H] + gh[:, :H]).sigmoid()
+        u = (gi[:, H:2 * H] + gh[:, H:2 * H]).sigmoid()
+        n = (gi[:, 2 * H:] + r * gh[:, 2 * H:]).tanh()
+        h2 = n + u * (h - n)
+        return h2 if batched else h2.reshape((H,))
+
+
+from ._rnn_layers import RNNBase, RNN, LSTM, GRU  # noqa: E402,F401  (the layers, kept in their own file)
