@@ -325,6 +325,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 # ----------------------------------------------------------------- topic files (one line each)
 # Each topic file in nn/_functional/ lists its functions in ``__all__``; they join this namespace here.
+from ._functional.attention import *  # noqa: F401,F403,E402
+from ._functional import attention as _attention  # noqa: E402
+__all__ += _attention.__all__
+from ._functional.multihead import *  # noqa: F401,F403,E402
+from ._functional import multihead as _multihead  # noqa: E402
+__all__ += _multihead.__all__
 from ._functional.normalization import *  # noqa: F401,F403,E402
 from ._functional import normalization as _normalization  # noqa: E402
 __all__ += _normalization.__all__

@@ -11,8 +11,14 @@ from .rnn import RNNCell, LSTMCell
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flatten", "Dropout", "Embedding",
            "ReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "CrossEntropyLoss",
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "RNNCell", "LSTMCell"]
+from ._attention import MultiheadAttention  # noqa: E402
+__all__ += ["MultiheadAttention"]
 from .normalization import LayerNorm
 __all__ += ["LayerNorm"]
+from .transformer import (Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer,  # noqa: E402
+                          TransformerDecoderLayer)
+__all__ += ["Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer",
+            "TransformerDecoderLayer"]
 from .rnn import GRUCell, RNNBase, RNN, LSTM, GRU  # noqa: E402
 __all__ += ["GRUCell", "RNNBase", "RNN", "LSTM", "GRU"]
 from .padding import *  # noqa: F401,F403,E402

@@ -111,3 +111,4 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+from ._attention import MultiheadAttention  # noqa: E402,F401  (torch.nn.modules.activation.MultiheadAttention)
