@@ -11,5 +11,8 @@ from .rnn import RNNCell, LSTMCell
 __all__ = ["Sequential", "ModuleList", "ModuleDict", "Identity", "Linear", "Flatten", "Dropout", "Embedding",
            "ReLU", "Tanh", "Sigmoid", "GELU", "Softmax", "LogSoftmax", "MSELoss", "L1Loss", "CrossEntropyLoss",
            "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "RNNCell", "LSTMCell"]
-from .normalization import LayerNorm
-__all__ += ["LayerNorm"]
+from .normalization import LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+__all__ += ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+            "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
