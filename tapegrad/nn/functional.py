@@ -328,3 +328,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 from ._functional.normalization import *  # noqa: F401,F403,E402
 from ._functional import normalization as _normalization  # noqa: E402
 __all__ += _normalization.__all__
+from ._functional.activation import *  # noqa: F401,F403,E402
+from ._functional import activation as _activation  # noqa: E402
+__all__ += _activation.__all__

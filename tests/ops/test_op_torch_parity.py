@@ -35,6 +35,8 @@ NOT_COMPARED = {}
 
 # Looser tolerances: spec name -> (rtol, atol, why).
 TOLERANCES = {}
+TOLERANCES["hardsigmoid"] = (1e-7, 1e-12, "torch 2.13's hardsigmoid backward multiplies by 1/6 rounded to float32 "
+                             "in every dtype (0.1666666716 in float64); tapegrad's is 1/6")
 
 
 def _x_broadcast(x, *bounds, **kw):

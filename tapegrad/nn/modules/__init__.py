@@ -16,3 +16,9 @@ from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 __all__ += ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
             "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+from .activation import (LeakyReLU, PReLU, ReLU6, ELU, SELU, CELU, SiLU, Mish, Softplus, Softsign, Hardtanh,
+                         Hardswish, Hardsigmoid, Tanhshrink, Softshrink, Hardshrink, Threshold, GLU, LogSigmoid,
+                         Softmin, Softmax2d)
+__all__ += ["LeakyReLU", "PReLU", "ReLU6", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh",
+            "Hardswish", "Hardsigmoid", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "GLU", "LogSigmoid",
+            "Softmin", "Softmax2d"]
