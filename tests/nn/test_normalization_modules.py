@@ -180,3 +180,20 @@ def test_local_response_norm_matches_torch(args, kwargs, shape):
     for lib in (tapegrad, torch):
         with pytest.raises(ValueError, match="3D or higher dimensionality"):
             lib.nn.LocalResponseNorm(2)(lib.ones(2, 3))
+
+
+def test_eval_batch_norm_gradient_uses_the_statistics_of_its_forward():
+    """The node keeps copies of the running statistics: a training step between forward and backward
+    (which updates the buffers in place) does not change the gradient. (torch raises there instead:
+    its node saved the buffers themselves.)"""
+    ours, theirs = pair(torch, "BatchNorm1d", 2)
+    ours.eval()
+    theirs.eval()
+    x = _x(4, 2)
+    xo, xt = tapegrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = ours(xo)
+    theirs(xt).sum().backward()
+    ours.train()
+    ours(tapegrad.tensor(_x(4, 2, seed=5) * 10))       # updates running_mean/var in place
+    y.sum().backward()
+    np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-12)

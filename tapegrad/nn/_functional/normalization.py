@@ -90,7 +90,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                                "(training=False)")
         shape = (1, c) + (1,) * (input.ndim - 2)
         be = input._backend
-        stats = tuple(be.reshape(be.astype(t._data, input._data.dtype), shape) for t in (running_mean, running_var))
+        # copies: the node keeps them, and a later training step updates the buffers in place
+        stats = tuple(be.reshape(be.copy(be.astype(t._data, input._data.dtype)), shape)
+                      for t in (running_mean, running_var))
         return _norm(input, weight, bias, axis, axis, eps, stats, True)
     _verify("batch_norm", input, axis, "Expected more than 1 value per channel when training")
     stats = batch_stats(input._backend, input._data, axis) if input.numel() else None
