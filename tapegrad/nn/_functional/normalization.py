@@ -10,7 +10,6 @@ import math
 
 from ... import _dtype as D
 from ..._tensor import Tensor
-from ...tape import grad_mode as _gm
 from ...ops.normalization import layer_norm, batch_norm_op, batch_stats  # noqa: F401  (layer_norm: one definition)
 from ...ops.registry import apply
 
@@ -44,9 +43,17 @@ def _norm(input, weight, bias, axis, paxis, eps, stats, fixed):
 
 
 def _update(running, batch, momentum):
-    """``running = (1 - momentum) * running + momentum * batch`` in place, off the tape."""
-    with _gm.no_grad():
-        running.mul_(1 - momentum).add_(Tensor._make(batch, None).to(running.dtype) * momentum)
+    """``running = (1 - momentum) * running + momentum * batch`` in place, off the tape.
+
+    One backend write and a version bump, as an in-place op makes (Note [in-place] in
+    ops/inplace.py), without its per-op machinery: this runs twice per training step.
+    """
+    be = running._backend
+    r = running._data
+    be.setitem(r, Ellipsis, r * (1 - momentum) + be.astype(batch, r.dtype) * momentum)
+    v = running._version
+    v[0] += 1
+    v[1] = "batch_norm"
 
 
 def _verify(name, input, axis, message):
