@@ -197,3 +197,10 @@ def test_eval_batch_norm_gradient_uses_the_statistics_of_its_forward():
     ours(tapegrad.tensor(_x(4, 2, seed=5) * 10))       # updates running_mean/var in place
     y.sum().backward()
     np.testing.assert_allclose(xo.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+
+
+def test_instance_norm_warns_on_a_channel_mismatch_without_affine_as_torch():
+    for lib in (tapegrad, torch):
+        with pytest.warns(UserWarning, match="input's size at dim=1 does not match num_features"):
+            y = lib.nn.InstanceNorm1d(3)(lib.tensor(_x(2, 4, 5)))
+        assert tuple(y.shape) == (2, 4, 5)
