@@ -356,3 +356,6 @@ _t_sparse.BASE.update(_BASE_DEFS)
 from ._functional.linear import *  # noqa: F401,F403,E402
 __all__ += ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "embedding_bag",
             "bilinear"]
+from ._functional.activation import *  # noqa: F401,F403,E402
+from ._functional import activation as _activation  # noqa: E402
+__all__ += _activation.__all__

@@ -79,7 +79,9 @@ path, or when it is never recorded (bool results).
   cross_entropy (PyTorch's clamps and a fused row kernel).
 - device: to_device (its VJP moves the gradient back).
 - normalization: layer_norm (one node per call instead of about nine on
-  every transformer block's hot path, Note [layer_norm primitive]).
+  every transformer block's hot path, Note [layer_norm primitive]);
+  batch_norm (batch and instance norm, train and eval, one node each,
+  Note [batch_norm primitive]).
 - conv: conv, conv_transpose (one im2col matmul each, and each the other's
   input VJP, Note [weight gradient as a conv]); unfold (the window view as
   columns, Note [unfold through the window view]).

@@ -43,3 +43,14 @@ __all__ += ["SmoothL1Loss", "HuberLoss", "KLDivLoss", "PoissonNLLLoss", "Gaussia
             "HingeEmbeddingLoss", "MultiMarginLoss", "MultiLabelMarginLoss", "CTCLoss", "Dropout1d", "Dropout2d",
             "Dropout3d", "AlphaDropout", "FeatureAlphaDropout", "EmbeddingBag", "Bilinear", "Unflatten",
             "PairwiseDistance", "CosineSimilarity"]
+from .normalization import LayerNorm, GroupNorm, RMSNorm, LocalResponseNorm
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+__all__ += ["LayerNorm", "GroupNorm", "RMSNorm", "LocalResponseNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+            "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+from .activation import (LeakyReLU, PReLU, ReLU6, ELU, SELU, CELU, SiLU, Mish, Softplus, Softsign, Hardtanh,
+                         Hardswish, Hardsigmoid, Tanhshrink, Softshrink, Hardshrink, Threshold, GLU, LogSigmoid,
+                         Softmin, Softmax2d)
+__all__ += ["LeakyReLU", "PReLU", "ReLU6", "ELU", "SELU", "CELU", "SiLU", "Mish", "Softplus", "Softsign", "Hardtanh",
+            "Hardswish", "Hardsigmoid", "Tanhshrink", "Softshrink", "Hardshrink", "Threshold", "GLU", "LogSigmoid",
+            "Softmin", "Softmax2d"]
