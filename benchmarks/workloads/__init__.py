@@ -6,3 +6,5 @@ from . import chain, digits, matmul, memory, mlp, overhead
 
 WORKLOADS = {"overhead": overhead, "mlp": mlp, "matmul": matmul, "chain": chain,
              "digits": digits, "memory": memory}
+from . import cnn  # noqa: E402
+WORKLOADS["cnn"] = cnn

@@ -78,8 +78,8 @@ path, or when it is never recorded (bool results).
 - nn: softmax, log_softmax (stable, with short VJPs); binary_cross_entropy,
   cross_entropy (PyTorch's clamps and a fused row kernel).
 - device: to_device (its VJP moves the gradient back).
-- conv: conv, conv_transpose (one im2col matmul each, and each the other's
-  input VJP, Note [weight gradient as a conv]); unfold (the window view as
+- conv: conv, conv_transpose, conv_weight (one im2col matmul each; their
+  VJPs are the other two, so every order works); unfold (the window view as
   columns, Note [unfold through the window view]).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
