@@ -78,6 +78,7 @@ class HandCNN:
         z = h @ w4 + b4
         e = np.exp(z - z.max(1, keepdims=True))
         dz = e / e.sum(1, keepdims=True)
+        loss = -np.log(dz[np.arange(n), y]).mean()
         dz[np.arange(n), y] -= 1
         dz /= n
         dh = (dz @ w4.T) * (h > 0)
@@ -94,6 +95,7 @@ class HandCNN:
                  dz.sum(0)]
         for p, g in zip(self.p, grads):
             p -= self.lr * g.astype(np.float32)
+        return loss
 
 
 def run(cfg):
