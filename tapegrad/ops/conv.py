@@ -115,7 +115,19 @@ def unfold_op(be, x, kernel_size, dilation, padding, stride):
 
 
 def tap_weight(be, channels, kernel_size, dtype):
-    """The ``(channels * K, 1, *kernel_size)`` weight whose output channel ``c * K + k`` reads tap ``k`` of channel ``c``."""
+    """The one-hot weight ``(channels * K, 1, *kernel_size)``: output channel ``c * K + k`` reads tap ``k`` of ``c``.
+
+    With ``groups=channels`` a convolution by it is ``unfold`` and a transposed one is ``fold``.
+
+    Example:
+        >>> from tapegrad.backend import CPU_BACKEND
+        >>> from tapegrad.ops.conv import tap_weight
+        >>> tap_weight(CPU_BACKEND, 2, (2,), "float32")[:, 0]
+        array([[1., 0.],
+               [0., 1.],
+               [1., 0.],
+               [0., 1.]], dtype=float32)
+    """
     kk = math.prod(kernel_size)
     eye = be.reshape(be.eye(kk, kk, dtype), (kk, 1) + tuple(kernel_size))
     return be.tile(eye, (channels,) + (1,) * (1 + len(kernel_size)))
