@@ -150,8 +150,8 @@ def conv_transpose(be, x, w, b=None, stride=(1,), padding=(0,), output_padding=(
         offs, tail = _taps(full, k, dilation)
         out = be.zeros((n, groups * og, math.prod(full) + tail), cols.dtype)
         for t, off in enumerate(offs):
-            key = lead + (slice(off, off + lw),)
-            be.setitem(out, key, be.getitem(out, key) + be.getitem(cols, lead + (t,)))
+            view = be.getitem(out, lead + (slice(off, off + lw),))
+            view += be.getitem(cols, lead + (t,))         # in place through the basic-slice view (both backends)
         out = be.reshape(be.narrow(out, 2, 0, math.prod(full)) if tail else out, (n, groups * og) + full)
     else:
         cols = be.matmul(wm, be.reshape(x, (n, groups, c // groups, math.prod(in_sp))))   # (N, G, O/G * K, L)
@@ -160,7 +160,8 @@ def conv_transpose(be, x, w, b=None, stride=(1,), padding=(0,), output_padding=(
         for pos in itertools.product(*(range(ki) for ki in k)):
             key = lead + tuple(slice(p * d, p * d + s * (li - 1) + 1, s)
                                for p, d, s, li in zip(pos, dilation, stride, in_sp))
-            be.setitem(out, key, be.getitem(out, key) + be.getitem(cols, lead + pos))
+            view = be.getitem(out, key)
+            view += be.getitem(cols, lead + pos)
     if any(padding):
         out = be.ascontiguousarray(be.getitem(out, lead + tuple(slice(p, f - p) for p, f in zip(padding, full))))
     return _add_bias(be, out, b)
