@@ -254,3 +254,11 @@ def test_constant_pad_of_an_integer_tensor_casts_the_value_like_torch():
 def test_fold_layers_match_torch(name, args, kw, shape):
     _compare(getattr(nn, name)(*args, **kw), getattr(torch.nn, name)(*args, **kw), RNG.standard_normal(shape),
              tol=1e-12)
+
+
+def test_circular_pad_wider_than_what_negative_pads_leave_raises():
+    # PyTorch checks the uncropped size and reads uninitialized memory here; we refuse instead
+    x = tapegrad.arange(6.0).reshape(1, 2, 3)
+    with pytest.raises(RuntimeError, match="wrapping around more than once"):
+        nn.functional.pad(x, (-2, 2), mode="circular")
+    assert nn.functional.pad(x, (-1, 2), mode="circular").tolist() == [[[1.0, 2.0, 1.0, 2.0], [4.0, 5.0, 4.0, 5.0]]]
