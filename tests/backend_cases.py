@@ -358,6 +358,13 @@ CASES = [
        1, ref=conv_transpose_ref, tol=1e-12, id="wide"),
     _c("conv", _f((1, 2, 4, 5, 3)), _f((2, 1, 2, 3, 2)), None, (1, 1, 1), (0, 1, 1), (1, 2, 1), 2, ref=conv_ref,
        tol=1e-12, id="wide-3d"),
+    # 8 channels per group: the per-tap matmuls of the stride-1 path (backend/_conv.py)
+    _c("conv", _f((2, 16, 4, 5)), _f((4, 8, 2, 3)), _f(4), (1, 1), (1, 0), (1, 2), 2, ref=conv_ref, tol=1e-12,
+       id="per-tap"),
+    _c("conv_weight", _f((2, 16, 4, 5)), _f((2, 4, 4, 1)), (2, 3), (1, 1), (1, 0), (1, 2), 2, ref=_conv_weight_ref,
+       tol=1e-12, id="per-tap"),
+    _c("conv_transpose", _f((2, 16, 3, 2)), _f((16, 2, 2, 3)), _f(4), (1, 1), (1, 0), (0, 0), (2, 1), 2,
+       ref=conv_transpose_ref, tol=1e-12, id="per-tap"),
     _c("conv_weight", _f((2, 4, 5, 6)), _f((2, 6, 3, 3)), (3, 2), (2, 1), (1, 0), (1, 2), 2, ref=_conv_weight_ref,
        tol=1e-12),
     _c("conv_weight", _f((1, 2, 5)), _f((1, 2, 4)), (2,), (1,), (1,), (2,), 1, ref=_conv_weight_ref, tol=1e-12,

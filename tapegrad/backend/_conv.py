@@ -86,6 +86,18 @@ def _tap(be, xf, off, lw, groups):
     return be.reshape(be.narrow(xf, 2, off, lw), (n, groups, c // groups, lw))
 
 
+# Per-tap matmuls reduce over C/groups channels: below this many, copying the columns (the K tap views
+# stacked, one matmul reducing over C/groups * K) is faster (LeNet's first layer, C=1: 1 ms instead of 24).
+_PER_TAP_MIN_CHANNELS = 8
+
+
+def _wide_columns(be, xf, offs, lw, groups):
+    """The wide grid's columns ``(N, groups, C/groups * K, Lw)``: the ``K`` tap views stacked (one copy)."""
+    n, c = xf.shape[:2]
+    cols = be.stack([be.narrow(xf, 2, off, lw) for off in offs], axis=2)          # (N, C, K, Lw)
+    return be.reshape(cols, (n, groups, c // groups * len(offs), lw))
+
+
 def _strided_columns(be, xp, k, stride, dilation, groups, positions):
     """im2col through the window view, keeping the first ``positions`` of each spatial dim: ``(N, g, C/g * K, L)``."""
     n, c = xp.shape[:2]
@@ -111,14 +123,18 @@ def conv(be, x, w, b=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
     if all(s == 1 for s in stride):         # one matmul per tap on the wide grid, summed (Note [conv as im2col])
         xf, offs = _flat(be, xp, k, dilation)
         lw = out_sp[0] * math.prod(xp.shape[3:])
-        wt = be.transpose(be.reshape(w, (groups, o // groups, cg, len(offs))), (3, 0, 1, 2))    # (K, G, O/G, C/G)
-        out = None
-        for t, off in enumerate(offs):
-            term = be.matmul(be.getitem(wt, t), _tap(be, xf, off, lw, groups))                # (N, G, O/G, Lw)
-            if out is None:
-                out = term
-            else:
-                out += term
+        if cg < _PER_TAP_MIN_CHANNELS:
+            out = be.matmul(be.reshape(w, (groups, o // groups, cg * len(offs))),
+                            _wide_columns(be, xf, offs, lw, groups))
+        else:
+            wt = be.transpose(be.reshape(w, (groups, o // groups, cg, len(offs))), (3, 0, 1, 2))  # (K, G, O/G, C/G)
+            out = None
+            for t, off in enumerate(offs):
+                term = be.matmul(be.getitem(wt, t), _tap(be, xf, off, lw, groups))            # (N, G, O/G, Lw)
+                if out is None:
+                    out = term
+                else:
+                    out += term
         out = _crop(be, be.reshape(out, (n, o, out_sp[0]) + tuple(xp.shape[3:])), out_sp)
     else:
         wm = be.reshape(w, (groups, o // groups, cg * math.prod(k)))
@@ -142,11 +158,14 @@ def conv_weight(be, x, g, kernel_size, stride=(1,), padding=(0,), dilation=(1,),
         g = _pad(be, g, (0,) * len(pos), (0,) + tuple(p - q for p, q in zip(xp.shape[3:], pos[1:])))
         lw = pos[0] * math.prod(xp.shape[3:])
         gm = be.reshape(g, (n, groups, o // groups, lw))
-        taps = [be.sum(be.matmul(gm, be.transpose(_tap(be, xf, off, lw, groups), (0, 1, 3, 2))), axis=0)
-                for off in offs]                                                        # K x (G, O/G, C/G)
-        return be.reshape(be.stack(taps, axis=3), (o, x.shape[1] // groups) + k)
-    cols = _strided_columns(be, xp, k, stride, dilation, groups, pos)
-    gm = be.reshape(g, (n, groups, o // groups, cols.shape[3]))
+        if x.shape[1] // groups >= _PER_TAP_MIN_CHANNELS:
+            taps = [be.sum(be.matmul(gm, be.transpose(_tap(be, xf, off, lw, groups), (0, 1, 3, 2))), axis=0)
+                    for off in offs]                                                    # K x (G, O/G, C/G)
+            return be.reshape(be.stack(taps, axis=3), (o, x.shape[1] // groups) + k)
+        cols = _wide_columns(be, xf, offs, lw, groups)
+    else:
+        cols = _strided_columns(be, xp, k, stride, dilation, groups, pos)
+        gm = be.reshape(g, (n, groups, o // groups, cols.shape[3]))
     gw = be.sum(be.matmul(gm, be.transpose(cols, (0, 1, 3, 2))), axis=0)      # (groups, O/groups, C/groups * K)
     return be.reshape(gw, (o, x.shape[1] // groups) + k)
 
@@ -165,13 +184,18 @@ def conv_transpose(be, x, w, b=None, stride=(1,), padding=(0,), output_padding=(
         xw = _pad(be, x, (0,) * len(k), (0,) + tuple(f - li for f, li in zip(full[1:], in_sp[1:])))
         lw = in_sp[0] * math.prod(full[1:])
         xw = be.reshape(xw, (n, groups, c // groups, lw))
-        wt = be.transpose(be.reshape(w, (groups, c // groups, og, kk)), (3, 0, 2, 1))     # (K, G, O/G, C/G)
         offs, tail = _taps(full, k, dilation)
         out = be.zeros((n, groups * og, math.prod(full) + tail), x.dtype)
-        for t, off in enumerate(offs):
+        if c // groups >= _PER_TAP_MIN_CHANNELS:
+            wt = be.transpose(be.reshape(w, (groups, c // groups, og, kk)), (3, 0, 2, 1))     # (K, G, O/G, C/G)
+            terms = (be.reshape(be.matmul(be.getitem(wt, t), xw), (n, groups * og, lw)) for t in range(kk))
+        else:                               # few channels: one matmul to all the columns, then K slices of it
+            wm = be.transpose(be.reshape(w, (groups, c // groups, og * kk)), (0, 2, 1))   # (G, O/G * K, C/G)
+            cols = be.reshape(be.matmul(wm, xw), (n, groups * og, kk, lw))
+            terms = (be.getitem(cols, lead + (t,)) for t in range(kk))
+        for off, term in zip(offs, terms):
             view = be.getitem(out, lead + (slice(off, off + lw),))
-            # in place through the basic-slice view (both backends)
-            view += be.reshape(be.matmul(be.getitem(wt, t), xw), (n, groups * og, lw))
+            view += term                    # in place through the basic-slice view (both backends)
         out = be.reshape(be.narrow(out, 2, 0, math.prod(full)) if tail else out, (n, groups * og) + full)
     else:
         wm = be.transpose(be.reshape(w, (groups, c // groups, og * kk)), (0, 2, 1))   # (G, O/G * K, C/G)
