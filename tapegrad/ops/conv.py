@@ -1,15 +1,16 @@
-"""Convolution primitives: ``conv`` and ``conv_transpose``, each the other's VJP for the input.
+"""Convolution primitives: ``conv``, ``conv_transpose`` and ``conv_weight``, whose VJPs are each other.
 
 The forward of each is one backend call (Note [conv as im2col] in
-backend/_conv.py). Their VJPs are written against ``F`` with the two ops
+backend/_conv.py). Their VJPs are written against ``F`` with the three ops
 themselves, so every order of derivative works:
 
 - conv's input gradient is the transposed convolution of ``g`` with the same
   weight (``output_padding`` recovers the input's size); the transposed
   convolution's input gradient is the convolution of ``g``.
-- Both weight gradients are ``conv_weight`` (the im2col columns of the
-  input times the output gradient), a third primitive whose VJPs are a
-  convolution and a transposed convolution again.
+- Both weight gradients are ``conv_weight`` (the output gradient times the
+  input's columns), bilinear in its two inputs, so its VJPs are a
+  convolution and a transposed convolution again. ``unfold`` reads the
+  window view directly; its VJP is a transposed convolution.
 
 Tuples (stride, padding, dilation, output_padding) have one int per spatial
 dim; the nn.functional wrappers (nn/_functional/conv.py) normalize them.
