@@ -220,6 +220,18 @@ def conv_transpose_ref(x, w, b=None, stride=(1,), padding=(0,), output_padding=(
     return out if b is None else out + b.reshape((1, -1) + (1,) * len(k))
 
 
+def _conv_weight_ref(x, g, kernel_size, stride, padding, dilation, groups):
+    # the weight gradient of sum(g * conv(x, w)) is the gradient of a linear function: its value at each basis w
+    shape = (g.shape[1], x.shape[1] // groups) + tuple(kernel_size)
+    out = np.zeros(shape)
+    for i in np.ndindex(*shape):
+        e = np.zeros(shape)
+        e[i] = 1
+        y = conv_ref(x, e, None, stride, padding, dilation, groups)
+        out[i] = (y[(slice(None),) * 2 + tuple(slice(0, n) for n in g.shape[2:])] * g).sum()
+    return out
+
+
 def _check_empty(be):
     a = be.empty((2, 3), np.float32)
     assert tuple(a.shape) == (2, 3) and a.dtype == np.float32 and type(a) in be.array_types
@@ -400,6 +412,21 @@ CASES = [
     _c("conv", _f((1, 2, 5), np.float32), _f((3, 2, 2), np.float32), ref=conv_ref, tol=1e-5, id="plain"),
     _c("conv_transpose", _f((2, 4, 3, 2)), _f((4, 3, 2, 3)), _f(6), (2, 1), (1, 0), (1, 0), (1, 2), 2,
        ref=conv_transpose_ref, tol=1e-12),
+    _c("conv_transpose", _f((2, 2, 3, 2, 2)), _f((2, 3, 2, 3, 1)), None, (1, 1, 1), (1, 0, 0), (0, 1, 0), (2, 1, 1),
+       1, ref=conv_transpose_ref, tol=1e-12, id="wide"),
+    _c("conv", _f((1, 2, 4, 5, 3)), _f((2, 1, 2, 3, 2)), None, (1, 1, 1), (0, 1, 1), (1, 2, 1), 2, ref=conv_ref,
+       tol=1e-12, id="wide-3d"),
+    # 8 channels per group: the per-tap matmuls of the stride-1 path (backend/_conv.py)
+    _c("conv", _f((2, 16, 4, 5)), _f((4, 8, 2, 3)), _f(4), (1, 1), (1, 0), (1, 2), 2, ref=conv_ref, tol=1e-12,
+       id="per-tap"),
+    _c("conv_weight", _f((2, 16, 4, 5)), _f((2, 4, 4, 1)), (2, 3), (1, 1), (1, 0), (1, 2), 2, ref=_conv_weight_ref,
+       tol=1e-12, id="per-tap"),
+    _c("conv_transpose", _f((2, 16, 3, 2)), _f((16, 2, 2, 3)), _f(4), (1, 1), (1, 0), (0, 0), (2, 1), 2,
+       ref=conv_transpose_ref, tol=1e-12, id="per-tap"),
+    _c("conv_weight", _f((2, 4, 5, 6)), _f((2, 6, 3, 3)), (3, 2), (2, 1), (1, 0), (1, 2), 2, ref=_conv_weight_ref,
+       tol=1e-12),
+    _c("conv_weight", _f((1, 2, 5)), _f((1, 2, 4)), (2,), (1,), (1,), (2,), 1, ref=_conv_weight_ref, tol=1e-12,
+       id="tail"),
     # linear algebra
     _c("matmul", A32[:, :3], X.astype(np.float32)[:3], tol=1e-5),
     _c("matmul", _f((2, 2, 3)), X[:3], tol=1e-12, id="batch"),

@@ -17,7 +17,7 @@ import pytest
 from benchmarks import handwritten
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WORKLOADS = {"overhead", "mlp", "matmul", "chain", "digits", "memory", "lstm", "gpt"}
+WORKLOADS = {"overhead", "mlp", "matmul", "chain", "digits", "memory", "lstm", "gpt", "cnn"}
 
 
 def _run(args, tmp_path):

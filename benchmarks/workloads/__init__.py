@@ -10,3 +10,5 @@ from . import lstm  # noqa: E402
 WORKLOADS["lstm"] = lstm
 from . import gpt  # noqa: E402
 WORKLOADS["gpt"] = gpt
+from . import cnn  # noqa: E402
+WORKLOADS["cnn"] = cnn

@@ -360,6 +360,12 @@ class ArrayBackend:
         return conv(self, x, w, b, stride, padding, dilation, groups)
 
     @optional
+    def conv_weight(self, x, g, kernel_size, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+        """The gradient of ``conv(x, w, ...)`` for ``w`` (O, C/groups, *kernel_size), given output gradient ``g``."""
+        from ._conv import conv_weight
+        return conv_weight(self, x, g, kernel_size, stride, padding, dilation, groups)
+
+    @optional
     def conv_transpose(self, x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1):
         """PyTorch's transposed convolution of ``x`` (N, C, *L) with ``w`` (C, O/groups, *K), plus ``b`` (O,)."""
         from ._conv import conv_transpose

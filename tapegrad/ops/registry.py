@@ -82,8 +82,8 @@ path, or when it is never recorded (bool results).
   every transformer block's hot path, Note [layer_norm primitive]);
   batch_norm (batch and instance norm, train and eval, one node each,
   Note [batch_norm primitive]).
-- conv: conv, conv_transpose (one im2col matmul each, and each the other's
-  input VJP, Note [weight gradient as a conv]); unfold (the window view as
+- conv: conv, conv_transpose, conv_weight (one im2col matmul each; their
+  VJPs are the other two, so every order works); unfold (the window view as
   columns, Note [unfold through the window view]).
 - special: sinh, cosh, asin, acos, atan, asinh, acosh, atanh, log2, log10,
   exp2, erfc, erfinv, lgamma, digamma, trigamma (digamma's VJP), trunc: one

@@ -62,6 +62,8 @@ CALLS.update({      # convolution (ops/conv.py)
              (1, 1), 2),
     "conv_transpose": (_R.uniform(-1, 1, (2, 4, 3, 2)), _R.uniform(-1, 1, (4, 3, 2, 2)), None, (2, 1), (0, 1),
                        (1, 0), (1, 2), 2),
+    "conv_weight": (_R.uniform(-1, 1, (2, 4, 5, 4)), _R.uniform(-1, 1, (2, 6, 2, 1)), (2, 3), (2, 1), (1, 0),
+                    (1, 1), 2),
 })
 
 
