@@ -37,8 +37,8 @@ def __getattr__(name):
         globals()[name] = mod
         return mod
     if name == "distributed":       # tapegrad.distributed: imports mpi4py only when a process group is made
-        from . import distributed
-        return distributed
+        mod = globals()["distributed"] = importlib.import_module(".distributed", __name__)
+        return mod
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)
