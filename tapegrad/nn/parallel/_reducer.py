@@ -2,7 +2,7 @@
 
 # Note [DDP buckets]
 Parameters are packed into buckets in reverse registration order (roughly the order backward
-produces their gradients), one dtype and device per bucket, the first capped at 1 MiB and the others
+produces their gradients), one dtype and device per bucket, the first capped at 1 MiB (or less) and the others
 at ``bucket_cap_mb`` (as PyTorch). Each bucket is one contiguous host array; a parameter owns a slice.
 A post-accumulate-grad hook copies the parameter's fresh ``.grad`` into its slice; when the last
 slice of a bucket arrives, the bucket is all-reduced with a nonblocking MPI collective. Buckets are
@@ -46,7 +46,7 @@ def build_buckets(params, cap_bytes):
     for p in params:
         k = (p._data.dtype, p.device.type)
         size = p.numel() * p._data.dtype.itemsize
-        limit = _FIRST_BUCKET_BYTES if not groups else cap_bytes
+        limit = min(_FIRST_BUCKET_BYTES, cap_bytes) if not groups else cap_bytes
         if cur and (k != key or cur_bytes + size > limit):
             groups.append(cur)
             cur, cur_bytes = [], 0
