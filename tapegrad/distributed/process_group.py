@@ -7,6 +7,7 @@ from the MPI environment, and no address, port or store is involved.
 import enum
 
 from . import _mpi
+from ._work import Work
 
 __all__ = ["ReduceOp", "ProcessGroup", "GroupMember", "group", "is_available", "is_initialized",
            "is_mpi_available", "init_process_group", "destroy_process_group", "get_rank",
@@ -241,7 +242,6 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
     """
     g = default_group(group, "barrier")
     if async_op:
-        from .collectives import Work
         return Work(g.comm.Ibarrier())
     g.comm.Barrier()
     return None

@@ -18,7 +18,7 @@ not the whole backward as in PyTorch.
 import numpy as np
 
 from ...autograd.graph import queue_callback
-from ...distributed.collectives import Work
+from ...distributed._work import Work
 from ..._tensor import Tensor
 
 _FIRST_BUCKET_BYTES = 1 << 20
