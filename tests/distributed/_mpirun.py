@@ -11,10 +11,12 @@ WORKERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "workers")
 
 
 def mpirun(worker, *args, n=2, timeout=60):
-    """Run ``workers/<worker>.py`` on ``n`` ranks; returns the CompletedProcess (stdout and stderr as text)."""
+    """Run ``workers/<worker>.py`` (or the script at path ``worker``, a ``.py`` file) on ``n`` ranks.
+
+    Returns the CompletedProcess, stdout and stderr as text."""
     pytest.importorskip("mpi4py", reason="the distributed extra (mpi4py, mpich) is not installed")
     from tapegrad.distributed.launch import mpiexec_command
-    cmd, env = mpiexec_command(n, [os.path.join(WORKERS, f"{worker}.py"), *map(str, args)])
+    cmd, env = mpiexec_command(n, [worker if worker.endswith(".py") else os.path.join(WORKERS, f"{worker}.py"), *map(str, args)])
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")     # this checkout's tapegrad
     env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = env["MKL_NUM_THREADS"] = "1"
     # A session of its own, so a timeout ends the launcher and every rank it started (its process group).
