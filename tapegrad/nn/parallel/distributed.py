@@ -43,7 +43,8 @@ class DistributedDataParallel(Module):
     Args:
         module: the model; every rank must build it with the same parameter shapes and dtypes.
         device_ids, output_device, dim: accepted for PyTorch compatibility (single-device replicas).
-        broadcast_buffers: broadcast rank 0's buffers at every forward (BatchNorm statistics).
+        broadcast_buffers: broadcast rank 0's buffers before every forward that syncs gradients (BatchNorm
+            statistics).
         process_group: the group to average over (default: the default group).
         bucket_cap_mb: bucket size in MiB (default 25).
         find_unused_parameters: allow parameters that get no gradient in a backward (their share is
@@ -129,16 +130,18 @@ class DistributedDataParallel(Module):
                 broadcast(b, src=0, group=self.process_group)
 
     def forward(self, *inputs, **kwargs):
-        self._sync_buffers()
-        sync = is_grad_enabled() and self.require_backward_grad_sync and self.training
+        # As PyTorch: a forward with grad mode on and outside no_sync() prepares the next backward's
+        # reduction and first broadcasts rank 0's buffers.
+        sync = is_grad_enabled() and self.require_backward_grad_sync
         if sync:
+            self._sync_buffers()
             self.reducer.prepare()
         out = self.module(*inputs, **kwargs)
         if sync:
             # Queue the end-of-backward wait as soon as backward reaches an output, so a rank whose
             # parameters all miss a gradient still takes part in the reduction.
             for t in _tensors(out, []):
-                if t.requires_grad:
+                if t.grad_fn is not None:
                     t.register_hook(self._output_hook)
         return out
 

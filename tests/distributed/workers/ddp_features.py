@@ -168,6 +168,9 @@ def main(out_dir):
         assert model.module.running.tolist() == [1.0 + rank] * 3
         model(tapegrad.zeros(2, 3))                                       # re-broadcast from rank 0 first
         assert model.module.running.tolist() == [1.0] * 3
+        with model.no_sync():                                              # no sync: no broadcast
+            model(tapegrad.full((2, 3), float(rank)))
+        assert model.module.running.tolist() == [1.0 + rank] * 3
         off = DDP(Counting(start=0), broadcast_buffers=False)
         off(tapegrad.full((2, 3), float(rank)))
         off(tapegrad.zeros(2, 3))
@@ -198,6 +201,12 @@ def main(out_dir):
         fresh = DDP(mlp(seed=5))
         fresh.load_state_dict(tapegrad.load(path))
         assert fresh.module[0].bias.tolist() == [0.25] * 7
+        shared = os.path.join(out_dir, "all_ranks.tg")        # every rank saves to one path at once
+        for _ in range(5):
+            tapegrad.save({"w": tapegrad.full((50000,), float(rank))}, shared)
+        dist.barrier()
+        w = tapegrad.load(shared)["w"]
+        assert w.shape == (50000,) and w.min().item() == w.max().item() in (0.0, 1.0)   # one whole file
 
     @check("errors")
     def _():
