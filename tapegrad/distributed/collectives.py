@@ -54,12 +54,17 @@ def _bump(*tensors):
         t._version[0] += 1
 
 
-def _run(request_fn, async_op, finish):
-    """Start a nonblocking MPI operation; wait now unless ``async_op``."""
-    work = Work(request_fn(), finish)
+def _run(request_fn, async_op, finish, blocking_fn=None):
+    """Start a nonblocking MPI operation and return its Work (``async_op``); else run the blocking one
+    (``blocking_fn``, cheaper than start + wait in MPICH for small messages) or start and wait."""
     if async_op:
-        return work
-    work.wait()
+        return Work(request_fn(), finish)
+    if blocking_fn is None:
+        Work(request_fn(), finish).wait()
+        return None
+    blocking_fn()
+    if finish is not None:
+        finish()
     return None
 
 
@@ -121,7 +126,7 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     buf = _Buf(tensor)
     _bump(tensor)
     return _run(lambda: g.comm.Iallreduce(MPI.IN_PLACE, buf.host, op=mop), async_op,
-                _reduce_finish(buf, op, g.size()))
+                _reduce_finish(buf, op, g.size()), lambda: g.comm.Allreduce(MPI.IN_PLACE, buf.host, op=mop))
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):
@@ -174,7 +179,7 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     if g.rank() != src:
         _bump(tensor)
     return _run(lambda: g.comm.Ibcast(buf.bytes(), root=src), async_op,
-                buf.write_back if g.rank() != src else None)
+                buf.write_back if g.rank() != src else None, lambda: g.comm.Bcast(buf.bytes(), root=src))
 
 
 def _check_list(tensor_list, tensor, n, what, name):
