@@ -140,8 +140,9 @@ def main(argv=None):
     print(f"  {'bucket':>10} {'MiB':>6} {'mpi4py raw':>12} {'tg blocking':>12} {'tg async':>12} {'tg/raw':>7}")
     for row in two["bandwidth"]:
         raw, tg, tga = row["mpi4py Allreduce"], row["tapegrad all_reduce"], row["tapegrad async + wait"]
-        print(f"  {row['numel']:>10} {row['bytes'] / 2 ** 20:6.2f} {raw / 2 ** 30:9.2f} GiB/s {tg / 2 ** 30:7.2f} GiB/s "
-              f"{tga / 2 ** 30:7.2f} GiB/s {min(tg, tga) / raw:6.0%}")
+        gib = [v / 2 ** 30 for v in (raw, tg, tga)]
+        print(f"  {row['numel']:>10} {row['bytes'] / 2 ** 20:6.2f} {gib[0]:9.2f} GiB/s {gib[1]:7.2f} GiB/s "
+              f"{gib[2]:7.2f} GiB/s {min(tg, tga) / raw:6.0%}")
     print("figures depend on the machine's load (2 shared cores here): compare them within one run only")
     result = {"one": one, "two": two, "scaling": scaling, "efficiency": scaling / 2, "args": vars(args)}
     if args.out:

@@ -184,8 +184,8 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
 
 def _check_list(tensor_list, tensor, n, what, name):
     if not isinstance(tensor_list, (list, tuple)) or len(tensor_list) != n:
-        raise ValueError(f"{what}: {name} must be a list of {n} tensors (the world size), got "
-                         f"{len(tensor_list) if isinstance(tensor_list, (list, tuple)) else type(tensor_list).__name__}")
+        got = len(tensor_list) if isinstance(tensor_list, (list, tuple)) else type(tensor_list).__name__
+        raise ValueError(f"{what}: {name} must be a list of {n} tensors (the world size), got {got}")
     for i, t in enumerate(tensor_list):
         _check_tensor(t, what, f"{name}[{i}]")
         if tuple(t.shape) != tuple(tensor.shape) or t.dtype is not tensor.dtype:

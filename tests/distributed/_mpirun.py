@@ -17,7 +17,8 @@ def mpirun(worker, *args, n=2, timeout=60, env=None):
     pytest.importorskip("mpi4py", reason="the distributed extra (mpi4py, mpich) is not installed")
     from tapegrad.distributed.launch import mpiexec_command
     extra = env or {}
-    cmd, env = mpiexec_command(n, [worker if worker.endswith(".py") else os.path.join(WORKERS, f"{worker}.py"), *map(str, args)])
+    script = worker if worker.endswith(".py") else os.path.join(WORKERS, f"{worker}.py")
+    cmd, env = mpiexec_command(n, [script, *map(str, args)])
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")     # this checkout's tapegrad
     env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = env["MKL_NUM_THREADS"] = "1"
     env.update(extra)
