@@ -7,8 +7,8 @@ Usage (from the repository root; needs the distributed extra):
 The driver starts this script twice under mpiexec (``-n 1`` then ``-n 2``, shared memory only, see
 ``tapegrad/distributed/launch.py``) with one BLAS/OpenMP thread per rank. Each run times SGD steps of
 a float32 784-256-256-10 MLP wrapped in DistributedDataParallel on a fixed random batch of 128 samples
-per rank and reports samples per second over all ranks (median of ``--repeats`` samples, each
-``--steps`` steps between barriers). Scaling is the 2-rank figure over the 1-rank one (2.0 is perfect;
+per rank and reports samples per second over all ranks (the median of ``--repeats`` samples of
+``--steps`` steps between barriers, over ``--rounds`` launches of each size that take turns). Scaling is the 2-rank figure over the 1-rank one (2.0 is perfect;
 the target is 1.6) and efficiency is scaling / 2. The 2-rank run also measures the all-reduce
 bandwidth on the sizes of the model's DDP buckets: tapegrad's ``all_reduce`` (blocking, and
 ``async_op=True`` + ``wait()`` as DDP issues it) against mpi4py's raw ``Allreduce`` on a NumPy array
@@ -35,13 +35,14 @@ def parse_args(argv):
     p.add_argument("--repeats", type=int, default=5, help="timed samples (default 5)")
     p.add_argument("--batch", type=int, default=128, help="samples per rank per step (default 128)")
     p.add_argument("--comm-repeats", type=int, default=30, help="all-reduces per bandwidth sample (default 30)")
+    p.add_argument("--rounds", type=int, default=2, help="launches of each size, taking turns (default 2)")
     p.add_argument("--out", metavar="FILE", help="also write the results as JSON to FILE")
     p.add_argument("--worker", metavar="FILE", help=argparse.SUPPRESS)     # internal: run under mpiexec
     return p.parse_args(argv)
 
 
 # ----------------------------------------------------------------- under mpiexec
-def _median_time(fn, repeats, comm):
+def _times(fn, repeats, comm):
     times = []
     for _ in range(repeats):
         comm.Barrier()
@@ -49,6 +50,11 @@ def _median_time(fn, repeats, comm):
         fn()
         comm.Barrier()
         times.append(time.perf_counter() - t)
+    return times
+
+
+def _median_time(fn, repeats, comm):
+    times = _times(fn, repeats, comm)
     return statistics.median(times), min(times), max(times)
 
 
@@ -78,9 +84,11 @@ def worker(args):
             opt.step()
 
     steps()                                                 # warm-up
-    med, lo, hi = _median_time(steps, args.repeats, comm)
+    times = _times(steps, args.repeats, comm)
+    med, lo, hi = statistics.median(times), min(times), max(times)
     n = args.steps * args.batch * world
     res = {"world": world, "samples_per_s": n / med, "samples_per_s_min": n / hi, "samples_per_s_max": n / lo,
+           "step_times": times,
            "bucket_numels": [int(b.flat.size) for b in model.reducer.buckets]}
     if world > 1:
         res["bandwidth"] = []
@@ -94,11 +102,15 @@ def worker(args):
                 "tapegrad async + wait": lambda: [dist.all_reduce(t, async_op=True).wait()
                                                   for _ in range(args.comm_repeats)],
             }
-            row = {"numel": numel, "bytes": numel * 4}
-            for name, fn in cases.items():
+            times = {name: [] for name in cases}
+            for fn in cases.values():
                 fn()
-                med, _, _ = _median_time(fn, args.repeats, comm)
-                row[name] = numel * 4 * args.comm_repeats / med
+            for _ in range(args.repeats):         # the cases take turns, so the machine's load hits all alike
+                for name, fn in cases.items():
+                    times[name].append(_median_time(fn, 1, comm)[0])
+            row = {"numel": numel, "bytes": numel * 4}
+            for name, ts in times.items():
+                row[name] = numel * 4 * args.comm_repeats / statistics.median(ts)
             res["bandwidth"].append(row)
     dist.destroy_process_group()
     if rank == 0:
@@ -123,20 +135,40 @@ def launch(n, args):
             return json.load(f)
 
 
+def _merge(results, args):
+    """One figure from several launches of the same size: the median over all their timed samples."""
+    out = dict(results[-1])
+    times = [t for r in results for t in r["step_times"]]
+    n = args.steps * args.batch * out["world"]
+    out.update(samples_per_s=n / statistics.median(times), samples_per_s_min=n / max(times),
+               samples_per_s_max=n / min(times), step_times=times)
+    if "bandwidth" in out:
+        for k, row in enumerate(out["bandwidth"]):
+            for name in ("mpi4py Allreduce", "tapegrad all_reduce", "tapegrad async + wait"):
+                row[name] = statistics.median(r["bandwidth"][k][name] for r in results)
+    return out
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.worker:
         return worker(args)
     sys.path.insert(0, ROOT)
-    one, two = launch(1, args), launch(2, args)
+    runs = {1: [], 2: []}
+    for _ in range(args.rounds):              # -n 1 and -n 2 take turns, so the machine's load hits both
+        for n in (1, 2):
+            runs[n].append(launch(n, args))
+    one, two = (_merge(runs[n], args) for n in (1, 2))
     scaling = two["samples_per_s"] / one["samples_per_s"]
     print(f"DistributedDataParallel, float32 784-256-256-10 MLP, SGD momentum, batch {args.batch} per rank, "
-          f"1 BLAS thread per rank, {args.steps} steps x {args.repeats} samples (median [min-max])")
+          f"1 BLAS thread per rank, {args.rounds} launches x {args.repeats} samples x {args.steps} steps "
+          "(median [min-max])")
     for r in (one, two):
         print(f"  -n {r['world']}: {r['samples_per_s']:9.0f} samples/s  "
               f"[{r['samples_per_s_min']:.0f}-{r['samples_per_s_max']:.0f}]")
     print(f"  scaling -n 2 / -n 1: {scaling:.2f}x (efficiency {scaling / 2:.0%}; target 1.6x)")
-    print(f"all-reduce bandwidth on the DDP bucket sizes, 2 ranks, float32 SUM, {args.comm_repeats} per sample:")
+    print(f"all-reduce bandwidth on the DDP bucket sizes, 2 ranks, float32 SUM, {args.comm_repeats} per sample "
+          "(median):")
     print(f"  {'bucket':>10} {'MiB':>6} {'mpi4py raw':>12} {'tg blocking':>12} {'tg async':>12} {'tg/raw':>7}")
     for row in two["bandwidth"]:
         raw, tg, tga = row["mpi4py Allreduce"], row["tapegrad all_reduce"], row["tapegrad async + wait"]

@@ -9,7 +9,8 @@ from benchmarks import distributed as bench
 def test_distributed_benchmark_smoke(tmp_path, capsys):
     pytest.importorskip("mpi4py", reason="the distributed extra (mpi4py, mpich) is not installed")
     out = tmp_path / "dist.json"
-    res = bench.main(["--steps", "2", "--repeats", "1", "--comm-repeats", "2", "--batch", "16", "--out", str(out)])
+    res = bench.main(["--steps", "2", "--repeats", "1", "--rounds", "1", "--comm-repeats", "2", "--batch", "16",
+                      "--out", str(out)])
     text = capsys.readouterr().out
     assert "-n 1:" in text and "-n 2:" in text and "scaling -n 2 / -n 1" in text and "tg/raw" in text
     assert json.loads(out.read_text())["scaling"] == pytest.approx(res["scaling"])
