@@ -1,4 +1,5 @@
-"""Sorting-based kernels: ``permutation`` (randperm) by a bitonic sort of random keys.
+"""Sorting-based kernels: ``permutation`` (randperm) by a bitonic sort of random keys; ``argsort`` by
+ranks; ``searchsorted`` by binary search.
 
 permutation: each position gets 64 random bits from the device RNG; a
 bitonic sort of (key, index) pairs over the next power of two (padding keys
@@ -74,3 +75,115 @@ def permutation(rng, n):
         k *= 2
     from . import elementwise as E
     return E.copy(idx[:n])
+
+
+# argsort: a thread per element counts the elements of its line that sort
+# before it (smaller, or equal and earlier; nan is largest and equal to nan)
+# and writes its own position at that rank. Stable by construction, O(n) per
+# element with no shared state, so any grid gives the same result.
+# searchsorted: a thread per value, a binary search of its row.
+_LESS = "(a < b or (a == a and b != b))"
+
+
+def _sort_kernels(T):
+    key = ("argsort", str(T))
+    ks = _KERNELS.get(key)
+    if ks is None:
+        src = f"""
+def rank(total, n, inner, x, x_off, out):
+    e = cuda.grid(1)
+    step = cuda.gridsize(1)
+    while e < total:
+        r = (e // inner) % n
+        base = (e // (n * inner)) * n * inner + e % inner
+        b = T(x[x_off + e])
+        k = 0
+        for j in range(n):
+            a = T(x[x_off + base + j * inner])
+            if {_LESS} or (j < r and (a == b or (a != a and b != b))):
+                k += 1
+        out[base + k * inner] = r
+        e += step
+
+
+def search(total, m, n, batched, right, a, a_off, v, v_off, out):
+    e = cuda.grid(1)
+    step = cuda.gridsize(1)
+    while e < total:
+        abase = a_off + (e // m) * n if batched else a_off
+        y = T(v[v_off + e])
+        lo = 0
+        hi = n
+        while lo < hi:
+            mid = (lo + hi) // 2
+            s = T(a[abase + mid])
+            if right:
+                go = not (y < s or (y == y and s != s))
+            else:
+                go = s < y or (s == s and y != y)
+            if go:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[e] = lo
+        e += step
+"""
+        ns = {"cuda": _nb.cuda, "T": T}
+        exec(compile(src, "<tapegrad sort>", "exec"), ns)
+        ks = _KERNELS[key] = (_nb.cuda.jit(ns["rank"]), _nb.cuda.jit(ns["search"]))
+    return ks
+
+
+def argsort(x, axis):
+    """``np.argsort(x, axis, kind="stable")``: int64, nan last."""
+    nd = max(x.ndim, 1)
+    if not -nd <= axis < nd:
+        raise np.exceptions.AxisError(f"axis {axis} is out of bounds for array of dimension {x.ndim}")
+    if x.ndim == 0:
+        x = x.reshape(1)
+        axis = 0
+    axis %= x.ndim
+    out = CudaArray.empty(x.shape, np.int64)
+    if out.size == 0:
+        return out
+    from . import elementwise as E
+    if not x.is_contiguous:
+        x = E.copy(x)
+    n = x.shape[axis]
+    inner = 1
+    for s in x.shape[axis + 1:]:
+        inner *= s
+    rank, _ = _sort_kernels(E.nb_type(_common(x.dtype)))
+    grid, block = _nb.grid_for(x.size)
+    rank[grid, block](x.size, n, inner, x.buf, x.off, out.buf)
+    return out
+
+
+def _common(dtype):
+    d = np.dtype(dtype)
+    return np.dtype(np.int64) if d.kind == "b" else d
+
+
+def searchsorted(a, v, side="left"):
+    """Per-row ``np.searchsorted`` (int64): ``a`` (..., n) sorted rows, ``v`` (..., m) with the same leading dims."""
+    from . import elementwise as E
+    if side not in ("left", "right"):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
+    if a.ndim == 0:
+        raise ValueError("searchsorted: object of too small depth for desired array")
+    batched = a.ndim > 1
+    if batched and (v.ndim != a.ndim or tuple(v.shape[:-1]) != tuple(a.shape[:-1])):
+        raise ValueError(f"searchsorted: the leading dims of the values {tuple(v.shape)} must be those of the "
+                         f"sorted rows {tuple(a.shape)}")
+    out = CudaArray.empty(v.shape, np.int64)
+    if out.size == 0:
+        return out
+    ct = np.result_type(_common(a.dtype), _common(v.dtype))
+    a = E.copy(a) if not a.is_contiguous else a
+    v = E.copy(v) if not v.is_contiguous else v
+    n = a.shape[-1]
+    m = v.shape[-1] if v.ndim else 1
+    _, search = _sort_kernels(E.nb_type(ct))
+    grid, block = _nb.grid_for(v.size)
+    search[grid, block](v.size, m, n, batched, side == "right", a.buf, a.off, v.buf, v.off, out.buf)
+    return out
