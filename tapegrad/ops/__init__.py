@@ -23,3 +23,7 @@ from . import normalization  # noqa: E402
 FAMILIES = FAMILIES + (normalization,)
 from . import conv  # noqa: E402  (convolution primitives)
 FAMILIES += (conv,)
+from . import scans  # noqa: E402  (cumulative scans, nan-aware reductions)
+FAMILIES = FAMILIES + (scans,)
+from . import sorting  # noqa: E402  (sort, order statistics, quantiles)
+FAMILIES = FAMILIES + (sorting,)

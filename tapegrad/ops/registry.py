@@ -83,6 +83,13 @@ path, or when it is never recorded (bool results).
 - conv: conv, conv_transpose (one im2col matmul each, and each the other's
   input VJP, Note [weight gradient as a conv]); unfold (the window view as
   columns, Note [unfold through the window view]).
+- scans: cumsum, cumprod, logcumsumexp (one backend scan each; cumprod's VJP
+  is exact at zeros, Note [cumprod with zeros]; logcumsumexp's stays in log
+  space); cum_extreme_index (never recorded: where cummax/cummin's running
+  extreme was attained, gathered for the values).
+- sorting: argsort (never recorded: the stable order; sort, topk, kthvalue,
+  median, mode and quantile gather their values at it, Note [order statistics
+  by gather] in ops/sorting.py).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).
