@@ -90,6 +90,8 @@ path, or when it is never recorded (bool results).
 - sorting: argsort (never recorded: the stable order; sort, topk, kthvalue,
   median, mode and quantile gather their values at it, Note [order statistics
   by gather] in ops/sorting.py).
+- counting (never recorded): searchsorted (the backend's binary search);
+  bincount (one scatter_add into the bins).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

@@ -58,6 +58,7 @@ CALLS.update({      # convolution (ops/conv.py)
 
 CALLS.update({      # scans and sorting (ops/scans.py, ops/sorting.py)
     "cumsum": (X, 1), "cumprod": (X, 0), "logcumsumexp": (X, 1), "argsort": (X, 1),
+    "searchsorted": (np.sort(X, 1), Y, "right"),
 })
 
 
