@@ -16,6 +16,7 @@ from ._dims import wrap_dim, norm_dims
 from . import statistics as S
 from . import reduction as R
 from .inplace import _inplace
+from .graph_math import backend_array, lift
 
 
 def _rcumsum(F, g, axis):
@@ -42,19 +43,27 @@ def cumprod_op(be, x, axis):
 
 @cumprod_op.vjp
 def _(F, ctx, g, x, out, axis):
-    # Note [cumprod with zeros] (PyTorch's cumprod_backward): d out_i / d x_j is
-    # out_i / x_j for i >= j. Before the first zero of a line that quotient is
-    # safe; at the first zero z it is the product of the others, i.e. the
-    # cumprod of x with x_z replaced by 1; after z every out_i holds x_z = 0.
-    zero = x == 0
-    if not F.any(zero):
+    # Note [cumprod with zeros]: d out_i / d x_j (i >= j) is the product of
+    # x_0..x_i without x_j. Without zeros that is out_i / x_j, so the gradient
+    # is a reversed cumsum divided by x. With a zero in the input the quotient
+    # fails, and (as PyTorch's differentiable path) each j gets its own cumprod
+    # of x with x_j replaced by 1: O(n^2) per line, exact at any order, since
+    # every term stays a recorded product of the other inputs.
+    if not F.any(x == 0):
         return _rcumsum(F, g * out, axis) / x
-    nz = F.cumsum(F.astype(zero, getattr(x.dtype, "np", x.dtype)), axis)
-    before = nz == 0
-    first = F.logical_and(zero, nz == 1)
-    cp = F.cumprod(F.where(first, 1.0, x), axis)
-    at_first = _rcumsum(F, F.where(before, 0.0, g * cp), axis)
-    return F.where(before, _rcumsum(F, g * out, axis) / F.where(before, x, 1.0), F.where(first, at_first, 0.0))
+    be, xa = backend_array(x)
+    n, nd = xa.shape[axis], xa.ndim
+    k = be.arange(0, n, 1, D.int64.np)
+    j_at = be.reshape(k, (n,) + (1,) * nd)                 # the dropped position j, on a new dim 0
+    k_at = be.reshape(k, (n,) + (1,) * (nd - axis - 1))    # the position along the scanned axis
+    drop = lift(F, j_at == k_at, like=x)
+    later = lift(F, j_at <= k_at, like=x)                  # terms i >= j
+    lead = (1,) + tuple(xa.shape)
+    cp = F.cumprod(F.where(drop, 1.0, F.reshape(x, lead)), axis + 1)
+    per_j = F.sum(F.where(later, F.reshape(g, lead) * cp, 0.0), axis + 1, True)   # (n, ..., 1, ...)
+    perm = list(range(nd + 1))
+    perm[0], perm[axis + 1] = axis + 1, 0
+    return F.reshape(F.transpose(per_j, tuple(perm)), tuple(xa.shape))
 
 
 @op("logcumsumexp", save=("x", "out"), promote=None, tensors=1)
@@ -66,8 +75,13 @@ def logcumsumexp_op(be, x, axis):
 def _(F, ctx, g, x, out, axis):
     # d/dx_j = sum_{i >= j} g_i exp(x_j - out_i), summed in log space (PyTorch's
     # formula): split g by sign, take log|g| - out, and a reversed logcumsumexp.
+    # Where out is -inf (a prefix of -inf inputs) or g is 0 the term is exactly
+    # 0; the masks keep -inf - -inf (nan) out of both this and the next order.
+    live = out != -math.inf
+
     def part(mask, mag):
-        lg = F.where(mask, F.log(F.where(mask, mag, 1.0)), -math.inf) - out
+        mask = F.logical_and(mask, live)
+        lg = F.where(mask, F.log(F.where(mask, mag, 1.0)) - F.where(mask, out, 0.0), -math.inf)
         return F.exp(F.flip(F.logcumsumexp(F.flip(lg, axis), axis), axis) + x)
     return part(g > 0, g) - part(g < 0, -g)
 
