@@ -97,9 +97,9 @@ def msort(input):
 
 
 def _check_k(opname, k, n, lo):
-    if not isinstance(k, int) or isinstance(k, bool) or not lo <= k <= n - (1 - lo):
+    if not isinstance(k, int) or isinstance(k, bool) or not lo <= k <= n:
         raise RuntimeError(f"{opname}(): selected index k={k!r} is out of range for a dim of size {n} "
-                           f"(expected {lo} <= k <= {n - (1 - lo)})")
+                           f"(expected {lo} <= k <= {n})")
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
