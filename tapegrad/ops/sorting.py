@@ -258,8 +258,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan):
     if not input.is_floating_point():
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype, got {input.dtype}")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"{name}() interpolation must be one of {', '.join(_INTERPOLATIONS)}. "
-                         f"Got {interpolation!r}")
+        raise RuntimeError(f"{name}() interpolation must be one of {', '.join(_INTERPOLATIONS)}, "
+                           f"but got {interpolation!r}")
     scalar_q = not isinstance(q, Tensor) or q.ndim == 0
     if isinstance(q, Tensor):
         if q.ndim > 1:
