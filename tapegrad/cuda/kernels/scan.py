@@ -23,7 +23,7 @@ _OPS = {
     "cummin": "if acc == acc and (v < acc or v != v):\n    acc = v",
     # log(exp(acc) + exp(v)) without overflow; equal values (also +-inf) add log(2)
     "logcumsumexp": ("if acc != acc or v != v:\n    acc = acc + v\n"
-                     "elif acc == v:\n    acc = acc + 0.6931471805599453\n"
+                     "elif acc == v:\n    acc = acc + T(0.6931471805599453)\n"
                      "elif acc > v:\n    acc = acc + math.log1p(math.exp(v - acc))\n"
                      "else:\n    acc = v + math.log1p(math.exp(acc - v))"),
 }
