@@ -358,6 +358,9 @@ CASES = [
     _c("argsort", EDGE, 0, ref=_argsort), _c("argsort", np.array([[2.0, 1.0, 2.0, 1.0], [0.0, 0.0, -1.0, 0.0]]), 1,
                                             ref=_argsort, id="ties"),
     _c("argsort", T(A), 0, ref=_argsort, id="T"), _c("argsort", MASK, -1, ref=_argsort, id="bool"),
+    _c("argsort", np.where(_f((3, 11, 2)) > 1.5, np.nan, np.round(_f((3, 11, 2))))[:, :, ::-1], 1, ref=_argsort,
+       id="long-ties"),                             # long lines: the GPU's bitonic path, ties and nan
+
     _c("searchsorted", np.array([-1.0, 0.0, 0.0, 2.0, np.nan]), EDGE, ref=np.searchsorted),
     _c("searchsorted", np.array([-1.0, 0.0, 0.0, 2.0]), A, "right", ref=np.searchsorted, id="right"),
     _c("searchsorted", np.sort(A, 1), A[:, ::-1].copy(), "right", ref=_searchsorted_rows, id="rows"),

@@ -72,8 +72,11 @@ def all_signatures():
     for name in SC._OPS:                                # scans (kernels/scan.py)
         out.append((f"scan {name} float32", SC._kernel(name, f32).py_func,
                     (I64, I64, I64, _arr(f32), I64, _arr(f32)), True))
-    rank, search = SO._sort_kernels(f32)                # argsort, searchsorted (kernels/sort.py)
+    rank, search, pad, line_step, unpad = SO._sort_kernels(f32)     # argsort, searchsorted (kernels/sort.py)
     out.append(("sort rank float32", rank.py_func, (I64, I64, I64, _arr(f32), I64, _arr(I64)), True))
+    out.append(("sort pad-lines float32", pad.py_func, (I64,) * 4 + (_arr(f32), I64, _arr(f32), _arr(I64)), True))
+    out.append(("sort line-step float32", line_step.py_func, (I64,) * 3 + (_arr(f32), _arr(I64), I64, I64), True))
+    out.append(("sort unpad-lines float32", unpad.py_func, (I64,) * 4 + (_arr(I64), _arr(I64)), True))
     out.append(("sort search float32", search.py_func,
                 (I64, I64, I64, types.boolean, types.boolean, _arr(f32), I64, _arr(f32), I64, _arr(I64)), True))
     for kind in ("rand", "randn", "bernoulli"):

@@ -77,11 +77,15 @@ def permutation(rng, n):
     return E.copy(idx[:n])
 
 
-# argsort: a thread per element counts the elements of its line that sort
-# before it (smaller, or equal and earlier; nan is largest and equal to nan)
-# and writes its own position at that rank. Stable by construction, O(n) per
-# element with no shared state, so any grid gives the same result.
+# argsort, short lines: a thread per element counts the elements of its line
+# that sort before it (smaller, or equal and earlier; nan is largest and equal
+# to nan) and writes its own position at that rank. Stable by construction,
+# O(n) per element with no shared state, so any grid gives the same result.
+# Long lines: a segmented bitonic sort of (key, position) pairs, each line
+# padded to a power of two (padding after everything, nan before it, ties by
+# position, so it is stable too): O(n log^2 n) work in log^2(n)/2 launches.
 # searchsorted: a thread per value, a binary search of its row.
+RANK_MAX = 4 if _nb.SIMULATOR else 64       # the longest line the rank kernel takes
 _LESS = "(a < b or (a == a and b != b))"
 
 
@@ -103,6 +107,55 @@ def rank(total, n, inner, x, x_off, out):
             if {_LESS} or (j < r and (a == b or (a != a and b != b))):
                 k += 1
         out[base + k * inner] = r
+        e += step
+
+
+def pad_lines(total, n, n_pad, inner, x, x_off, keys, idx):
+    e = cuda.grid(1)
+    step = cuda.gridsize(1)
+    while e < total:
+        line = e // n_pad
+        p = e % n_pad
+        idx[e] = p
+        if p < n:
+            keys[e] = T(x[x_off + (line // inner) * n * inner + line % inner + p * inner])
+        e += step
+
+
+def line_step(total, n, n_pad, keys, idx, j, k):
+    e = cuda.grid(1)
+    step = cuda.gridsize(1)
+    while e < total:
+        p = e % n_pad
+        q = p ^ j
+        if q > p:
+            f = e - p + q
+            a = keys[e]
+            b = keys[f]
+            ia = idx[e]
+            ib = idx[f]
+            # does (a, ia) sort after (b, ib)? padding (position >= n) last, then nan, then value, then position
+            if ia >= n or ib >= n:
+                after = ia > ib
+            elif a != a or b != b:
+                after = (a != a and b == b) or (a != a and ia > ib)
+            else:
+                after = a > b or (a == b and ia > ib)
+            if after == ((p & k) == 0):
+                keys[e] = b
+                keys[f] = a
+                idx[e] = ib
+                idx[f] = ia
+        e += step
+
+
+def unpad_lines(total, n, n_pad, inner, idx, out):
+    e = cuda.grid(1)
+    step = cuda.gridsize(1)
+    while e < total:
+        line = e // n
+        r = e % n
+        out[(line // inner) * n * inner + line % inner + r * inner] = idx[line * n_pad + r]
         e += step
 
 
@@ -130,7 +183,8 @@ def search(total, m, n, batched, right, a, a_off, v, v_off, out):
 """
         ns = {"cuda": _nb.cuda, "T": T}
         exec(compile(src, "<tapegrad sort>", "exec"), ns)
-        ks = _KERNELS[key] = (_nb.cuda.jit(ns["rank"]), _nb.cuda.jit(ns["search"]))
+        ks = _KERNELS[key] = tuple(_nb.cuda.jit(ns[f]) for f in ("rank", "search", "pad_lines", "line_step",
+                                                                  "unpad_lines"))
     return ks
 
 
@@ -153,9 +207,27 @@ def argsort(x, axis):
     inner = 1
     for s in x.shape[axis + 1:]:
         inner *= s
-    rank, _ = _sort_kernels(E.nb_type(_common(x.dtype)))
+    ct = _common(x.dtype)
+    rank, _, pad, line_step, unpad = _sort_kernels(E.nb_type(ct))
+    if n <= RANK_MAX:
+        grid, block = _nb.grid_for(x.size)
+        rank[grid, block](x.size, n, inner, x.buf, x.off, out.buf)
+        return out
+    n_pad = 1 << (n - 1).bit_length()
+    nlines = x.size // n
+    keys = CudaArray.empty((nlines * n_pad,), ct)
+    idx = CudaArray.empty((nlines * n_pad,), np.int64)
+    grid, block = _nb.grid_for(nlines * n_pad)
+    pad[grid, block](nlines * n_pad, n, n_pad, inner, x.buf, x.off, keys.buf, idx.buf)
+    k = 2
+    while k <= n_pad:
+        j = k // 2
+        while j:
+            line_step[grid, block](nlines * n_pad, n, n_pad, keys.buf, idx.buf, j, k)
+            j //= 2
+        k *= 2
     grid, block = _nb.grid_for(x.size)
-    rank[grid, block](x.size, n, inner, x.buf, x.off, out.buf)
+    unpad[grid, block](x.size, n, n_pad, inner, idx.buf, out.buf)
     return out
 
 
@@ -183,7 +255,7 @@ def searchsorted(a, v, side="left"):
     v = E.copy(v) if not v.is_contiguous else v
     n = a.shape[-1]
     m = v.shape[-1] if v.ndim else 1
-    _, search = _sort_kernels(E.nb_type(ct))
+    search = _sort_kernels(E.nb_type(ct))[1]
     grid, block = _nb.grid_for(v.size)
     search[grid, block](v.size, m, n, batched, side == "right", a.buf, a.off, v.buf, v.off, out.buf)
     return out
