@@ -113,7 +113,7 @@ def bincount(input, weights=None, minlength=0):
     if input.numel() and int(input.min()) < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     length = max(int(input.max()) + 1 if input.numel() else 0, minlength)
-    if weights is None:
+    if weights is None or input.numel() == 0:         # PyTorch: an empty input gives int64 zeros, weights or not
         w = input.new_ones(input.shape, dtype=D.int64)
     else:
         w = weights.detach().to(weights.dtype if weights.dtype in (D.float32, D.float64) else D.float64)

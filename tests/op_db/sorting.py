@@ -193,3 +193,21 @@ for _name, _nan in (("quantile", False), ("nanquantile", True)):
                          Example([_TIES], {"q": 0.5, "dim": 0, "keepdim": True, "interpolation": "midpoint"},
                                  kink=True)),
                torch_fn=lambda torch, x, q, _n=_name, **kw: getattr(torch, _n)(x, _q_torch(torch, q, x), **kw)))
+
+
+# ----------------------------------------------------------------- counting (ops/counting.py; never differentiable)
+def _bins(x):
+    return (abs(x) * 2).long() if hasattr(x, "long") else (np.abs(x) * 2).astype(np.int64)
+
+
+add(OpSpec("searchsorted", lambda s, v, **kw: tapegrad.searchsorted(s.sort().values, v, **kw),
+           lambda s, v, right: np.searchsorted(np.sort(s), v, "right" if right else "left"),
+           st.tuples(st.tuples(st.integers(0, 5)), shape(max_side=3).map(lambda t: t[0])),
+           lambda shapes: st.fixed_dictionaries({"right": st.booleans()}), grad=False, gradgrad=False,
+           covers=("searchsorted", "argsort"),
+           examples=(Example([[0.0, 1.0, 1.0, 2.0], [[1.0, -1.0], [2.0, 0.5]]], {"right": True}),),
+           torch_fn=lambda torch, s, v, **kw: torch.searchsorted(s.sort().values, v, **kw)))
+add(OpSpec("bincount", lambda x, w: tapegrad.bincount(_bins(x), w),
+           lambda x, w: np.bincount(_bins(x), w).astype(w.dtype if x.size else np.int64),    # as PyTorch
+           st.integers(0, 5).map(lambda n: ((n,), (n,))), grad=False, gradgrad=False, covers=("bincount",),
+           torch_fn=lambda torch, x, w: torch.bincount(_bins(x), w)))

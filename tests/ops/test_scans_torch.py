@@ -130,6 +130,7 @@ def test_bincount():
     compare("bincount", x, np.array([0.5, 1.0, 2.0, 3.0, -1.0], np.float32))
     compare("bincount", x, np.array([1, 2, 3, 4, 5]))                   # integer weights sum as float64
     compare("bincount", np.zeros((0,), np.int64))
+    compare("bincount", np.zeros((0,), np.int64), np.zeros((0,)), minlength=3)    # int64, as PyTorch's
 
 
 def test_bincount_errors():
