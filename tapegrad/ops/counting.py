@@ -28,7 +28,8 @@ def _tensor_like(value, like):
     from .._creation import tensor
     if isinstance(value, Tensor):
         return value
-    return tensor(value, device=like.device)
+    # a Python number is compared exactly: as float64 (or int64), never rounded to float32
+    return tensor(value, dtype=D.float64 if isinstance(value, float) else None, device=like.device)
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, out=None, sorter=None):
@@ -144,7 +145,7 @@ def histc(input, bins=100, min=0, max=0):  # noqa: A002
         raise RuntimeError(f"histc(): max must be larger than min, got min={min} max={max}")
     keep = (x >= lo) & (x <= hi)
     x = x[keep]
-    idx = ((x - lo) * bins / (hi - lo)).floor().long().clamp(max=bins - 1)
+    idx = ((x - lo) / (hi - lo) * bins).floor().long().clamp(max=bins - 1)     # PyTorch's order of operations
     return bincount(idx, x.new_ones(x.shape), minlength=bins)[:bins].to(input.dtype)
 
 

@@ -102,6 +102,7 @@ def test_searchsorted(right, out_int32):
     compare("searchsorted", np.sort(INTS, 1), INTS[:, :2].copy(), right=right)           # per-row sequences
     compare("searchsorted", np.array([1, 3, 3, 8]), INTS, right=right)                     # integers
     compare("searchsorted", np.array([1, 3, 3, 8]), 3, right=right)                        # a Python number
+    compare("searchsorted", np.array([0.0, 0.1, 0.2]), 0.1, right=right)                   # compared in float64
     compare("bucketize", v, SEQ, right=right, out_int32=out_int32)
     compare("bucketize", 0.0, SEQ, right=right)
 
