@@ -337,6 +337,18 @@ def _check_erfinv(be):
 BINARY = ("maximum", "minimum", "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
           "greater_equal", "logical_and", "logical_or", "logical_xor")
 
+SCANS = {"cumsum": np.cumsum, "cumprod": np.cumprod, "cummax": np.maximum.accumulate,
+         "cummin": np.minimum.accumulate, "logcumsumexp": np.logaddexp.accumulate}
+
+
+def _argsort(x, axis):
+    return np.argsort(x, axis, kind="stable")
+
+
+def _searchsorted_rows(a, v, side="left"):
+    return np.stack([np.searchsorted(r, w, side=side) for r, w in zip(a, v)])
+
+
 CASES = [
     # creation and host copies
     _c("asarray", H([1, 2]), np.float32), _c("asarray", A32, ref=np.asarray, id="own"),
@@ -407,6 +419,22 @@ CASES = [
     _c("sliding_windows", T(A), (0,), (2,), (3,), (1,), ref=_windows, id="T"),
     _c("sliding_windows", I, (-1,), (4,), (1,), (1,), ref=_windows, id="whole"),
     _c("sliding_windows", A, (1,), (3,), (1,), (2,), raises=ValueError, ref=_windows, id="too-long"),
+    # scans and sorting along one axis
+    *[_c(n, A, 1, ref=r, tol=1e-12, id="f64") for n, r in SCANS.items()],
+    *[_c(n, T(A32), 0, ref=r, tol=1e-5, id="T") for n, r in SCANS.items()],
+    *[_c(n, EDGE, 0, ref=r, tol=1e-6, id="edge") for n, r in SCANS.items()],
+    *[_c(n, I, -1, ref=r, id="int") for n, r in SCANS.items() if n != "logcumsumexp"],
+    _c("cumsum", MASK, 0, id="bool"), _c("cumprod", A[:0], 0, id="size-0"),
+    _c("argsort", EDGE, 0, ref=_argsort), _c("argsort", np.array([[2.0, 1.0, 2.0, 1.0], [0.0, 0.0, -1.0, 0.0]]), 1,
+                                            ref=_argsort, id="ties"),
+    _c("argsort", T(A), 0, ref=_argsort, id="T"), _c("argsort", MASK, -1, ref=_argsort, id="bool"),
+    _c("argsort", np.where(_f((3, 11, 2)) > 1.5, np.nan, np.round(_f((3, 11, 2))))[:, :, ::-1], 1, ref=_argsort,
+       id="long-ties"),                             # long lines: the GPU's bitonic path, ties and nan
+
+    _c("searchsorted", np.array([-1.0, 0.0, 0.0, 2.0, np.nan]), EDGE, ref=np.searchsorted),
+    _c("searchsorted", np.array([-1.0, 0.0, 0.0, 2.0]), A, "right", ref=np.searchsorted, id="right"),
+    _c("searchsorted", np.sort(A, 1), A[:, ::-1].copy(), "right", ref=_searchsorted_rows, id="rows"),
+    _c("searchsorted", np.array([1, 3, 3, 8]), I, ref=np.searchsorted, id="int"),
     # convolution (optional, composed of sliding_windows and matmul)
     _c("conv", _f((2, 4, 5, 6)), _f((6, 2, 3, 2)), _f(6), (2, 1), (1, 0), (1, 2), 2, ref=conv_ref, tol=1e-12),
     _c("conv", _f((1, 2, 5), np.float32), _f((3, 2, 2), np.float32), ref=conv_ref, tol=1e-5, id="plain"),

@@ -337,6 +337,31 @@ class ArrayBackend:
     def einsum(self, eq, *operands):
         """``np.einsum(eq, *operands)`` with an explicit ``->`` output; a backend may support two operands only."""
 
+    # ------------------------------------------------------------------ scans and sorting along one axis (ops/scans.py,
+    # ops/sorting.py); ``axis`` is an int
+    @required
+    def cumsum(self, x, axis):
+        """``np.cumsum(x, axis)``: bools and small integers accumulate as int64."""
+    @required
+    def cumprod(self, x, axis):
+        """``np.cumprod(x, axis)``: bools and small integers accumulate as int64."""
+    @required
+    def cummax(self, x, axis):
+        """``np.maximum.accumulate(x, axis)``: the running maximum, keeping the dtype; a nan stays from there on."""
+    @required
+    def cummin(self, x, axis):
+        """``np.minimum.accumulate(x, axis)``: the running minimum, keeping the dtype; a nan stays from there on."""
+    @required
+    def logcumsumexp(self, x, axis):
+        """``np.logaddexp.accumulate(x, axis)`` of a float array: a running log-sum-exp that never overflows."""
+    @required
+    def argsort(self, x, axis):
+        """``np.argsort(x, axis, kind="stable")`` (int64): ties keep their order, nan sorts last."""
+    @required
+    def searchsorted(self, a, v, side="left"):
+        """``np.searchsorted`` per row (int64): ``a`` (..., n) sorted along its last axis, ``v`` (..., m) with the
+        same leading dims; a 1-D ``a`` serves any ``v``. ``side`` "left" or "right"; nan counts as largest."""
+
     # ------------------------------------------------------------------ optional capabilities with defaults
     @optional
     def narrow(self, x, axis, start, length):

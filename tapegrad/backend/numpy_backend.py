@@ -252,6 +252,28 @@ class NumpyBackend(ArrayBackend):
     def all(x, axis=None, keepdims=False):
         return np.all(x, axis=axis, keepdims=keepdims)
 
+    # scans and sorting along one axis
+    cumsum = staticmethod(np.cumsum)
+    cumprod = staticmethod(np.cumprod)
+    cummax = staticmethod(np.maximum.accumulate)
+    cummin = staticmethod(np.minimum.accumulate)
+    logcumsumexp = staticmethod(np.logaddexp.accumulate)
+
+    @staticmethod
+    def argsort(x, axis):
+        return np.argsort(x, axis=axis, kind="stable")
+
+    @staticmethod
+    def searchsorted(a, v, side="left"):
+        if a.ndim == 1:
+            return np.searchsorted(a, v, side=side)
+        rows_a = a.reshape(-1, a.shape[-1])
+        rows_v = v.reshape(-1, v.shape[-1])
+        out = np.empty(rows_v.shape, np.int64)
+        for i in range(rows_a.shape[0]):
+            out[i] = np.searchsorted(rows_a[i], rows_v[i], side=side)
+        return out.reshape(v.shape)
+
     # movement
     reshape = staticmethod(np.reshape)
     transpose = staticmethod(np.transpose)

@@ -95,6 +95,15 @@ path, or when it is never recorded (bool results).
   right_shift, invert (integer results).
 - ctc: ctc_loss (the alpha recursion over a batch in one update per step, and
   PyTorch's hand-written gradient through the beta recursion, Note [ctc gradient]).
+- scans: cumsum, cumprod, logcumsumexp (one backend scan each; cumprod's VJP
+  is exact at zeros, Note [cumprod with zeros]; logcumsumexp's stays in log
+  space); cum_extreme_index (never recorded: where cummax/cummin's running
+  extreme was attained, gathered for the values).
+- sorting: argsort (never recorded: the stable order; sort, topk, kthvalue,
+  median, mode and quantile gather their values at it, Note [order statistics
+  by gather] in ops/sorting.py).
+- counting (never recorded): searchsorted (the backend's binary search);
+  bincount (one scatter_add into the bins).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

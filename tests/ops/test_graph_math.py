@@ -66,6 +66,11 @@ CALLS.update({      # convolution (ops/conv.py)
                     (1, 1), 2),
 })
 
+CALLS.update({      # scans and sorting (ops/scans.py, ops/sorting.py)
+    "cumsum": (X, 1), "cumprod": (X, 0), "logcumsumexp": (X, 1), "argsort": (X, 1),
+    "searchsorted": (np.sort(X, 1), Y, "right"),
+})
+
 
 def _math_names():
     """Every name TENSOR_MATH generates that is also a method of the backend interface."""
@@ -201,6 +206,8 @@ OTHER.update({
                                           "axis": 1}),
     "to_device": ((X,), {"device": "cpu", "src": "cpu"}),
 })
+
+OTHER["cum_extreme_index"] = ((X,), {"axis": 1, "largest": True})     # ops/scans.py
 
 
 def test_every_registered_op_is_called_positionally():
