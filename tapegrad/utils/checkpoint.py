@@ -41,7 +41,7 @@ _REENTRANT_DEFAULT = ("torch.utils.checkpoint: the use_reentrant parameter shoul
 
 def _rng_state():
     """A copy of every loaded backend's generator (CPU and, when loaded, CUDA)."""
-    return {be: copy.deepcopy(be.rng) for be in set(B.BY_DEVICE.values()) if hasattr(be, "rng")}
+    return {be: copy.deepcopy(be.rng) for be in set(B.BY_DEVICE.values()) if "rng" in vars(be)}
 
 
 def _set_rng_state(state):
