@@ -36,6 +36,9 @@ def __getattr__(name):
         mod = importlib.import_module(f".{name}", __name__)
         globals()[name] = mod
         return mod
+    if name == "distributed":       # tapegrad.distributed: imports mpi4py only when a process group is made
+        mod = globals()["distributed"] = importlib.import_module(".distributed", __name__)
+        return mod
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)

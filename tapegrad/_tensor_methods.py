@@ -13,6 +13,7 @@ from .ops import elementwise as E
 from .ops import comparison as C
 from .ops import unary as U
 from .ops import linalg as L
+from .ops import bitwise as BW
 from .ops import FAMILIES
 from .ops.registry import apply
 
@@ -125,33 +126,47 @@ def __ge__(self, other):
 
 
 def __and__(self, other):
-    return _bitwise("and", self, other)
+    return BW.bitwise_and(self, other)
+
+
+def __rand__(self, other):
+    return BW.bitwise_and(other, self)
 
 
 def __or__(self, other):
-    return _bitwise("or", self, other)
+    return BW.bitwise_or(self, other)
+
+
+def __ror__(self, other):
+    return BW.bitwise_or(other, self)
 
 
 def __xor__(self, other):
-    return _bitwise("xor", self, other)
+    return BW.bitwise_xor(self, other)
+
+
+def __rxor__(self, other):
+    return BW.bitwise_xor(other, self)
 
 
 def __invert__(self):
-    if self.dtype is not D.bool:
-        raise TypeError(f"~ is only supported on bool tensors here, got {self.dtype}")
-    return apply(C.logical_not_op, self)
+    return BW.bitwise_not(self)
 
 
-def _bitwise(kind, a, b):
-    ta = a.dtype if isinstance(a, Tensor) else D.scalar_dtype(a)
-    tb = b.dtype if isinstance(b, Tensor) else D.scalar_dtype(b)
-    if ta is not D.bool or tb is not D.bool:
-        raise TypeError(f"bitwise {kind} is only supported on bool tensors here, got {ta} and {tb}")
-    return apply({"and": C.logical_and_op, "or": C.logical_or_op, "xor": C.logical_xor_op}[kind], a, b)
+def __lshift__(self, other):
+    return BW.bitwise_left_shift(self, other)
 
 
-__rand__ = __and__
-__ror__ = __or__
+def __rlshift__(self, other):
+    return BW.bitwise_left_shift(other, self)
+
+
+def __rshift__(self, other):
+    return BW.bitwise_right_shift(self, other)
+
+
+def __rrshift__(self, other):
+    return BW.bitwise_right_shift(other, self)
 
 
 # Augmented assignment is in place, as in PyTorch: ``w -= lr * w.grad`` under

@@ -220,6 +220,18 @@ def conv_transpose_ref(x, w, b=None, stride=(1,), padding=(0,), output_padding=(
     return out if b is None else out + b.reshape((1, -1) + (1,) * len(k))
 
 
+def _conv_weight_ref(x, g, kernel_size, stride, padding, dilation, groups):
+    # the weight gradient of sum(g * conv(x, w)) is the gradient of a linear function: its value at each basis w
+    shape = (g.shape[1], x.shape[1] // groups) + tuple(kernel_size)
+    out = np.zeros(shape)
+    for i in np.ndindex(*shape):
+        e = np.zeros(shape)
+        e[i] = 1
+        y = conv_ref(x, e, None, stride, padding, dilation, groups)
+        out[i] = (y[(slice(None),) * 2 + tuple(slice(0, n) for n in g.shape[2:])] * g).sum()
+    return out
+
+
 def _check_empty(be):
     a = be.empty((2, 3), np.float32)
     assert tuple(a.shape) == (2, 3) and a.dtype == np.float32 and type(a) in be.array_types
@@ -272,8 +284,70 @@ UNARY_REFS = {"exp": np.exp, "log": np.log, "log1p": np.log1p, "expm1": np.expm1
               "erf": lambda x: _erf(x).astype(x.dtype), "reciprocal": np.reciprocal, "square": np.square,
               "floor": np.floor, "ceil": np.ceil, "round": np.round, "logical_not": np.logical_not,
               "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite}
+def _math_ref(fn, pole=None):
+    """A NumPy reference from a ``math`` function: float64 math, inf at ``pole(x)``, nan for nan."""
+    def ref(x):
+        def one(v):
+            if v != v:
+                return v
+            if pole is not None and pole(v):
+                return math.inf
+            try:
+                return fn(v)
+            except OverflowError:
+                return math.inf
+        out = np.array([one(float(v)) for v in np.ravel(x)], np.float64).reshape(np.shape(x))
+        return out.astype(x.dtype) if x.dtype.kind == "f" else out
+    return ref
+
+
+UNARY_REFS.update({"sinh": np.sinh, "cosh": np.cosh, "arcsin": np.arcsin, "arccos": np.arccos, "arctan": np.arctan,
+                   "arcsinh": np.arcsinh, "arccosh": np.arccosh, "arctanh": np.arctanh, "log2": np.log2,
+                   "log10": np.log10, "exp2": np.exp2, "trunc": np.trunc, "erfc": _math_ref(math.erfc),
+                   "lgamma": _math_ref(math.lgamma, lambda v: abs(v) == math.inf or (v <= 0 and v == math.floor(v)))})
+
+
+def _check_digamma(be):
+    # psi(x + 1) - psi(x) = 1 / x; psi(1) = -Euler's constant; -inf at 0, nan at the negative integers
+    x = np.array([0.3, 1.0, 2.5, 7.25, 40.0, -0.5, -2.5])
+    d0, d1 = (be.to_numpy(be.digamma(be.from_numpy(v))) for v in (x, x + 1))
+    np.testing.assert_allclose(d1 - d0, 1 / x, rtol=1e-10)
+    np.testing.assert_allclose(d0[1], -0.5772156649015329, rtol=1e-12)
+    edge = be.to_numpy(be.digamma(be.from_numpy(np.array([0.0, -1.0, -3.0, math.inf, math.nan]))))
+    assert edge[0] == -math.inf and np.isnan(edge[1]) and np.isnan(edge[2]) and edge[3] == math.inf
+    assert np.isnan(edge[4])
+
+
+def _check_trigamma(be):
+    # psi1(x) - psi1(x + 1) = 1 / x**2; psi1(1) = pi**2 / 6
+    x = np.array([0.3, 1.0, 2.5, 7.25, 40.0, -0.5, -2.5])
+    t0, t1 = (be.to_numpy(be.trigamma(be.from_numpy(v))) for v in (x, x + 1))
+    np.testing.assert_allclose(t0 - t1, 1 / x ** 2, rtol=1e-9)
+    np.testing.assert_allclose(t0[1], math.pi ** 2 / 6, rtol=1e-12)
+
+
+def _check_erfinv(be):
+    x = np.array([-0.999999, -0.9, -0.3, 0.0, 1e-8, 0.5, 0.99, 0.9999999])
+    y = be.to_numpy(be.erfinv(be.from_numpy(x)))
+    np.testing.assert_allclose([math.erf(v) for v in y], x, rtol=1e-12, atol=1e-15)
+    edge = be.to_numpy(be.erfinv(be.from_numpy(np.array([-1.0, 1.0, 1.5, math.nan], np.float32))))
+    assert edge.dtype == np.float32 and edge[0] == -math.inf and edge[1] == math.inf and np.isnan(edge[2:]).all()
+
+
 BINARY = ("maximum", "minimum", "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
           "greater_equal", "logical_and", "logical_or", "logical_xor")
+
+SCANS = {"cumsum": np.cumsum, "cumprod": np.cumprod, "cummax": np.maximum.accumulate,
+         "cummin": np.minimum.accumulate, "logcumsumexp": np.logaddexp.accumulate}
+
+
+def _argsort(x, axis):
+    return np.argsort(x, axis, kind="stable")
+
+
+def _searchsorted_rows(a, v, side="left"):
+    return np.stack([np.searchsorted(r, w, side=side) for r, w in zip(a, v)])
+
 
 CASES = [
     # creation and host copies
@@ -301,6 +375,14 @@ CASES = [
     *[_c(n, A[:, :1], A[0], tol=1e-12) for n in BINARY],
     *[_c(n, EDGE, np.float32(0.5), tol=1e-6, id="scalar") for n in BINARY],
     *[_c(n, I, 3, id="int") for n in BINARY],
+    Case("digamma", check=_check_digamma), Case("trigamma", check=_check_trigamma),
+    Case("erfinv", check=_check_erfinv),
+    *[_c(n, A[:, :1], A[0], tol=1e-12) for n in ("arctan2", "hypot", "copysign", "fmod")],
+    *[_c(n, EDGE, np.float32(-0.5), tol=1e-6, id="scalar") for n in ("arctan2", "hypot", "copysign", "fmod")],
+    _c("fmod", np.array([-7, -3, 0, 5, 9]), np.array([2, -2, 3, 3, 4]), id="int"),
+    *[_c(n, I, np.array(3), id="int") for n in ("bitwise_and", "bitwise_or", "bitwise_xor")],
+    _c("bitwise_and", MASK, ~MASK, id="bool"), _c("invert", I), _c("invert", np.array([-3, 0, 7], np.int8), id="i8"),
+    *[_c(n, I, np.array(2), id="int") for n in ("left_shift", "right_shift")],
     _c("maximum", 2.0, A32, id="left"), _c("minimum", EDGE, EDGE[::-1].copy(), id="nan"),
     _c("where", MASK, A, A * 10), _c("where", MASK, A32, 0.0, id="scalar"),
     _c("clip", EDGE, -0.5, 0.75), _c("clip", A, None, 0.5, id="hi"), _c("clip", A, -1.0, None, id="lo"),
@@ -337,11 +419,42 @@ CASES = [
     _c("sliding_windows", T(A), (0,), (2,), (3,), (1,), ref=_windows, id="T"),
     _c("sliding_windows", I, (-1,), (4,), (1,), (1,), ref=_windows, id="whole"),
     _c("sliding_windows", A, (1,), (3,), (1,), (2,), raises=ValueError, ref=_windows, id="too-long"),
+    # scans and sorting along one axis
+    *[_c(n, A, 1, ref=r, tol=1e-12, id="f64") for n, r in SCANS.items()],
+    *[_c(n, T(A32), 0, ref=r, tol=1e-5, id="T") for n, r in SCANS.items()],
+    *[_c(n, EDGE, 0, ref=r, tol=1e-6, id="edge") for n, r in SCANS.items()],
+    *[_c(n, I, -1, ref=r, id="int") for n, r in SCANS.items() if n != "logcumsumexp"],
+    _c("cumsum", MASK, 0, id="bool"), _c("cumprod", A[:0], 0, id="size-0"),
+    _c("argsort", EDGE, 0, ref=_argsort), _c("argsort", np.array([[2.0, 1.0, 2.0, 1.0], [0.0, 0.0, -1.0, 0.0]]), 1,
+                                            ref=_argsort, id="ties"),
+    _c("argsort", T(A), 0, ref=_argsort, id="T"), _c("argsort", MASK, -1, ref=_argsort, id="bool"),
+    _c("argsort", np.where(_f((3, 11, 2)) > 1.5, np.nan, np.round(_f((3, 11, 2))))[:, :, ::-1], 1, ref=_argsort,
+       id="long-ties"),                             # long lines: the GPU's bitonic path, ties and nan
+
+    _c("searchsorted", np.array([-1.0, 0.0, 0.0, 2.0, np.nan]), EDGE, ref=np.searchsorted),
+    _c("searchsorted", np.array([-1.0, 0.0, 0.0, 2.0]), A, "right", ref=np.searchsorted, id="right"),
+    _c("searchsorted", np.sort(A, 1), A[:, ::-1].copy(), "right", ref=_searchsorted_rows, id="rows"),
+    _c("searchsorted", np.array([1, 3, 3, 8]), I, ref=np.searchsorted, id="int"),
     # convolution (optional, composed of sliding_windows and matmul)
     _c("conv", _f((2, 4, 5, 6)), _f((6, 2, 3, 2)), _f(6), (2, 1), (1, 0), (1, 2), 2, ref=conv_ref, tol=1e-12),
     _c("conv", _f((1, 2, 5), np.float32), _f((3, 2, 2), np.float32), ref=conv_ref, tol=1e-5, id="plain"),
     _c("conv_transpose", _f((2, 4, 3, 2)), _f((4, 3, 2, 3)), _f(6), (2, 1), (1, 0), (1, 0), (1, 2), 2,
        ref=conv_transpose_ref, tol=1e-12),
+    _c("conv_transpose", _f((2, 2, 3, 2, 2)), _f((2, 3, 2, 3, 1)), None, (1, 1, 1), (1, 0, 0), (0, 1, 0), (2, 1, 1),
+       1, ref=conv_transpose_ref, tol=1e-12, id="wide"),
+    _c("conv", _f((1, 2, 4, 5, 3)), _f((2, 1, 2, 3, 2)), None, (1, 1, 1), (0, 1, 1), (1, 2, 1), 2, ref=conv_ref,
+       tol=1e-12, id="wide-3d"),
+    # 8 channels per group: the per-tap matmuls of the stride-1 path (backend/_conv.py)
+    _c("conv", _f((2, 16, 4, 5)), _f((4, 8, 2, 3)), _f(4), (1, 1), (1, 0), (1, 2), 2, ref=conv_ref, tol=1e-12,
+       id="per-tap"),
+    _c("conv_weight", _f((2, 16, 4, 5)), _f((2, 4, 4, 1)), (2, 3), (1, 1), (1, 0), (1, 2), 2, ref=_conv_weight_ref,
+       tol=1e-12, id="per-tap"),
+    _c("conv_transpose", _f((2, 16, 3, 2)), _f((16, 2, 2, 3)), _f(4), (1, 1), (1, 0), (0, 0), (2, 1), 2,
+       ref=conv_transpose_ref, tol=1e-12, id="per-tap"),
+    _c("conv_weight", _f((2, 4, 5, 6)), _f((2, 6, 3, 3)), (3, 2), (2, 1), (1, 0), (1, 2), 2, ref=_conv_weight_ref,
+       tol=1e-12),
+    _c("conv_weight", _f((1, 2, 5)), _f((1, 2, 4)), (2,), (1,), (1,), (2,), 1, ref=_conv_weight_ref, tol=1e-12,
+       id="tail"),
     # linear algebra
     _c("matmul", A32[:, :3], X.astype(np.float32)[:3], tol=1e-5),
     _c("matmul", _f((2, 2, 3)), X[:3], tol=1e-12, id="batch"),

@@ -117,7 +117,8 @@ class _Scan(ast.NodeVisitor):
         self.generic_visit(node)
 
     def resolve(self, funcs, arg, where):
-        """The names a ``getattr(be, param)`` can take: constants passed for ``param`` in this module."""
+        """The names a ``getattr(be, param)`` can take: constants passed for ``param`` in this module,
+        or, for a helper only other modules call (``G.draw(generator, be, "rand", "rand", ...)``), in the package."""
         if not isinstance(arg, ast.Name):
             raise AssertionError(f"{where}: getattr on a backend with a computed name; pass a constant or a parameter")
         owner = next((f for f in reversed(funcs) if isinstance(f, ast.FunctionDef)
@@ -133,8 +134,28 @@ class _Scan(ast.NodeVisitor):
                     raise AssertionError(f"{where}: {owner.name}() gets a non-constant {arg.id} at line {c.lineno}")
                 out.append((a.value, f"{self.path}:{c.lineno}"))
         if not out:
+            out = _package_calls(pathlib.Path(self.path).stem, owner.name, pos, arg.id, where)
+        if not out:
             raise AssertionError(f"{where}: {owner.name}() is not called in its module, so {arg.id!r} is unknown")
         return out
+
+
+def _package_calls(module, name, pos, param, where):
+    """Constants passed for ``param`` (position ``pos``) in calls ``M.name(...)`` anywhere in tapegrad/,
+    where ``M`` is a name the calling file imported ``module`` (the helper's own module) as."""
+    out = []
+    for p in sorted(ROOT.rglob("*.py")):
+        tree = ast.parse(p.read_text(), str(p))
+        aliases = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                   for a in n.names if a.name == module}
+        for c in ast.walk(tree):
+            if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == name \
+                    and isinstance(c.func.value, ast.Name) and c.func.value.id in aliases:
+                a = c.args[pos] if pos < len(c.args) else next((k.value for k in c.keywords if k.arg == param), None)
+                if not isinstance(a, ast.Constant):
+                    raise AssertionError(f"{where}: {name}() gets a non-constant {param} at {p}:{c.lineno}")
+                out.append((a.value, f"{p.relative_to(ROOT.parent)}:{c.lineno}"))
+    return out
 
 
 def scan_source(source, path="<src>", calls=None):
@@ -261,7 +282,7 @@ def test_scan_sees_the_known_call_sites():
     for name, site in [("ce_rows", "tapegrad/ops/nn.py"), ("sgd_update_", "tapegrad/optim/sgd.py"),
                        ("exp", "tapegrad/ops/unary.py"), ("less_equal", "tapegrad/ops/comparison.py"),
                        ("to_numpy", "tapegrad/_tensor_convert.py"), ("setitem", "tapegrad/nn/_state.py"),
-                       ("seed", "tapegrad/_creation.py")]:
+                       ("seed", "tapegrad/_generator.py"), ("rand", "tapegrad/_creation.py")]:
         assert any(w.startswith(site) for w in CALLED.get(name, ())), (name, site, CALLED.get(name))
 
 

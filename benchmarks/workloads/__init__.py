@@ -8,3 +8,7 @@ WORKLOADS = {"overhead": overhead, "mlp": mlp, "matmul": matmul, "chain": chain,
              "digits": digits, "memory": memory}
 from . import lstm  # noqa: E402
 WORKLOADS["lstm"] = lstm
+from . import gpt  # noqa: E402
+WORKLOADS["gpt"] = gpt
+from . import cnn  # noqa: E402
+WORKLOADS["cnn"] = cnn

@@ -141,6 +141,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     # are visited; there is no recursion and no separate discovery pass.
     heap = [(-n.seq, n) for n in buf]
     heapify(heap)
+    callbacks = []
+    _RUNNING.append(callbacks)      # Note [final callbacks]
     anomaly = _anomaly.ENABLED[0]
     prev_mode = _gm.STATE.enabled
     _gm.STATE.enabled = graph
@@ -219,7 +221,10 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
             _accumulate(t, g, graph, Tensor)
             if t._post_hooks:
                 run_post_hooks(t)
+        if callbacks:
+            _run_callbacks(callbacks)
     finally:
+        _RUNNING.pop()
         _gm.STATE.enabled = prev_mode
         nb.QUIET_RESET(quiet)
 
@@ -236,6 +241,50 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
         else:
             out.append(r if graph else Tensor._make(r if r.__class__ in B.BY_TYPE else _as_array(r), None))
     return tuple(out)
+
+
+# Note [final callbacks]: ``queue_callback`` appends to the list of the innermost backward
+# that is running (a backward started inside a hook has its own); that backward runs the list
+# once its sweep and the leaves' accumulation are done, in order, including callbacks queued by
+# callbacks. The sweep itself never looks at it: one emptiness check per backward.
+_RUNNING = []
+
+
+def queue_callback(callback):
+    """Queue ``callback()`` to run at the end of the backward pass that is running now.
+
+    As PyTorch's ``Variable._execution_engine.queue_callback``: call it from a hook during
+    backward (a tensor hook or a post-accumulate-grad hook); the callback runs after every
+    gradient of that backward has been accumulated (DistributedDataParallel waits on its
+    last all-reduces there). Callbacks run in the order queued; one queued by a callback
+    runs in the same backward. Outside a backward pass it raises RuntimeError.
+
+    Args:
+        callback: a function of no arguments.
+
+    Example:
+        >>> import tapegrad
+        >>> from tapegrad.autograd.graph import queue_callback
+        >>> w = tapegrad.ones(2, requires_grad=True)
+        >>> def hook(t):
+        ...     queue_callback(lambda: print("end of backward; grad", t.grad))
+        >>> h = w.register_post_accumulate_grad_hook(hook)
+        >>> (w * 2).sum().backward()
+        end of backward; grad tensor([2., 2.])
+    """
+    if not _RUNNING:
+        raise RuntimeError("queue_callback: no backward pass is running; queue a callback from a hook "
+                           "during backward")
+    if not callable(callback):
+        raise TypeError(f"queue_callback: expected a callable, got {type(callback).__name__}")
+    _RUNNING[-1].append(callback)
+
+
+def _run_callbacks(callbacks):
+    i = 0
+    while i < len(callbacks):       # a callback may queue more
+        callbacks[i]()
+        i += 1
 
 
 def _first(gs):

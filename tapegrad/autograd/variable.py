@@ -8,6 +8,7 @@ tensor. ``volatile`` is accepted with PyTorch's warning and has no effect.
 import warnings
 
 from .._tensor import Tensor
+from . import engine as _engine
 
 __all__ = ["Variable"]
 
@@ -15,6 +16,24 @@ __all__ = ["Variable"]
 class _VariableMeta(type):
     def __instancecheck__(cls, obj):
         return isinstance(obj, Tensor)
+
+
+class _ExecutionEngine:
+    """``Variable._execution_engine``: PyTorch's handle on the autograd engine, for ``queue_callback``."""
+
+    @staticmethod
+    def queue_callback(callback):
+        """Queue ``callback()`` to run at the end of the current backward pass (see ``engine.queue_callback``).
+
+        Example:
+            >>> import tapegrad
+            >>> from tapegrad.autograd import Variable
+            >>> x = tapegrad.ones(2, requires_grad=True)
+            >>> h = x.register_hook(lambda g: Variable._execution_engine.queue_callback(lambda: print("done")))
+            >>> x.sum().backward()
+            done
+        """
+        _engine.queue_callback(callback)
 
 
 class Variable(metaclass=_VariableMeta):
@@ -27,6 +46,8 @@ class Variable(metaclass=_VariableMeta):
         >>> v.requires_grad, v.is_leaf, isinstance(v, Variable)
         (True, True, True)
     """
+
+    _execution_engine = _ExecutionEngine()
 
     def __new__(cls, data=None, requires_grad=False, volatile=False):
         if volatile:

@@ -10,6 +10,29 @@ def erf(x):
     return math.erf(x)
 
 
+_SPECIAL = {}
+
+
+def special(name):
+    """The special function ``name`` of ``_special.SOURCES``, vectorized for float32 and float64 (float64 math).
+
+    Each compiles on first use (about a second), not when this module is imported.
+    """
+    fn = _SPECIAL.get(name)
+    if fn is None:
+        fn = _SPECIAL[name] = _compile_special(name)
+    return fn
+
+
+def _compile_special(name):
+    from . import _special
+    src = f"def {name}(a):\n{_special.SOURCES[name]}"
+    ns = {"math": math, "T": float, "INF": math.inf, "NAN": math.nan, "PI": math.pi}
+    exec(compile(src, f"<tapegrad special {name}>", "exec"), ns)
+    return numba.vectorize(["float32(float32)", "float64(float64)"], cache=False)(ns[name])
+
+
+
 @numba.njit(cache=False, nogil=True)
 def _add_rows(out, rows, vals):
     # out[rows[i], :] += vals[i, :], sequentially, so repeated rows accumulate.

@@ -205,6 +205,35 @@ class ArrayBackend:
     logical_and = _ufunc(2, "``np.logical_and``: a bool array.")
     logical_or = _ufunc(2, "``np.logical_or``: a bool array.")
     logical_xor = _ufunc(2, "``np.logical_xor``: a bool array.")
+    # trigonometric, hyperbolic, logarithms of other bases, special functions (ops/special.py)
+    sinh = _ufunc(1, "``np.sinh``.")
+    cosh = _ufunc(1, "``np.cosh``.")
+    arcsin = _ufunc(1, "``np.arcsin``: nan outside [-1, 1].")
+    arccos = _ufunc(1, "``np.arccos``: nan outside [-1, 1].")
+    arctan = _ufunc(1, "``np.arctan``.")
+    arcsinh = _ufunc(1, "``np.arcsinh``.")
+    arccosh = _ufunc(1, "``np.arccosh``: nan below 1.")
+    arctanh = _ufunc(1, "``np.arctanh``: +-inf at +-1, nan outside.")
+    log2 = _ufunc(1, "``np.log2``: exact at powers of two.")
+    log10 = _ufunc(1, "``np.log10``.")
+    exp2 = _ufunc(1, "``np.exp2``.")
+    trunc = _ufunc(1, "``np.trunc`` (toward zero), keeping the dtype.")
+    erfc = _ufunc(1, "``1 - erf(x)`` without cancellation for large x (``_special.ERFC``).")
+    lgamma = _ufunc(1, "``log|gamma(x)|``; inf at the poles (``_special.LGAMMA``).")
+    digamma = _ufunc(1, "``psi(x) = d lgamma / dx``; -inf at 0, nan at negative integers (``_special.DIGAMMA``).")
+    trigamma = _ufunc(1, "``polygamma(1, x)``; inf at the poles (``_special.TRIGAMMA``).")
+    erfinv = _ufunc(1, "The inverse of erf on (-1, 1); +-inf at +-1, nan outside (``_special.ERFINV``).")
+    arctan2 = _ufunc(2, "``np.arctan2(x1, x2)``: the angle of the point (x2, x1).")
+    hypot = _ufunc(2, "``np.hypot``: ``sqrt(x1**2 + x2**2)`` without overflow.")
+    copysign = _ufunc(2, "``np.copysign``: the magnitude of x1 with the sign of x2.")
+    fmod = _ufunc(2, "``np.fmod``: the C remainder, with the sign of x1 (integers: 0 for a zero divisor).")
+    # bitwise, on integer (and bool) arrays
+    bitwise_and = _ufunc(2, "``np.bitwise_and``.")
+    bitwise_or = _ufunc(2, "``np.bitwise_or``.")
+    bitwise_xor = _ufunc(2, "``np.bitwise_xor``.")
+    invert = _ufunc(1, "``np.invert``: bitwise not of integers.")
+    left_shift = _ufunc(2, "``np.left_shift``.")
+    right_shift = _ufunc(2, "``np.right_shift`` (arithmetic for signed integers).")
 
     @required
     def where(self, cond, x, y):
@@ -308,6 +337,31 @@ class ArrayBackend:
     def einsum(self, eq, *operands):
         """``np.einsum(eq, *operands)`` with an explicit ``->`` output; a backend may support two operands only."""
 
+    # ------------------------------------------------------------------ scans and sorting along one axis (ops/scans.py,
+    # ops/sorting.py); ``axis`` is an int
+    @required
+    def cumsum(self, x, axis):
+        """``np.cumsum(x, axis)``: bools and small integers accumulate as int64."""
+    @required
+    def cumprod(self, x, axis):
+        """``np.cumprod(x, axis)``: bools and small integers accumulate as int64."""
+    @required
+    def cummax(self, x, axis):
+        """``np.maximum.accumulate(x, axis)``: the running maximum, keeping the dtype; a nan stays from there on."""
+    @required
+    def cummin(self, x, axis):
+        """``np.minimum.accumulate(x, axis)``: the running minimum, keeping the dtype; a nan stays from there on."""
+    @required
+    def logcumsumexp(self, x, axis):
+        """``np.logaddexp.accumulate(x, axis)`` of a float array: a running log-sum-exp that never overflows."""
+    @required
+    def argsort(self, x, axis):
+        """``np.argsort(x, axis, kind="stable")`` (int64): ties keep their order, nan sorts last."""
+    @required
+    def searchsorted(self, a, v, side="left"):
+        """``np.searchsorted`` per row (int64): ``a`` (..., n) sorted along its last axis, ``v`` (..., m) with the
+        same leading dims; a 1-D ``a`` serves any ``v``. ``side`` "left" or "right"; nan counts as largest."""
+
     # ------------------------------------------------------------------ optional capabilities with defaults
     @optional
     def narrow(self, x, axis, start, length):
@@ -329,6 +383,12 @@ class ArrayBackend:
         """PyTorch's convolution of ``x`` (N, C, *S) with ``w`` (O, C/groups, *K), plus ``b`` (O,) when given."""
         from ._conv import conv
         return conv(self, x, w, b, stride, padding, dilation, groups)
+
+    @optional
+    def conv_weight(self, x, g, kernel_size, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+        """The gradient of ``conv(x, w, ...)`` for ``w`` (O, C/groups, *kernel_size), given output gradient ``g``."""
+        from ._conv import conv_weight
+        return conv_weight(self, x, g, kernel_size, stride, padding, dilation, groups)
 
     @optional
     def conv_transpose(self, x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1):

@@ -30,6 +30,18 @@ def _erf(x):
     return out if out.dtype == x.dtype else out.astype(x.dtype)
 
 
+def _special(name):
+    """A special function of ``_special.py``, compiled for float32/float64 on first use.
+
+    float16 in, float16 out; integers give float64, as NumPy's float ufuncs do.
+    """
+    def f(x):
+        out = _kernels().special(name)(x)
+        return out.astype(x.dtype) if x.dtype.kind == "f" and out.dtype != x.dtype else out
+    f.__name__ = name
+    return f
+
+
 def _scatter_add(shape, key, values, dtype):
     out = np.zeros(shape, dtype)
     if type(key) is tuple and all(type(k) in (int, slice) or k is None or k is Ellipsis for k in key):
@@ -164,6 +176,33 @@ class NumpyBackend(ArrayBackend):
     isnan = staticmethod(np.isnan)
     isinf = staticmethod(np.isinf)
     isfinite = staticmethod(np.isfinite)
+    sinh = staticmethod(np.sinh)
+    cosh = staticmethod(np.cosh)
+    arcsin = staticmethod(np.arcsin)
+    arccos = staticmethod(np.arccos)
+    arctan = staticmethod(np.arctan)
+    arcsinh = staticmethod(np.arcsinh)
+    arccosh = staticmethod(np.arccosh)
+    arctanh = staticmethod(np.arctanh)
+    log2 = staticmethod(np.log2)
+    log10 = staticmethod(np.log10)
+    exp2 = staticmethod(np.exp2)
+    trunc = staticmethod(np.trunc)
+    erfc = staticmethod(_special("erfc"))
+    lgamma = staticmethod(_special("lgamma"))
+    digamma = staticmethod(_special("digamma"))
+    trigamma = staticmethod(_special("trigamma"))
+    erfinv = staticmethod(_special("erfinv"))
+    arctan2 = staticmethod(np.arctan2)
+    hypot = staticmethod(np.hypot)
+    copysign = staticmethod(np.copysign)
+    fmod = staticmethod(np.fmod)
+    bitwise_and = staticmethod(np.bitwise_and)
+    bitwise_or = staticmethod(np.bitwise_or)
+    bitwise_xor = staticmethod(np.bitwise_xor)
+    invert = staticmethod(np.invert)
+    left_shift = staticmethod(np.left_shift)
+    right_shift = staticmethod(np.right_shift)
     maximum = staticmethod(np.maximum)
     minimum = staticmethod(np.minimum)
     floor_divide = staticmethod(np.floor_divide)
@@ -212,6 +251,28 @@ class NumpyBackend(ArrayBackend):
     @staticmethod
     def all(x, axis=None, keepdims=False):
         return np.all(x, axis=axis, keepdims=keepdims)
+
+    # scans and sorting along one axis
+    cumsum = staticmethod(np.cumsum)
+    cumprod = staticmethod(np.cumprod)
+    cummax = staticmethod(np.maximum.accumulate)
+    cummin = staticmethod(np.minimum.accumulate)
+    logcumsumexp = staticmethod(np.logaddexp.accumulate)
+
+    @staticmethod
+    def argsort(x, axis):
+        return np.argsort(x, axis=axis, kind="stable")
+
+    @staticmethod
+    def searchsorted(a, v, side="left"):
+        if a.ndim == 1:
+            return np.searchsorted(a, v, side=side)
+        rows_a = a.reshape(-1, a.shape[-1])
+        rows_v = v.reshape(-1, v.shape[-1])
+        out = np.empty(rows_v.shape, np.int64)
+        for i in range(rows_a.shape[0]):
+            out[i] = np.searchsorted(rows_a[i], rows_v[i], side=side)
+        return out.reshape(v.shape)
 
     # movement
     reshape = staticmethod(np.reshape)

@@ -21,6 +21,7 @@ from .kernels import random as R
 from .kernels import reduce as RD
 from .kernels import scalar_ops
 from .kernels import sort as SO
+from .kernels import scan as SC
 from .einsum import einsum as _einsum
 
 
@@ -163,6 +164,13 @@ class CudaBackend(ArrayBackend):
     setitem = staticmethod(X.setitem)
     scatter_add = staticmethod(X.scatter_add)
     sliding_windows = staticmethod(M.sliding_windows)
+
+    # scans and sorting along one axis
+    for _n in ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"):
+        locals()[_n] = staticmethod(lambda x, axis, _n=_n: SC.scan(_n, x, axis))
+    del _n
+    argsort = staticmethod(SO.argsort)
+    searchsorted = staticmethod(SO.searchsorted)
 
     # linear algebra
     matmul = staticmethod(MM.matmul)

@@ -15,4 +15,8 @@ from . import functional, init
 from .modules import *  # noqa: F401,F403
 from .modules import __all__ as _modules_all
 
+from . import utils, parallel  # noqa: E402
+from .parallel import DataParallel  # noqa: E402
+
 __all__ = ["Parameter", "Module", "functional", "init"] + list(_modules_all)
+__all__ += ["utils", "parallel", "DataParallel"]

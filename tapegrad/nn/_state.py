@@ -48,13 +48,13 @@ def _copy_into(t, v):
     t._version[0] += 1
 
 
-def _move_in_place(t, dst, dtype):
+def _move_in_place(t, dst, dtype, floating_only=True):
     a = t._data
     be = B.BY_TYPE[type(a)]
     if dst is not None:
         a = B.move(a, dst)
         be = dst
-    if dtype is not None and a.dtype.kind == "f" and a.dtype != dtype.np:
+    if dtype is not None and (a.dtype.kind == "f" or not floating_only) and a.dtype != dtype.np:
         a = be.astype(a, dtype.np)
     if a is not t._data:
         t._data = a

@@ -325,6 +325,12 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
 
 # ----------------------------------------------------------------- topic files (one line each)
 # Each topic file in nn/_functional/ lists its functions in ``__all__``; they join this namespace here.
+from ._functional.attention import *  # noqa: F401,F403,E402
+from ._functional import attention as _attention  # noqa: E402
+__all__ += _attention.__all__
+from ._functional.multihead import *  # noqa: F401,F403,E402
+from ._functional import multihead as _multihead  # noqa: E402
+__all__ += _multihead.__all__
 from ._functional.normalization import *  # noqa: F401,F403,E402
 from ._functional import normalization as _normalization  # noqa: E402
 __all__ += _normalization.__all__
@@ -333,6 +339,26 @@ from ._functional import conv as _conv_topic  # noqa: E402
 __all__ += _conv_topic.__all__
 from ._functional.padding import *  # noqa: F401,F403,E402
 __all__ += ["pad"]
+_BASE_DEFS = {"binary_cross_entropy": binary_cross_entropy,  # Note [base definitions] (_functional/loss.py)
+              "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits, "embedding": embedding}
+from ._functional.loss import *  # noqa: F401,F403,E402  (re-declares the losses above with the legacy keywords)
+from ._functional.loss_margin import *  # noqa: F401,F403,E402
+from ._functional.distance import *  # noqa: F401,F403,E402
+from ._functional import loss as _t_loss, loss_margin as _t_margin, distance as _t_distance  # noqa: E402
+_t_loss.BASE.update(_BASE_DEFS)
+__all__ += [n for m in (_t_loss, _t_margin, _t_distance) for n in m.__all__ if n not in __all__]
+from ._functional.ctc import *  # noqa: F401,F403,E402
+__all__ += ["ctc_loss"]
+from ._functional.dropout import *  # noqa: F401,F403,E402
+from ._functional.sparse import *  # noqa: F401,F403,E402  (re-declares embedding with PyTorch's extras)
+from ._functional import sparse as _t_sparse  # noqa: E402
+_t_sparse.BASE.update(_BASE_DEFS)
+from ._functional.linear import *  # noqa: F401,F403,E402
+__all__ += ["dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout", "embedding_bag",
+            "bilinear"]
+from ._functional.activation import *  # noqa: F401,F403,E402
+from ._functional import activation as _activation  # noqa: E402
+__all__ += _activation.__all__
 from ._functional.pooling import *  # noqa: F401,F403,E402
 from ._functional import pooling as _pooling_topic  # noqa: E402
 __all__ += _pooling_topic.__all__

@@ -4,18 +4,17 @@ Parameters, buffers and submodules are registered by attribute assignment and
 kept in three ordered dicts, exactly as in PyTorch, so ``state_dict`` keys,
 ``named_parameters`` order and ``__repr__`` all follow definition order.
 """
-from collections import OrderedDict, namedtuple
+from collections import OrderedDict
 
 from .. import _dtype as D
 from .. import backend as B
 from .._device import device as _device, parse_to_args
 from .._tensor import Tensor
 from .parameter import Parameter
-from ._state import _copy_into, _move_in_place, _zero_grad
+from ._state import _move_in_place, _zero_grad
+from . import _hooks, _state_dict
 
 __all__ = ["Module"]
-
-_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Module:
@@ -44,12 +43,17 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "training", True)
+        _hooks.init_hooks(self)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required \"forward\" function")
 
-    def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+    # ------------------------------------------------------------- calling and hooks (nn/_hooks.py)
+    __call__ = _hooks.call_impl
+    register_forward_pre_hook = _hooks.register_forward_pre_hook
+    register_forward_hook = _hooks.register_forward_hook
+    register_full_backward_pre_hook = _hooks.register_full_backward_pre_hook
+    register_full_backward_hook = _hooks.register_full_backward_hook
 
     # ------------------------------------------------------------- registration
     def _check_init(self, what):
@@ -159,6 +163,42 @@ class Module:
             mod = mod._modules[part]
         return mod
 
+    def get_parameter(self, target):
+        """The parameter at dotted path ``target`` (e.g. ``"0.weight"``).
+
+        Example:
+            >>> from tapegrad import nn
+            >>> nn.Sequential(nn.Linear(2, 3)).get_parameter("0.bias").shape
+            tapegrad.Size([3])
+        """
+        mod, name = self._owner(target)
+        if name not in mod._parameters or mod._parameters[name] is None:
+            if not hasattr(mod, name):
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return mod._parameters[name]
+
+    def get_buffer(self, target):
+        """The buffer at dotted path ``target``.
+
+        Example:
+            >>> import tapegrad
+            >>> m = tapegrad.nn.Sequential(tapegrad.nn.Module())
+            >>> m[0].register_buffer("count", tapegrad.zeros(1))
+            >>> m.get_buffer("0.count")
+            tensor([0.])
+        """
+        mod, name = self._owner(target)
+        if name not in mod._buffers or mod._buffers[name] is None:
+            if not hasattr(mod, name):
+                raise AttributeError(f"{type(mod).__name__} has no attribute `{name}`")
+            raise AttributeError(f"`{name}` is not a buffer")
+        return mod._buffers[name]
+
+    def _owner(self, target):
+        path, _, name = target.rpartition(".")
+        return self.get_submodule(path), name
+
     # ------------------------------------------------------------- traversal
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
         """Yield ``(dotted_name, module)`` for self and every descendant, each once."""
@@ -195,7 +235,7 @@ class Module:
 
     def _named_members(self, store, prefix, recurse, remove_duplicate=True):
         seen = set()
-        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
         for mname, m in mods:
             for k, v in getattr(m, store).items():
                 if v is None or (remove_duplicate and id(v) in seen):
@@ -259,84 +299,10 @@ class Module:
             _zero_grad(p, set_to_none)
 
     # ------------------------------------------------------------- state dict
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
-        """An ordered dict of every parameter and persistent buffer by dotted name.
-
-        The values share storage with the module (detached unless ``keep_vars``).
-
-        Example:
-            >>> from tapegrad import nn
-            >>> list(nn.Sequential(nn.Linear(2, 2), nn.ReLU()).state_dict())
-            ['0.weight', '0.bias']
-        """
-        out = OrderedDict() if destination is None else destination
-        for mname, m in self.named_modules(prefix=prefix.rstrip(".")):
-            pre = mname + "." if mname else ""
-            for k, p in m._parameters.items():
-                if p is not None:
-                    out[pre + k] = p if keep_vars else p.detach()
-            for k, b in m._buffers.items():
-                if b is not None and k not in m._non_persistent:
-                    out[pre + k] = b if keep_vars else b.detach()
-        return out
-
-    def load_state_dict(self, state_dict, strict=True):
-        """Copy parameters and buffers from ``state_dict`` into this module, in place.
-
-        Every entry is checked before anything is copied: with ``strict``, a
-        missing or unexpected key raises, and a shape mismatch always raises,
-        leaving the module untouched. Values are cast to each parameter's dtype
-        and device.
-
-        Returns:
-            a named tuple ``(missing_keys, unexpected_keys)``.
-
-        Example:
-            >>> from tapegrad import nn
-            >>> a, b = nn.Linear(2, 2), nn.Linear(2, 2)
-            >>> b.load_state_dict(a.state_dict())
-            <All keys matched successfully>
-            >>> bool((a.weight == b.weight).all())
-            True
-        """
-        if not hasattr(state_dict, "items"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
-        targets = OrderedDict()
-        for mname, m in self.named_modules(remove_duplicate=False):
-            pre = mname + "." if mname else ""
-            for k, p in m._parameters.items():
-                if p is not None:
-                    targets[pre + k] = p
-            for k, b in m._buffers.items():
-                if b is not None and k not in m._non_persistent:
-                    targets[pre + k] = b
-        missing = [k for k in targets if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in targets]
-        errors = []
-        if strict:
-            if unexpected:
-                errors.append("Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
-            if missing:
-                errors.append("Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
-        plan = []
-        for k, t in targets.items():
-            if k not in state_dict:
-                continue
-            v = state_dict[k]
-            if not isinstance(v, Tensor):
-                errors.append(f'While copying the parameter named "{k}", expected a Tensor in the state_dict, '
-                              f"got {type(v).__name__}.")
-                continue
-            if tuple(v.shape) != tuple(t.shape):
-                errors.append(f"size mismatch for {k}: copying a param with shape {tuple(v.shape)} from "
-                              f"checkpoint, the shape in current model is {tuple(t.shape)}.")
-                continue
-            plan.append((t, v))
-        if errors:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
-        for t, v in plan:
-            _copy_into(t, v)
-        return _Keys(missing, unexpected)
+    state_dict = _state_dict.state_dict
+    load_state_dict = _state_dict.load_state_dict
+    register_load_state_dict_pre_hook = _state_dict.register_load_state_dict_pre_hook
+    _register_load_state_dict_pre_hook = _state_dict._register_load_state_dict_pre_hook
 
     # ------------------------------------------------------------- devices and dtypes
     def to(self, *args, device=None, dtype=None):
@@ -381,6 +347,32 @@ class Module:
         """Cast floating-point parameters and buffers to float64; returns self."""
         return self.to(dtype=D.float64)
 
+    def half(self):
+        """Cast floating-point parameters and buffers to float16; returns self."""
+        return self.to(dtype=D.float16)
+
+    def type(self, dst_type):
+        """Cast every parameter and buffer to ``dst_type`` (a dtype or a name such as ``"torch.DoubleTensor"``).
+
+        Example:
+            >>> import tapegrad
+            >>> tapegrad.nn.Linear(2, 2).type(tapegrad.float64).weight.dtype
+            tapegrad.float64
+        """
+        d = _tensor_type(dst_type)
+        for t in list(self.parameters()) + list(self.buffers()):
+            _move_in_place(t, None, d, floating_only=False)
+        return self
+
+    def share_memory(self):
+        """Returns self: CPU tensors live in this process's NumPy memory, so there is nothing to move.
+
+        PyTorch moves storages to shared memory for ``torch.multiprocessing``;
+        tapegrad has no multiprocessing sharing, and this call only keeps
+        programs that make it running.
+        """
+        return self
+
     # ------------------------------------------------------------- repr
     def extra_repr(self):
         """The text inside this module's parentheses in ``repr``; subclasses override it."""
@@ -403,13 +395,21 @@ class Module:
         return main + ")"
 
 
-class _Keys(_IncompatibleKeys):
-    __slots__ = ()
+_LEGACY_TYPES = {"FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16,
+                 "LongTensor": D.int64, "IntTensor": D.int32, "ShortTensor": D.int16, "CharTensor": D.int8,
+                 "ByteTensor": D.uint8, "BoolTensor": D.bool}
 
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
+
+def _tensor_type(dst_type):
+    if isinstance(dst_type, str):
+        short = dst_type.rsplit(".", 1)[-1]
+        if short in _LEGACY_TYPES:
+            return _LEGACY_TYPES[short]
+    try:
+        return D.to_dtype(dst_type)
+    except (TypeError, ValueError):
+        raise TypeError(f"Module.type: invalid type {dst_type!r}; expected a dtype or a name such as "
+                        "'torch.DoubleTensor'") from None
 
 
 def _remove_from(d, name, *stores):

@@ -1,15 +1,16 @@
-"""Convolution primitives: ``conv`` and ``conv_transpose``, each the other's VJP for the input.
+"""Convolution primitives: ``conv``, ``conv_transpose`` and ``conv_weight``, whose VJPs are each other.
 
 The forward of each is one backend call (Note [conv as im2col] in
-backend/_conv.py). Their VJPs are written against ``F`` with the two ops
+backend/_conv.py). Their VJPs are written against ``F`` with the three ops
 themselves, so every order of derivative works:
 
 - conv's input gradient is the transposed convolution of ``g`` with the same
   weight (``output_padding`` recovers the input's size); the transposed
   convolution's input gradient is the convolution of ``g``.
-- Both weight gradients are one more convolution (``_weight_grad``): the
-  input with batch and channels swapped, and the output gradient as the
-  kernel, stride and dilation exchanged (Note [weight gradient as a conv]).
+- Both weight gradients are ``conv_weight`` (the output gradient times the
+  input's columns), bilinear in its two inputs, so its VJPs are a
+  convolution and a transposed convolution again. ``unfold`` reads the
+  window view directly; its VJP is a transposed convolution.
 
 Tuples (stride, padding, dilation, output_padding) have one int per spatial
 dim; the nn.functional wrappers (nn/_functional/conv.py) normalize them.
@@ -24,30 +25,6 @@ __all__ = []
 
 def _bias_grad(F, g):
     return F.sum(g, axis=(0,) + tuple(range(2, g.ndim)))
-
-
-# Note [weight gradient as a conv]
-# For conv, gw[o, c, k] = sum over n, p of gy[n, o, p] * xpad[n, c, p * stride + k * dilation]
-# (within each group). That is a convolution whose batch is ``c``, whose channels
-# are the group's ``n`` (groups kept), whose kernel is ``gy`` (its positions
-# ``p`` as kernel taps, so dilated by ``stride``) and whose output positions
-# are ``k`` (so strided by ``dilation``), with the same padding. It can give a
-# few positions more than ``K`` (the input's tail that no window reached):
-# crop them. A transposed convolution's weight gradient is the same formula
-# with the roles of its input and output exchanged.
-def _weight_grad(F, x, gy, k, stride, padding, dilation, groups):
-    n, c = x.shape[:2]
-    sp, out_sp = tuple(x.shape[2:]), tuple(gy.shape[2:])
-    nd = len(sp)
-    o = gy.shape[1]
-    cg, og = c // groups, o // groups
-    rest = tuple(range(3, 3 + nd))
-    xt = F.reshape(F.transpose(F.reshape(x, (n, groups, cg) + sp), (2, 1, 0) + rest), (cg, groups * n) + sp)
-    gt = F.reshape(F.transpose(F.reshape(gy, (n, groups, og) + out_sp), (1, 2, 0) + rest), (o, n) + out_sp)
-    r = F.conv(xt, gt, stride=dilation, padding=padding, dilation=stride, groups=groups)    # (cg, o, *K')
-    if tuple(r.shape[2:]) != tuple(k):
-        r = F.getitem(r, (slice(None), slice(None)) + tuple(slice(0, ki) for ki in k))
-    return F.ascontiguousarray(F.transpose(r, (1, 0) + tuple(range(2, 2 + nd))))
 
 
 @op("conv", save=("x", "w"), tensors=3)
@@ -65,7 +42,7 @@ def _(F, ctx, g, x, w, stride=(1,), padding=(0,), dilation=(1,), groups=1):
         gx = F.conv_transpose(g, w, stride=stride, padding=padding, output_padding=extra, dilation=dilation,
                               groups=groups)
     if needs[1]:
-        gw = _weight_grad(F, x, g, k, stride, padding, dilation, groups)
+        gw = F.conv_weight(x, g, k, stride=stride, padding=padding, dilation=dilation, groups=groups)
     if len(needs) < 3:
         return gx, gw
     return gx, gw, _bias_grad(F, g) if needs[2] else None
@@ -86,10 +63,34 @@ def _(F, ctx, g, x, w, stride=(1,), padding=(0,), output_padding=(0,), dilation=
         if tuple(gx.shape) != tuple(ctx.shapes[0]):     # output_padding >= stride (< dilation) adds windows
             gx = F.getitem(gx, (slice(None), slice(None)) + tuple(slice(0, n) for n in ctx.shapes[0][2:]))
     if needs[1]:
-        gw = _weight_grad(F, g, x, tuple(w.shape[2:]), stride, padding, dilation, groups)
+        # conv_transpose(x, w) is the adjoint of conv(., w) from its output's shape to x's: swap the roles
+        gw = F.conv_weight(g, x, tuple(w.shape[2:]), stride=stride, padding=padding, dilation=dilation,
+                           groups=groups)
     if len(needs) < 3:
         return gx, gw
     return gx, gw, _bias_grad(F, g) if needs[2] else None
+
+
+@op("conv_weight", save=("x", "g"), tensors=2)
+def conv_weight_op(be, x, g, kernel_size, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+    return be.conv_weight(x, g, kernel_size, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+@conv_weight_op.vjp
+def _(F, ctx, gw, x, g, kernel_size, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+    # conv_weight(x, g) is bilinear: <gw, conv_weight(x, g)> = <conv(x, gw), g> = <x, conv_transpose(g, gw)>
+    needs = ctx.needs
+    gx = gg = None
+    if needs[0]:
+        gx = F.conv_transpose(g, gw, stride=stride, padding=padding,
+                              output_padding=_out_padding(ctx.shapes[0][2:], g.shape[2:], kernel_size, stride,
+                                                          padding, dilation),
+                              dilation=dilation, groups=groups)
+    if needs[1]:
+        gg = F.conv(x, gw, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        if tuple(gg.shape) != tuple(ctx.shapes[1]):         # windows past the ones g has (see conv_transpose)
+            gg = F.getitem(gg, (slice(None), slice(None)) + tuple(slice(0, n) for n in ctx.shapes[1][2:]))
+    return gx, gg
 
 
 def _out_padding(in_sp, out_sp, k, stride, padding, dilation):
@@ -115,7 +116,19 @@ def unfold_op(be, x, kernel_size, dilation, padding, stride):
 
 
 def tap_weight(be, channels, kernel_size, dtype):
-    """The ``(channels * K, 1, *kernel_size)`` weight whose output channel ``c * K + k`` reads tap ``k`` of channel ``c``."""
+    """The one-hot weight ``(channels * K, 1, *kernel_size)``: output channel ``c * K + k`` reads tap ``k`` of ``c``.
+
+    With ``groups=channels`` a convolution by it is ``unfold`` and a transposed one is ``fold``.
+
+    Example:
+        >>> from tapegrad.backend import CPU_BACKEND
+        >>> from tapegrad.ops.conv import tap_weight
+        >>> tap_weight(CPU_BACKEND, 2, (2,), "float32")[:, 0]
+        array([[1., 0.],
+               [0., 1.],
+               [1., 0.],
+               [0., 1.]], dtype=float32)
+    """
     kk = math.prod(kernel_size)
     eye = be.reshape(be.eye(kk, kk, dtype), (kk, 1) + tuple(kernel_size))
     return be.tile(eye, (channels,) + (1,) * (1 + len(kernel_size)))

@@ -323,10 +323,19 @@ def einsum(equation, *operands):
 # Note [linear primitive]: ``x @ W.T + b`` composed of transpose, matmul and add
 # records three nodes; one node with one VJP halves the per-layer overhead of
 # small MLPs. The composition is what the gradient harness checks it against.
+# Note [linear folds batch dims]: an input (*, in) with several batch dims
+# (a transformer's (N, T, in)) is multiplied as one (prod(*), in) matrix, and
+# so is its gradient: NumPy's matmul would run one small GEMM per leading index
+# (1024x128 @ 128x384: 1.5 ms folded, 2.4 ms batched on one core).
 
 @op("linear", save=("x", "w"), tensors=3)
 def linear_op(be, x, w, b=None):
-    out = be.matmul(x, be.transpose(w, (1, 0)))
+    if x.ndim > 2:                  # Note [linear folds batch dims]
+        lead = x.shape[:-1]
+        out = be.reshape(be.matmul(be.reshape(x, (math.prod(lead), x.shape[-1])), be.transpose(w, (1, 0))),
+                         lead + (w.shape[0],))
+    else:
+        out = be.matmul(x, be.transpose(w, (1, 0)))
     if b is not None:
         out += b                # in place: the matmul result is fresh, so one output allocation, not two
     return out
@@ -337,7 +346,11 @@ def _(F, ctx, g, x, w):
     n = ctx.needs
     gx = gw = gb = None
     if n[0]:
-        gx = F.matmul(g, w)
+        if g.ndim > 2:
+            rows = math.prod(g.shape[:-1])
+            gx = F.reshape(F.matmul(F.reshape(g, shape=(rows, g.shape[-1])), w), shape=g.shape[:-1] + (w.shape[1],))
+        else:
+            gx = F.matmul(g, w)
     if n[1]:
         if g.ndim == 2:
             gw = F.matmul(F.transpose(g, axes=(1, 0)), x)

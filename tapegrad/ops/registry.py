@@ -79,10 +79,31 @@ path, or when it is never recorded (bool results).
   cross_entropy (PyTorch's clamps and a fused row kernel).
 - device: to_device (its VJP moves the gradient back).
 - normalization: layer_norm (one node per call instead of about nine on
-  every transformer block's hot path, Note [layer_norm primitive]).
-- conv: conv, conv_transpose (one im2col matmul each, and each the other's
-  input VJP, Note [weight gradient as a conv]); unfold (the window view as
+  every transformer block's hot path, Note [layer_norm primitive]);
+  batch_norm (batch and instance norm, train and eval, one node each,
+  Note [batch_norm primitive]).
+- conv: conv, conv_transpose, conv_weight (one im2col matmul each; their
+  VJPs are the other two, so every order works); unfold (the window view as
   columns, Note [unfold through the window view]).
+- special: sinh, cosh, asin, acos, atan, asinh, acosh, atanh, log2, log10,
+  exp2, erfc, erfinv, lgamma, digamma, trigamma (digamma's VJP), trunc: one
+  ufunc each (the special functions NumPy lacks are compiled from one scalar
+  source per function, backend/_special.py, for both devices).
+- pointwise: arctan2, hypot, copysign, fmod: one ufunc each; xlogy (PyTorch's
+  gradients at x == 0). The rest of ops/pointwise.py is composed.
+- never recorded: bitwise_and, bitwise_or, bitwise_xor, left_shift,
+  right_shift, invert (integer results).
+- ctc: ctc_loss (the alpha recursion over a batch in one update per step, and
+  PyTorch's hand-written gradient through the beta recursion, Note [ctc gradient]).
+- scans: cumsum, cumprod, logcumsumexp (one backend scan each; cumprod's VJP
+  is exact at zeros, Note [cumprod with zeros]; logcumsumexp's stays in log
+  space); cum_extreme_index (never recorded: where cummax/cummin's running
+  extreme was attained, gathered for the values).
+- sorting: argsort (never recorded: the stable order; sort, topk, kthvalue,
+  median, mode and quantile gather their values at it, Note [order statistics
+  by gather] in ops/sorting.py).
+- counting (never recorded): searchsorted (the backend's binary search);
+  bincount (one scatter_add into the bins).
 - pooling: max_pool_indices, adaptive_max_pool_indices (never recorded: the
   window argmax as flat indices; the values are a getitem of them, Note [max
   pooling as a gather]).

@@ -6,19 +6,19 @@ import math
 
 from .registry import op, apply
 
-def _unary(name, fwd_name, save, vjp, doc, promote="float"):
-    """Declare a unary op whose forward is one backend call."""
-    def fwd(be, x):
-        return getattr(be, fwd_name)(x)
-    fwd.__name__ = name
-    fwd.__doc__ = doc
-    if save == "x":
+def _unary(name, fwd_name, save, vjp, doc, promote="float", math=True):
+    """Declare a unary op whose forward is one backend call (``math``: its graph-mode name, as ``op``'s).
+
+    ``fwd_name`` names the backend method, or is the forward itself (``lambda be, x: be.sinh(x)``).
+    """
+    if callable(fwd_name):
+        f = fwd_name
+    else:
         def f(be, x):
             return getattr(be, fwd_name)(x)
-        f.__doc__ = doc
-        d = op(name, save="x", promote=promote, tensors=1)(f)
-    else:
-        d = op(name, save=save, promote=promote, tensors=1)(fwd)
+    f.__name__ = name
+    f.__doc__ = doc
+    d = op(name, save=save, promote=promote, tensors=1, math=math)(f)
     if vjp is not None:
         d.vjp(vjp)
     return d

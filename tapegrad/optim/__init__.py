@@ -1,4 +1,5 @@
-"""``tapegrad.optim``: SGD, Adam, AdamW, RMSprop and learning-rate schedulers, as in ``torch.optim``.
+"""``tapegrad.optim``: SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, NAdam, RAdam, ASGD, Rprop, LBFGS,
+learning-rate schedulers (``lr_scheduler``) and weight averaging (``swa_utils``), as in ``torch.optim``.
 
 Example:
     >>> import tapegrad
@@ -12,6 +13,16 @@ from .sgd import SGD
 from .adam import Adam
 from .adamw import AdamW
 from .rmsprop import RMSprop
+from .adagrad import Adagrad
+from .adadelta import Adadelta
+from .adamax import Adamax
+from .nadam import NAdam
+from .radam import RAdam
+from .lbfgs import LBFGS
+from .asgd import ASGD
+from .rprop import Rprop
 from . import lr_scheduler
+from . import swa_utils
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler", "swa_utils",
+           "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS", "ASGD", "Rprop"]

@@ -1,119 +1,25 @@
-"""Learning-rate schedules: ``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``LambdaLR``.
+"""Learning-rate schedules: ``StepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``LambdaLR`` here; the base
+class in ``_lr_base.py`` and the rest of PyTorch's schedulers in ``_lr_schedules.py``, ``_lr_cyclic.py``,
+``_lr_composite.py``, all re-exported here.
 
 Each scheduler sets ``group["lr"]`` of its optimizer; call ``scheduler.step()``
 after ``optimizer.step()``, once per epoch (or per iteration).
 """
 import math
 import types
-import warnings
 
-from .._tensor import Tensor
-from .optimizer import Optimizer
+from ._lr_base import LRScheduler, _check_optimizer, _lrs
+# The other schedulers live in their own files (one job each) and are re-exported here, so that
+# ``tapegrad.optim.lr_scheduler.<Name>`` resolves as ``torch.optim.lr_scheduler.<Name>`` does.
+from ._lr_schedules import (MultiStepLR, MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR,
+                            CosineAnnealingWarmRestarts)
+from ._lr_cyclic import OneCycleLR, CyclicLR
+from ._lr_composite import SequentialLR, ChainedScheduler, ReduceLROnPlateau
 
-__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"]
-
-# Note [chainable schedules]
-# As in PyTorch, StepLR, ExponentialLR and CosineAnnealingLR compute the next lr from each group's *current*
-# ``lr`` (multiply by gamma, or the cosine ratio), not from ``base_lrs``: two schedulers stepping one
-# optimizer then compose (StepLR + ExponentialLR multiply), and a manual change to ``group["lr"]`` carries
-# on. The closed forms are used only by the deprecated ``step(epoch)``. The constructor's first step runs
-# with ``_is_initial`` set and leaves every lr as it is.
-
-_EPOCH_DEPRECATION = ("The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
-                      "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if "
-                      "epoch is different from None, the closed form is used instead of the new chainable form, "
-                      "where available.")
-
-
-def _check_optimizer(optimizer):
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
-
-
-def _lrs(optimizer):
-    """Each group's lr; tensors are cloned so that nobody aliases a group's lr tensor."""
-    return [g["lr"].clone() if isinstance(g["lr"], Tensor) else g["lr"] for g in optimizer.param_groups]
-
-
-class LRScheduler:
-    """Base class: records ``initial_lr`` in each group and applies ``get_lr()`` on every ``step()``.
-
-    Args:
-        optimizer: the ``Optimizer`` whose groups' ``lr`` this sets.
-        last_epoch: -1 for a fresh start; a later epoch to resume (the groups then need ``initial_lr``).
-    """
-    _is_initial = False
-
-    def __init__(self, optimizer, last_epoch=-1):
-        _check_optimizer(optimizer)
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for g in optimizer.param_groups:
-                g.setdefault("initial_lr", g["lr"].clone() if isinstance(g["lr"], Tensor) else g["lr"])
-        else:
-            for i, g in enumerate(optimizer.param_groups):
-                if "initial_lr" not in g:
-                    raise KeyError(f"param 'initial_lr' is not specified in param_groups[{i}] when resuming "
-                                   "scheduler with last_epoch >= 0 (load the optimizer's state_dict first)")
-        self.base_lrs = [g["initial_lr"].clone() if isinstance(g["initial_lr"], Tensor) else g["initial_lr"]
-                         for g in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        self._is_initial = True
-        try:
-            self.step()
-        finally:
-            self._is_initial = False
-
-    def get_lr(self):
-        """The learning rate of each group at ``self.last_epoch`` (Note [chainable schedules])."""
-        raise NotImplementedError
-
-    def get_last_lr(self):
-        """The learning rates set by the last ``step()``.
-
-        Example:
-            >>> import tapegrad
-            >>> opt = tapegrad.optim.SGD([tapegrad.nn.Parameter(tapegrad.ones(1))], lr=1.0)
-            >>> sched = tapegrad.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
-            >>> for _ in range(4):
-            ...     opt.step(); sched.step()
-            >>> sched.get_last_lr()
-            [0.25]
-        """
-        return list(self._last_lr)
-
-    def step(self, epoch=None):
-        """Advance one epoch and set each group's ``lr``; ``epoch`` (deprecated, as in PyTorch) jumps there
-        and uses the closed form."""
-        prev = self.last_epoch, self._step_count
-        self._step_count += 1               # before get_lr, as in PyTorch
-        try:
-            if epoch is None:
-                self.last_epoch += 1
-                lrs = self.get_lr()
-            else:
-                warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
-                self.last_epoch = epoch
-                closed = getattr(self, "_get_closed_form_lr", None)
-                lrs = closed() if closed is not None else self.get_lr()
-        except BaseException:
-            self.last_epoch, self._step_count = prev    # nothing half-modified: the groups are untouched too
-            raise
-        for g, lr in zip(self.optimizer.param_groups, lrs):
-            if isinstance(g["lr"], Tensor):
-                g["lr"].fill_(lr.item() if isinstance(lr, Tensor) else lr)
-            else:
-                g["lr"] = lr
-        self._last_lr = _lrs(self.optimizer)
-
-    def state_dict(self):
-        """Everything but the optimizer."""
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state_dict):
-        """Restore the counters saved by ``state_dict``."""
-        self.__dict__.update({k: v for k, v in state_dict.items() if k != "optimizer"})
+__all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
+           "MultiStepLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
+           "CosineAnnealingWarmRestarts", "OneCycleLR", "CyclicLR", "SequentialLR", "ChainedScheduler",
+           "ReduceLROnPlateau"]
 
 
 class StepLR(LRScheduler):

@@ -47,6 +47,10 @@ class Optimizer:
         [0.1, 1.0]
     """
 
+    # state entries whose shape is not the parameter's (NAdam's 0-d ``mu_product``, LBFGS's flat vectors):
+    # load_state_dict casts them like the rest but does not check their shape
+    _unshaped_state = ()
+
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = {}
@@ -213,7 +217,7 @@ class Optimizer:
                 raise ValueError(f"loaded optimizer state refers to parameter index {idx}, which no parameter "
                                  "group has")
             p = by_index[idx]
-            new_state[p] = {name: _cast_state(v, p, name) for name, v in s.items()}
+            new_state[p] = {name: _cast_state(v, p, name, self._unshaped_state) for name, v in s.items()}
         new_groups = []
         for mine, theirs in zip(self.param_groups, saved):
             g = {k: v for k, v in theirs.items() if k != "params"}
@@ -235,7 +239,9 @@ class Optimizer:
         return "\n".join(lines)
 
 
-def _cast_state(v, p, name):
+def _cast_state(v, p, name, unshaped=()):
+    if isinstance(v, (list, tuple)):        # LBFGS's histories: each tensor cast as PyTorch does
+        return type(v)(_cast_state(x, p, name, unshaped) for x in v)
     if not isinstance(v, Tensor):
         return v
     dst = p._backend
@@ -244,7 +250,7 @@ def _cast_state(v, p, name):
         a = dst.copy(a)         # the loaded state never aliases the state dict's tensors
     if name != "step" and a.dtype.kind == "f" and a.dtype != p._data.dtype:
         a = dst.astype(a, p._data.dtype)
-    if a.shape != p._data.shape and name != "step":
+    if a.shape != p._data.shape and name != "step" and name not in unshaped:
         raise ValueError(f"loaded optimizer state {name!r} has shape {tuple(a.shape)}, but its parameter has "
                          f"shape {tuple(p._data.shape)}")
     return Tensor._make(a, None)
@@ -305,6 +311,11 @@ def _impl_flags(name, foreach=None, fused=None, capturable=False, differentiable
         raise NotImplementedError(f"{name}: differentiable=True is not supported (updates are never recorded "
                                   "on the tape, Note [in-place updates])")
     return dict(foreach=foreach, fused=fused, capturable=capturable, differentiable=differentiable)
+
+
+def _without(key, flags):
+    """``flags`` less the switch ``key`` that this optimizer does not have in PyTorch (so groups have its keys)."""
+    return {k: v for k, v in flags.items() if k != key}
 
 
 def _check_fused_flags(group):

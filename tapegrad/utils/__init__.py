@@ -1,4 +1,5 @@
-"""``tapegrad.utils``: data loading (``utils.data``) and checkpoints (``utils.serialization``).
+"""``tapegrad.utils``: data loading (``utils.data``), checkpoints (``utils.serialization``) and activation
+checkpointing (``utils.checkpoint``).
 
 Example:
     >>> import tapegrad
@@ -7,6 +8,6 @@ Example:
     >>> [batch[0].shape[0] for batch in loader]
     [4, 4, 2]
 """
-from . import data, serialization
+from . import data, serialization, checkpoint
 
-__all__ = ["data", "serialization"]
+__all__ = ["data", "serialization", "checkpoint"]

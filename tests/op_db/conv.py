@@ -103,17 +103,24 @@ def _torch_call(nd, name):
 
 for _nd in (1, 2, 3):
     add(OpSpec(f"conv{_nd}d", _call(_CONV[_nd]), _ref_conv(_nd), conv_shapes(_nd), _conv_kwargs(_nd),
-               covers=("conv", "conv_transpose", "pad_axis"), atol=1e-5, fwd_atol=1e-5,
+               covers=("conv", "conv_transpose", "conv_weight", "pad_axis"), atol=1e-5, fwd_atol=1e-5,
                torch_fn=_torch_call(_nd, "conv"),
-               examples=(Example([np.ones((0, 2) + (3,) * _nd), np.ones((1, 2) + (2,) * _nd)]),)))
+               examples=(Example([np.ones((0, 2) + (3,) * _nd), np.ones((1, 2) + (2,) * _nd)]),
+                         # 8 channels per group: the per-tap path of stride-1 convolutions (backend/_conv.py)
+                         Example([np.linspace(-1, 1, 16 * 3 ** _nd).reshape((1, 16) + (3,) * _nd),
+                                  np.linspace(1, -0.5, 16 * 2 ** _nd).reshape((2, 8) + (2,) * _nd)],
+                                 {"groups": 2, "padding": "same"}))))
     # the transposed convolution's groups come from the bias when there is one (else drawn from the divisors)
     add(OpSpec(f"conv_transpose{_nd}d", _call(_CONVT[_nd]), _ref_convt(_nd), conv_shapes(_nd, transposed=True),
-               _convt_kwargs(_nd), covers=("conv_transpose", "conv"), atol=1e-5, fwd_atol=1e-5,
+               _convt_kwargs(_nd), covers=("conv_transpose", "conv", "conv_weight"), atol=1e-5, fwd_atol=1e-5,
                torch_fn=_torch_call(_nd, "conv_transpose"),
                # output_padding >= stride (allowed below dilation): the input gradient's conv has windows to crop
                examples=(Example([np.linspace(-1, 1, 2 * 2 ** _nd).reshape((1, 2) + (2,) * _nd),
                                   np.linspace(0.5, -1, 2 * 2 ** _nd).reshape((2, 1) + (2,) * _nd)],
-                                 {"stride": 1, "dilation": 2, "output_padding": 1}),)))
+                                 {"stride": 1, "dilation": 2, "output_padding": 1}),
+                         Example([np.linspace(-1, 1, 16 * 2 ** _nd).reshape((1, 16) + (2,) * _nd),
+                                  np.linspace(1, -0.5, 16 * 2 ** _nd).reshape((16, 1) + (2,) * _nd)],
+                                 {"groups": 2, "padding": 1, "dilation": 2}))))
 
 
 def _ref_unfold(x, kernel_size, dilation=1, padding=0, stride=1):

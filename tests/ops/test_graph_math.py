@@ -17,7 +17,9 @@ B = X > 0.5
 C = Y > 0.5
 
 _UNARY = ("exp", "log", "log1p", "expm1", "sqrt", "abs", "sign", "sin", "cos", "tan", "tanh", "sigmoid", "erf",
-          "reciprocal", "square", "floor", "ceil", "round", "isnan", "isinf", "isfinite")
+          "reciprocal", "square", "floor", "ceil", "round", "isnan", "isinf", "isfinite", "sinh", "cosh", "arcsin",
+          "arccos", "arctan", "arcsinh", "arctanh", "log2", "log10", "exp2", "trunc", "erfc", "erfinv", "lgamma",
+          "digamma", "trigamma")
 _BINARY = ("maximum", "minimum", "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
            "greater_equal")
 
@@ -26,7 +28,13 @@ CALLS = {n: (X,) for n in _UNARY}
 CALLS.update({n: (X, Y) for n in _BINARY})
 CALLS.update({n: (B, C) for n in ("logical_and", "logical_or", "logical_xor")})
 CALLS.update({n: (X, 1, True) for n in ("sum", "prod", "max", "min", "argmax", "argmin")})
+I = _R.integers(-8, 9, (3, 4))
+J = _R.integers(0, 4, (3, 4))
+CALLS.update({n: (X, Y) for n in ("arctan2", "hypot", "copysign", "fmod")})
+CALLS.update({n: (I, J) for n in ("bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift")})
 CALLS.update({
+    "invert": (I,),
+    "arccosh": (X + 1,),
     "logical_not": (B,),
     "any": (B, 0, True),
     "all": (B, 1, False),
@@ -54,6 +62,13 @@ CALLS.update({      # convolution (ops/conv.py)
              (1, 1), 2),
     "conv_transpose": (_R.uniform(-1, 1, (2, 4, 3, 2)), _R.uniform(-1, 1, (4, 3, 2, 2)), None, (2, 1), (0, 1),
                        (1, 0), (1, 2), 2),
+    "conv_weight": (_R.uniform(-1, 1, (2, 4, 5, 4)), _R.uniform(-1, 1, (2, 6, 2, 1)), (2, 3), (2, 1), (1, 0),
+                    (1, 1), 2),
+})
+
+CALLS.update({      # scans and sorting (ops/scans.py, ops/sorting.py)
+    "cumsum": (X, 1), "cumprod": (X, 0), "logcumsumexp": (X, 1), "argsort": (X, 1),
+    "searchsorted": (np.sort(X, 1), Y, "right"),
 })
 
 
@@ -191,6 +206,8 @@ OTHER.update({
                                           "axis": 1}),
     "to_device": ((X,), {"device": "cpu", "src": "cpu"}),
 })
+
+OTHER["cum_extreme_index"] = ((X,), {"axis": 1, "largest": True})     # ops/scans.py
 
 
 def test_every_registered_op_is_called_positionally():

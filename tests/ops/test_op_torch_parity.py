@@ -34,7 +34,13 @@ RTOL, ATOL = 1e-10, 1e-12
 NOT_COMPARED = {}
 
 # Looser tolerances: spec name -> (rtol, atol, why).
-TOLERANCES = {}
+TOLERANCES = {
+    "digamma": (1e-9, 1e-12, "torch 2.13's polygamma(1, x), digamma's derivative, is accurate to about 4e-10 "
+                "relative (its recurrence stops at x >= 6); tapegrad's, to x >= 10, to about 1e-12 against the "
+                "series sum of 1 / (x + k)**2"),
+}
+TOLERANCES["hardsigmoid"] = (1e-7, 1e-12, "torch 2.13's hardsigmoid backward multiplies by 1/6 rounded to float32 "
+                             "in every dtype (0.1666666716 in float64); tapegrad's is 1/6")
 
 
 def _x_broadcast(x, *bounds, **kw):
@@ -156,6 +162,11 @@ def _tol(spec):
     return TOLERANCES.get(spec.name, (RTOL, ATOL))[:2]
 
 
+def _dtype(spec):
+    """float64 (the finite-difference dtype), or an integer spec's first dtype (bitwise ops)."""
+    return tapegrad.float64 if "float64" in spec.dtypes else getattr(tapegrad, spec.dtypes[0])
+
+
 def _check_spec(spec, ts, arrays, kwargs, seed, grad=None):
     grad = spec.grad if grad is None else grad
     compare_call(spec.name, spec.fn, spec.torch_fn, arrays, kwargs, grad=grad, seed=seed, tensors=ts,
@@ -173,7 +184,7 @@ def test_every_spec_is_compared_or_listed():
 @pytest.mark.parametrize("spec", COMPARED, ids=[s.name for s in COMPARED])
 @given(data=st.data())
 def test_spec_matches_torch(spec, data):
-    ts, arrays, kwargs = draw_case(data, spec, tapegrad.float64)
+    ts, arrays, kwargs = draw_case(data, spec, _dtype(spec))
     if spec.name in KNOWN_DIFFERENCES:
         assume(not KNOWN_DIFFERENCES[spec.name][0](*arrays, **kwargs))
     torch_grad_fails = spec.name in TORCH_FAILS and TORCH_FAILS[spec.name][0](*arrays, **kwargs)
@@ -183,7 +194,7 @@ def test_spec_matches_torch(spec, data):
 
 @pytest.mark.parametrize("spec,example", example_params(COMPARED))
 def test_spec_examples_match_torch(spec, example):
-    ts, arrays, kwargs = example_case(example, tapegrad.float64)
+    ts, arrays, kwargs = example_case(example, _dtype(spec))
     _check_spec(spec, ts, arrays, kwargs, seed=0)
 
 

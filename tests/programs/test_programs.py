@@ -31,6 +31,8 @@ def _constant(path, name, default):
 
 def run(framework, path):
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    # the tree under test, not whichever tapegrad is installed (run.py's own folder comes first on sys.path)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE.parent.parent), env.get("PYTHONPATH")) if p)
     proc = subprocess.run([sys.executable, str(HERE / "run.py"), framework, str(path)], capture_output=True,
                           text=True, timeout=300, env=env, cwd=HERE.parent.parent)
     assert proc.returncode == 0, f"{path.name} under {framework} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"

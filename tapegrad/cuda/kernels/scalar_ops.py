@@ -13,6 +13,8 @@ float64, as in NumPy), ``bool`` (comparisons and predicates).
 """
 import math
 
+from ...backend import _special
+
 _ROUND = """
     if not (abs(a) < T(BIG)):
         return a
@@ -45,6 +47,24 @@ OPS = {
     "erf": (1, "float", "math.erf(a)"),
     # exp of a non-positive number only, so large |a| neither overflows nor loses precision
     "sigmoid": (1, "float", "T(1) / (T(1) + math.exp(-a)) if a >= T(0) else math.exp(a) / (T(1) + math.exp(a))"),
+    "sinh": (1, "float", "math.sinh(a) if abs(a) < T(710) else a"),
+    "cosh": (1, "float", "math.cosh(a) if abs(a) < T(710) else abs(a)"),
+    "arcsin": (1, "float", "math.asin(a) if abs(a) <= T(1) else T(NAN)"),
+    "arccos": (1, "float", "math.acos(a) if abs(a) <= T(1) else T(NAN)"),
+    "arctan": (1, "float", "math.atan(a)"),
+    "arcsinh": (1, "float", "math.asinh(a)"),
+    "arccosh": (1, "float", "math.acosh(a) if a >= T(1) else T(NAN)"),
+    "arctanh": (1, "float", "math.atanh(a) if abs(a) < T(1) else (math.copysign(T(INF), a) if abs(a) == T(1) else T(NAN))"),
+    "log2": (1, "float", "math.log2(a) if a > T(0) else (T(-INF) if a == T(0) else T(NAN))"),
+    "log10": (1, "float", "math.log10(a) if a > T(0) else (T(-INF) if a == T(0) else T(NAN))"),
+    "exp2": (1, "float", "math.pow(T(2), a) if a < T(1100) else T(INF)"),
+    "trunc": (1, "same", "(math.floor(a) if a >= T(0) else math.ceil(a)) if abs(a) < T(INF) else a"),
+    "erfc": (1, "float", _special.ERFC),
+    "lgamma": (1, "float", _special.LGAMMA),
+    "digamma": (1, "float", _special.DIGAMMA),
+    "trigamma": (1, "float", _special.TRIGAMMA),
+    "erfinv": (1, "float", _special.ERFINV),
+    "invert": (1, "same", "~a"),
     "logical_not": (1, "bool", "not a"),
     "isnan": (1, "bool", "a != a"),
     "isinf": (1, "bool", "abs(a) == T(INF)"),
@@ -61,6 +81,14 @@ OPS = {
     "floor_divide": (2, "same", "a // b"),
     "remainder": (2, "same", "a % b"),
     "arctan2": (2, "float", "math.atan2(a, b)"),
+    "hypot": (2, "float", "math.hypot(a, b)"),
+    "copysign": (2, "float", "math.copysign(a, b)"),
+    "fmod": (2, "same", "math.fmod(a, b) if b != T(0) and abs(a) < T(INF) else T(NAN)"),
+    "bitwise_and": (2, "same", "a & b"),
+    "bitwise_or": (2, "same", "a | b"),
+    "bitwise_xor": (2, "same", "a ^ b"),
+    "left_shift": (2, "same", "a << b"),
+    "right_shift": (2, "same", "a >> b"),
     "equal": (2, "bool", "a == b"),
     "not_equal": (2, "bool", "a != b"),
     "less": (2, "bool", "a < b"),
@@ -83,6 +111,16 @@ INT_OVERRIDES = {
     "divide": "a / b", "reciprocal": "T(1) / a",
     "maximum": "a if a >= b else b", "minimum": "a if a <= b else b",
     "clip": "c if b > c or a > c else (b if a < b else a)",
+    "trunc": "a",
+    # C's remainder of integers: the sign of a; 0 for a zero divisor (NumPy's integer fmod)
+    "fmod": """
+    if b == T(0):
+        return T(0)
+    r = a % b
+    if r != T(0) and (r < T(0)) != (a < T(0)):
+        r = r - b
+    return r
+""",
 }
 
 _CACHE = {}
@@ -101,7 +139,7 @@ def device_fn(name, T, is_float):
             body = f"    return {body}\n"
         args = ", ".join("abc"[:nargs])
         src = f"def {name}_scalar({args}):\n{body}"
-        ns = {"T": T, "math": math, "INF": math.inf, "NAN": math.nan,
+        ns = {"T": T, "math": math, "INF": math.inf, "NAN": math.nan, "PI": math.pi,
               "BIG": 2.0 ** 23 if str(T) == "float32" else 2.0 ** 52}
         exec(compile(src, f"<tapegrad scalar {name}>", "exec"), ns)
         fn = cuda.jit(device=True, inline="always")(ns[f"{name}_scalar"])

@@ -15,6 +15,7 @@ from . import random as R
 from . import reduce as RD
 from . import scalar_ops
 from . import sort as SO
+from . import scan as SC
 
 U32, I64 = types.uint32, types.int64
 
@@ -68,6 +69,16 @@ def all_signatures():
     bitonic, init_pairs = SO._kernels()
     out.append(("sort bitonic-step int64", bitonic.py_func, (I64, _arr(I64), _arr(I64), I64, I64), False))
     out.append(("sort init-pairs int64", init_pairs.py_func, (I64, I64, I64, _arr(I64), _arr(I64), _arr(I64)), False))
+    for name in SC._OPS:                                # scans (kernels/scan.py)
+        out.append((f"scan {name} float32", SC._kernel(name, f32).py_func,
+                    (I64, I64, I64, _arr(f32), I64, _arr(f32)), True))
+    rank, search, pad, line_step, unpad = SO._sort_kernels(f32)     # argsort, searchsorted (kernels/sort.py)
+    out.append(("sort rank float32", rank.py_func, (I64, I64, I64, _arr(f32), I64, _arr(I64)), True))
+    out.append(("sort pad-lines float32", pad.py_func, (I64,) * 4 + (_arr(f32), I64, _arr(f32), _arr(I64)), True))
+    out.append(("sort line-step float32", line_step.py_func, (I64,) * 3 + (_arr(f32), _arr(I64), I64, I64), True))
+    out.append(("sort unpad-lines float32", unpad.py_func, (I64,) * 4 + (_arr(I64), _arr(I64)), True))
+    out.append(("sort search float32", search.py_func,
+                (I64, I64, I64, types.boolean, types.boolean, _arr(f32), I64, _arr(f32), I64, _arr(I64)), True))
     for kind in ("rand", "randn", "bernoulli"):
         res = types.boolean if kind == "bernoulli" else f32
         out.append((f"random {kind} float32", R._kernel(kind, f32).py_func,

@@ -57,8 +57,9 @@ def _constant(input, pad, value):
         before, after = pad[2 * k], pad[2 * k + 1]
         n = out.shape[d]
         if n + before + after < 0:
-            raise RuntimeError(f"The input size {n}, plus negative padding {before} and {after} resulted in a "
-                               f"negative output size, which is invalid. Check dimension {d} of your input.")
+            raise RuntimeError(f"narrow(): length must be non-negative. The input size {n}, plus negative padding "
+                               f"{before} and {after} resulted in a negative output size, which is invalid. Check "
+                               f"dimension {d} of your input.")
         if before < 0 or after < 0:
             lo, hi = max(-before, 0), max(-after, 0)
             out = out.narrow(d, lo, n - lo - hi) if lo + hi <= n else out.narrow(d, 0, 0)

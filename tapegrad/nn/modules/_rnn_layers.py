@@ -17,7 +17,7 @@ from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
-from ..utils.rnn import PackedSequence
+from .._rnn_utils import PackedSequence
 from ._rnn_scan import LSTMScan, steps
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]

@@ -1,4 +1,6 @@
-"""Activation modules: ``ReLU``, ``Tanh``, ``Sigmoid``, ``GELU``, ``Softmax``, ``LogSoftmax``."""
+"""Activation modules (``torch.nn.modules.activation``): ``ReLU``, ``Tanh``, ``Sigmoid``, ``GELU``, ``Softmax``,
+``LogSoftmax`` here; the rest (``LeakyReLU``, ``ELU``, ``Hardtanh``, ``PReLU`` ...) in ``_activation_more.py``,
+re-exported below so ``nn.modules.activation.<Class>`` resolves for all of them."""
 from .. import functional as F
 from ..module import Module
 
@@ -19,7 +21,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        return F.relu(input)
+        return F.relu_(input) if self.inplace else F.relu(input)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -111,3 +113,9 @@ class LogSoftmax(Module):
 
     def extra_repr(self):
         return f"dim={self.dim}"
+
+
+from ._attention import MultiheadAttention  # noqa: E402,F401  (torch.nn.modules.activation.MultiheadAttention)
+from ._activation_more import *  # noqa: E402,F401,F403
+from ._activation_more import __all__ as _more  # noqa: E402
+__all__ += _more

@@ -53,7 +53,7 @@ class _ConvNd(Module):
         self.output_padding = _ntuple(output_padding, d)
         self.groups = groups
         self.padding_mode = padding_mode
-        # F.pad's order: last dim first, (left, right) each
+        # F.pad's order: last dim first, (left, right) each (a list for strings, a tuple otherwise, as PyTorch)
         if padding == "valid":
             self._reversed_padding_repeated_twice = [0, 0] * d
         elif padding == "same":
@@ -62,7 +62,7 @@ class _ConvNd(Module):
                 total = dl * (k - 1)
                 self._reversed_padding_repeated_twice += [total // 2, total - total // 2]
         else:
-            self._reversed_padding_repeated_twice = [p for p in reversed(padding) for _ in range(2)]
+            self._reversed_padding_repeated_twice = tuple(p for p in reversed(padding) for _ in range(2))
         shape = ((in_channels, out_channels // groups) if self.transposed
                  else (out_channels, in_channels // groups)) + kernel_size
         self.weight = Parameter(C.empty(*shape, dtype=dtype, device=device))

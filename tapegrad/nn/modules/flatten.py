@@ -1,7 +1,7 @@
-"""``Flatten`` (``torch.nn.modules.flatten``)."""
+"""``Flatten`` and ``Unflatten`` (``torch.nn.modules.flatten``)."""
 from ..module import Module
 
-__all__ = ["Flatten"]
+__all__ = ["Flatten", "Unflatten"]
 
 
 class Flatten(Module):
@@ -36,3 +36,33 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into the shape ``unflattened_size`` (one entry may be -1).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.Unflatten(1, (2, 3))(tapegrad.zeros(4, 6)).shape
+        tapegrad.Size([4, 2, 3])
+    """
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        if not isinstance(dim, int) or isinstance(dim, bool):
+            raise TypeError(f"Unflatten: dim must be an int (named dims are not supported), got {dim!r}")
+        if not isinstance(unflattened_size, (tuple, list)):
+            raise TypeError(f"unflattened_size must be tuple of ints, but found type "
+                            f"{type(unflattened_size).__name__}")
+        for i, s in enumerate(unflattened_size):
+            if not isinstance(s, int) or isinstance(s, bool):
+                raise TypeError(f"unflattened_size must be tuple of ints, but found element of type "
+                                f"{type(s).__name__} at pos {i}")
+        self.dim = dim
+        self.unflattened_size = unflattened_size
+
+    def forward(self, input):
+        return input.unflatten(self.dim, tuple(self.unflattened_size))
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"

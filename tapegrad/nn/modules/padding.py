@@ -59,7 +59,8 @@ _SHAPES = {1: "1, 2, 3", 2: "1, 2, 2, 3", 3: "1, 2, 2, 2, 3"}
 
 
 def _make(name, base, mode, d, fill):
-    example = (f"        >>> import tapegrad\n        >>> m = tapegrad.nn.{name}({'1, 2.0' if base is _ConstantPadNd else 1})\n"
+    args = "1, 2.0" if base is _ConstantPadNd else "1"
+    example = (f"        >>> import tapegrad\n        >>> m = tapegrad.nn.{name}({args})\n"
                f"        >>> m(tapegrad.ones({_SHAPES[d]})).shape[-1]\n        5\n")
     cls = type(name, (base,), {"mode": mode, "dims": d, "__module__": __name__, "__qualname__": name})
     return _doc(cls, fill, d, example)

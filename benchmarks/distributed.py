@@ -1,0 +1,187 @@
+"""Data-parallel scaling and all-reduce bandwidth of tapegrad.distributed on this machine.
+
+Usage (from the repository root; needs the distributed extra):
+    python benchmarks/distributed.py                 # -n 1 and -n 2, 784-256-256-10 MLP, batch 128 per rank
+    python benchmarks/distributed.py --steps 20 --repeats 3 --out dist.json
+
+The driver starts this script twice under mpiexec (``-n 1`` then ``-n 2``, shared memory only, see
+``tapegrad/distributed/launch.py``) with one BLAS/OpenMP thread per rank. Each run times SGD steps of
+a float32 784-256-256-10 MLP wrapped in DistributedDataParallel on a fixed random batch of 128 samples
+per rank and reports samples per second over all ranks (the median of ``--repeats`` samples of
+``--steps`` steps between barriers, over ``--rounds`` launches of each size that take turns). Scaling is the 2-rank figure over the 1-rank one (2.0 is perfect;
+the target is 1.6) and efficiency is scaling / 2. The 2-rank run also measures the all-reduce
+bandwidth on the sizes of the model's DDP buckets: tapegrad's ``all_reduce`` (blocking, and
+``async_op=True`` + ``wait()`` as DDP issues it) against mpi4py's raw ``Allreduce`` on a NumPy array
+of the same size, as bytes reduced per second (median); the ratio is tapegrad over raw. Every
+figure depends on what else runs on the machine: compare them only within one run.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
+               "NUMEXPR_NUM_THREADS", "NUMBA_NUM_THREADS")
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--steps", type=int, default=30, help="training steps per timed sample (default 30)")
+    p.add_argument("--repeats", type=int, default=5, help="timed samples (default 5)")
+    p.add_argument("--batch", type=int, default=128, help="samples per rank per step (default 128)")
+    p.add_argument("--comm-repeats", type=int, default=30, help="all-reduces per bandwidth sample (default 30)")
+    p.add_argument("--rounds", type=int, default=2, help="launches of each size, taking turns (default 2)")
+    p.add_argument("--out", metavar="FILE", help="also write the results as JSON to FILE")
+    p.add_argument("--worker", metavar="FILE", help=argparse.SUPPRESS)     # internal: run under mpiexec
+    return p.parse_args(argv)
+
+
+# ----------------------------------------------------------------- under mpiexec
+def _times(fn, repeats, comm):
+    times = []
+    for _ in range(repeats):
+        comm.Barrier()
+        t = time.perf_counter()
+        fn()
+        comm.Barrier()
+        times.append(time.perf_counter() - t)
+    return times
+
+
+def _median_time(fn, repeats, comm):
+    times = _times(fn, repeats, comm)
+    return statistics.median(times), min(times), max(times)
+
+
+def worker(args):
+    import numpy as np
+    from mpi4py import MPI
+    import tapegrad
+    import tapegrad.distributed as dist
+    from tapegrad import nn, optim
+    from tapegrad.nn.parallel import DistributedDataParallel as DDP
+
+    dist.init_process_group("mpi")
+    rank, world = dist.get_rank(), dist.get_world_size()
+    comm = MPI.COMM_WORLD
+    tapegrad.manual_seed(0)
+    model = DDP(nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)))
+    opt = optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    rng = np.random.default_rng(rank)
+    x = tapegrad.tensor(rng.standard_normal((args.batch, 784), dtype=np.float32))
+    y = tapegrad.tensor(rng.integers(0, 10, args.batch))
+
+    def steps():
+        for _ in range(args.steps):
+            opt.zero_grad()
+            loss_fn(model(x), y).backward()
+            opt.step()
+
+    steps()                                                 # warm-up
+    times = _times(steps, args.repeats, comm)
+    med, lo, hi = statistics.median(times), min(times), max(times)
+    n = args.steps * args.batch * world
+    res = {"world": world, "samples_per_s": n / med, "samples_per_s_min": n / hi, "samples_per_s_max": n / lo,
+           "step_times": times,
+           "bucket_numels": [int(b.flat.size) for b in model.reducer.buckets]}
+    if world > 1:
+        res["bandwidth"] = []
+        for numel in res["bucket_numels"]:
+            raw = np.ones(numel, np.float32)
+            t = tapegrad.ones(numel)
+            cases = {
+                "mpi4py Allreduce": lambda: [comm.Allreduce(MPI.IN_PLACE, raw, op=MPI.SUM)
+                                             for _ in range(args.comm_repeats)],
+                "tapegrad all_reduce": lambda: [dist.all_reduce(t) for _ in range(args.comm_repeats)],
+                "tapegrad async + wait": lambda: [dist.all_reduce(t, async_op=True).wait()
+                                                  for _ in range(args.comm_repeats)],
+            }
+            times = {name: [] for name in cases}
+            for fn in cases.values():
+                fn()
+            for _ in range(args.repeats):         # the cases take turns, so the machine's load hits all alike
+                for name, fn in cases.items():
+                    times[name].append(_median_time(fn, 1, comm)[0])
+            row = {"numel": numel, "bytes": numel * 4}
+            for name, ts in times.items():
+                row[name] = numel * 4 * args.comm_repeats / statistics.median(ts)
+            res["bandwidth"].append(row)
+    dist.destroy_process_group()
+    if rank == 0:
+        with open(args.worker, "w") as f:
+            json.dump(res, f)
+
+
+# ----------------------------------------------------------------- driver
+def launch(n, args):
+    from tapegrad.distributed.launch import mpiexec_command
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "result.json")
+        argv = [os.path.abspath(__file__), "--worker", out, "--steps", str(args.steps), "--repeats",
+                str(args.repeats), "--batch", str(args.batch), "--comm-repeats", str(args.comm_repeats)]
+        cmd, env = mpiexec_command(n, argv)
+        env.update({v: "1" for v in THREAD_VARS})
+        env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+        r = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=900)
+        if r.returncode != 0:
+            raise SystemExit(f"mpiexec -n {n} failed (exit {r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}")
+        with open(out) as f:
+            return json.load(f)
+
+
+def _merge(results, args):
+    """One figure from several launches of the same size: the median over all their timed samples."""
+    out = dict(results[-1])
+    times = [t for r in results for t in r["step_times"]]
+    n = args.steps * args.batch * out["world"]
+    out.update(samples_per_s=n / statistics.median(times), samples_per_s_min=n / max(times),
+               samples_per_s_max=n / min(times), step_times=times)
+    if "bandwidth" in out:
+        for k, row in enumerate(out["bandwidth"]):
+            for name in ("mpi4py Allreduce", "tapegrad all_reduce", "tapegrad async + wait"):
+                row[name] = statistics.median(r["bandwidth"][k][name] for r in results)
+    return out
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.worker:
+        return worker(args)
+    sys.path.insert(0, ROOT)
+    runs = {1: [], 2: []}
+    for _ in range(args.rounds):              # -n 1 and -n 2 take turns, so the machine's load hits both
+        for n in (1, 2):
+            runs[n].append(launch(n, args))
+    one, two = (_merge(runs[n], args) for n in (1, 2))
+    scaling = two["samples_per_s"] / one["samples_per_s"]
+    print(f"DistributedDataParallel, float32 784-256-256-10 MLP, SGD momentum, batch {args.batch} per rank, "
+          f"1 BLAS thread per rank, {args.rounds} launches x {args.repeats} samples x {args.steps} steps "
+          "(median [min-max])")
+    for r in (one, two):
+        print(f"  -n {r['world']}: {r['samples_per_s']:9.0f} samples/s  "
+              f"[{r['samples_per_s_min']:.0f}-{r['samples_per_s_max']:.0f}]")
+    print(f"  scaling -n 2 / -n 1: {scaling:.2f}x (efficiency {scaling / 2:.0%}; target 1.6x)")
+    print(f"all-reduce bandwidth on the DDP bucket sizes, 2 ranks, float32 SUM, {args.comm_repeats} per sample "
+          "(median):")
+    print(f"  {'bucket':>10} {'MiB':>6} {'mpi4py raw':>12} {'tg blocking':>12} {'tg async':>12} {'tg/raw':>7}")
+    for row in two["bandwidth"]:
+        raw, tg, tga = row["mpi4py Allreduce"], row["tapegrad all_reduce"], row["tapegrad async + wait"]
+        gib = [v / 2 ** 30 for v in (raw, tg, tga)]
+        print(f"  {row['numel']:>10} {row['bytes'] / 2 ** 20:6.2f} {gib[0]:9.2f} GiB/s {gib[1]:7.2f} GiB/s "
+              f"{gib[2]:7.2f} GiB/s {min(tg, tga) / raw:6.0%}")
+    print("figures depend on the machine's load (2 shared cores here): compare them within one run only")
+    result = {"one": one, "two": two, "scaling": scaling, "efficiency": scaling / 2, "args": vars(args)}
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(result, f, indent=1)
+    return result
+
+
+if __name__ == "__main__":
+    main()
