@@ -36,20 +36,20 @@ def _adaptive_avg(name, nd, input, output_size):
     x, added = _adaptive_batched(name, input, nd)
     check_float(name, x)
     out = adaptive_size(name, x, output_size, nd)
-    n, c = x.shape[:2]
-    y = x.reshape((n * c,) + tuple(x.shape[2:]))
+    y = x
     for d in reversed(range(nd)):
-        sp = tuple(y.shape[1:])
-        if sp[d] == out[d] and out[d] > 0:
+        ax, sp = 2 + d, tuple(y.shape)
+        if sp[ax] == out[d] and out[d] > 0:
             continue                                   # windows of one element: nothing to average
-        a = _averaging(sp[d], out[d], x)
-        pre, post = math.prod(sp[:d]), math.prod(sp[d + 1:])
-        if d == nd - 1:
-            y = y.reshape(n * c * pre, sp[d]) @ a.t()
-        else:
-            y = a @ y.reshape(n * c * pre, sp[d], post)
-        y = y.reshape((n * c,) + sp[:d] + (out[d],) + sp[d + 1:])
-    y = y.reshape((n, c) + out)
+        if out[d] == 1:
+            y = y.mean(ax, keepdim=True)               # one window: the mean
+            continue
+        a = _averaging(sp[ax], out[d], x)
+        # one 2-D matmul: the dim moved last (a batched matmul of many small blocks is far slower)
+        moved = y if ax == y.ndim - 1 else y.movedim(ax, -1)
+        z = moved.reshape(-1, sp[ax]) @ a.t()
+        z = z.reshape(tuple(moved.shape[:-1]) + (out[d],))
+        y = z if ax == y.ndim - 1 else z.movedim(-1, ax)
     return y.squeeze(0) if added else y
 
 

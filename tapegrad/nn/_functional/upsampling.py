@@ -25,8 +25,14 @@ _LINEAR_RANK = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 
 
 def _take(x, axis, idx):
-    """``x`` gathered at int64 positions ``idx`` along ``axis``: one recorded getitem."""
-    return apply(getitem_op, x, key=(slice(None),) * axis + (idx._data,))
+    """``x`` gathered at int64 positions ``idx`` along ``axis``: one recorded getitem along the leading dim.
+
+    Gathering rows of the leading dim keeps the VJP (``scatter_add``) on the backend's fast row kernel;
+    an index after slices would take NumPy's slow ``add.at``.
+    """
+    if axis == 0:
+        return apply(getitem_op, x, key=(idx._data,))
+    return apply(getitem_op, x.movedim(axis, 0), key=(idx._data,)).movedim(0, axis)
 
 
 def _sizes(input, size, scale_factor, recompute_scale_factor, mode):
