@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import tapegrad
-from tapegrad import nn
 import tapegrad.nn.functional as TF
 
 from ._parity import np_, pair, same_signature, step

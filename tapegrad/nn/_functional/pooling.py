@@ -16,10 +16,10 @@ from ... import _dtype as D
 from ..._type_info import iinfo
 from ...ops.conv import conv_op
 from ...ops.indexing import getitem_op
-from ...ops.pooling import adaptive_max_pool_indices_op, max_pool_indices_op
+from ...ops.pooling import max_pool_indices_op
 from ...ops.registry import apply
 from ...ops.shape import pad_axis_op
-from ._pool_args import adaptive_size, batched, check_float, out_size, plane_offsets, pool_args
+from ._pool_args import batched, check_float, out_size, plane_offsets, pool_args
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d", "lp_pool1d",
            "lp_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d", "adaptive_max_pool1d",
