@@ -94,3 +94,18 @@ def test_custom_function(capsys):
     out = capsys.readouterr().out
     assert res["gradcheck"] and res["property_examples"] == 5
     assert "100.0" in out and "inf" in out
+
+
+def test_cnn_digits_tiny_budget(capsys):
+    pytest.importorskip("sklearn")
+    res = _load("cnn_digits").main(["--epochs", "2"])
+    out = capsys.readouterr().out
+    assert "epoch 2" in out and "final test accuracy" in out
+    assert res["accuracy"] > 0.85
+
+
+def test_char_transformer_learns_and_samples(capsys):
+    res = _load("char_transformer").main(["--steps", "60", "--sample", "20"])
+    out = capsys.readouterr().out
+    assert "sample:" in out
+    assert res["final_loss"] < res["first_loss"] * 0.8

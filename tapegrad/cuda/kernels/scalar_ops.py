@@ -104,6 +104,9 @@ OPS = {
     "clip": (3, "same", "a if a != a else (c if b > c or a > c else (b if a < b else a))"),
 }
 
+# Ops defined on integers (and bools) only: the op layer refuses float operands before a kernel runs.
+INT_ONLY = frozenset({"bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift", "right_shift"})
+
 # Integer and bool compute types: these predicates are constant, and float-only guards don't apply.
 INT_OVERRIDES = {
     "isnan": "False", "isinf": "False", "isfinite": "True",

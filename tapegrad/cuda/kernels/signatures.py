@@ -20,8 +20,9 @@ from . import scan as SC
 U32, I64 = types.uint32, types.int64
 
 # libdevice's precise sinf/cosf/tanf keep a Payne-Hanek argument reduction for |x| > 105615 that uses a
-# local array (and f64 helpers) on that rare path; PyTorch's kernels carry the same code. Exempt, by name.
-LIBDEVICE_TRIG = ("sin", "cos", "tan", "randn")
+# local array (and f64 helpers) on that rare path; PyTorch's kernels carry the same code. Exempt, by name
+# (digamma and trigamma call tan/sin in their reflection formulas, backend/_special.py).
+LIBDEVICE_TRIG = ("sin", "cos", "tan", "randn", "digamma", "trigamma")
 
 
 def _arr(t):
@@ -44,7 +45,7 @@ def all_signatures():
     f32, f64 = types.float32, types.float64
     out = []
     for name in scalar_ops.OPS:
-        out.append(_ew(name, f32, 0))
+        out.append(_ew(name, I64 if name in scalar_ops.INT_ONLY else f32, 0))
     for name in ("add", "where", "sigmoid", "identity"):
         out.append(_ew(name, f32, 3))
         out.append(_ew(name, f64, 0))
