@@ -64,7 +64,11 @@ def cholesky(a):
         tensor([[2., 0.],
                 [0., 2.]])
     """
-    factor, info = _factor(a)
+    # PyTorch reads only the lower triangle but returns a symmetric gradient: use the lower triangle
+    # mirrored in the forward and the symmetric part for the gradient.
+    lower = a.tril() + a.tril(-1).mT
+    sym = 0.5 * (a + a.mT)
+    factor, info = _factor(sym + (lower - sym).detach())
     if bool((info > 0).any()):
         order = int(info[info > 0].min())
         raise RuntimeError("cholesky: The factorization could not be completed because the input is not "
