@@ -20,7 +20,7 @@ class Distribution:
 
     has_rsample = False
     has_enumerate_support = False
-    _validate_args = True
+    _validate_args = __debug__          # on unless Python runs with -O, as PyTorch
 
     @staticmethod
     def set_default_validate_args(value):
