@@ -71,7 +71,7 @@ def cholesky(a):
     factor, info = _factor(sym + (lower - sym).detach())
     if bool((info > 0).any()):
         order = int(info[info > 0].min())
-        raise RuntimeError("cholesky: The factorization could not be completed because the input is not "
+        raise RuntimeError("linalg.cholesky: The factorization could not be completed because the input is not "
                            f"positive-definite (the leading minor of order {order} is not positive-definite).")
     return factor
 

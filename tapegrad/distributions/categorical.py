@@ -14,6 +14,16 @@ from .utils import _uniform01, lazy_property, logits_to_probs, probs_to_logits
 __all__ = ["Categorical"]
 
 
+def _cumsum_last(x):
+    """Inclusive prefix sums along the last dim in log2(K) shifted adds (Hillis-Steele), O(K log K) work."""
+    k, shift = x.shape[-1], 1
+    while shift < k:
+        pad = tapegrad.zeros(tuple(x.shape[:-1]) + (shift,), dtype=x.dtype, device=x.device)
+        x = x + tapegrad.cat([pad, x[..., :k - shift]], -1)
+        shift *= 2
+    return x
+
+
 class Categorical(Distribution):
     """The categorical distribution over ``0 .. K-1``, ``K = probs.shape[-1]``; the rest are batch dims.
 
@@ -91,11 +101,9 @@ class Categorical(Distribution):
         # Inverse CDF: the index is the number of cumulative probabilities at or below a uniform draw.
         shape = self._extended_shape(sample_shape)
         with tapegrad.no_grad():
-            k = self._num_events
             probs = self.probs
-            upper = tapegrad.ones(k, k, dtype=probs.dtype, device=probs.device).triu()
-            cdf = (probs @ upper)[..., :-1]                    # cumulative sums, without the last (= 1)
-            cdf = cdf / (probs.sum(-1, keepdim=True))          # exactly a CDF even after rounding
+            cdf = _cumsum_last(probs)[..., :-1]                # without the last entry (the total)
+            cdf = cdf / probs.sum(-1, keepdim=True)            # a CDF ending at 1 even after rounding
             u = _uniform01(tuple(shape) + (1,), probs)
             return (cdf <= u).sum(-1).long()
 

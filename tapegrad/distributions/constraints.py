@@ -15,6 +15,9 @@ __all__ = ["Constraint", "boolean", "dependent", "dependent_property", "greater_
            "positive_definite", "positive_integer", "real", "real_vector", "simplex", "square", "symmetric",
            "unit_interval"]
 
+import tapegrad
+from ._linalg import cholesky_info
+
 
 class Constraint:
     """A region of values; ``check`` says, per event, whether a value lies in it."""
@@ -229,7 +232,6 @@ class _Square(Constraint):
     event_dim = 2
 
     def check(self, value):
-        import tapegrad
         return tapegrad.full(tuple(value.shape[:-2]), value.shape[-2] == value.shape[-1], dtype=tapegrad.bool,
                              device=value.device)
 
@@ -247,7 +249,6 @@ class _PositiveDefinite(_Symmetric):
         sym = super().check(value)
         if not sym.all():
             return sym
-        from ._linalg import cholesky_info
         return cholesky_info(value) == 0
 
 

@@ -66,8 +66,9 @@ class Dirichlet(Distribution):
         c = self.concentration
         cm1 = (c - 1).clamp(min=0.0)
         mode = cm1 / cm1.sum(-1, keepdim=True)
-        # every concentration below 1: the mass piles onto the vertex of the largest one
-        vertex = (c.argmax(-1).unsqueeze(-1) == tapegrad.arange(c.shape[-1], device=c.device)).type_as(c)
+        # every concentration below 1: a vertex, chosen as PyTorch does, by argmax of that row of ``mode``
+        # (all NaN there, so the first NaN: vertex 0)
+        vertex = (mode.argmax(-1).unsqueeze(-1) == tapegrad.arange(c.shape[-1], device=c.device)).type_as(c)
         return tapegrad.where((c < 1).all(-1, keepdim=True), vertex, mode)
 
     @property
