@@ -34,8 +34,6 @@ class Case:
         self.name, self.params, self.build, self.values, self.mode = name, params, build, values, mode
 
 
-D = "distributions"
-
 CASES = [
     Case("Normal", {"loc": RNG.normal(size=(2, 3)), "scale": _pos(2, 3)},
          lambda m, p: m.distributions.Normal(p["loc"], p["scale"]), RNG.normal(size=(4, 2, 3))),
