@@ -71,3 +71,34 @@ def test_dirichlet_mode_with_small_concentrations_equals_torch():
     c = [[0.5, 0.9, 0.3], [2.0, 3.0, 0.5]]
     np.testing.assert_allclose(D.Dirichlet(tapegrad.tensor(c)).mode.numpy(),
                                torch.distributions.Dirichlet(torch.tensor(c)).mode.numpy())
+
+
+def test_perplexity_sample_n_and_rsample_absence_as_torch():
+    torch = pytest.importorskip("torch")
+    p = [0.2, 0.3, 0.5]
+    np.testing.assert_allclose(D.Categorical(tapegrad.tensor(p)).perplexity().numpy(),
+                               torch.distributions.Categorical(torch.tensor(p)).perplexity().numpy(), rtol=1e-6)
+    with pytest.warns(UserWarning, match="sample_n will be deprecated"):
+        assert tuple(D.Normal(tapegrad.zeros(2), 1.0).sample_n(3).shape) == (3, 2)
+    with pytest.raises(NotImplementedError):
+        D.Categorical(tapegrad.tensor(p)).rsample()
+    assert D.Independent(D.Normal(tapegrad.zeros(2), 1.0), 1).has_rsample
+    assert not D.Independent(D.Bernoulli(tapegrad.zeros(2) + 0.5), 1).has_enumerate_support
+
+
+def test_subclass_with_its_own_init_must_define_expand():
+    class Shifted(D.Normal):
+        def __init__(self, loc):
+            super().__init__(loc, 1.0)
+
+    with pytest.raises(NotImplementedError, match="Subclass Shifted of Normal that defines a custom __init__"):
+        Shifted(tapegrad.zeros(2)).expand((3, 2))
+
+
+def test_lazy_probs_keep_the_graph_to_logits():
+    logits = tapegrad.tensor([0.0, 1.0, 2.0], requires_grad=True)
+    with tapegrad.no_grad():
+        d = D.Categorical(logits=logits * 1)
+    d2 = D.Categorical(logits=logits)
+    d2.probs.sum().backward()                 # made on first use, inside enable_grad, from logits
+    assert logits.grad is not None and d.probs.requires_grad is False
