@@ -39,6 +39,9 @@ def __getattr__(name):
     if name == "distributed":       # tapegrad.distributed: imports mpi4py only when a process group is made
         mod = globals()["distributed"] = importlib.import_module(".distributed", __name__)
         return mod
+    if name == "distributions":     # tapegrad.distributions: probability distributions, loaded on first use
+        mod = globals()["distributions"] = importlib.import_module(".distributions", __name__)
+        return mod
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)
