@@ -39,6 +39,9 @@ def __getattr__(name):
     if name == "distributed":       # tapegrad.distributed: imports mpi4py only when a process group is made
         mod = globals()["distributed"] = importlib.import_module(".distributed", __name__)
         return mod
+    if name == "linalg":            # tapegrad.linalg: torch.linalg's functions
+        mod = globals()["linalg"] = importlib.import_module(".linalg", __name__)
+        return mod
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)

@@ -334,5 +334,12 @@ class NumpyBackend(ArrayBackend):
     def einsum(eq, *operands):
         return np.einsum(eq, *operands, optimize=len(operands) > 2)
 
+    # dense linear algebra (backend/_linalg.py)
+    inv = staticmethod(np.linalg.inv)
+    det = staticmethod(np.linalg.det)
+    cholesky = staticmethod(np.linalg.cholesky)
+    from ._linalg import np_solve as solve, np_qr as qr, np_svd as svd, np_eigh as eigh, np_slogdet as slogdet
+    solve, qr, svd, eigh, slogdet = (staticmethod(f) for f in (solve, qr, svd, eigh, slogdet))
+
 
 CPU_BACKEND = NumpyBackend()

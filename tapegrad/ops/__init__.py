@@ -27,3 +27,5 @@ from . import special, pointwise, bitwise, blas  # noqa: E402
 FAMILIES = FAMILIES + (special, pointwise, bitwise, blas)
 from . import ctc  # noqa: E402  (the CTC loss, Note [ctc gradient])
 FAMILIES += (ctc,)
+from . import linalg_decomp, linalg_funcs, linalg_extra  # noqa: E402  (torch.linalg: decompositions, norms)
+FAMILIES += (linalg_decomp, linalg_extra)
