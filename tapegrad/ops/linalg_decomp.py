@@ -140,7 +140,7 @@ def _(F, ctx, g, a, out):
 
 
 # ----------------------------------------------------------------- det, slogdet
-@op("linalg_det", save=("a", "out"), promote=None)
+@op("linalg_det", save=("a", "out"), promote=None, math=None)
 def det_op(be, a):
     return be.det(a)
 
@@ -155,7 +155,7 @@ def _(F, ctx, g, a, out):
     return _mT(F, F.inv(safe)) * _col(F, _col(F, g * out))
 
 
-@op("linalg_slogdet", save="a", promote=None)
+@op("linalg_slogdet", save="a", promote=None, math=None)
 def slogdet_op(be, a):
     sign, logabs = be.slogdet(a)
     batch = tuple(a.shape[:-2])
@@ -185,7 +185,7 @@ def _(F, ctx, g, out):
 
 
 # ----------------------------------------------------------------- qr
-@op("linalg_qr", save=("a", "out"), promote=None)
+@op("linalg_qr", save=("a", "out"), promote=None, math=None)
 def qr_op(be, a, mode):
     batch = tuple(a.shape[:-2])
     if mode == "r":
@@ -219,7 +219,7 @@ def _(F, ctx, g, a, out, mode):
 
 
 # ----------------------------------------------------------------- eigh
-@op("linalg_eigh", save="out", promote=None)
+@op("linalg_eigh", save="out", promote=None, math=None)
 def eigh_op(be, a, UPLO):
     w, v = be.eigh(a, UPLO)
     return pack(be, w, v, batch=tuple(a.shape[:-2]))
@@ -244,7 +244,7 @@ def svd_shapes(m, n, full_matrices):
     return [(m, m if full_matrices else k), (k,), (n if full_matrices else k, n)]
 
 
-@op("linalg_svd", save="out", promote=None)
+@op("linalg_svd", save="out", promote=None, math=None)
 def svd_op(be, a, full_matrices):
     u, s, vh = be.svd(a, full_matrices)
     return pack(be, u, s, vh, batch=tuple(a.shape[:-2]))

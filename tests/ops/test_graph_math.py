@@ -66,6 +66,11 @@ CALLS.update({      # convolution (ops/conv.py)
                     (1, 1), 2),
 })
 
+_SPD = X[:3, :3] @ X[:3, :3].T + 3 * np.eye(3)
+CALLS.update({      # dense linear algebra (ops/linalg_decomp.py)
+    "inv": (_SPD,), "solve": (_SPD, X[:3]), "cholesky": (_SPD,), "matrix_exp": (X[:3, :3],),
+})
+
 
 def _math_names():
     """Every name TENSOR_MATH generates that is also a method of the backend interface."""
