@@ -20,9 +20,11 @@ The formulas are the standard ones (PyTorch's derivatives.yaml, Giles'
 "collected matrix derivative results", Townsend's SVD notes), written with
 ``F.matmul``/``F.solve``/``F.inv`` so they run at every order:
 inv ``-A^-T g A^-T``; solve ``gB = A^-T g``, ``gA = -gB X^T``; det
-``g det(A) A^-T`` (0 where det(A) == 0, Note [det of a singular matrix]); slogdet ``g A^-T``;
-cholesky ``L^-T Phi(L^T gL) L^-1``; qr ``(gQ + Q copyltu(M)) R^-T`` with
-``M = R gR^T - gQ^T Q``; eigh ``Q (diag(gL) + skew(Q^T gQ) / E) Q^T`` (symmetric, as PyTorch's); svd
+``g det(A) A^-T`` (0 where det(A) == 0, Note [det of a singular matrix]);
+slogdet ``g A^-T``; cholesky ``L^-T Phi(L^T gL) L^-1``; qr
+``(gQ + Q copyltu(M)) R^-T`` with ``M = R gR^T - gQ^T Q`` (a wide A
+through its square left block, as PyTorch does); eigh
+``Q (diag(gL) + skew(Q^T gQ) / E) Q^T`` (symmetric, as PyTorch's); svd
 PyTorch's ``svd_backward``; matrix_exp the upper right block of
 ``exp([[A^T, g], [0, A^T]])``.
 """
@@ -203,15 +205,24 @@ def qr_shapes(m, n, mode):
 def _(F, ctx, g, a, out, mode):
     m, n = a.shape[-2:]
     if mode == "r":
-        raise RuntimeError("linalg.qr: the derivative of linalg.qr depends on Q, which is not computed when "
-                           "mode='r'. Please use linalg.qr(A, mode='reduced') if you are going to differentiate "
-                           "through linalg.qr.")
-    if m < n or (mode == "complete" and m > n):
-        raise NotImplementedError(f"linalg.qr: the derivative of linalg.qr is implemented for inputs with "
-                                  f"m >= n and mode='reduced' (or square inputs), got shape {tuple(a.shape)} and "
-                                  f"mode={mode!r}")
+        raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed when mode='r'. Please use "
+                           "linalg.qr(A, mode='reduced') if you are going to differentiate through linalg.qr.")
+    if mode == "complete" and m > n:
+        raise RuntimeError("The QR decomposition is not differentiable when mode='complete' and nrows > ncols.")
     q, r = unpack(F, out, qr_shapes(m, n, mode))
     gq, gr = unpack(F, g, qr_shapes(m, n, mode))
+    if m >= n:
+        return _qr_tall(F, q, r, gq, gr, n)
+    # Wide: A = [X | Y] with X = Q R1 square, R = [R1 | R2] and R2 = Q^T Y (PyTorch's reduction to the square case).
+    ax = a.ndim - 1
+    r1, gr1, gr2 = F.narrow(r, ax, 0, m), F.narrow(gr, ax, 0, m), F.narrow(gr, ax, m, n - m)
+    y = F.narrow(a, ax, m, n - m)
+    gx = _qr_tall(F, q, r1, gq + F.matmul(y, _mT(F, gr2)), gr1, m)
+    return F.pad_axis(gx, ax, 0, n - m) + F.pad_axis(F.matmul(q, gr2), ax, m, 0)
+
+
+def _qr_tall(F, q, r, gq, gr, n):
+    """Note [linalg VJPs]: the QR gradient for m >= n, ``(gQ + Q copyltu(M)) R^-T``."""
     mm = F.matmul(r, _mT(F, gr)) - F.matmul(_mT(F, gq), q)
     low = _tril(F, mm, -1)
     copyltu = low + _mT(F, low) + _diag_embed(F, _diag(F, mm, n), n)
@@ -256,11 +267,12 @@ def _(F, ctx, g, out, full_matrices):
     k = min(m, n)
     u, s, vh = unpack(F, out, svd_shapes(m, n, full_matrices))
     gu, gs, gvh = unpack(F, g, svd_shapes(m, n, full_matrices))
+    if full_matrices and m != n:
+        # Only the first min(m, n) singular vectors are determined; the rest get no gradient (as in PyTorch).
+        nd = len(ctx.shapes[0])
+        u, gu = F.narrow(u, nd - 1, 0, k), F.narrow(gu, nd - 1, 0, k)
+        vh, gvh = F.narrow(vh, nd - 2, 0, k), F.narrow(gvh, nd - 2, 0, k)
     use_u, use_v = not _unused(gu), not _unused(gvh)
-    if full_matrices and m != n and (use_u or use_v):
-        raise NotImplementedError("linalg.svd: the derivative of U or Vh is not defined when full_matrices=True "
-                                  f"and the input is not square (shape {tuple(ctx.shapes[0])}); use "
-                                  "full_matrices=False")
     if not use_u and not use_v:
         return F.matmul(u * _row(F, gs), vh) if m < n else F.matmul(u, _col(F, gs) * vh)
     s2 = s * s

@@ -240,8 +240,8 @@ def cholesky_ex(A, *, upper=False, check_errors=False):
 def qr(A, mode="reduced"):
     """The QR decomposition ``A = Q R`` (``mode``: ``'reduced'``, ``'complete'`` or ``'r'``).
 
-    Gradients: for ``m >= n`` with ``'reduced'`` (or square inputs); ``'r'``
-    returns an empty ``Q`` and is not differentiable, as in PyTorch.
+    As in PyTorch, ``'r'`` returns an empty ``Q`` and is not differentiable, and
+    ``'complete'`` is not differentiable when ``m > n``.
 
     Example:
         >>> import tapegrad
@@ -266,7 +266,7 @@ def svd(A, full_matrices=True):
     """The singular value decomposition ``A = U diag(S) Vh``, singular values descending.
 
     Gradients are those of gauge-invariant functions (PyTorch's formula);
-    those of U or Vh need ``full_matrices=False`` unless ``A`` is square.
+    with ``full_matrices=True`` the singular vectors past ``min(m, n)`` get none.
 
     Example:
         >>> import tapegrad

@@ -93,6 +93,11 @@ CASES = {
     "cholesky_alias": (lambda A: tapegrad.cholesky(A), lambda T, A: T.cholesky(A), [spd((4, 4))]),
     "qr": (lambda A: tuple(linalg.qr(A)), lambda T, A: tuple(T.linalg.qr(A)), [_arr((2, 4, 3))]),
     "qr_square": (lambda A: tuple(linalg.qr(A)), lambda T, A: tuple(T.linalg.qr(A)), [_arr((3, 3))]),
+    "qr_wide": (lambda A: tuple(linalg.qr(A)), lambda T, A: tuple(T.linalg.qr(A)), [_arr((2, 3, 5))]),
+    "svd_full_tall": (lambda A: (lambda r: (_sq(r[0]), r[1], _sq(r[2])))(linalg.svd(A)),
+                      lambda T, A: (lambda r: (_sq(r[0]), r[1], _sq(r[2])))(T.linalg.svd(A)), [_arr((4, 2))]),
+    "svd_full_wide": (lambda A: (lambda r: (_sq(r[0]), r[1], _sq(r[2])))(tapegrad.svd(A, some=False)),
+                      lambda T, A: (lambda r: (_sq(r[0]), r[1], _sq(r[2])))(T.svd(A, some=False)), [_arr((2, 3))]),
     "qr_complete": (lambda A: tuple(linalg.qr(A, mode="complete")),
                     lambda T, A: tuple(T.linalg.qr(A, mode="complete")), [_arr((3, 3))]),
     "eigh": (lambda A: (lambda r: (r[0], _sq(r[1])))(linalg.eigh(A)),
@@ -162,3 +167,126 @@ def test_values_and_gradients_match_torch(name):
 def test_float32_values_and_gradients(name):
     fn, fn_torch, arrays = CASES[name]
     _run(fn, fn_torch, arrays, dtype="float32", order2=False)
+
+
+def _both(fn):
+    """``fn(module)`` in tapegrad and torch: the exceptions each raised."""
+    out = []
+    for mod in (tapegrad, torch):
+        try:
+            fn(mod)
+        except Exception as e:      # noqa: BLE001 (the exception is what is compared)
+            out.append(e)
+        else:
+            out.append(None)
+    return out
+
+
+F64 = "float64"
+LINALG_ERRORS = {
+    "inv_singular": lambda m: m.linalg.inv(m.zeros(2, 2, dtype=m.float64)),
+    "inv_batch_singular": lambda m: m.linalg.inv(m.stack([m.eye(2, dtype=m.float64), m.zeros(2, 2, dtype=m.float64)])),
+    "solve_singular": lambda m: m.linalg.solve(m.zeros(2, 2, dtype=m.float64), m.ones(2, dtype=m.float64)),
+    "cholesky_not_pd": lambda m: m.linalg.cholesky(-m.eye(2, dtype=m.float64)),
+    "cholesky_indefinite": lambda m: m.linalg.cholesky(m.tensor([[1.0, 2.0], [2.0, 1.0]])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINALG_ERRORS))
+def test_singular_and_not_positive_definite_raise_linalg_error(name):
+    ours, theirs = _both(LINALG_ERRORS[name])
+    assert isinstance(theirs, torch.linalg.LinAlgError)
+    assert isinstance(ours, linalg.LinAlgError) and isinstance(ours, RuntimeError)
+    op = name.split("_")[0]
+    assert f"linalg.{op}" in str(ours)
+    assert ("singular" if op != "cholesky" else "positive-definite") in str(ours)
+
+
+SAME_MESSAGE = {
+    "inv_not_square": lambda m: m.linalg.inv(m.ones(2, 3)),
+    "det_not_square": lambda m: m.linalg.det(m.ones(3, 2)),
+    "eigh_not_square": lambda m: m.linalg.eigh(m.ones(2, 3)),
+    "matrix_exp_not_square": lambda m: m.linalg.matrix_exp(m.ones(2, 3)),
+    "cholesky_not_square": lambda m: m.linalg.cholesky(m.ones(1, 2, 3)),
+    "inv_1d": lambda m: m.linalg.inv(m.ones(2)),
+    "slogdet_1d": lambda m: m.linalg.slogdet(m.ones(2)),
+    "inv_long": lambda m: m.linalg.inv(m.ones(2, 2, dtype=m.int64)),
+    "det_long": lambda m: m.linalg.det(m.ones(2, 2, dtype=m.int64)),
+    "cholesky_int": lambda m: m.linalg.cholesky(m.ones(2, 2, dtype=m.int32)),
+    "svd_int": lambda m: m.linalg.svd(m.ones(2, 2, dtype=m.int32)),
+    "qr_bool": lambda m: m.linalg.qr(m.ones(2, 2, dtype=m.bool)),
+    "inv_half": lambda m: m.linalg.inv(m.ones(2, 2, dtype=m.float16)),
+    "solve_shapes": lambda m: m.linalg.solve(m.ones(2, 2), m.ones(3)),
+    "qr_mode": lambda m: m.linalg.qr(m.ones(2, 2), mode="full"),
+    "norm_3d_ord": lambda m: m.linalg.norm(m.ones(2, 2, 2), ord=2),
+    "qr_r_backward": lambda m: m.linalg.qr(m.ones(3, 2, requires_grad=True) + m.eye(3, 2), mode="r").R.sum().backward(),
+    "qr_complete_tall_backward": lambda m: m.linalg.qr(m.eye(3, 2).requires_grad_(), mode="complete").Q.sum().backward(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAME_MESSAGE))
+def test_argument_errors_match_torch(name):
+    ours, theirs = _both(SAME_MESSAGE[name])
+    assert theirs is not None and ours is not None, (ours, theirs)
+    assert type(ours) is type(theirs) or isinstance(ours, type(theirs)), (ours, theirs)
+    assert str(theirs) in str(ours)
+
+
+DTYPE_CASES = {
+    "inv": lambda m, A: m.linalg.inv(A), "det": lambda m, A: m.linalg.det(A),
+    "slogdet": lambda m, A: m.linalg.slogdet(A).logabsdet, "cholesky": lambda m, A: m.linalg.cholesky(A),
+    "qr": lambda m, A: m.linalg.qr(A).R, "svdvals": lambda m, A: m.linalg.svdvals(A),
+    "eigh": lambda m, A: m.linalg.eigh(A).eigenvectors, "pinv": lambda m, A: m.linalg.pinv(A),
+    "matrix_exp": lambda m, A: m.linalg.matrix_exp(A), "matrix_norm": lambda m, A: m.linalg.matrix_norm(A, "nuc"),
+    "solve": lambda m, A: m.linalg.solve(A, A), "matrix_rank": lambda m, A: m.linalg.matrix_rank(A),
+    "inv_ex_info": lambda m, A: m.linalg.inv_ex(A).info, "cholesky_ex_info": lambda m, A: m.linalg.cholesky_ex(A).info,
+}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(DTYPE_CASES))
+def test_result_dtypes_match_torch(name, dtype):
+    a = spd((2, 3, 3))
+    ours = DTYPE_CASES[name](tapegrad, tapegrad.tensor(a, dtype=getattr(tapegrad, dtype)))
+    theirs = DTYPE_CASES[name](torch, torch.tensor(a, dtype=getattr(torch, dtype)))
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert tuple(ours.shape) == tuple(theirs.shape)
+
+
+def test_det_of_singular_matrices_has_torchs_zero_gradient():
+    mats = [[[1.0, 2.0], [2.0, 4.0]], [[0.0, 0.0], [0.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]]]
+    _run(lambda A: linalg.det(A), lambda T, A: T.linalg.det(A), [np.array(mats)], order2=False)
+
+
+def test_ex_variants_report_failures_like_torch():
+    bad = np.array([np.eye(3), np.diag([1.0, 1.0, -1.0]), np.zeros((3, 3))])
+    ours = linalg.cholesky_ex(tapegrad.tensor(bad))
+    theirs = torch.linalg.cholesky_ex(torch.tensor(bad))
+    np.testing.assert_array_equal(ours.info.numpy(), theirs.info.numpy())
+    np.testing.assert_array_equal(ours.L.numpy()[0], theirs.L.numpy()[0])
+    info = linalg.inv_ex(tapegrad.tensor(bad)).info.numpy()
+    np.testing.assert_array_equal(info > 0, torch.linalg.inv_ex(torch.tensor(bad)).info.numpy() > 0)
+    with pytest.raises(linalg.LinAlgError):
+        linalg.inv_ex(tapegrad.tensor(bad), check_errors=True)
+
+
+def test_lstsq_and_matrix_rank_match_torch():
+    A, B = _arr((6, 3)), _arr((6, 2))
+    A[:, 2] = A[:, 0] + A[:, 1]                        # rank 2
+    for driver in (None, "gelsd"):
+        ours = linalg.lstsq(tapegrad.tensor(A), tapegrad.tensor(B), driver=driver)
+        theirs = torch.linalg.lstsq(torch.tensor(A), torch.tensor(B), driver=driver)
+        assert int(ours.rank) == int(theirs.rank) == 2
+        np.testing.assert_allclose(ours.singular_values.numpy(), theirs.singular_values.numpy(), atol=1e-10)
+        np.testing.assert_allclose(ours.residuals.numpy(), theirs.residuals.numpy(), atol=1e-10)
+        np.testing.assert_allclose((A @ ours.solution.numpy() - B), (A @ theirs.solution.numpy() - B), atol=1e-8)
+    full = linalg.lstsq(tapegrad.tensor(_arr((5, 2))), tapegrad.tensor(B[:5]), driver="gelsd")
+    assert tuple(full.residuals.shape) == (2,)
+    assert linalg.matrix_rank(tapegrad.tensor(A), hermitian=False).item() == 2
+
+
+def test_namespace_imports():
+    import tapegrad.linalg as by_import
+    from tapegrad import linalg as by_from
+    assert by_import is by_from is tapegrad.linalg
+    assert issubclass(tapegrad.linalg.LinAlgError, RuntimeError)
