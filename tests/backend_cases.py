@@ -457,7 +457,8 @@ CASES = [
     _c("eigh", SPD, "U", ref=lambda a, u: tuple(np.linalg.eigh(a, UPLO=u)), tol=1e-12),
     _la("det", SPD.astype(np.float32), tol=1e-3), _la("det", np.zeros((0, 0)), tol=1e-12, id="empty"),
     _c("slogdet", _f((2, 3, 3)), ref=lambda a: tuple(np.linalg.slogdet(a)), tol=1e-12),
-    _c("matrix_exp", SPD / 4, ref=_expm_sym, tol=1e-10), _c("matrix_exp", np.zeros((2, 0, 0)), ref=lambda a: a, id="empty"),
+    _c("matrix_exp", SPD / 4, ref=_expm_sym, tol=1e-10),
+    _c("matrix_exp", np.zeros((2, 0, 0)), ref=lambda a: a, id="empty"),
     _c("matrix_exp", (SPD[0] / 4).astype(np.float32), ref=lambda a: _expm_sym(a).astype(np.float32), tol=1e-5,
        id="f32"),
     # optional capabilities with defaults

@@ -6,6 +6,7 @@ numba is imported only when one of those kernels is first used (see
 import numpy as np
 
 from .base import ArrayBackend, window_view_layout
+from . import _linalg
 
 
 _KERNELS = []
@@ -338,8 +339,11 @@ class NumpyBackend(ArrayBackend):
     inv = staticmethod(np.linalg.inv)
     det = staticmethod(np.linalg.det)
     cholesky = staticmethod(np.linalg.cholesky)
-    from ._linalg import np_solve as solve, np_qr as qr, np_svd as svd, np_eigh as eigh, np_slogdet as slogdet
-    solve, qr, svd, eigh, slogdet = (staticmethod(f) for f in (solve, qr, svd, eigh, slogdet))
+    solve = staticmethod(_linalg.np_solve)
+    qr = staticmethod(_linalg.np_qr)
+    svd = staticmethod(_linalg.np_svd)
+    eigh = staticmethod(_linalg.np_eigh)
+    slogdet = staticmethod(_linalg.np_slogdet)
 
 
 CPU_BACKEND = NumpyBackend()

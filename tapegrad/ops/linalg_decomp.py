@@ -28,6 +28,7 @@ through its square left block, as PyTorch does); eigh
 PyTorch's ``svd_backward``; matrix_exp the upper right block of
 ``exp([[A^T, g], [0, A^T]])``.
 """
+import contextlib
 import math
 
 from .registry import op
@@ -48,10 +49,11 @@ def _fail(name, what, a):
     return err
 
 
-def _call(name, what, fn, a, *args):
-    """``fn(a, *args)``, turning the backend's LinAlgError (a ValueError) into ours, named."""
+@contextlib.contextmanager
+def _raising(name, what, a):
+    """Turn the backend's LinAlgError (a ValueError, as NumPy's) into ours, naming the op."""
     try:
-        return fn(a, *args)
+        yield
     except ValueError as e:
         raise _fail(name, what, a) from e
 
@@ -119,7 +121,8 @@ def _right_solve_t(F, x, r):
 # ----------------------------------------------------------------- inv, solve
 @op("linalg_inv", save="out", promote=None, math="inv")
 def inv_op(be, a):
-    return _call("linalg.inv", _SINGULAR, be.inv, a)
+    with _raising("linalg.inv", _SINGULAR, a):
+        return be.inv(a)
 
 
 @inv_op.vjp
@@ -130,8 +133,8 @@ def _(F, ctx, g, out):
 
 @op("linalg_solve", save=("a", "out"), promote=None, tensors=2, math="solve")
 def solve_op(be, a, b):
-    return _call("linalg.solve", "the coefficient matrix A is singular, so the system has no unique solution",
-                 be.solve, a, b)
+    with _raising("linalg.solve", "the coefficient matrix A is singular, so the system has no unique solution", a):
+        return be.solve(a, b)
 
 
 @solve_op.vjp
@@ -173,8 +176,9 @@ def _(F, ctx, g, a):
 # ----------------------------------------------------------------- cholesky
 @op("linalg_cholesky", save="out", promote=None, math="cholesky")
 def cholesky_op(be, a):
-    return _call("linalg.cholesky", "the factorization could not be completed because the input is not "
-                 "positive-definite", be.cholesky, a)
+    with _raising("linalg.cholesky", "the factorization could not be completed because the input is not "
+                  "positive-definite", a):
+        return be.cholesky(a)
 
 
 @cholesky_op.vjp

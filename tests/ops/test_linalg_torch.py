@@ -220,7 +220,8 @@ SAME_MESSAGE = {
     "qr_mode": lambda m: m.linalg.qr(m.ones(2, 2), mode="full"),
     "norm_3d_ord": lambda m: m.linalg.norm(m.ones(2, 2, 2), ord=2),
     "qr_r_backward": lambda m: m.linalg.qr(m.ones(3, 2, requires_grad=True) + m.eye(3, 2), mode="r").R.sum().backward(),
-    "qr_complete_tall_backward": lambda m: m.linalg.qr(m.eye(3, 2).requires_grad_(), mode="complete").Q.sum().backward(),
+    "qr_complete_tall_backward":
+        lambda m: m.linalg.qr(m.eye(3, 2).requires_grad_(), mode="complete").Q.sum().backward(),
 }
 
 
