@@ -346,7 +346,10 @@ def matrix_power(A, n):
     """
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"matrix_power(): argument 'n' must be int, not {type(n).__name__}")
-    check("linalg.matrix_power", A)
+    if A.dtype.is_floating_point or n < 0:
+        check("linalg.matrix_power", A)
+    elif A.ndim < 2 or A.shape[-1] != A.shape[-2]:      # integer matrices multiply exactly, as in PyTorch
+        check("linalg.matrix_power", A.float())
     if n == 0:
         k = A.shape[-1]
         return _creation.eye(k, dtype=A.dtype, device=A.device).expand(A.shape) + A * 0

@@ -286,6 +286,19 @@ def test_lstsq_and_matrix_rank_match_torch():
     assert linalg.matrix_rank(tapegrad.tensor(A), hermitian=False).item() == 2
 
 
+def test_matrix_power_of_integer_matrices_matches_torch():
+    a = np.array([[1, 2], [3, -1]])
+    for n in (0, 1, 5):
+        ours = linalg.matrix_power(tapegrad.tensor(a), n)
+        theirs = torch.linalg.matrix_power(torch.tensor(a), n)
+        assert ours.dtype == tapegrad.int64
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours, theirs = _both(lambda m: m.linalg.matrix_power(m.tensor(a), -1))
+    assert isinstance(ours, RuntimeError) and isinstance(theirs, RuntimeError)
+    ours, theirs = _both(lambda m: m.linalg.matrix_power(m.ones(2, 3, dtype=m.int64), 2))
+    assert type(ours) is type(theirs) is RuntimeError and str(theirs) in str(ours)
+
+
 def test_namespace_imports():
     import tapegrad.linalg as by_import
     from tapegrad import linalg as by_from
