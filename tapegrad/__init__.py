@@ -42,6 +42,9 @@ def __getattr__(name):
     if name == "distributions":     # tapegrad.distributions: probability distributions, loaded on first use
         mod = globals()["distributions"] = importlib.import_module(".distributions", __name__)
         return mod
+    if name == "linalg":            # tapegrad.linalg: torch.linalg's functions
+        mod = globals()["linalg"] = importlib.import_module(".linalg", __name__)
+        return mod
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)

@@ -134,6 +134,17 @@ X = _f((4, 3))
 TARGET = np.array([0, 2, -100, 1], np.int64)
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
+SPD = (lambda a: a @ np.swapaxes(a, -1, -2) + 3 * np.eye(3))(_f((2, 3, 3)))     # symmetric positive-definite
+
+
+def _la(method, *args, **kw):
+    return _c(method, *args, ref=getattr(np.linalg, method), **kw)
+
+
+def _expm_sym(a):
+    w, v = np.linalg.eigh(a)
+    return (v * np.exp(w)[..., None, :]) @ np.swapaxes(v, -1, -2)
+
 
 def _sigmoid(x):
     return (1 / (1 + np.exp(-x.astype(np.float64)))).astype(x.dtype)
@@ -381,7 +392,7 @@ CASES = [
     *[_c(n, EDGE, np.float32(-0.5), tol=1e-6, id="scalar") for n in ("arctan2", "hypot", "copysign", "fmod")],
     _c("fmod", np.array([-7, -3, 0, 5, 9]), np.array([2, -2, 3, 3, 4]), id="int"),
     *[_c(n, I, np.array(3), id="int") for n in ("bitwise_and", "bitwise_or", "bitwise_xor")],
-    _c("bitwise_and", MASK, ~MASK, id="bool"), _c("invert", I), _c("invert", np.array([-3, 0, 7], np.int8), id="i8"),
+    _c("bitwise_and", MASK, ~MASK, id="bool"), _c("invert", I), _c("invert", np.array([-3, 0, 7], np.int32), id="i32"),
     *[_c(n, I, np.array(2), id="int") for n in ("left_shift", "right_shift")],
     _c("maximum", 2.0, A32, id="left"), _c("minimum", EDGE, EDGE[::-1].copy(), id="nan"),
     _c("where", MASK, A, A * 10), _c("where", MASK, A32, 0.0, id="scalar"),
@@ -460,6 +471,24 @@ CASES = [
     _c("matmul", _f((2, 2, 3)), X[:3], tol=1e-12, id="batch"),
     _c("matmul", A[0], X, tol=1e-12, id="vec"),
     _c("einsum", "ij,jk->ik", A, X, tol=1e-12), _c("einsum", "bij->bj", _f((2, 3, 2)), tol=1e-12, id="one"),
+    # dense linear algebra (probed: np.linalg's semantics; matrix_exp composed of matmul, Note [matrix_exp])
+    _la("inv", SPD, tol=1e-12), _la("inv", np.zeros((2, 2)), raises=np.linalg.LinAlgError, id="singular"),
+    _la("inv", SPD[0].astype(np.float32), tol=1e-5, id="f32"),
+    _la("solve", SPD, _f((2, 3, 2)), tol=1e-12), _la("solve", SPD[0], _f((1, 3, 2)), tol=1e-12, id="broadcast"),
+    _la("cholesky", SPD, tol=1e-12), _la("cholesky", -np.eye(2), raises=np.linalg.LinAlgError, id="not-pd"),
+    _c("qr", _f((2, 4, 3)), "reduced", ref=lambda a, m: tuple(np.linalg.qr(a, m)), tol=1e-12),
+    _c("qr", _f((3, 4)), "complete", ref=lambda a, m: tuple(np.linalg.qr(a, m)), tol=1e-12, id="complete"),
+    _c("qr", _f((4, 3)), "r", ref=lambda a, m: np.linalg.qr(a, m), tol=1e-12, id="r"),
+    _c("svd", _f((2, 3, 4)), False, ref=lambda a, f: tuple(np.linalg.svd(a, full_matrices=f)), tol=1e-12),
+    _c("svd", _f((4, 3), np.float32), True, ref=lambda a, f: tuple(np.linalg.svd(a, full_matrices=f)), tol=1e-5,
+       id="full-f32"),
+    _c("eigh", SPD, "U", ref=lambda a, u: tuple(np.linalg.eigh(a, UPLO=u)), tol=1e-12),
+    _la("det", SPD.astype(np.float32), tol=1e-3), _la("det", np.zeros((0, 0)), tol=1e-12, id="empty"),
+    _c("slogdet", _f((2, 3, 3)), ref=lambda a: tuple(np.linalg.slogdet(a)), tol=1e-12),
+    _c("matrix_exp", SPD / 4, ref=_expm_sym, tol=1e-10),
+    _c("matrix_exp", np.zeros((2, 0, 0)), ref=lambda a: a, id="empty"),
+    _c("matrix_exp", (SPD[0] / 4).astype(np.float32), ref=lambda a: _expm_sym(a).astype(np.float32), tol=1e-5,
+       id="f32"),
     # optional capabilities with defaults
     _c("narrow", A, 1, 1, 2, ref=lambda a, ax, s, n: a[:, s:s + n]),
     _c("pad_axis", A32, 0, 1, 2, ref=lambda a, ax, b, e: np.pad(a, ((b, e), (0, 0)))),

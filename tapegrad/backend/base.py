@@ -438,6 +438,40 @@ class ArrayBackend:
         s = self.reshape(scale * valid, (n, 1))
         return self.astype((p - onehot) * s, x.dtype)
 
+    # dense linear algebra (ops/linalg_decomp.py): batched over leading dims, NumPy's ``np.linalg``
+    # semantics; a singular or not positive-definite input raises ``np.linalg.LinAlgError``
+    # (a ValueError). A backend without them raises NotImplementedError naming the op.
+    @probed
+    def inv(self, a):
+        """``np.linalg.inv``: the inverse of each square matrix of ``a`` (..., n, n)."""
+    @probed
+    def solve(self, a, b):
+        """``np.linalg.solve`` for matrix right-hand sides: ``X`` with ``a @ X == b``, ``b`` (..., n, k)."""
+    @probed
+    def cholesky(self, a):
+        """``np.linalg.cholesky``: the lower factor ``L`` with ``a == L @ L.T``."""
+    @probed
+    def qr(self, a, mode="reduced"):
+        """``np.linalg.qr(a, mode)``: ``(Q, R)`` for ``'reduced'``/``'complete'``, ``R`` alone for ``'r'``."""
+    @probed
+    def svd(self, a, full_matrices=True):
+        """``np.linalg.svd(a, full_matrices)``: ``(U, S, Vh)``, singular values in descending order."""
+    @probed
+    def eigh(self, a, UPLO="L"):
+        """``np.linalg.eigh(a, UPLO)``: ``(w, v)``, eigenvalues ascending, eigenvectors in columns."""
+    @probed
+    def det(self, a):
+        """``np.linalg.det``: the determinant of each square matrix."""
+    @probed
+    def slogdet(self, a):
+        """``np.linalg.slogdet``: ``(sign, logabsdet)`` of each square matrix."""
+
+    @optional
+    def matrix_exp(self, a):
+        """The matrix exponential of each square matrix of ``a`` (..., n, n) (Note [matrix_exp])."""
+        from ._linalg import matrix_exp
+        return matrix_exp(self, a)
+
     # ------------------------------------------------------------------ optional capabilities, probed
     # Note [fused updates] (optim/optimizer.py): callers use getattr(be, name, None) and fall back to
     # in-place operator code. Arrays are C-contiguous, of one float dtype and one shape.

@@ -6,6 +6,7 @@ numba is imported only when one of those kernels is first used (see
 import numpy as np
 
 from .base import ArrayBackend, window_view_layout
+from . import _linalg
 
 
 _KERNELS = []
@@ -355,6 +356,16 @@ class NumpyBackend(ArrayBackend):
     @staticmethod
     def einsum(eq, *operands):
         return np.einsum(eq, *operands, optimize=len(operands) > 2)
+
+    # dense linear algebra (backend/_linalg.py)
+    inv = staticmethod(np.linalg.inv)
+    det = staticmethod(np.linalg.det)
+    cholesky = staticmethod(np.linalg.cholesky)
+    solve = staticmethod(_linalg.np_solve)
+    qr = staticmethod(_linalg.np_qr)
+    svd = staticmethod(_linalg.np_svd)
+    eigh = staticmethod(_linalg.np_eigh)
+    slogdet = staticmethod(_linalg.np_slogdet)
 
 
 CPU_BACKEND = NumpyBackend()

@@ -22,6 +22,7 @@ from .kernels import reduce as RD
 from .kernels import scalar_ops
 from .kernels import sort as SO
 from .kernels import scan as SC
+from .kernels import linalg as LA
 from .einsum import einsum as _einsum
 
 
@@ -176,6 +177,10 @@ class CudaBackend(ArrayBackend):
     matmul = staticmethod(MM.matmul)
 
     einsum = staticmethod(_einsum)
+    # dense linear algebra (Note [one thread per matrix] in kernels/linalg.py); the rest raise BackendMissing
+    inv = staticmethod(LA.inv)
+    solve = staticmethod(LA.solve)
+    cholesky = staticmethod(LA.cholesky)
 
     # fused optimizer updates (see kernels/optim.py for the signatures)
     sgd_update_ = staticmethod(O.sgd_update_)

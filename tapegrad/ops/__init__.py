@@ -35,3 +35,5 @@ from . import counting  # noqa: E402  (unique, bincount, histc, bucketize, searc
 FAMILIES = FAMILIES + (counting,)
 from . import pooling  # noqa: E402  (max pooling's window argmax)
 FAMILIES += (pooling,)
+from . import linalg_decomp, linalg_funcs, linalg_extra  # noqa: E402  (torch.linalg: decompositions, norms)
+FAMILIES += (linalg_decomp, linalg_extra)

@@ -107,6 +107,11 @@ path, or when it is never recorded (bool results).
 - pooling: max_pool_indices, adaptive_max_pool_indices (never recorded: the
   window argmax as flat indices; the values are a getitem of them, Note [max
   pooling as a gather]).
+- linalg_decomp: linalg_inv, linalg_solve, linalg_det, linalg_slogdet,
+  linalg_cholesky, linalg_qr, linalg_svd, linalg_eigh, matrix_exp: one
+  LAPACK-style backend call each, with the standard matrix VJPs (Note
+  [linalg VJPs]); decompositions return their factors packed in one array
+  (Note [packed outputs] in ops/linalg_decomp.py).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

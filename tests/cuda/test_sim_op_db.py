@@ -29,6 +29,12 @@ CASES = [pytest.param(s, d, id=f"{s.name}-{d}") for s in SPECS for d in s.dtypes
 FORWARD_EXAMPLES = example_params(SPECS, with_dtypes=True)
 GRADIENT_EXAMPLES = example_params([s for s in SPECS if s.grad])
 CUDA_UNSUPPORTED = {}          # spec name -> the op name its NotImplementedError must mention
+# tapegrad.linalg: the factorizations without a GPU kernel (inv, solve, cholesky have one; tests/cuda/test_sim_linalg.py)
+CUDA_UNSUPPORTED.update({n: o for o, ns in {
+    "linalg_det": ("linalg_det",), "linalg_slogdet": ("linalg_slogdet", "logdet"),
+    "linalg_qr": ("linalg_qr_q", "linalg_qr_r"), "linalg_eigh": ("linalg_eigvalsh", "linalg_eigh_vectors"),
+    "linalg_svd": ("linalg_svdvals", "linalg_svd_u", "linalg_svd_vh_wide", "linalg_pinv", "linalg_matrix_norm_nuc",
+                   "linalg_matrix_norm_2", "linalg_matrix_norm_-2", "svd_legacy_v")}.items() for n in ns})
 
 
 @pytest.fixture(scope="session")

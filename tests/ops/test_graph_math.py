@@ -70,6 +70,10 @@ CALLS.update({      # scans and sorting (ops/scans.py, ops/sorting.py)
     "cumsum": (X, 1), "cumprod": (X, 0), "logcumsumexp": (X, 1), "argsort": (X, 1),
     "searchsorted": (np.sort(X, 1), Y, "right"),
 })
+_SPD = X[:3, :3] @ X[:3, :3].T + 3 * np.eye(3)
+CALLS.update({      # dense linear algebra (ops/linalg_decomp.py)
+    "inv": (_SPD,), "solve": (_SPD, X[:3]), "cholesky": (_SPD,), "matrix_exp": (X[:3, :3],),
+})
 
 
 def _math_names():
