@@ -15,8 +15,8 @@ __all__ = ["Bernoulli"]
 
 
 def _softplus(x):
-    import tapegrad.nn.functional as F
-    return F.softplus(x)
+    from ..nn import functional as nnf
+    return nnf.softplus(x)
 
 
 class Bernoulli(Distribution):
