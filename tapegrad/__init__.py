@@ -42,6 +42,9 @@ def __getattr__(name):
     if name == "distributions":     # tapegrad.distributions: probability distributions, loaded on first use
         mod = globals()["distributions"] = importlib.import_module(".distributions", __name__)
         return mod
+    if name == "func":              # tapegrad.func: torch.func's function transforms, loaded on first use
+        mod = globals()["func"] = importlib.import_module(".func", __name__)
+        return mod
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)
