@@ -16,7 +16,7 @@ levels from confusing one another's perturbations.
 from ..autograd import api as _api
 from ..autograd.functional import _Fresh
 from ..tape.grad_mode import is_grad_enabled
-from ..tape.node import Node
+from ..autograd._levels import strip
 
 __all__ = ["fresh", "strip", "grads", "check_tensor"]
 
@@ -39,36 +39,6 @@ def fresh(x, fn, private):
     leaf = x.detach().requires_grad_(True)
     private.add(id(leaf))
     return leaf
-
-
-def _reaches_outside(t, private):
-    """Whether ``t``'s graph reaches a leaf that is not one of this level's private leaves."""
-    root = t._grad_fn
-    if root is None:
-        return t._requires_grad and id(t) not in private
-    seen = {id(root)}
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        for e in n.next:
-            if e is None:
-                continue
-            src = e[0]
-            if src.__class__ is Node:
-                if id(src) not in seen:
-                    seen.add(id(src))
-                    stack.append(src)
-            elif id(src) not in private:
-                return True
-    return False
-
-
-def strip(t, private):
-    """``t``, detached unless its graph reaches past this level (Note [transform levels])."""
-    from .._tensor import Tensor
-    if isinstance(t, Tensor) and t._requires_grad and not _reaches_outside(t, private):
-        return t.detach()
-    return t
 
 
 def grads(outputs, inputs, cotangents):
