@@ -101,7 +101,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
                                    f"tensor with {out.dim()} dims and shape {tuple(out.shape)}. Maybe you wanted "
                                    "to use the vjp or jacrev APIs instead?")
             handles = [h for hs, _ in groups for h in hs]
-            g = grads([out], handles, [_creation.ones_like(out)])
+            g = grads([out], handles, [_creation.ones_like(out)], private)
         g = _pack(groups, [strip(t, private) for t in g], is_tuple)
         value = strip(out, private)
         if has_aux:
@@ -178,20 +178,11 @@ def vjp(func, *primals, has_aux=False):
             if tuple(c.shape) != tuple(o.shape):
                 raise RuntimeError(f"vjp_fn: Mismatch in shape: a cotangent has shape {tuple(c.shape)} and the "
                                    f"output it belongs to has shape {tuple(o.shape)}")
-        with enable_grad() if is_grad_enabled() else _nullctx():
-            g = grads(outs, handles, cots)
+        g = grads(outs, handles, cots, private)
         return tuple(_pack(groups, [strip(t, private) for t in g], True))
 
     res = (tree_unflatten([strip(o, private) for o in outs], out_spec), vjp_fn)
     return res + (_cut(aux, private),) if has_aux else res
-
-
-class _nullctx:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _double_vjp(outs, handles, private):
@@ -293,8 +284,8 @@ def _jacobian(func, argnums, has_aux, fn, forward):
                                         ).reshape(tuple(o.shape) + tuple(h.shape))
             else:                       # one VJP per output element
                 for i, o in enumerate(outs):
-                    rows = [grads(outs, handles, [_basis(p, k if q == i else None) for q, p in enumerate(outs)])
-                            for k in range(o.numel())]
+                    rows = [grads(outs, handles, [_basis(p, k if q == i else None) for q, p in enumerate(outs)],
+                                  private) for k in range(o.numel())]
                     for j, h in enumerate(handles):
                         row = [r[j].reshape(-1) for r in rows]
                         blocks[i][j] = (stack(row, 0) if row else _creation.zeros(0, h.numel(), dtype=h.dtype)

@@ -16,7 +16,7 @@ levels from confusing one another's perturbations.
 from ..autograd import api as _api
 from ..autograd.functional import _Fresh
 from ..tape.grad_mode import is_grad_enabled
-from ..autograd._levels import strip
+from ..autograd._levels import strip, reaches_outside
 
 __all__ = ["fresh", "strip", "grads", "check_tensor"]
 
@@ -41,13 +41,19 @@ def fresh(x, fn, private):
     return leaf
 
 
-def grads(outputs, inputs, cotangents):
-    """``autograd.grad`` of ``outputs`` along ``cotangents``, zeros for inputs they do not reach."""
+def grads(outputs, inputs, cotangents, private):
+    """``autograd.grad`` of ``outputs`` along ``cotangents``, zeros for inputs they do not reach.
+
+    The backward is recorded (``create_graph``) only when grad mode is on and some output reaches a
+    leaf outside this level: otherwise nothing could differentiate the result again.
+    """
     from .. import _creation
     live = [(o, c) for o, c in zip(outputs, cotangents) if o._requires_grad]
     if live:
+        record = is_grad_enabled() and (any(reaches_outside(o, private) for o, _ in live)
+                                        or any(c._requires_grad for _, c in live))
         res = _api.grad([o for o, _ in live], list(inputs), [c for _, c in live], retain_graph=True,
-                        create_graph=is_grad_enabled(), allow_unused=True)
+                        create_graph=record, allow_unused=True)
     else:
         res = (None,) * len(inputs)
     return [_creation.zeros_like(x) if r is None else r for r, x in zip(res, inputs)]

@@ -134,9 +134,8 @@ def _stack_outputs(results, out_dims):
         col = [leaves[i] for leaves, _ in results]
         for v in col:
             if not isinstance(v, Tensor):
-                raise ValueError(f"vmap: `{_name()}` must only return Tensors, got type {type(v).__name__}. Did "
-                                 "you mean to set out_dims= to None for output?" if d is not None else
-                                 f"vmap: `{_name()}` must only return Tensors, got type {type(v).__name__}")
+                raise ValueError(f"vmap: `func` must only return Tensors, got an output of type "
+                                 f"{type(v).__name__}")
         if d is None:
             for v in col[1:]:
                 if tuple(v.shape) != tuple(col[0].shape) or not bool((v == col[0]).all()):
@@ -150,10 +149,6 @@ def _stack_outputs(results, out_dims):
                              f"output has {nd})")
         out.append(stack(col, d))
     return tree_unflatten(out, spec)
-
-
-def _name():
-    return "func"
 
 
 class _randomness:
