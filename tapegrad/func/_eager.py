@@ -11,7 +11,7 @@ import functools
 from .. import _creation
 from ..autograd import api as _api
 from ..tape.grad_mode import is_grad_enabled
-from ._level import fresh, strip, grads, check_tensor
+from ._level import fresh, strip, grads, check_tensor, new_private
 from ._pytree import tree_flatten, tree_unflatten
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
@@ -90,7 +90,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
     """
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        private = set()
+        private = new_private()
         args, groups, is_tuple = _prepare(args, argnums, "grad_and_value", private)
         from ..tape.grad_mode import enable_grad
         with enable_grad():
@@ -157,7 +157,7 @@ def vjp(func, *primals, has_aux=False):
         (tensor([1.0000, 0.5403]),)
     """
     from ..tape.grad_mode import enable_grad
-    private = set()
+    private = new_private()
     args, groups, _ = _prepare(primals, tuple(range(len(primals))), "vjp", private) if primals else \
         ([], [], True)
     with enable_grad():
@@ -233,7 +233,7 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be tuples, got "
                            f"{type(primals).__name__} and {type(tangents).__name__}")
-    private = set()
+    private = new_private()
     args, groups, _ = _prepare(primals, tuple(range(len(primals))), "jvp", private)
     handles = [h for hs, _ in groups for h in hs]
     tans, _ = tree_flatten(tuple(tangents))
@@ -262,7 +262,7 @@ def _jacobian(func, argnums, has_aux, fn, forward):
     def wrapper(*args, **kwargs):
         from ..tape.grad_mode import enable_grad
         from ..ops.joining import stack
-        private = set()
+        private = new_private()
         args, groups, is_tuple = _prepare(args, argnums, fn, private)
         handles = [h for hs, _ in groups for h in hs]
         with enable_grad():

@@ -18,7 +18,20 @@ from ..autograd.functional import _Fresh
 from ..tape.grad_mode import is_grad_enabled
 from ..autograd._levels import strip, reaches_outside
 
-__all__ = ["fresh", "strip", "grads", "check_tensor"]
+__all__ = ["fresh", "strip", "grads", "check_tensor", "new_private"]
+
+
+class _Everything(set):
+    """The private leaves of a level entered with grad mode off: every leaf, so all its results come
+    out detached (torch.func respects a ``no_grad`` inside ``f``, not one around the transform)."""
+
+    def __contains__(self, key):
+        return True
+
+
+def new_private():
+    """The set of a new level's private leaves (Note [transform levels])."""
+    return set() if is_grad_enabled() else _Everything()
 
 
 def check_tensor(x, fn, what):

@@ -123,3 +123,17 @@ def test_errors_name_the_transform_and_what_is_wrong():
     _, fn = tf.vjp(lambda x: x * 2, x)
     with pytest.raises(RuntimeError, match="cotangent has shape \\(2,\\)"):
         fn(tg.ones(2, dtype=tg.float64))
+
+
+def test_a_no_grad_around_a_transform_detaches_its_results():
+    w = tg.tensor(1.5, dtype=tg.float64, requires_grad=True)
+    x = _x().requires_grad_()
+    with tg.no_grad():
+        g = tf.grad(lambda x: (w * x ** 2).sum())(x)
+        j = tf.jacrev(lambda x: w * x.sin())(x)
+        _, t = tf.jvp(lambda x: w * x.sin(), (x,), (tg.ones_like(x),))
+        gg = tf.grad(tf.grad(lambda x: w * x ** 3))(tg.tensor(2.0, dtype=tg.float64))
+    for r in (g, j, t, gg):
+        assert not r.requires_grad
+    np.testing.assert_allclose(g.numpy(), 3.0 * x.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(gg.item(), 1.5 * 12.0, rtol=1e-12)
