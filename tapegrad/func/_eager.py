@@ -74,7 +74,7 @@ def grad_and_value(func, argnums=0, has_aux=False):
     """Make a function that returns the gradient of ``func`` (scalar-valued) and its value.
 
     Args:
-        func: a function of tensors (pytrees of tensors) returning a one-element tensor, or
+        func: a function of tensors (pytrees of tensors) returning a 0-dim tensor, or
             ``(output, aux)`` when ``has_aux``.
         argnums: the position, or a tuple of positions, of the arguments to differentiate.
         has_aux: ``func`` returns ``(output, aux)``; aux is returned as is.
@@ -96,9 +96,9 @@ def grad_and_value(func, argnums=0, has_aux=False):
         with enable_grad():
             out, aux = _split_aux(func(*args, **kwargs), has_aux, "grad_and_value")
             check_tensor(out, "grad_and_value(f)(*args)", "f(*args)")
-            if out.numel() != 1:
+            if out.dim() != 0:
                 raise RuntimeError(f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
-                                   f"tensor with {out.dim()} dims and shape {tuple(out.shape)}. Maybe you wanted "
+                                   f"tensor with {out.dim()} dims (shape {tuple(out.shape)}). Maybe you wanted "
                                    "to use the vjp or jacrev APIs instead?")
             handles = [h for hs, _ in groups for h in hs]
             g = grads([out], handles, [_creation.ones_like(out)], private)
@@ -114,7 +114,7 @@ def grad(func, argnums=0, has_aux=False):
     """Make a function that returns the gradient of the scalar-valued ``func``.
 
     Args:
-        func: a function of tensors (pytrees of tensors) returning a one-element tensor, or
+        func: a function of tensors (pytrees of tensors) returning a 0-dim tensor, or
             ``(output, aux)`` when ``has_aux``.
         argnums: the position, or a tuple of positions, of the arguments to differentiate.
         has_aux: ``func`` returns ``(output, aux)``; the gradient function then returns ``(grad, aux)``.

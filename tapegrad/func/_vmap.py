@@ -74,9 +74,10 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         from .._tensor import Tensor
-        if not isinstance(in_dims, (int, tuple)) and in_dims is not None:
-            raise ValueError(f"vmap(f, in_dims={in_dims!r}, ...): expected `in_dims` to be int or a (potentially "
-                             f"nested) tuple matching the structure of inputs, got: {type(in_dims).__name__}.")
+        if not isinstance(in_dims, (int, tuple)) or isinstance(in_dims, bool):
+            raise ValueError(f"vmap(f, in_dims={in_dims!r}, ...)(<inputs>): expected `in_dims` to be int or a "
+                             "(potentially nested) tuple matching the structure of inputs, got: "
+                             f"{type(in_dims).__name__}.")
         if isinstance(in_dims, tuple) and len(in_dims) != len(args):
             raise ValueError(f"vmap(f, in_dims={in_dims!r}, ...)(<inputs>): in_dims is not compatible with the "
                              f"structure of `inputs`. in_dims has structure with {len(in_dims)} entries but "

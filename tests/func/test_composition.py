@@ -108,8 +108,10 @@ def test_unused_inputs_get_zeros():
 
 def test_errors_name_the_transform_and_what_is_wrong():
     x = _x()
-    with pytest.raises(RuntimeError, match="grad_and_value.*scalar Tensor.*shape \\(3,\\)"):
+    with pytest.raises(RuntimeError, match="grad_and_value.*scalar Tensor.*1 dims \\(shape \\(3,\\)\\)"):
         tf.grad(lambda x: x * 2)(x)
+    with pytest.raises(RuntimeError, match="scalar Tensor, got tensor with 1 dims"):
+        tf.grad(lambda x: x.sum(0, keepdim=True))(x)
     with pytest.raises(RuntimeError, match="argnums=3, but only 1 positional"):
         tf.grad(f, argnums=3)(x)
     with pytest.raises(RuntimeError, match="floating point.*int64"):

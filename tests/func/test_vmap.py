@@ -126,6 +126,8 @@ def test_errors():
     with pytest.raises(ValueError, match="same size in the mapped dimension"):
         tf.vmap(lambda a, b: a + b)(x, tg.ones(2, 2))
     with pytest.raises(ValueError, match="at least one input"):
+        tf.vmap(lambda a: a, in_dims=(None,))(x)
+    with pytest.raises(ValueError, match="expected `in_dims` to be int or a \\(potentially nested\\) tuple"):
         tf.vmap(lambda a: a, in_dims=None)(x)
     with pytest.raises(ValueError, match="in_dim=2 .* dimensionality 2"):
         tf.vmap(lambda a: a, in_dims=2)(x)
