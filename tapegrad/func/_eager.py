@@ -168,6 +168,7 @@ def vjp(func, *primals, has_aux=False):
     handles = [h for hs, _ in groups for h in hs]
 
     def vjp_fn(cotangents, *, retain_graph=True, create_graph=None):
+        # retain_graph/create_graph: torch's signature; the graph is always kept, and recorded when needed
         cots, spec = tree_flatten(cotangents)
         if len(cots) != len(outs) or spec != out_spec:
             raise RuntimeError("vjp_fn: Expected pytree structure of cotangents to be the same as pytree "
