@@ -29,21 +29,15 @@ from ._type_info import finfo, iinfo
 __version__ = "0.1.0"
 
 
+# Subpackages loaded on first use (heavier dependencies, or rarely needed): ``tapegrad.nn`` imports
+# ``tapegrad/nn/`` the first time it is read. ``distributed`` imports mpi4py only when a process group is made.
+_LAZY = {"nn", "optim", "utils", "testing", "cuda", "accelerator", "distributed", "distributions", "linalg", "func"}
+
+
 def __getattr__(name):
-    # Subpackages that pull in heavier dependencies load on first use.
     import importlib
-    if name in ("nn", "optim", "utils", "testing", "cuda", "accelerator"):
-        mod = importlib.import_module(f".{name}", __name__)
-        globals()[name] = mod
-        return mod
-    if name == "distributed":       # tapegrad.distributed: imports mpi4py only when a process group is made
-        mod = globals()["distributed"] = importlib.import_module(".distributed", __name__)
-        return mod
-    if name == "distributions":     # tapegrad.distributions: probability distributions, loaded on first use
-        mod = globals()["distributions"] = importlib.import_module(".distributions", __name__)
-        return mod
-    if name == "linalg":            # tapegrad.linalg: torch.linalg's functions
-        mod = globals()["linalg"] = importlib.import_module(".linalg", __name__)
+    if name in _LAZY:
+        mod = globals()[name] = importlib.import_module(f".{name}", __name__)
         return mod
     if name in ("save", "load"):
         from .utils import serialization

@@ -12,6 +12,7 @@ from .function import Function, FunctionCtx
 from .export import format_tape, to_dot
 from . import functional
 from .variable import Variable
+from . import forward_ad  # noqa: F401  (tapegrad.autograd.forward_ad, as torch)
 
 __all__ = ["Variable", "backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "detect_anomaly", "set_detect_anomaly", "gradcheck", "gradgradcheck", "Function", "FunctionCtx",
