@@ -25,6 +25,7 @@ from ._functions import *  # noqa: F401,F403  the public math functions
 from . import autograd
 from ._legacy import *  # noqa: F401,F403  LongTensor, FloatTensor, ...
 from ._type_info import finfo, iinfo
+from ._random_functions import multinomial, bernoulli, normal, poisson, randint_like
 
 __version__ = "0.1.0"
 

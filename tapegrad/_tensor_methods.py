@@ -350,3 +350,9 @@ for _mod in (_tensor_layout, _tensor_new):
         bind(_name, _fn)
 for _name, _fn in _tensor_layout.PROPERTIES.items():
     setattr(Tensor, _name, property(_fn, doc=_fn.__doc__))
+
+# Random sampling methods and in-place random fills (tapegrad/_random_functions.py, tapegrad/_random_fills.py).
+from . import _random_functions as _RF, _random_fills as _RFILL  # noqa: E402
+for _mod in (_RF, _RFILL):
+    for _name, _fn in _mod.METHODS.items():
+        bind(_name, _fn)
