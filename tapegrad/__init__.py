@@ -26,6 +26,10 @@ from . import autograd
 from ._legacy import *  # noqa: F401,F403  LongTensor, FloatTensor, ...
 from ._type_info import finfo, iinfo
 from ._random_functions import multinomial, bernoulli, normal, poisson, randint_like
+from ._process_state import *  # noqa: F401,F403  threads, deterministic algorithms
+from ._device import get_default_device, set_default_device
+from ._repr import set_printoptions
+from . import random, backends  # noqa: F401  (tapegrad.random, tapegrad.backends, as torch's)
 
 __version__ = "0.1.0"
 

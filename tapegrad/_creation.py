@@ -40,7 +40,10 @@ def _finish(data, requires_grad, fn):
 
 def _be(device):
     if device is None:
-        return B.CPU_BACKEND
+        from ._device import default_device_or_none     # Note [default device] in _device.py
+        device = default_device_or_none()
+        if device is None:
+            return B.CPU_BACKEND
     from ._device import device as _dev
     return B.get(_dev(device).type)
 

@@ -55,3 +55,19 @@ def test_generator_of_the_other_device_raises():
     with pytest.raises(RuntimeError, match="Expected a 'cpu' device type for generator but found 'cuda'"):
         tapegrad.bernoulli(tapegrad.ones(3), generator=_gen(0))
     assert np.isfinite(tapegrad.zeros(3, device="cuda").normal_().cpu().numpy()).all()
+
+
+def test_cuda_seeding_fork_rng_and_default_device():
+    tapegrad.cuda.manual_seed(3)
+    assert tapegrad.cuda.initial_seed() == 3
+    s = tapegrad.cuda.get_rng_state()
+    a = tapegrad.rand(3, device="cuda").tolist()
+    tapegrad.cuda.set_rng_state(s)
+    with tapegrad.random.fork_rng():
+        tapegrad.rand(5, device="cuda")
+    assert tapegrad.rand(3, device="cuda").tolist() == a
+    with tapegrad.device("cuda"):
+        x = tapegrad.zeros(2)
+        assert x.device.type == "cuda" and repr(x) == "tensor([0., 0.])"
+        assert repr(tapegrad.ones(1, device="cpu")) == "tensor([1.], device='cpu')"
+    assert tapegrad.zeros(2).device.type == "cpu"
