@@ -37,13 +37,16 @@ __version__ = "0.1.0"
 def __getattr__(name):
     # Subpackages that pull in heavier dependencies load on first use.
     import importlib
-    if name in ("nn", "optim", "utils", "testing", "cuda", "accelerator"):
+    if name in ("nn", "optim", "utils", "testing", "cuda", "accelerator", "amp"):
         mod = importlib.import_module(f".{name}", __name__)
         globals()[name] = mod
         return mod
     if name == "distributed":       # tapegrad.distributed: imports mpi4py only when a process group is made
         mod = globals()["distributed"] = importlib.import_module(".distributed", __name__)
         return mod
+    if name == "autocast":          # tapegrad.autocast is tapegrad.amp.autocast, as torch's
+        from .amp import autocast
+        return autocast
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)

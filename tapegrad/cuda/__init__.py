@@ -286,3 +286,11 @@ def set_rng_state_all(new_states):
     """
     for s in new_states:
         set_rng_state(s)
+
+
+def __getattr__(name):
+    # tapegrad.cuda.amp: the CUDA aliases of tapegrad.amp (made there, above this floor)
+    if name == "amp":
+        from .. import amp
+        return amp.cuda_amp
+    raise AttributeError(f"module 'tapegrad.cuda' has no attribute {name!r}")
