@@ -10,6 +10,7 @@ from . import _dtype as D
 from . import backend as B
 from ._tensor import Tensor
 from . import _generator as G
+from ._device import _DEFAULT_DEVICE
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "linspace",
            "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
@@ -40,8 +41,7 @@ def _finish(data, requires_grad, fn):
 
 def _be(device):
     if device is None:
-        from ._device import default_device_or_none     # Note [default device] in _device.py
-        device = default_device_or_none()
+        device = _DEFAULT_DEVICE[0]                     # Note [default device] in _device.py
         if device is None:
             return B.CPU_BACKEND
     from ._device import device as _dev

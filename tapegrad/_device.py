@@ -100,10 +100,6 @@ def set_default_device(dev):
     """
     _DEFAULT_DEVICE[0] = None if dev is None else device(dev)
 
-
-def default_device_or_none():
-    """The device set by ``set_default_device`` or a ``with device(...)`` block, None when none is."""
-    return _DEFAULT_DEVICE[0]
 _DEVICE = device          # parse_to_args's own ``device`` parameter hides the class
 
 
