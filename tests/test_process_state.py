@@ -69,7 +69,7 @@ def test_num_threads_set_and_read_back_and_limit_blas():
     assert tapegrad.get_num_interop_threads() == 3
 
 
-@pytest.mark.parametrize("opts", [dict(precision=2), dict(sci_mode=True), dict(profile="short"),
+@pytest.mark.parametrize("opts", [dict(profile="default"), dict(precision=2), dict(sci_mode=True), dict(profile="short"),
                                   dict(profile="full", linewidth=40), dict(threshold=5, edgeitems=1, linewidth=20),
                                   dict(threshold=5, edgeitems=2), dict(threshold=10, linewidth=30),
                                   dict(precision=6, sci_mode=True, threshold=3), dict(edgeitems=0, threshold=3),
@@ -80,7 +80,8 @@ def test_set_printoptions_changes_repr_as_torch(opts, restore_printoptions):
              torch.randn(40, generator=g), torch.randn(2000, generator=g), torch.randn(6, 7, 3, generator=g),
              torch.tensor(1.5), torch.tensor([True, False]), torch.tensor([float("nan"), 1.0, float("inf")]),
              torch.tensor([1e-5, 1.0]), torch.zeros(2, 0), torch.zeros(0), torch.tensor([0.0, 0.0]),
-             torch.zeros(0, dtype=torch.int64), torch.tensor([-3, 100]), torch.tensor([1e9, 1.5])]
+             torch.zeros(0, dtype=torch.int64), torch.tensor([-3, 100]), torch.tensor([1e9, 1.5]),
+             torch.tensor([True, True]), torch.arange(3000).reshape(30, 100), torch.ones(2, 1, 1)]
     # torch's suffix wrapping counts "torch.float64", ours "tapegrad.float64": with a dtype suffix, compare
     # with the suffix line breaks joined
     def join(s):
