@@ -118,7 +118,7 @@ def as_tensor(data, dtype=None, device=None):
         return data.to(device=device, dtype=dtype)
     if hasattr(data, "__cuda_array_interface__") or hasattr(data, "__dlpack__") and not isinstance(data, np.ndarray):
         return _from_foreign(data, dtype)
-    if isinstance(data, np.ndarray) and device in (None, "cpu"):
+    if isinstance(data, np.ndarray) and (device if device is not None else _DEFAULT_DEVICE[0]) in (None, "cpu"):
         d = C.source_dtype(data, dtype, "as_tensor")
         return Tensor._make(data if data.dtype == d.np else C.cast(data, d), None)
     return tensor(data, dtype=dtype, device=device)

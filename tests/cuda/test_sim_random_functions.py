@@ -70,4 +70,6 @@ def test_cuda_seeding_fork_rng_and_default_device():
         x = tapegrad.zeros(2)
         assert x.device.type == "cuda" and repr(x) == "tensor([0., 0.])"
         assert repr(tapegrad.ones(1, device="cpu")) == "tensor([1.], device='cpu')"
+        assert tapegrad.as_tensor(np.ones(2)).device.type == "cuda"       # as torch: to the default device
+        assert tapegrad.arange(3).device.type == "cuda" and tapegrad.randn(2).device.type == "cuda"
     assert tapegrad.zeros(2).device.type == "cpu"
