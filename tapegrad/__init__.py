@@ -25,13 +25,19 @@ from ._functions import *  # noqa: F401,F403  the public math functions
 from . import autograd
 from ._legacy import *  # noqa: F401,F403  LongTensor, FloatTensor, ...
 from ._type_info import finfo, iinfo
+from ._random_functions import multinomial, bernoulli, normal, poisson, randint_like
+from ._process_state import *  # noqa: F401,F403  threads, deterministic algorithms
+from ._device import get_default_device, set_default_device
+from ._repr import set_printoptions
+from . import random, backends  # noqa: F401  (tapegrad.random, tapegrad.backends, as torch's)
 
 __version__ = "0.1.0"
 
 
 # Subpackages loaded on first use (heavier dependencies, or rarely needed): ``tapegrad.nn`` imports
 # ``tapegrad/nn/`` the first time it is read. ``distributed`` imports mpi4py only when a process group is made.
-_LAZY = {"nn", "optim", "utils", "testing", "cuda", "accelerator", "distributed", "distributions", "linalg", "func"}
+_LAZY = {"nn", "optim", "utils", "testing", "cuda", "accelerator", "distributed", "distributions", "linalg", "func",
+         "amp"}
 
 
 def __getattr__(name):
@@ -39,6 +45,9 @@ def __getattr__(name):
     if name in _LAZY:
         mod = globals()[name] = importlib.import_module(f".{name}", __name__)
         return mod
+    if name == "autocast":          # tapegrad.autocast is tapegrad.amp.autocast, as torch's
+        from .amp import autocast
+        return autocast
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)

@@ -10,6 +10,7 @@ from . import _dtype as D
 from . import backend as B
 from ._tensor import Tensor
 from . import _generator as G
+from ._device import _DEFAULT_DEVICE
 
 __all__ = ["tensor", "as_tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "linspace",
            "eye", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like",
@@ -40,7 +41,9 @@ def _finish(data, requires_grad, fn):
 
 def _be(device):
     if device is None:
-        return B.CPU_BACKEND
+        device = _DEFAULT_DEVICE[0]                     # Note [default device] in _device.py
+        if device is None:
+            return B.CPU_BACKEND
     from ._device import device as _dev
     return B.get(_dev(device).type)
 
@@ -115,7 +118,7 @@ def as_tensor(data, dtype=None, device=None):
         return data.to(device=device, dtype=dtype)
     if hasattr(data, "__cuda_array_interface__") or hasattr(data, "__dlpack__") and not isinstance(data, np.ndarray):
         return _from_foreign(data, dtype)
-    if isinstance(data, np.ndarray) and device in (None, "cpu"):
+    if isinstance(data, np.ndarray) and (device if device is not None else _DEFAULT_DEVICE[0]) in (None, "cpu"):
         d = C.source_dtype(data, dtype, "as_tensor")
         return Tensor._make(data if data.dtype == d.np else C.cast(data, d), None)
     return tensor(data, dtype=dtype, device=device)

@@ -1,6 +1,6 @@
 """``tapegrad.device``: where a tensor's data lives ("cpu" or "cuda")."""
 
-__all__ = ["device", "parse_to_args"]
+__all__ = ["device", "parse_to_args", "get_default_device", "set_default_device"]
 
 SUPPORTED = "'cpu' and 'cuda'"
 
@@ -55,9 +55,51 @@ class device:
     def __hash__(self):
         return hash(self.type)
 
+    # Note [default device]: ``with tapegrad.device("cuda"):`` makes it the default device of the factories
+    # (``zeros``, ``tensor``, ``rand``...) until the block ends, as ``set_default_device`` does for good.
+    def __enter__(self):
+        _ENTERED.append(_DEFAULT_DEVICE[0])
+        _DEFAULT_DEVICE[0] = self
+        return self
+
+    def __exit__(self, *exc):
+        _DEFAULT_DEVICE[0] = _ENTERED.pop()
+        return False
+
 
 _CACHE = {}
+_DEFAULT_DEVICE = [None]      # None: the CPU, with no default set (Note [default device])
+_ENTERED = []                 # the defaults that ``with device(...)`` blocks replaced
 CPU = device("cpu")
+
+
+def get_default_device():
+    """The device factories use when none is given (``set_default_device``, ``with tapegrad.device(...)``).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.get_default_device()
+        device(type='cpu')
+    """
+    d = _DEFAULT_DEVICE[0]
+    if d is None or d.type == "cpu":
+        return CPU
+    return device(d.type, 0)
+
+
+def set_default_device(dev):
+    """Make ``dev`` the device of new tensors from the factories (``None`` goes back to the CPU).
+
+    Tensors made from others (``*_like``, operations) stay on their inputs' device, as in torch.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.set_default_device("cpu"); tapegrad.zeros(1).device
+        device(type='cpu')
+        >>> tapegrad.set_default_device(None)
+    """
+    _DEFAULT_DEVICE[0] = None if dev is None else device(dev)
+
 _DEVICE = device          # parse_to_args's own ``device`` parameter hides the class
 
 

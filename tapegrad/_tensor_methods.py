@@ -350,3 +350,15 @@ for _mod in (_tensor_layout, _tensor_new):
         bind(_name, _fn)
 for _name, _fn in _tensor_layout.PROPERTIES.items():
     setattr(Tensor, _name, property(_fn, doc=_fn.__doc__))
+
+# Random sampling methods and in-place random fills (tapegrad/_random_functions.py, tapegrad/_random_fills.py).
+from . import _random_functions as _RF, _random_fills as _RFILL, _tensor_extras  # noqa: E402
+for _mod in (_RF, _RFILL, _tensor_extras):
+    for _name, _fn in _mod.METHODS.items():
+        bind(_name, _fn)
+
+# In-place variants of the methods that lack one (tapegrad/_tensor_inplace.py): set directly, as each already
+# has the signature of its out-of-place method.
+from . import _tensor_inplace  # noqa: E402
+for _name, _fn in _tensor_inplace.METHODS.items():
+    setattr(Tensor, _name, _fn)

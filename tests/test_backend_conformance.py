@@ -142,19 +142,35 @@ class _Scan(ast.NodeVisitor):
 
 def _package_calls(module, name, pos, param, where):
     """Constants passed for ``param`` (position ``pos``) in calls ``M.name(...)`` anywhere in tapegrad/,
-    where ``M`` is a name the calling file imported ``module`` (the helper's own module) as."""
+    where ``M`` is a name the calling file imported ``module`` (the helper's own module) as. A caller that
+    passes on a parameter of its own (``_draw(t, generator, name, method)``) is followed to its own
+    callers in its file, one level."""
     out = []
     for p in sorted(ROOT.rglob("*.py")):
         tree = ast.parse(p.read_text(), str(p))
         aliases = {a.asname or a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
                    for a in n.names if a.name == module}
+        funcs = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)]
         for c in ast.walk(tree):
             if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr == name \
                     and isinstance(c.func.value, ast.Name) and c.func.value.id in aliases:
                 a = c.args[pos] if pos < len(c.args) else next((k.value for k in c.keywords if k.arg == param), None)
-                if not isinstance(a, ast.Constant):
-                    raise AssertionError(f"{where}: {name}() gets a non-constant {param} at {p}:{c.lineno}")
-                out.append((a.value, f"{p.relative_to(ROOT.parent)}:{c.lineno}"))
+                rel = f"{p.relative_to(ROOT.parent)}"
+                if isinstance(a, ast.Constant):
+                    out.append((a.value, f"{rel}:{c.lineno}"))
+                    continue
+                owner = next((f for f in funcs if isinstance(a, ast.Name) and f.lineno <= c.lineno <= f.end_lineno
+                              and a.id in [x.arg for x in f.args.args]), None)
+                if owner is None:
+                    raise AssertionError(f"{where}: {name}() gets a non-constant {param} at {rel}:{c.lineno}")
+                k = [x.arg for x in owner.args.args].index(a.id)
+                for cc in ast.walk(tree):
+                    if isinstance(cc, ast.Call) and isinstance(cc.func, ast.Name) and cc.func.id == owner.name:
+                        v = cc.args[k] if k < len(cc.args) else None
+                        if not isinstance(v, ast.Constant):
+                            raise AssertionError(f"{where}: {owner.name}() gets a non-constant {a.id} at "
+                                                 f"{rel}:{cc.lineno}")
+                        out.append((v.value, f"{rel}:{cc.lineno}"))
     return out
 
 

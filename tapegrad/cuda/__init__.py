@@ -15,6 +15,8 @@ import os
 
 __all__ = ["is_available", "device_count", "synchronize", "memory_allocated", "max_memory_allocated",
            "reset_peak_memory_stats", "memory_reserved", "empty_cache", "from_dlpack", "current_device"]
+__all__ += ["manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed", "get_rng_state", "set_rng_state",
+            "get_rng_state_all", "set_rng_state_all"]
 
 _STATE = {"backend": None}
 
@@ -182,3 +184,113 @@ def from_dlpack(data):
     """
     from .._creation import from_dlpack as _from_dlpack    # the public face sits above creation
     return _from_dlpack(data)
+
+
+# ---------------------------------------------------------------- the CUDA random stream (as torch.cuda.random)
+def _cuda_generator(fn):
+    """The default generator of the CUDA backend, or None when CUDA is not available (torch then does nothing)."""
+    if not is_available():
+        return None
+    from .. import _generator as G
+    return G.default_for(_backend_or_raise())
+
+
+def manual_seed(seed):
+    """Seed the CUDA stream (device 0); silently does nothing when CUDA is not available, as torch.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.cuda.manual_seed(0)
+    """
+    from .._generator import _check_seed
+    seed = _check_seed(int(seed), "manual_seed")
+    g = _cuda_generator("manual_seed")
+    if g is not None:
+        g.manual_seed(seed)
+
+
+manual_seed_all = manual_seed       # tapegrad has one GPU
+
+
+def seed():
+    """Seed the CUDA stream from a fresh random number (no-op without CUDA).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.cuda.seed()
+    """
+    g = _cuda_generator("seed")
+    if g is not None:
+        g.seed()
+
+
+seed_all = seed
+
+
+def initial_seed():
+    """The seed the CUDA stream was last reset with; raises when CUDA is not available.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.cuda.initial_seed() if tapegrad.cuda.is_available() else 0
+        0
+    """
+    g = _cuda_generator("initial_seed")
+    if g is None:
+        _backend_or_raise()
+    return g.initial_seed()
+
+
+def get_rng_state(device="cuda"):
+    """The CUDA stream's state as a uint8 tensor (on the CPU, as torch); raises when CUDA is not available.
+
+    Example:
+        >>> import tapegrad
+        >>> callable(tapegrad.cuda.get_rng_state)
+        True
+    """
+    _backend_or_raise()
+    return _cuda_generator("get_rng_state").get_state()
+
+
+def set_rng_state(new_state, device="cuda"):
+    """Restore the CUDA stream from ``get_rng_state``; raises when CUDA is not available.
+
+    Example:
+        >>> import tapegrad
+        >>> callable(tapegrad.cuda.set_rng_state)
+        True
+    """
+    _backend_or_raise()
+    _cuda_generator("set_rng_state").set_state(new_state)
+
+
+def get_rng_state_all():
+    """``[get_rng_state()]``: one state per GPU, and tapegrad has one.
+
+    Example:
+        >>> import tapegrad
+        >>> callable(tapegrad.cuda.get_rng_state_all)
+        True
+    """
+    return [get_rng_state()]
+
+
+def set_rng_state_all(new_states):
+    """Restore the states of ``get_rng_state_all``.
+
+    Example:
+        >>> import tapegrad
+        >>> callable(tapegrad.cuda.set_rng_state_all)
+        True
+    """
+    for s in new_states:
+        set_rng_state(s)
+
+
+def __getattr__(name):
+    # tapegrad.cuda.amp: the CUDA aliases of tapegrad.amp (made there, above this floor)
+    if name == "amp":
+        from .. import amp
+        return amp.cuda_amp
+    raise AttributeError(f"module 'tapegrad.cuda' has no attribute {name!r}")

@@ -138,7 +138,7 @@ def ge(input, other):
     Example:
         >>> import tapegrad
         >>> tapegrad.ge(tapegrad.tensor([1, 2]), 1)
-        tensor([ True,  True])
+        tensor([True, True])
     """
     return apply(ge_op, input, other)
 
@@ -160,7 +160,7 @@ def greater_equal(input, other):
     Example:
         >>> import tapegrad
         >>> tapegrad.greater_equal(tapegrad.tensor([1, 2]), 1)
-        tensor([ True,  True])
+        tensor([True, True])
     """
     return apply(ge_op, input, other)
 

@@ -225,6 +225,9 @@ def op(name, save=(), promote="all", promote_args=None, view=False, *, tensors=1
 _new = object.__new__
 _BY_TYPE = B.BY_TYPE
 _ANOMALY = _anomaly.ENABLED
+# Note [dispatch hook]: while autocast is on (tapegrad/amp), ``ARGS_HOOK[0]`` is ``f(op, args) -> args``, run
+# before dispatch to cast the op's inputs; None otherwise (one list read per call).
+ARGS_HOOK = [None]
 
 
 def apply(op, *args, **params):
@@ -237,6 +240,8 @@ def apply(op, *args, **params):
     # one backend; a float tensor with a Python number. Everything else goes
     # through _all_tensors, then _to_tensor_args. ``op.fast``/``op.scalars``
     # are precomputed from the op's promotion rules (OpDef.__init__).
+    if ARGS_HOOK[0] is not None:
+        args = ARGS_HOOK[0](op, args)
     n = len(args)
     arrays = None
     if n == 2:

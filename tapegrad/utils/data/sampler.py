@@ -1,8 +1,6 @@
 """Samplers, as ``torch.utils.data.sampler``: iterables of dataset indices (or of lists of indices)."""
 import itertools
 
-import numpy as np
-
 __all__ = ["BatchSampler", "RandomSampler", "Sampler", "SequentialSampler", "SubsetRandomSampler",
            "WeightedRandomSampler"]
 
@@ -168,27 +166,8 @@ class WeightedRandomSampler(Sampler):
         self.generator = generator
 
     def __iter__(self):
-        from ..._creation import rand
-        from ..._dtype import float64
-        w = self.weights.detach().cpu().numpy()
-        if not np.isfinite(w).all() or (w < 0).any():
-            raise RuntimeError("multinomial: probability tensor contains either `inf`, `nan` or element < 0")
-        if w.sum() <= 0:
-            raise RuntimeError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-        if not self.replacement and self.num_samples > len(w):
-            raise RuntimeError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
-                               f"replacement (n_sample={self.num_samples}, {len(w)} weights)")
-        u = rand(self.num_samples if self.replacement else len(w), dtype=float64,
-                 generator=self.generator).numpy()
-        if self.replacement:                        # inverse CDF of the normalised weights
-            cdf = np.cumsum(w / w.sum())
-            idx = np.minimum(np.searchsorted(cdf, u, side="right"), len(w) - 1)
-            while (w[idx] == 0).any():              # rounding at a flat step of the CDF: step to a live index
-                idx = np.where(w[idx] == 0, idx - 1, idx)
-        else:                                       # exponential races: the k smallest E_i / w_i
-            with np.errstate(divide="ignore"):
-                keys = -np.log1p(-u) / w
-            idx = np.argsort(keys, kind="stable")[:self.num_samples]
+        from ..._random_functions import multinomial
+        idx = multinomial(self.weights, self.num_samples, self.replacement, generator=self.generator)
         yield from idx.tolist()
 
     def __len__(self):
