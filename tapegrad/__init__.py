@@ -39,6 +39,10 @@ def __getattr__(name):
     if name == "distributed":       # tapegrad.distributed: imports mpi4py only when a process group is made
         mod = globals()["distributed"] = importlib.import_module(".distributed", __name__)
         return mod
+    if name == "compile":          # tapegrad.compile (the package shadows the builtin only inside tapegrad)
+        from .compile import compile as fn
+        globals()["compile"] = fn
+        return fn
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)

@@ -1,0 +1,157 @@
+"""What a trace assumed, as one hashable key computed before every call.
+
+A key holds: grad mode and anomaly mode; for each argument its structure,
+Python values, and for tensors shape, dtype, device (array type),
+``requires_grad``, whether it is a leaf and whether its ``.grad`` is None;
+for what the function captures (closure cells and the globals its code names):
+the identity of modules, optimizers and tensors, Python numbers by value,
+every submodule's ``training`` flag, the identity and the same tensor facts of
+every parameter and buffer, and of every optimizer's parameters and state.
+Two calls with equal keys run the same steps on arrays of the same layout,
+so a trace recorded under one key replays under the other.
+"""
+import types
+
+from .._tensor import Tensor
+from ..tape import grad_mode as _gm
+from ..tape import anomaly as _anomaly
+
+__all__ = ["captured_names", "captured", "key", "flatten"]
+
+_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+
+
+def _codes(code):
+    yield code
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            yield from _codes(c)
+
+
+def captured_names(fn):
+    """The globals the code of ``fn`` (and its nested functions) names."""
+    fn = getattr(fn, "__func__", fn)
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ()
+    names = []
+    for c in _codes(code):
+        names.extend(n for n in c.co_names if n not in names)
+    return tuple(names)
+
+
+def captured(fn, names, extra=()):
+    """The objects ``fn`` can reach: ``extra``, its ``self``, closure cells, then the named globals."""
+    out = list(extra)
+    self_ = getattr(fn, "__self__", None)
+    if self_ is not None:
+        out.append(self_)
+    f = getattr(fn, "__func__", fn)
+    for cell in getattr(f, "__closure__", None) or ():
+        try:
+            out.append(cell.cell_contents)
+        except ValueError:          # an empty cell
+            out.append(None)
+    g = getattr(f, "__globals__", {})
+    for n in names:
+        out.append(g.get(n, _MISSING))
+    return out
+
+
+_MISSING = object()
+
+
+def _is_module(x):
+    return hasattr(x, "_parameters") and hasattr(x, "_modules") and hasattr(x, "training")
+
+
+def _is_optimizer(x):
+    return hasattr(x, "param_groups") and hasattr(x, "state") and hasattr(x, "step")
+
+
+def _tensor_facts(t):
+    d = t._data
+    return (d.shape, d.dtype, d.__class__, t._requires_grad, t._grad_fn is None, t._grad is None)
+
+
+def walk_captured(objs, visit_tensor, visit_object):
+    """Call ``visit_tensor(t, owner)`` for every tensor reachable from ``objs`` the guards cover."""
+    for o in objs:
+        if isinstance(o, (list, tuple)):
+            walk_captured([x for x in o if isinstance(x, Tensor) or _is_module(x) or _is_optimizer(x)],
+                          visit_tensor, visit_object)
+        elif isinstance(o, Tensor):
+            visit_tensor(o)
+        elif _is_module(o):
+            visit_object(o)
+            for m in o.modules():
+                for p in m._parameters.values():
+                    if p is not None:
+                        visit_tensor(p)
+                for b in m._buffers.values():
+                    if b is not None:
+                        visit_tensor(b)
+        elif _is_optimizer(o):
+            visit_object(o)
+            for g in o.param_groups:
+                for p in g["params"]:
+                    visit_tensor(p)
+            for st in o.state.values():
+                if isinstance(st, dict):
+                    for v in st.values():
+                        if isinstance(v, Tensor):
+                            visit_tensor(v)
+
+
+def key(objs, flat, spec):
+    """The guard key of one call (module docstring); ``flat``/``spec`` from ``flatten``."""
+    parts = [_gm.STATE.enabled, _anomaly.ENABLED[0], spec]
+    for t in flat:
+        parts.append(_tensor_facts(t))
+    ids = [id(t) for t in flat]
+    if len(set(ids)) != len(ids):               # aliasing between arguments changes in-place semantics
+        parts.append(tuple(ids.index(i) for i in ids))
+    for o in objs:
+        if isinstance(o, _SCALARS):
+            parts.append(o)
+        else:
+            parts.append(id(o))
+            if _is_module(o):
+                for m in o.modules():
+                    parts.append((id(m), m.training, tuple(map(id, m._parameters.values())),
+                                  tuple(map(id, m._buffers.values()))))
+            elif isinstance(o, (list, tuple)):
+                parts.append(tuple(map(id, o)))
+    facts = []
+    walk_captured(objs, lambda t: facts.append((id(t), _tensor_facts(t))), lambda o: None)
+    for o in objs:
+        if _is_optimizer(o):
+            facts.append(tuple(id(st.get(k)) if isinstance(st, dict) else None
+                               for st in o.state.values() for k in sorted(st)))
+    parts.append(tuple(facts))
+    return tuple(parts)
+
+
+def flatten(args, kwargs):
+    """Tensors of the arguments in order, and a hashable spec of everything else (Python values by value)."""
+    flat = []
+
+    def spec(x):
+        if isinstance(x, Tensor):
+            flat.append(x)
+            return ("T", len(flat) - 1)
+        if isinstance(x, _SCALARS):
+            return (type(x), x)
+        if isinstance(x, (list, tuple)):
+            return (type(x), tuple(spec(v) for v in x))
+        if isinstance(x, dict):
+            return (dict, tuple((k, spec(v)) for k, v in x.items()))
+        if x.__class__.__module__ == "numpy" or hasattr(x, "__array_interface__"):
+            raise _Unsupported(f"a {type(x).__name__} argument (its values would be baked into the trace)")
+        return ("id", id(x))
+    s = (spec(tuple(args)), spec(kwargs))
+    return flat, s
+
+
+class _Unsupported(Exception):
+    pass
