@@ -205,16 +205,16 @@ class _NotPlaced(Exception):
 
 def _result_spec(tr, r):
     if isinstance(r, Tensor):
-        s = tr.slot_of.get(id(r._data))
-        if s is not None and s not in tr.loads:
-            if r._requires_grad:
-                raise _NotPlaced("the result requires grad: a backward outside the compiled function is not "
-                                 "captured yet")
-            return ("slot", s)
         p = tr.path_of(r)
-        if p is None:
+        if p is not None:
+            return ("tensor", p)        # an argument or captured tensor itself
+        s = tr.slot_of.get(id(r._data))
+        if s is None:
             raise _NotPlaced("the result is a tensor the trace cannot place")
-        return ("tensor", p)
+        if r._requires_grad:
+            raise _NotPlaced("the result requires grad: a backward outside the compiled function is not "
+                             "captured yet")
+        return ("slot", s)              # a new tensor on the slot's array (a detached input shares it)
     if isinstance(r, _guards._SCALARS):
         return ("const", r)
     if isinstance(r, dict):

@@ -50,7 +50,8 @@ class Program:
                     if kws:
                         kw = dict(kw)
                         for name, s in kws:
-                            kw[name] = vals[s]
+                            kw[name] = vals[s] if s.__class__ is int else s[0](
+                                vals[x[0]] if x.__class__ is tuple else x for x in s[1])
                     r = op.forward(be, *[vals[i] for i in ins], **kw)
                     if r.__class__ is not be.array_type and r.__class__ not in _BY_TYPE:
                         r = be.asarray(r)
@@ -103,7 +104,8 @@ class Program:
             name = NAMES[k]
             if k is OP:
                 args = ", ".join(f"%{i}" for i in st[3])
-                kw = "".join(f", {a}={b!r}" for a, b in st[4].items()) + "".join(f", {a}=%{b}" for a, b in st[5])
+                kw = "".join(f", {a}={b!r}" for a, b in st[4].items()) + "".join(
+                    f", {a}=%{b}" if b.__class__ is int else f", {a}=(...)" for a, b in st[5])
                 lines.append(f"%{st[6]} = {st[1].name}({args}{kw})")
             elif k is VJP:
                 outs = ", ".join("_" if s is None else f"%{s}" for s in st[7])

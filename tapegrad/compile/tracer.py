@@ -60,6 +60,7 @@ class Tracer:
         self.covered = set()        # ids of captured tensors recorded writes or effects may change
         self.grads = {}             # id(grad tensor) -> leaf
         self.aborted = None
+        self.owners = {id(t._data): t for _, t in paths.values()}     # captured arrays -> their tensors
 
     # ------------------------------------------------------------ slots
     def _new(self, array):
@@ -104,6 +105,15 @@ class Tracer:
         self.steps.append((LOAD, s, p))
         return s
 
+    def _param_slot(self, op, a):
+        s = self.slot_of.get(id(a))
+        if s is None:
+            t = self.owners.get(id(a))
+            if t is None or t._data is not a:
+                raise _Abort(f"{op.name}: an array parameter the trace cannot place")
+            s = self.tensor_slot(t)
+        return s
+
     def _forget_loads(self):
         """After an effect or a .grad update a path may point at another array: reload it."""
         for k in [k for k, s in self.slot_of.items() if s in self.loads]:
@@ -140,13 +150,13 @@ class Tracer:
             kws = []
             for k, v in params.items():
                 if v.__class__ in B.BY_TYPE:
-                    s = self.slot_of.get(id(v))
-                    if s is None:
-                        raise _Abort(f"{op.name}: an array parameter the trace cannot place")
-                    kws.append((k, s))
-                elif isinstance(v, (tuple, list)) and any(x.__class__ in B.BY_TYPE or isinstance(x, Tensor)
-                                                          for x in v):
-                    raise _Abort(f"{op.name}: arrays inside the parameter {k!r}")
+                    kws.append((k, self._param_slot(op, v)))
+                elif v.__class__ in (tuple, list) and any(x.__class__ in B.BY_TYPE for x in v):
+                    # an array inside a tuple param (batch_norm's running statistics): a slot each
+                    kws.append((k, (v.__class__, tuple((self._param_slot(op, x),) if x.__class__ in B.BY_TYPE
+                                                       else x for x in v))))
+                elif isinstance(v, (tuple, list)) and any(isinstance(x, Tensor) for x in v):
+                    raise _Abort(f"{op.name}: tensors inside the parameter {k!r}")
                 else:
                     kw[k] = v
             if id(out) in self.slot_of:     # an identity forward: the result is an input
