@@ -299,8 +299,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
         [6.0, 6.0, 6.0]
         >>> w.grad
         tensor([3., 6., 9.])
-        >>> step.stats()["replays"]
-        2
+        >>> s = step.stats(); s["traces"], s["replays"]      # w.grad None, then set: two guard sets
+        (2, 1)
     """
     if model is None:
         return lambda m: compile(m, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,

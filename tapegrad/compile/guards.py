@@ -55,7 +55,17 @@ def captured(fn, names, extra=()):
     g = getattr(f, "__globals__", {})
     for n in names:
         out.append(g.get(n, _MISSING))
+    for o in list(out):
+        if _is_plain(o):
+            # a plain object (a trainer, a method's self): what it holds, one level down
+            out.extend(v for v in vars(o).values() if isinstance(v, Tensor) or _is_module(v) or _is_optimizer(v))
     return out
+
+
+def _is_plain(o):
+    return (hasattr(o, "__dict__") and not isinstance(o, (type, types.ModuleType, types.FunctionType,
+                                                          types.MethodType, Tensor))
+            and not _is_module(o) and not _is_optimizer(o) and not callable(o))
 
 
 _MISSING = object()
@@ -107,28 +117,45 @@ def key(objs, flat, spec):
     """The guard key of one call (module docstring); ``flat``/``spec`` from ``flatten``."""
     parts = [_gm.STATE.enabled, _anomaly.ENABLED[0], spec]
     for t in flat:
-        parts.append(_tensor_facts(t))
-    ids = [id(t) for t in flat]
-    if len(set(ids)) != len(ids):               # aliasing between arguments changes in-place semantics
-        parts.append(tuple(ids.index(i) for i in ids))
+        d = t._data
+        parts.append((d.shape, d.dtype, d.__class__, t._requires_grad, t._grad_fn is None, t._grad is None))
+    if len(flat) > 1:
+        ids = [id(t) for t in flat]
+        if len(set(ids)) != len(ids):           # aliasing between arguments changes in-place semantics
+            parts.append(tuple(ids.index(i) for i in ids))
     for o in objs:
         if isinstance(o, _SCALARS):
             parts.append(o)
-        else:
-            parts.append(id(o))
-            if _is_module(o):
-                for m in o.modules():
-                    parts.append((id(m), m.training, tuple(map(id, m._parameters.values())),
-                                  tuple(map(id, m._buffers.values()))))
-            elif isinstance(o, (list, tuple)):
-                parts.append(tuple(map(id, o)))
-    facts = []
-    walk_captured(objs, lambda t: facts.append((id(t), _tensor_facts(t))), lambda o: None)
-    for o in objs:
-        if _is_optimizer(o):
-            facts.append(tuple(id(st.get(k)) if isinstance(st, dict) else None
-                               for st in o.state.values() for k in sorted(st)))
-    parts.append(tuple(facts))
+            continue
+        parts.append(id(o))
+        if isinstance(o, Tensor):
+            parts.append(_tensor_facts(o))
+        elif isinstance(o, (list, tuple)):
+            parts.append(tuple(map(id, o)))
+            parts.append(tuple(_tensor_facts(x) for x in o if isinstance(x, Tensor)))
+        elif _is_module(o):
+            stack = [o]
+            while stack:                        # every submodule: its flag, parameters and buffers
+                m = stack.pop()
+                ps, bs = m._parameters, m._buffers
+                parts.append((id(m), m.training, tuple(map(id, ps.values())), tuple(map(id, bs.values()))))
+                for p in ps.values():
+                    if p is not None:
+                        d = p._data
+                        parts.append((d.shape, d.dtype, d.__class__, p._requires_grad, p._grad is None))
+                for b in bs.values():
+                    if b is not None:
+                        d = b._data
+                        parts.append((d.shape, d.dtype, d.__class__, b._requires_grad))
+                stack.extend(c for c in reversed(m._modules.values()) if c is not None)
+        elif _is_optimizer(o):
+            for g in o.param_groups:
+                ps = g["params"]
+                parts.append(tuple(map(id, ps)))
+                parts.append(tuple(p._grad is None for p in ps))
+            for st in o.state.values():
+                if isinstance(st, dict):
+                    parts.append(tuple((k, id(v)) for k, v in st.items()))
     return tuple(parts)
 
 

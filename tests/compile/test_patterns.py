@@ -129,3 +129,48 @@ def test_program_listing_shows_steps():
     f(tapegrad.ones(3))
     text = f.program()
     assert "exp(" in text and "exp_vjp" in text and "accumulate_grad" in text
+
+
+def test_grad_reset_by_assignment_is_replayed():
+    # `x.grad = None` inside the function is a state change outside the ops: the trace records it,
+    # so each replay starts the accumulation afresh, as the eager call does.
+    x = tapegrad.tensor([0.3, -0.2], requires_grad=True)
+    w = tapegrad.tensor([0.5, 0.7], requires_grad=True)
+
+    def run():
+        x.grad = None
+        w.grad = None
+        y = x
+        for _ in range(3):
+            y = ((y + w) * w).tanh()
+        y.sum().backward()
+    eager = []
+    for _ in range(3):
+        run()
+        eager.append((x.grad.clone(), w.grad.clone()))
+    f = tapegrad.compile(run)
+    for gx, gw in eager:
+        f()
+        _same(x.grad, gx)
+        _same(w.grad, gw)
+    assert f.stats()["replays"] == 2
+
+
+def test_trainer_object_captured_through_its_attributes():
+    class Trainer:
+        def __init__(self):
+            self.model = _model()
+            self.opt = tapegrad.optim.SGD(self.model.parameters(), lr=0.05)
+
+        def step(self, X, y):
+            self.opt.zero_grad()
+            loss = F.cross_entropy(self.model(X), y)
+            loss.backward()
+            self.opt.step()
+            return loss.detach()
+    a, b = Trainer(), Trainer()
+    f = tapegrad.compile(b.step)
+    for X, y in _data(4):
+        _same(a.step(X, y), f(X, y))
+    _same_params(a.model, b.model)
+    assert f.stats()["replays"] >= 2
