@@ -34,14 +34,21 @@ def captured_names(fn):
     code = getattr(fn, "__code__", None)
     if code is None:
         return ()
-    names = []
-    for c in _codes(code):
-        names.extend(n for n in c.co_names if n not in names)
-    return tuple(names)
+    names = _NAMES.get(code)
+    if names is None:
+        names = []
+        for c in _codes(code):
+            names.extend(n for n in c.co_names if n not in names)
+        names = _NAMES[code] = tuple(names)
+    return names
 
 
-def captured(fn, names, extra=()):
-    """The objects ``fn`` can reach: ``extra``, its ``self``, closure cells, then the named globals."""
+_NAMES = {}
+
+
+def captured(fn, names, extra=(), depth=0):
+    """The objects ``fn`` can reach: ``extra``, its ``self``, closure cells, the named globals, and (two levels
+    down) what the functions among them capture."""
     out = list(extra)
     self_ = getattr(fn, "__self__", None)
     if self_ is not None:
@@ -56,7 +63,9 @@ def captured(fn, names, extra=()):
     for n in names:
         out.append(g.get(n, _MISSING))
     for o in list(out):
-        if _is_plain(o):
+        if isinstance(o, types.FunctionType) and depth < 2 and o is not f:
+            out.extend(captured(o, captured_names(o), depth=depth + 1))
+        elif _is_plain(o):
             # a plain object (a trainer, a method's self): what it holds, one level down
             out.extend(v for v in vars(o).values() if isinstance(v, Tensor) or _is_module(v) or _is_optimizer(v))
     return out

@@ -10,7 +10,7 @@ where not), and in-place writes bump the written tensor's version.
 from .. import backend as B
 from .._tensor import Tensor
 from ..autograd.engine import _accumulate, sum_to
-from .tracer import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE, NAMES
+from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE, NAMES
 
 __all__ = ["Program"]
 

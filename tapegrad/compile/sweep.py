@@ -16,6 +16,7 @@ from ..ops.registry import REGISTRY
 from ..tape import grad_mode as _gm
 from ..tape import anomaly as _anomaly
 from ..tape.node import Node, walk, check_versions, FREED
+from .steps import VJP, SUMTO, CAST, ADD, ASARRAY, ACC
 
 __all__ = ["unsupported", "run", "Ctx"]
 
@@ -84,7 +85,6 @@ def _slot(tr, x):
 
 def run(tr, roots, grad_roots, retain_graph):
     """``engine.run`` without hooks, capture or create_graph, recording into ``tr``."""
-    from .tracer import VJP, SUMTO, CAST, ADD, ASARRAY, ACC
     steps = tr.steps
     buf = {}
     leaf_buf = {}
@@ -173,7 +173,6 @@ def run(tr, roots, grad_roots, retain_graph):
 
 
 def _add(tr, F, a, b):
-    from .tracer import ADD
     sa, sb = tr.slot_of[id(a)], tr.slot_of[id(b)]
     r = a + b
     tr.steps.append((ADD, tr.produced(r), sa, sb))

@@ -22,8 +22,7 @@ from . import sweep as _sweep
 
 __all__ = ["Tracer", "user_line"]
 
-LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE = range(11)
-NAMES = ("load", "op", "cast", "vjp", "sum_to", "add", "asarray", "accumulate", "call", "draw", "write")
+from .steps import LOAD, OP, CAST, WRITE, CALL, SRC
 
 
 def user_line():
