@@ -174,3 +174,28 @@ def test_trainer_object_captured_through_its_attributes():
         _same(a.step(X, y), f(X, y))
     _same_params(a.model, b.model)
     assert f.stats()["replays"] >= 2
+
+
+def test_manual_sgd_with_in_place_writes_bumps_versions():
+    g = np.random.default_rng(5)
+    w0 = g.standard_normal(3).astype(np.float32)
+    xs = [tapegrad.tensor(g.standard_normal(3).astype(np.float32)) for _ in range(4)]
+    runs = []
+    for compiled in (False, True):
+        w = tapegrad.tensor(w0, requires_grad=True)
+
+        def step(x):
+            w.grad = None
+            loss = ((w * x).sin()).sum()
+            loss.backward()
+            with tapegrad.no_grad():
+                w.sub_(0.1 * w.grad)
+            return loss.detach()
+        f = tapegrad.compile(step) if compiled else step
+        runs.append(([f(x) for x in xs], w, w._version[0]))
+    (l1, w1, v1), (l2, w2, v2) = runs
+    for a, b in zip(l1, l2):
+        _same(a, b)
+    _same(w1, w2)
+    assert v1 == v2 == 4
+    assert f.stats()["replays"] >= 2
