@@ -16,6 +16,8 @@ import warnings
 from .. import backend as B
 from .._tensor import Tensor
 from ..tape.capture import ACTIVE
+from ..tape.node import next_seq as _next_seq
+from . import backward as _backward
 from . import guards as _guards
 from .replay import Program
 from .tracer import Tracer, GraphBreak
@@ -82,6 +84,7 @@ class CompiledFunction:
         paths, known = _discover(objs, flat)
         tr = Tracer(paths, known, self.fullgraph)
         snap = _snapshot(paths)
+        boundary = _next_seq()
         ACTIVE[0] = tr
         try:
             result = self.fn(*args, **kwargs)
@@ -92,15 +95,17 @@ class CompiledFunction:
             raise
         finally:
             ACTIVE[0] = None
-        if tr.aborted is None:
-            _verify(tr, snap)
         prog = None
         if tr.aborted is None:
             try:
-                out = _result_spec(tr, result)
+                out = _grad_result(tr, result, boundary) or _result_spec(tr, result)
                 prog = Program(tr.steps, len(tr.arrays), tr.consts, out)
-            except _NotPlaced as e:
+            except (_NotPlaced, _backward.NotCaptured) as e:
                 tr.abort(str(e))
+        if tr.aborted is None:
+            _verify(tr, snap)
+            if tr.aborted is not None:
+                prog = None
         if tr.aborted is not None:
             if self.fullgraph:
                 raise GraphBreak(f"tapegrad.compile(fullgraph=True): cannot capture "
@@ -201,6 +206,23 @@ def _verify(tr, snap):
 
 class _NotPlaced(Exception):
     pass
+
+
+def _grad_result(tr, r, boundary):
+    """Note [compiled backward]: a single result that requires grad gets a node replaying its backward."""
+    if not isinstance(r, Tensor) or not r._requires_grad or r._grad_fn is None or tr.path_of(r) is not None:
+        return None
+    s = tr.slot_of.get(id(r._data))
+    if s is None or s in tr.loads:
+        return None
+    ACTIVE[0] = tr
+    try:
+        seed, steps, edges, versions = _backward.capture(tr, r, boundary)
+    finally:
+        ACTIVE[0] = None
+    if tr.aborted is not None:
+        raise _NotPlaced(tr.aborted)
+    return ("grad", _backward.make_result, s, seed, steps, edges, versions)
 
 
 def _result_spec(tr, r):

@@ -41,56 +41,7 @@ class Program:
     def run(self, flat):
         """Replay on the argument list ``flat`` (the guards already hold); returns the call's result."""
         vals = self.template.copy()
-        quiet = _nb.QUIET_SET(_nb.QUIET)
-        try:
-            for st in self.steps:
-                k = st[0]
-                if k is OP:
-                    _, op, be, ins, kw, kws, out = st
-                    if kws:
-                        kw = dict(kw)
-                        for name, s in kws:
-                            kw[name] = vals[s] if s.__class__ is int else s[0](
-                                vals[x[0]] if x.__class__ is tuple else x for x in s[1])
-                    r = op.forward(be, *[vals[i] for i in ins], **kw)
-                    if r.__class__ is not be.array_type and r.__class__ not in _BY_TYPE:
-                        r = be.asarray(r)
-                    vals[out] = r
-                elif k is VJP:
-                    _, vjp, F, ctx, g, saved, params, outs = st
-                    grads = vjp(F, ctx, vals[g], *[vals[i] for i in saved], **params)
-                    if grads.__class__ is not tuple:
-                        grads = (grads,)
-                    for s, gi in zip(outs, grads):
-                        if s is not None:
-                            vals[s] = gi
-                elif k is LOAD:
-                    vals[st[1]] = resolve(st[2], flat)._data
-                elif k is ADD:
-                    vals[st[1]] = vals[st[2]] + vals[st[3]]
-                elif k is SUMTO:
-                    vals[st[1]] = sum_to(st[3], vals[st[2]], st[4])
-                elif k is CAST:
-                    vals[st[1]] = st[3].astype(vals[st[2]], st[4])
-                elif k is ACC:
-                    _accumulate(resolve(st[1], flat), vals[st[2]], False, Tensor, always_copy=True)
-                elif k is CALL:
-                    _, fn, args, paths, kwargs = st
-                    fn(*[a if p is None else resolve(p, flat) for a, p in zip(args, paths)], **kwargs)
-                elif k is SRC:
-                    vals[st[1]] = st[2](*st[3])
-                elif k is WRITE:
-                    _, dst, src, be, path = st
-                    be.setitem(vals[dst], Ellipsis, vals[src])
-                    if path is not None:
-                        v = resolve(path, flat)._version
-                        v[0] += 1
-                elif k is ASARRAY:
-                    vals[st[1]] = B.CPU_BACKEND.asarray(vals[st[2]])
-                else:                           # pragma: no cover - every kind is listed above
-                    raise AssertionError(k)
-        finally:
-            _nb.QUIET_RESET(quiet)
+        execute(self.steps, vals, flat)
         return _rebuild(self.result, vals, flat)
 
     def __len__(self):
@@ -134,8 +85,64 @@ class Program:
         return "\n".join(lines)
 
 
+def execute(steps, vals, flat):
+    """Run ``steps`` on the slot list ``vals`` (filled in place); ``flat`` is the call's tensor arguments."""
+    quiet = _nb.QUIET_SET(_nb.QUIET)
+    try:
+        for st in steps:
+            k = st[0]
+            if k is OP:
+                _, op, be, ins, kw, kws, out = st
+                if kws:
+                    kw = dict(kw)
+                    for name, s in kws:
+                        kw[name] = vals[s] if s.__class__ is int else s[0](
+                            vals[x[0]] if x.__class__ is tuple else x for x in s[1])
+                r = op.forward(be, *[vals[i] for i in ins], **kw)
+                if r.__class__ is not be.array_type and r.__class__ not in _BY_TYPE:
+                    r = be.asarray(r)
+                vals[out] = r
+            elif k is VJP:
+                _, vjp, F, ctx, g, saved, params, outs = st
+                grads = vjp(F, ctx, vals[g], *[vals[i] for i in saved], **params)
+                if grads.__class__ is not tuple:
+                    grads = (grads,)
+                for s, gi in zip(outs, grads):
+                    if s is not None:
+                        vals[s] = gi
+            elif k is LOAD:
+                vals[st[1]] = resolve(st[2], flat)._data
+            elif k is ADD:
+                vals[st[1]] = vals[st[2]] + vals[st[3]]
+            elif k is SUMTO:
+                vals[st[1]] = sum_to(st[3], vals[st[2]], st[4])
+            elif k is CAST:
+                vals[st[1]] = st[3].astype(vals[st[2]], st[4])
+            elif k is ACC:
+                _accumulate(resolve(st[1], flat), vals[st[2]], False, Tensor, always_copy=True)
+            elif k is CALL:
+                _, fn, args, paths, kwargs = st
+                fn(*[a if p is None else resolve(p, flat) for a, p in zip(args, paths)], **kwargs)
+            elif k is SRC:
+                vals[st[1]] = st[2](*st[3])
+            elif k is WRITE:
+                _, dst, src, be, path = st
+                be.setitem(vals[dst], Ellipsis, vals[src])
+                if path is not None:
+                    v = resolve(path, flat)._version
+                    v[0] += 1
+            elif k is ASARRAY:
+                vals[st[1]] = B.CPU_BACKEND.asarray(vals[st[2]])
+            else:                           # pragma: no cover - every kind is listed above
+                raise AssertionError(k)
+    finally:
+        _nb.QUIET_RESET(quiet)
+
+
 def _rebuild(spec, vals, flat):
     kind = spec[0]
+    if kind == "grad":                  # Note [compiled backward]: spec[1] is backward.make_result
+        return spec[1](spec, vals, flat)
     if kind == "slot":
         return Tensor._make(vals[spec[1]], None)
     if kind == "tensor":

@@ -39,8 +39,24 @@ def _array_known(tr, x):
     return x is None or x.__class__ not in B.BY_TYPE or id(x) in tr.slot_of
 
 
-def unsupported(tr, roots, grad_roots):
-    """Why the traced sweep cannot take this backward, or None."""
+def _walk(roots, boundary):
+    """The nodes reachable from ``roots`` recorded at or after sequence number ``boundary``."""
+    if boundary is None:
+        return walk(roots)
+    seen, out = set(), []
+    stack = [n for n in roots if n is not None and n.seq >= boundary]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        out.append(n)
+        stack.extend(e[0] for e in n.next if e is not None and e[0].__class__ is Node and e[0].seq >= boundary)
+    return out
+
+
+def unsupported(tr, roots, grad_roots, boundary=None):
+    """Why the traced sweep cannot take this backward, or None (``boundary``: Note [compiled backward])."""
     if _anomaly.ENABLED[0]:
         return "anomaly detection is on"
     for t, g in zip(roots, grad_roots):
@@ -53,7 +69,7 @@ def unsupported(tr, roots, grad_roots):
             if be is None or not bool((be.to_numpy(g) == 1).all()):
                 return "a backward seeded with a gradient made outside the traced ops"
     registered = set(map(id, REGISTRY.values()))
-    for node in walk([t._grad_fn for t in roots]):
+    for node in _walk([t._grad_fn for t in roots], boundary):
         if node.hooks is not None or node.retain is not None:
             return f"{node.op.name}: a hook or retain_grad on the graph (not captured yet)"
         if node.n_out != 1 or id(node.op) not in registered:
@@ -64,7 +80,10 @@ def unsupported(tr, roots, grad_roots):
             if not _array_known(tr, s):
                 return f"{node.op.name}: saves a value made outside the traced ops"
         for e in node.next:
-            if e is not None and e[0].__class__ is not Node:
+            if e is not None and e[0].__class__ is Node and boundary is not None and e[0].seq < boundary:
+                if tr.input_of(e[0], e[1]) is None:
+                    return "a gradient flows into a graph made before the call through a tensor the trace cannot see"
+            elif e is not None and e[0].__class__ is not Node:
                 leaf = e[0]
                 if leaf._hooks or leaf._post_hooks:
                     return "a leaf with hooks (not captured yet)"
@@ -83,8 +102,13 @@ def _slot(tr, x):
     return s if s is not None else tr.const(x)
 
 
-def run(tr, roots, grad_roots, retain_graph):
-    """``engine.run`` without hooks, capture or create_graph, recording into ``tr``."""
+def run(tr, roots, grad_roots, retain_graph, boundary=None):
+    """``engine.run`` without hooks, capture or create_graph, recording into ``tr``.
+
+    With ``boundary`` (Note [compiled backward] in compile/backward.py) the sweep stops at nodes
+    recorded before that sequence number and at leaves, accumulates nothing, and returns
+    ``[(leaf or (node, output_nr), slot)]``: the gradient each input of the traced call receives.
+    """
     steps = tr.steps
     buf = {}
     leaf_buf = {}
@@ -141,7 +165,11 @@ def run(tr, roots, grad_roots, retain_graph):
                     src = tr.slot_of[id(gi)]
                     gi = F.astype(gi, dtype)
                     steps.append((CAST, tr.produced(gi), src, F, dtype))
-                if tgt.__class__ is Node:
+                if tgt.__class__ is Node and boundary is not None and tgt.seq < boundary:
+                    k = (id(tgt), nr)
+                    prev = leaf_buf.get(k)
+                    leaf_buf[k] = ((tgt, nr), gi if prev is None else _add(tr, F, prev[1], gi))
+                elif tgt.__class__ is Node:
                     prev = buf.get(tgt)
                     if prev is None:
                         buf[tgt] = gi
@@ -151,6 +179,7 @@ def run(tr, roots, grad_roots, retain_graph):
                 else:
                     prev = leaf_buf.get(id(tgt))
                     leaf_buf[id(tgt)] = (tgt, gi if prev is None else _add(tr, F, prev[1], gi))
+        outs = []
         for key in list(leaf_buf):
             t, g = leaf_buf.pop(key)
             if g.__class__ not in B.BY_TYPE:
@@ -158,6 +187,9 @@ def run(tr, roots, grad_roots, retain_graph):
                 g = B.CPU_BACKEND.asarray(g)
                 steps.append((ASARRAY, tr.produced(g), src))
             s = tr.slot_of[id(g)]
+            if boundary is not None:
+                outs.append((t, s))
+                continue
             _engine._accumulate(t, g, False, Tensor)
             steps.append((ACC, tr.path_of(t), s))
             gt = t._grad
@@ -166,7 +198,9 @@ def run(tr, roots, grad_roots, retain_graph):
             tr.slot_of.pop(id(gt._data), None)
             tr.covered.add(id(t))
             tr.covered.add(id(gt))
-        tr._forget_loads()
+        if boundary is None:
+            tr._forget_loads()
+        return outs
     finally:
         _gm.STATE.enabled = prev_mode
         nb.QUIET_RESET(quiet)

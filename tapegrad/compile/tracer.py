@@ -89,6 +89,13 @@ class Tracer:
             return ("grad", leaf)
         return None
 
+    def input_of(self, node, nr):
+        """The path of the argument or captured tensor whose history ends in ``(node, nr)``, or None."""
+        for p, t in self.paths.values():
+            if t._grad_fn is node and t._output_nr == nr:
+                return p
+        return None
+
     def tensor_slot(self, t):
         a = t._data
         s = self.slot_of.get(id(a))
