@@ -83,9 +83,11 @@ class CompiledFunction:
         self._stats["traces"] += 1
         paths, known = _discover(objs, flat)
         tr = Tracer(paths, known, self.fullgraph)
+        if _guards.hooks(objs):
+            tr.abort("module hooks (they run Python a replay would skip; not captured yet)")
         snap = _snapshot(paths)
         boundary = _next_seq()
-        ACTIVE[0] = tr
+        ACTIVE[0] = tr if tr.aborted is None else None
         try:
             result = self.fn(*args, **kwargs)
         except GraphBreak:
@@ -251,13 +253,10 @@ class CompiledModule:
 
     def __init__(self, module, **options):
         object.__setattr__(self, "_orig_mod", module)
-        object.__setattr__(self, "_compiled", CompiledFunction(module.forward, extra=(module,), **options))
+        # the module's __call__, so an eager fallback runs its hooks as ``module(x)`` does
+        object.__setattr__(self, "_compiled", CompiledFunction(module.__call__, extra=(module,), **options))
 
     def __call__(self, *args, **kwargs):
-        m = self._orig_mod
-        if m._forward_hooks or m._forward_pre_hooks if hasattr(m, "_forward_hooks") else False:
-            return self._compiled._eager("module hooks (not captured yet)", (m,) + args, kwargs)[0:0] or m(
-                *args, **kwargs)
         return self._compiled(*args, **kwargs)
 
     forward = __call__

@@ -124,7 +124,7 @@ def walk_captured(objs, visit_tensor, visit_object):
 
 def key(objs, flat, spec):
     """The guard key of one call (module docstring); ``flat``/``spec`` from ``flatten``."""
-    parts = [_gm.STATE.enabled, _anomaly.ENABLED[0], spec]
+    parts = [_gm.STATE.enabled, _anomaly.ENABLED[0], spec, _global_hooks()]
     for t in flat:
         d = t._data
         parts.append((d.shape, d.dtype, d.__class__, t._requires_grad, t._grad_fn is None, t._grad is None))
@@ -147,7 +147,8 @@ def key(objs, flat, spec):
             while stack:                        # every submodule: its flag, parameters and buffers
                 m = stack.pop()
                 ps, bs = m._parameters, m._buffers
-                parts.append((id(m), m.training, tuple(map(id, ps.values())), tuple(map(id, bs.values()))))
+                parts.append((id(m), m.training, tuple(map(id, ps.values())), tuple(map(id, bs.values())),
+                              _module_hooks(m)))
                 for p in ps.values():
                     if p is not None:
                         d = p._data
@@ -166,6 +167,31 @@ def key(objs, flat, spec):
                 if isinstance(st, dict):
                     parts.append(tuple((k, id(v)) for k, v in st.items()))
     return tuple(parts)
+
+
+def _global_hooks():
+    import sys
+    g = sys.modules.get("tapegrad.nn._hooks")
+    return 0 if g is None else sum(len(getattr(g, "_global" + n)) for n in _HOOK_DICTS)
+
+
+_HOOK_DICTS = ("_forward_pre_hooks", "_forward_hooks", "_backward_pre_hooks", "_backward_hooks")
+
+
+def _module_hooks(m):
+    return sum(len(getattr(m, n, ())) for n in _HOOK_DICTS)
+
+
+def hooks(objs):
+    """Whether a module among ``objs`` (or any submodule), or the global module hooks, has hooks."""
+    import sys
+    g = sys.modules.get("tapegrad.nn._hooks")
+    if g is not None and any(len(getattr(g, "_global" + n)) for n in _HOOK_DICTS):
+        return True
+    for o in objs:
+        if _is_module(o) and any(_module_hooks(m) for m in o.modules()):
+            return True
+    return False
 
 
 def flatten(args, kwargs):

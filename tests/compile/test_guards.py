@@ -180,3 +180,27 @@ def test_disable_runs_eagerly():
     f(tapegrad.ones(1))
     f(tapegrad.ones(1))
     assert f.stats()["traces"] == 0
+
+
+def test_module_hooks_run_eagerly():
+    m = tapegrad.nn.Linear(2, 2)
+    cm = tapegrad.compile(m)
+    seen = []
+    m.register_forward_hook(lambda mod, i, o: seen.append(o.shape))
+    with tapegrad.no_grad():
+        for _ in range(3):
+            cm(tapegrad.ones(1, 2))
+    assert len(seen) == 3 and cm.stats()["replays"] == 0
+    assert "hooks" in cm.stats()["fallbacks"][0]
+
+
+def test_decorator_with_options_and_the_package_is_callable():
+    import tapegrad.compile as package
+
+    @tapegrad.compile(fullgraph=True)
+    def f(x):
+        return x * 3
+    _eq(f(tapegrad.ones(2)), tapegrad.full((2,), 3.0))
+    g = package(lambda x: x - 1)
+    _eq(g(tapegrad.ones(2)), tapegrad.zeros(2))
+    _eq(tapegrad.compile(lambda x: x + 1)(tapegrad.ones(1)), tapegrad.full((1,), 2.0))
