@@ -147,8 +147,8 @@ def key(objs, flat, spec):
             while stack:                        # every submodule: its flag, parameters and buffers
                 m = stack.pop()
                 ps, bs = m._parameters, m._buffers
-                parts.append((id(m), m.training, tuple(map(id, ps.values())), tuple(map(id, bs.values())),
-                              _module_hooks(m)))
+                parts.append((id(m), tuple(map(id, ps.values())), tuple(map(id, bs.values())),
+                              _module_hooks(m), _attrs(m)))
                 for p in ps.values():
                     if p is not None:
                         d = p._data
@@ -158,6 +158,8 @@ def key(objs, flat, spec):
                         d = b._data
                         parts.append((d.shape, d.dtype, d.__class__, b._requires_grad))
                 stack.extend(c for c in reversed(m._modules.values()) if c is not None)
+        elif _is_plain(o):
+            parts.append(_attrs(o))
         elif _is_optimizer(o):
             for g in o.param_groups:
                 ps = g["params"]
@@ -167,6 +169,15 @@ def key(objs, flat, spec):
                 if isinstance(st, dict):
                     parts.append(tuple((k, id(v)) for k, v in st.items()))
     return tuple(parts)
+
+
+def _attrs(o):
+    """An object's Python-number attributes (``training``, dropout's ``p``, a trainer's ``scale``): a trace
+    may have read any of them, so each is part of the key."""
+    return tuple([(k, v) for k, v in o.__dict__.items() if v.__class__ in _SCALAR_TYPES])
+
+
+_SCALAR_TYPES = frozenset(_SCALARS)
 
 
 def _global_hooks():

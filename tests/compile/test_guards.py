@@ -204,3 +204,13 @@ def test_decorator_with_options_and_the_package_is_callable():
     g = package(lambda x: x - 1)
     _eq(g(tapegrad.ones(2)), tapegrad.zeros(2))
     _eq(tapegrad.compile(lambda x: x + 1)(tapegrad.ones(1)), tapegrad.full((1,), 2.0))
+
+
+def test_module_number_attribute_change_retraces():
+    m = tapegrad.nn.LeakyReLU(0.1)
+    cm = tapegrad.compile(m)
+    x = -tapegrad.ones(2)
+    _eq(cm(x), m(x))
+    m.negative_slope = 0.5
+    _eq(cm(x), tapegrad.full((2,), -0.5))
+    assert cm.stats()["traces"] == 2
