@@ -174,7 +174,8 @@ def key(objs, flat, spec):
 def _attrs(o):
     """An object's Python-number attributes (``training``, dropout's ``p``, a trainer's ``scale``): a trace
     may have read any of them, so each is part of the key."""
-    return tuple([(k, v) for k, v in o.__dict__.items() if v.__class__ in _SCALAR_TYPES])
+    return tuple([(k, v) for k, v in o.__dict__.items() if v.__class__ in _SCALAR_TYPES or (
+        v.__class__ is tuple and all(x.__class__ in _SCALAR_TYPES for x in v))])
 
 
 _SCALAR_TYPES = frozenset(_SCALARS)
