@@ -118,7 +118,8 @@ def run(tr, roots, grad_roots, retain_graph, boundary=None):
         if id(g) not in tr.slot_of:
             g = B.BY_TYPE[g.__class__].copy(g)      # the all-ones seed of backward(): a constant
             tr.const(g)
-        F = F or B.BY_TYPE[type(g)]
+        if F is None:
+            F = B.BY_TYPE[type(g)]
         fn = t._grad_fn
         if fn is None:
             prev = leaf_buf.get(id(t))
