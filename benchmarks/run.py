@@ -25,7 +25,7 @@ def parse_args(argv):
     p.add_argument("--quick", action="store_true", help="tiny sizes/repeats, for CI smoke runs")
     p.add_argument("--out", metavar="FILE", help="also write the results as JSON to FILE")
     p.add_argument("--only", metavar="W1,W2", help="comma-separated workloads: "
-                   "overhead, mlp, matmul, chain, digits, memory, lstm, gpt, cnn (default: all)")
+                   "overhead, mlp, matmul, chain, digits, memory, lstm, gpt, cnn, compiled (default: all)")
     p.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP/torch threads (default 1)")
     p.add_argument("--repeats", type=int, help="timed samples per case (default 7, quick 3)")
     p.add_argument("--warmup", type=int, help="untimed calls before timing (default 2, quick 1)")

@@ -48,6 +48,10 @@ def __getattr__(name):
     if name == "autocast":          # tapegrad.autocast is tapegrad.amp.autocast, as torch's
         from .amp import autocast
         return autocast
+    if name == "compile":          # tapegrad.compile (the package shadows the builtin only inside tapegrad)
+        from .compile import compile as fn
+        globals()["compile"] = fn
+        return fn
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)

@@ -11,6 +11,7 @@ from . import _dtype as D
 from . import backend as B
 from ._device import device as _device
 from ._tensor_convert import HostConversions
+from .tape.capture import effect as _effect
 
 __all__ = ["Tensor"]
 
@@ -95,6 +96,7 @@ class Tensor(HostConversions):
         return self.detach()
 
     @data.setter
+    @_effect    # Note [capture hook] (tape/capture.py): a trace records the assignment
     def data(self, value):
         if not isinstance(value, Tensor):
             raise TypeError(f"Tensor.data must be set to a Tensor, got {type(value).__name__}")
@@ -208,6 +210,7 @@ class Tensor(HostConversions):
     def requires_grad(self, flag):
         self.requires_grad_(flag)
 
+    @_effect    # Note [capture hook] (tape/capture.py): a trace records the assignment
     def requires_grad_(self, requires_grad=True):
         """Set ``requires_grad`` on a leaf in place; returns self.
 
@@ -232,6 +235,7 @@ class Tensor(HostConversions):
         return self._grad
 
     @grad.setter
+    @_effect    # Note [capture hook] (tape/capture.py): a trace records the assignment
     def grad(self, value):
         # PyTorch's checks and messages (validate the assigned gradient against the tensor).
         if value is not None:

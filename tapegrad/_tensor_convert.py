@@ -4,6 +4,8 @@ A mixin of ``Tensor`` (kept apart so ``_tensor.py`` holds state, properties and 
 every method copies through the tensor's backend, so a CUDA tensor's values come back to the host.
 """
 
+from .tape.capture import ACTIVE as _CAPTURE, host_read as _host_read
+
 __all__ = ["HostConversions"]
 
 
@@ -19,11 +21,15 @@ class HostConversions:
             >>> tapegrad.ones(2).numpy()
             array([1., 1.], dtype=float32)
         """
+        if _CAPTURE[0] is not None:     # Note [capture hook]: data-dependent Python ends a trace
+            _host_read(self, "numpy()")
         if self._requires_grad and not force:
             raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
+        if _CAPTURE[0] is not None:     # Note [capture hook]: data-dependent Python ends a trace
+            _host_read(self, "numpy.asarray(tensor)")
         a = self._backend.to_numpy(self._data)
         return a if dtype is None else a.astype(dtype)
 
@@ -35,6 +41,8 @@ class HostConversions:
             >>> tapegrad.tensor([2.5]).item()
             2.5
         """
+        if _CAPTURE[0] is not None:     # Note [capture hook]: data-dependent Python ends a trace
+            _host_read(self, "item()")
         a = self._backend.to_numpy(self._data)
         if a.size != 1:
             raise RuntimeError(f"a Tensor with {a.size} elements cannot be converted to Scalar")
@@ -48,6 +56,8 @@ class HostConversions:
             >>> tapegrad.tensor([[1, 2]]).tolist()
             [[1, 2]]
         """
+        if _CAPTURE[0] is not None:     # Note [capture hook]: data-dependent Python ends a trace
+            _host_read(self, "tolist()")
         return self._backend.to_numpy(self._data).tolist()
 
     def __float__(self):

@@ -18,6 +18,7 @@ from benchmarks import handwritten
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WORKLOADS = {"overhead", "mlp", "matmul", "chain", "digits", "memory", "lstm", "gpt", "cnn"}
+WORKLOADS |= {"compiled"}
 
 
 def _run(args, tmp_path):

@@ -12,3 +12,5 @@ from . import gpt  # noqa: E402
 WORKLOADS["gpt"] = gpt
 from . import cnn  # noqa: E402
 WORKLOADS["cnn"] = cnn
+from . import compiled  # noqa: E402
+WORKLOADS["compiled"] = compiled

@@ -17,6 +17,7 @@ from .. import backend as B
 from .._tensor import Tensor
 from ..tape import grad_mode as _gm
 from ..tape import anomaly as _anomaly
+from ..tape.capture import ACTIVE as _CAPTURE
 from ..tape.node import Node, FREED as _FREED, check_versions as _check_versions
 from ..ops.graph_math import TENSOR_MATH, lift
 
@@ -93,6 +94,9 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     Without ``inputs`` gradients accumulate into the ``.grad`` of leaves; with
     ``inputs`` they are returned in that order instead and no ``.grad`` changes.
     """
+    cap = _CAPTURE[0]
+    if cap is not None and cap.backward(roots, grad_roots, retain_graph, create_graph, inputs):
+        return None                 # Note [capture hook]: the trace ran (and recorded) this backward
     node_cls = Node             # a local: read once per edge in the sweep
     if retain_graph is None:
         retain_graph = create_graph

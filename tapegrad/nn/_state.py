@@ -5,8 +5,10 @@ so a module's Parameters keep their identity (an optimizer built earlier
 still sees them) while their values, dtype or device change.
 """
 from .. import backend as B
+from ..tape.capture import effect as _effect
 
 
+@_effect        # Note [capture hook] in tape/capture.py
 def _zero_grad(p, set_to_none):
     """Reset ``p.grad``, for ``Module.zero_grad`` and ``Optimizer.zero_grad`` alike (PyTorch's semantics).
 

@@ -10,6 +10,8 @@ import warnings
 from .. import _dtype as D
 from .. import backend as B
 from .._tensor import Tensor
+from ..tape import capture as _capture
+from ..tape.capture import ACTIVE as _CAPTURE
 from ..ops import elementwise as _E
 from ..ops import unary as _U
 from ..ops import nn as _N
@@ -120,8 +122,14 @@ def dropout(input, p=0.5, training=True, inplace=False):
     be = B.BY_TYPE[type(a)]
     if p == 1.0:
         return input * 0.0
-    mask = be.bernoulli(1.0 - p, a.shape, a.dtype) * a.dtype.type(1.0 / (1.0 - p))
+    mask = _dropout_mask(be, p, a.shape, a.dtype)
+    if _CAPTURE[0] is not None:     # Note [capture hook]: a replay draws a fresh mask from the same stream
+        _capture.source(mask, _dropout_mask, be, p, a.shape, a.dtype)
     return input * Tensor._make(mask, None)
+
+
+def _dropout_mask(be, p, shape, dtype):
+    return be.bernoulli(1.0 - p, shape, dtype) * dtype.type(1.0 / (1.0 - p))
 
 
 def one_hot(tensor, num_classes=-1):

@@ -14,6 +14,7 @@ failed op leaves the tensor, its version and its history unchanged.
 """
 from .. import _dtype as D
 from ..tape import grad_mode as _gm
+from ..tape.capture import ACTIVE as _CAPTURE
 from . import elementwise as E
 from . import registry as _reg
 from . import promotion as _promotion
@@ -87,6 +88,8 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
     if have is not want:
         out = out.to(want)
     be.setitem(t._data, Ellipsis, out._data)
+    if _CAPTURE[0] is not None:         # Note [capture hook]: a trace records the write
+        _CAPTURE[0].write(t, out._data)
     v = t._version
     v[0] += 1
     v[1] = name

@@ -123,6 +123,7 @@ from .._tensor import Tensor
 from ..tape import grad_mode as _gm
 from ..tape import anomaly as _anomaly
 from ..tape.node import Node, next_seq as _next_seq
+from ..tape.capture import ACTIVE as _CAPTURE
 from .promotion import _error, _to_tensor_args, _all_tensors
 
 __all__ = ["OpDef", "op", "apply", "REGISTRY"]
@@ -287,6 +288,8 @@ def apply(op, *args, **params):
         _QUIET_RESET(quiet)
     if out.__class__ is not be.array_type and out.__class__ not in B.BY_TYPE:   # to_device returns the other device's array
         out = be.asarray(out)
+    if _CAPTURE[0] is not None:         # Note [capture hook] (tape/capture.py): tapegrad.compile is tracing
+        _CAPTURE[0].forward(op, args, arrays, params, out, be)
     if _ANOMALY[0]:
         _anomaly.check_forward(op, out, args)
 

@@ -17,6 +17,7 @@ from .. import backend as B
 from .._tensor import Tensor
 from ..autograd import grad_mode as _gm
 from ..nn._state import _zero_grad
+from ..tape.capture import effect as _effect
 
 __all__ = ["Optimizer", "required"]
 
@@ -141,6 +142,7 @@ class Optimizer:
             for p in group["params"]:
                 _zero_grad(p, set_to_none)
 
+    @_effect        # Note [capture hook]: a compiled step replays this call, reading lr live
     def step(self, closure=None):
         """Update every parameter that has a gradient; ``closure`` re-evaluates the loss and returns it."""
         loss = None

@@ -1,0 +1,155 @@
+"""A captured program: a flat list of backend-level steps over slots, and its replay.
+
+A replay does what the traced call did, step by step, on the arrays the slots
+hold (Note [trace slots] in compile/tracer.py): no dispatch, promotion, Node
+creation or graph walk. Effects (``Optimizer.step``, ``zero_grad``) are called
+again, so they read hyperparameters such as ``lr`` live; ``.grad`` is
+accumulated with the engine's own ``_accumulate`` (set where None, added
+where not), and in-place writes bump the written tensor's version.
+"""
+from .. import backend as B
+from .._tensor import Tensor
+from ..autograd.engine import _accumulate, sum_to
+from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE, NAMES
+
+__all__ = ["Program"]
+
+_BY_TYPE = B.BY_TYPE
+_nb = B.numpy_backend
+
+
+def resolve(path, flat):
+    """The live tensor a load path names at this call."""
+    kind, x = path
+    if kind == "arg":
+        return flat[x]
+    if kind == "obj":
+        return x
+    return x._grad      # "grad"
+
+
+class Program:
+    """The steps of one trace, the constants they use and how to rebuild the call's result."""
+
+    def __init__(self, steps, nslots, consts, result):
+        self.steps = steps
+        self.template = [None] * nslots
+        for s, v in consts.items():
+            self.template[s] = v
+        self.result = result
+
+    def run(self, flat):
+        """Replay on the argument list ``flat`` (the guards already hold); returns the call's result."""
+        vals = self.template.copy()
+        execute(self.steps, vals, flat)
+        return _rebuild(self.result, vals, flat)
+
+    def __len__(self):
+        return len(self.steps)
+
+    def listing(self):
+        """The steps as text, one per line: ``%slot = kind(...)``."""
+        lines = []
+        for st in self.steps:
+            k = st[0]
+            name = NAMES[k]
+            if k is OP:
+                args = ", ".join(f"%{i}" for i in st[3])
+                kw = "".join(f", {a}={b!r}" for a, b in st[4].items()) + "".join(
+                    f", {a}=%{b}" if b.__class__ is int else f", {a}=(...)" for a, b in st[5])
+                lines.append(f"%{st[6]} = {st[1].name}({args}{kw})")
+            elif k is VJP:
+                outs = ", ".join("_" if s is None else f"%{s}" for s in st[7])
+                args = ", ".join(f"%{i}" for i in (st[4],) + st[5])
+                lines.append(f"{outs} = {st[3].op.name}_vjp({args})")
+            elif k is LOAD:
+                kind, x = st[2]
+                what = f"arg[{x}]" if kind == "arg" else f"{kind}({type(x).__name__} {tuple(x.shape)})"
+                lines.append(f"%{st[1]} = load {what}")
+            elif k is ADD:
+                lines.append(f"%{st[1]} = add(%{st[2]}, %{st[3]})")
+            elif k is SUMTO:
+                lines.append(f"%{st[1]} = sum_to(%{st[2]}, {st[4]})")
+            elif k is CAST:
+                lines.append(f"%{st[1]} = astype(%{st[2]}, {st[4]})")
+            elif k is ACC:
+                lines.append(f"accumulate_grad({st[1][0]}, %{st[2]})")
+            elif k is CALL:
+                lines.append(f"call {st[1].__qualname__}")
+            elif k is SRC:
+                lines.append(f"%{st[1]} = draw {getattr(st[2], '__name__', st[2])}{st[3][1:]}")
+            elif k is WRITE:
+                lines.append(f"write %{st[1]} <- %{st[2]}")
+            else:
+                lines.append(f"%{st[1]} = {name}(%{st[2]})")
+        return "\n".join(lines)
+
+
+def execute(steps, vals, flat):
+    """Run ``steps`` on the slot list ``vals`` (filled in place); ``flat`` is the call's tensor arguments."""
+    quiet = _nb.QUIET_SET(_nb.QUIET)
+    try:
+        for st in steps:
+            k = st[0]
+            if k is OP:
+                _, op, be, ins, kw, kws, out = st
+                if kws:
+                    kw = dict(kw)
+                    for name, s in kws:
+                        kw[name] = vals[s] if s.__class__ is int else s[0](
+                            vals[x[0]] if x.__class__ is tuple else x for x in s[1])
+                r = op.forward(be, *[vals[i] for i in ins], **kw)
+                if r.__class__ is not be.array_type and r.__class__ not in _BY_TYPE:
+                    r = be.asarray(r)
+                vals[out] = r
+            elif k is VJP:
+                _, vjp, F, ctx, g, saved, params, outs = st
+                grads = vjp(F, ctx, vals[g], *[vals[i] for i in saved], **params)
+                if grads.__class__ is not tuple:
+                    grads = (grads,)
+                for s, gi in zip(outs, grads):
+                    if s is not None:
+                        vals[s] = gi
+            elif k is LOAD:
+                vals[st[1]] = resolve(st[2], flat)._data
+            elif k is ADD:
+                vals[st[1]] = vals[st[2]] + vals[st[3]]
+            elif k is SUMTO:
+                vals[st[1]] = sum_to(st[3], vals[st[2]], st[4])
+            elif k is CAST:
+                vals[st[1]] = st[3].astype(vals[st[2]], st[4])
+            elif k is ACC:
+                _accumulate(resolve(st[1], flat), vals[st[2]], False, Tensor, always_copy=True)
+            elif k is CALL:
+                _, fn, args, paths, kwargs = st
+                fn(*[a if p is None else resolve(p, flat) for a, p in zip(args, paths)], **kwargs)
+            elif k is SRC:
+                vals[st[1]] = st[2](*st[3])
+            elif k is WRITE:
+                _, dst, src, be, path = st
+                be.setitem(vals[dst], Ellipsis, vals[src])
+                if path is not None:
+                    v = resolve(path, flat)._version
+                    v[0] += 1
+            elif k is ASARRAY:
+                vals[st[1]] = B.CPU_BACKEND.asarray(vals[st[2]])
+            else:                           # pragma: no cover - every kind is listed above
+                raise AssertionError(k)
+    finally:
+        _nb.QUIET_RESET(quiet)
+
+
+def _rebuild(spec, vals, flat):
+    kind = spec[0]
+    if kind == "grad":                  # Note [compiled backward]: spec[1] is backward.make_result
+        return spec[1](spec, vals, flat)
+    if kind == "slot":
+        return Tensor._make(vals[spec[1]], None)
+    if kind == "tensor":
+        return resolve(spec[1], flat)
+    if kind == "const":
+        return spec[1]
+    items = [_rebuild(s, vals, flat) for s in spec[2]]
+    if kind == "dict":
+        return dict(zip(spec[1], items))
+    return spec[1](items) if spec[1] is list else (tuple(items) if spec[1] is tuple else spec[1](*items))
