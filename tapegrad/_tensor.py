@@ -49,6 +49,7 @@ class Tensor(HostConversions):
     _hooks = None
     _post_hooks = None
     _output_nr = 0
+    _base = None                   # the tensor a view was made from (Note [copy slices] in ops/_copy_slices.py)
     __array_priority__ = 1000      # NumPy defers to our reflected operators
 
     def __init__(self, *args, device=None, requires_grad=False):

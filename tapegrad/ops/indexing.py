@@ -18,7 +18,7 @@ in registry.py), so both VJPs are one line in either mode.
 import numpy as np
 
 from .. import _dtype as D
-from .registry import op, apply
+from .registry import op, apply, set_base
 from ._dims import wrap_dim
 from . import _index_key as _K
 from ._index_key import check_index_range
@@ -90,12 +90,14 @@ def getitem(input, key):
         except IndexError as e:
             raise _K.explain_basic(input, key, e) from None
         out._version = input._version      # a view shares the version counter, recorded or not
+        set_base(out, input)
         return out
     basic, adv = _K.parse(input, key)
     out = input
     if basic is not None:
         out = apply(getitem_op, input, key=basic)
         out._version = input._version
+        set_base(out, input)
     if adv is not None:
         out = apply(index_op, out, key=adv)
     return out
