@@ -130,7 +130,7 @@ def _along_key(be, shape, index, dim):
     return tuple(index if d == dim else _arange(be, index.shape[d], nd, d) for d in range(nd))
 
 
-def gather(input, dim, index):
+def gather(input, dim, index, *, sparse_grad=False):
     """Values of ``input`` at ``index`` along ``dim``: ``out[i][j] = input[index[i][j]][j]`` for dim 0.
 
     Args:
@@ -138,6 +138,7 @@ def gather(input, dim, index):
         dim: the axis to index along.
         index: an integer tensor with ``input``'s number of dimensions and
             ``index.size(d) <= input.size(d)`` for ``d != dim``.
+        sparse_grad: PyTorch's request for a sparse gradient; only False (tapegrad has no sparse tensors).
 
     Example:
         >>> import tapegrad
@@ -146,6 +147,9 @@ def gather(input, dim, index):
         tensor([[1., 1.],
                 [4., 3.]])
     """
+    if sparse_grad:
+        raise NotImplementedError("gather: sparse_grad=True (a sparse gradient for input) is not supported: "
+                                  "tapegrad has no sparse tensors; use sparse_grad=False")
     index = _check_index("gather", index)
     dim = wrap_dim(dim, input.ndim, "gather")
     if index.ndim != input.ndim:

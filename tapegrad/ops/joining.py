@@ -6,7 +6,7 @@ this module imports (shape.py never imports it back).
 """
 from .registry import apply
 from . import registry as _reg
-from ._dims import wrap_dim, norm_dims, shape_arg
+from ._dims import wrap_dim, norm_dims, shape_arg, varargs_or_keyword
 from ._alias import alias
 from .shape import (reshape_op, broadcast_to_op, narrow_op, cat_op, tile_op, flip_op, copy_op,
                     contiguous_op)
@@ -37,7 +37,7 @@ def _expand_shape(in_shape, sizes, opname):
     return tuple(out)
 
 
-def expand(input, *sizes):
+def expand(input, *sizes, size=None):
     """A broadcast view with ``sizes`` (-1 keeps a dim; new dims go in front); no copy.
 
     Example:
@@ -46,6 +46,8 @@ def expand(input, *sizes):
         tensor([[1., 1., 1.],
                 [2., 2., 2.]])
     """
+    if size is not None:
+        sizes = varargs_or_keyword(sizes, size, "size", "expand")
     shape = _expand_shape(tuple(input.shape), shape_arg(sizes, "expand"), "expand")
     return apply(broadcast_to_op, input, shape=shape)
 
@@ -61,7 +63,7 @@ def expand_as(input, other):
     return expand(input, tuple(other.shape))
 
 
-def broadcast_to(input, shape):
+def broadcast_to(input, size):
     """Broadcast ``input`` to ``shape`` (a view; -1 keeps a dim).
 
     Example:
@@ -71,7 +73,7 @@ def broadcast_to(input, shape):
                 [1., 2.]])
     """
     return apply(broadcast_to_op, input,
-                 shape=_expand_shape(tuple(input.shape), shape_arg((shape,), "broadcast_to"), "broadcast_to"))
+                 shape=_expand_shape(tuple(input.shape), shape_arg((size,), "broadcast_to"), "broadcast_to"))
 
 
 def broadcast_shapes(*shapes):
@@ -147,7 +149,7 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(reps)) + reps)
 
 
-def flip(input, *dims):
+def flip(input, *args, dims=None):
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch).
 
     Example:
@@ -156,6 +158,7 @@ def flip(input, *dims):
         tensor([[2, 1],
                 [4, 3]])
     """
+    dims = varargs_or_keyword(args, dims, "dims", "flip")
     dims = shape_arg(dims, "flip") if dims else ()
     axis = norm_dims(dims, input.ndim, "flip") if dims else ()
     return apply(flip_op, input, axis=axis)
