@@ -96,10 +96,23 @@ def view_target(name, t):
 
 
 def _key(be, base_shape, pos):
-    """An advanced key (one int index array per base dim) selecting ``pos`` from the base."""
+    """An advanced key (one 1-d int array per dim of the base, or of its 1-element reshape when 0-d)
+    selecting the flat positions ``pos`` in C order."""
+    pos = pos.ravel()
     if not base_shape:
-        return None
+        return (be.from_numpy(np.zeros(pos.shape, dtype=np.int64)),)
     return tuple(be.from_numpy(np.ascontiguousarray(a)) for a in np.unravel_index(pos, base_shape))
+
+
+def _flat(x):
+    """``x`` itself, or its 1-element reshape when 0-d (so a 1-d key can index it)."""
+    return _reg.apply(_ops()[2], x, shape=(1,)) if not x._data.shape else x
+
+
+def _pick(src, key, shape):
+    """``src[key]`` (recorded) in the view's ``shape``."""
+    getitem_op, _, reshape_op = _ops()
+    return _reg.apply(reshape_op, _reg.apply(getitem_op, _flat(src), key=key), shape=shape)
 
 
 def rebase(base, pos, t, compute, shape_check):
@@ -113,20 +126,16 @@ def rebase(base, pos, t, compute, shape_check):
     """
     Tensor = _reg.Tensor
     apply = _reg.apply
-    getitem_op, setitem_op, reshape_op = _ops()
+    _, setitem_op, reshape_op = _ops()
     be = base._backend
     old = Tensor._make(be.copy(base._data), base._grad_fn, be)
     old._output_nr = base._output_nr
     old._requires_grad = base._requires_grad
     shape = tuple(base._data.shape)
-    if not shape:                   # a 0-d base: index a 1-element copy of it
-        old = apply(reshape_op, old, shape=(1,))
-        key = (be.from_numpy(np.zeros(pos.shape, dtype=np.int64)),)
-    else:
-        key = _key(be, shape, pos)
-    vals = apply(getitem_op, old, key=key)
-    out = shape_check(compute(vals))
-    new = apply(setitem_op, old, out, basic=None, adv=key)
+    key = _key(be, shape, pos)
+    view_shape = tuple(t._data.shape)
+    out = shape_check(compute(_pick(old, key, view_shape)))
+    new = apply(setitem_op, _flat(old), apply(reshape_op, out, shape=(int(pos.size),)), basic=None, adv=key)
     if not shape:
         new = apply(reshape_op, new, shape=())
     if new._grad_fn is not None:
@@ -145,15 +154,9 @@ def _ops():
 
 
 def _view_of(base, t, key):
-    """Give view ``t`` the history ``base[key]`` (``key`` from ``_key``; None for a 0-d base)."""
-    Tensor = _reg.Tensor
-    getitem_op, _, reshape_op = _ops()
-    src = base
-    if key is None or not base.ndim:
-        src = _reg.apply(reshape_op, base, shape=(1,))
-        key = (base._backend.from_numpy(np.zeros(tuple(t.shape), dtype=np.int64)),)
-    nv = _reg.apply(getitem_op, src, key=key)
-    if isinstance(nv, Tensor) and nv._grad_fn is not None:
+    """Give view ``t`` the history ``base[key]`` (``key`` from ``_key``)."""
+    nv = _pick(base, key, tuple(t._data.shape))
+    if nv._grad_fn is not None:
         t._grad_fn = nv._grad_fn
         t._output_nr = 0
         t._requires_grad = True

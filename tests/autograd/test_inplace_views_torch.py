@@ -132,9 +132,32 @@ def _view_mul_itself(T, x):
     return y
 
 
+def _zero_dim_base(T, x):
+    y = (x * 2).sum()
+    y.view(1).mul_(3)
+    return y
+
+
+def _zero_dim_view(T, x):
+    y = x * 2
+    y[0, 1].mul_(x[1, 1])
+    return y
+
+
+def _nested_views_and_siblings(T, x):
+    y = x * 2
+    e = y[1]
+    e2 = e[0:2]
+    e3 = y[:, 0]
+    e2.add_(5)
+    e.mul_(2)
+    return y, e3, e2
+
+
 PROGRAMS = [_col_mul, _narrow_add, _select_mul, _transpose, _view_of_view, _reshape_view, _chain_permute,
             _several_in_a_row, _clamp_view, _fill_zero_copy, _setitem_into_view, _unsqueeze_squeeze,
-            _sibling_views, _base_then_view, _view_used_before_write, _base_without_grad, _view_mul_itself]
+            _sibling_views, _base_then_view, _view_used_before_write, _base_without_grad, _view_mul_itself,
+            _zero_dim_base, _zero_dim_view, _nested_views_and_siblings]
 
 X = np.random.default_rng(0).uniform(-1, 1, (3, 4))
 
