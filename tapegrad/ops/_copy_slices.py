@@ -51,6 +51,15 @@ def _addresses(shape, strides, start):
     return out
 
 
+def _c_contiguous(shape, strides, isz):
+    want = isz
+    for n, st in zip(reversed(shape), reversed(strides)):
+        if n != 1 and st != want:
+            return False
+        want *= n
+    return True
+
+
 def positions(base, view):
     """The flat (C-order) index in ``base`` of each element of ``view``, or None if ``view`` is not in it.
 
@@ -62,8 +71,12 @@ def positions(base, view):
     delta = _pointer(view) - _pointer(base)
     if delta % isz or any(s % isz for s in base.strides + view.strides):
         return None
-    ab = _addresses(base.shape, [s // isz for s in base.strides], 0).ravel()
     av = _addresses(view.shape, [s // isz for s in view.strides], delta // isz)
+    if _c_contiguous(base.shape, base.strides, isz):      # the usual base: addresses are the positions
+        if int(av.min()) < 0 or int(av.max()) >= base.size:
+            return None
+        return av
+    ab = _addresses(base.shape, [s // isz for s in base.strides], 0).ravel()
     lo, hi = int(ab.min()), int(ab.max())
     if int(av.min()) < lo or int(av.max()) > hi:
         return None

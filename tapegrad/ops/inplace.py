@@ -10,7 +10,9 @@ the old history and, when the op saves its input, a copy of the old values),
 and the tensor's ``grad_fn`` becomes that op's node. The VJP thus sees the
 values from before the write. Everything that can fail (writable memory,
 broadcasting, dtype casting, leaf checks) is checked before the write: a
-failed op leaves the tensor, its version and its history unchanged.
+failed op leaves the tensor, its version and its history unchanged. A write
+into a view of a tensor with history rebases that base instead
+(Note [copy slices] in _copy_slices.py).
 """
 from .. import _dtype as D
 from ..tape import grad_mode as _gm

@@ -281,3 +281,14 @@ def test_reshape_that_copies_is_not_a_view():
     y.sum().backward()
     np.testing.assert_allclose(y.detach().numpy(), 2)
     np.testing.assert_allclose(x.grad.numpy(), 2)
+
+
+def test_base_in_any_memory_layout():
+    a = np.asfortranarray(np.zeros((3, 4)))       # a column-major base: positions come from its strides
+    z = tg.from_numpy(a)
+    w = tg.tensor([1.0, 2.0, 3.0, 4.0], dtype=tg.float64, requires_grad=True)
+    z[1].copy_(w * 2)
+    z.t()[3].mul_(3)
+    (z * z).sum().backward()
+    np.testing.assert_allclose(a, [[0, 0, 0, 0], [2, 4, 6, 24], [0, 0, 0, 0]])
+    np.testing.assert_allclose(w.grad.numpy(), [8, 16, 24, 8 * 4 * 9])
