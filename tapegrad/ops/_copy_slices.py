@@ -88,6 +88,15 @@ def positions(base, view):
     return pos
 
 
+def multi_output(views, fn):
+    """Mark the recorded outputs of ``split``/``chunk``/``unbind`` (``fn``: torch's node name): PyTorch
+    refuses in-place writes into them while recording. Returns ``views`` as a tuple."""
+    for i, v in enumerate(views):
+        if v._requires_grad:
+            v._multi_view = (fn, i)
+    return tuple(views)
+
+
 def view_target(name, t):
     """``(base, flat positions)`` when an in-place op on ``t`` must rebase ``t``'s base, else None.
 
@@ -100,6 +109,12 @@ def view_target(name, t):
     pos = positions(base._data, t._data)
     if pos is None:                 # a reshape that copied: not a view after all
         return None
+    multi = t._multi_view
+    if multi is not None:
+        raise RuntimeError(f"{name}: Output {multi[1]} of {multi[0]} is a view and is being modified "
+                           "inplace. This view is the output of a function that returns multiple views. Such "
+                           "functions do not allow the output views to be modified inplace. You should replace "
+                           "the inplace operation by an out-of-place one.")
     if base._grad_fn is None and base._requires_grad:
         raise RuntimeError(f"{name}: {_LEAF_VIEW} (view of shape {tuple(t.shape)} of a leaf of shape "
                            f"{tuple(base.shape)}) Wrap the update in tapegrad.no_grad(), or operate on a clone.")
@@ -181,7 +196,7 @@ def refresh_views(base, skip=None):
     PyTorch regenerates a view's ``grad_fn`` lazily when its base changed; we do it
     at the write, for the views ``registry.set_base`` listed on the base.
     """
-    views = base.__dict__.get("_views")
+    views = base._views
     if not views or base._grad_fn is None:
         return
     for r in list(views):

@@ -148,7 +148,7 @@ def setitem(self, key, value):
             self._grad_fn = res._grad_fn
             self._output_nr = 0
             self._requires_grad = True
-            if "_views" in self.__dict__:
+            if self._views is not None:
                 _copy_slices.refresh_views(self)
         else:
             _assign(be, self._data, basic, adv, value._data)

@@ -85,7 +85,7 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
         t._grad_fn = out._grad_fn
         t._output_nr = out._output_nr
         t._requires_grad = True
-        if "_views" in t.__dict__:          # its views now show the new history (Note [copy slices])
+        if t._views is not None:          # its views now show the new history (Note [copy slices])
             _copy_slices.refresh_views(t)
     return t
 

@@ -6,6 +6,7 @@ this module imports (shape.py never imports it back).
 """
 from .registry import apply
 from . import registry as _reg
+from . import _copy_slices
 from ._dims import wrap_dim, norm_dims, shape_arg, varargs_or_keyword
 from ._alias import alias
 from .shape import (reshape_op, broadcast_to_op, narrow_op, cat_op, tile_op, flip_op, copy_op,
@@ -316,7 +317,7 @@ def split(tensor, split_size_or_sections, dim=0):
     for s in _split_sizes(tensor.shape[d], split_size_or_sections, "split"):
         out.append(apply(narrow_op, tensor, axis=d, start=start, length=s))
         start += s
-    return tuple(out)
+    return _copy_slices.multi_output(out, "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")
 
 
 def chunk(input, chunks, dim=0):
@@ -331,8 +332,8 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
     d = wrap_dim(dim, input.ndim, "chunk")
     n = input.shape[d]
-    return split(input, -(-n // chunks) if n else 0, d) if n else tuple(
-        apply(narrow_op, input, axis=d, start=0, length=0) for _ in range(chunks))
+    return split(input, -(-n // chunks) if n else 0, d) if n else _copy_slices.multi_output(
+        [apply(narrow_op, input, axis=d, start=0, length=0) for _ in range(chunks)], "Split")
 
 
 def unbind(input, dim=0):
@@ -346,8 +347,8 @@ def unbind(input, dim=0):
     d = wrap_dim(dim, input.ndim, "unbind")
     shape = tuple(input.shape)
     rest = shape[:d] + shape[d + 1:]
-    return tuple(apply(reshape_op, apply(narrow_op, input, axis=d, start=i, length=1), shape=rest)
-                 for i in range(shape[d]))
+    return _copy_slices.multi_output([apply(reshape_op, apply(narrow_op, input, axis=d, start=i, length=1),
+                                            shape=rest) for i in range(shape[d])], "Unbind")
 
 
 _METHOD_ONLY = ("expand", "expand_as", "repeat", "contiguous")

@@ -369,8 +369,10 @@ def set_base(t, a):
         if b is None:
             b = a
         t._base = b
+        if a._multi_view is not None:
+            t._multi_view = a._multi_view
         if _GM.enabled and (b._grad_fn is not None or not b._requires_grad):
-            views = b.__dict__.get("_views")
+            views = b._views
             if views is None:
                 b._views = views = []
             elif len(views) >= 16 and not len(views) & (len(views) - 1):     # at powers of two: drop the dead

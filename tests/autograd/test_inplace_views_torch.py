@@ -233,7 +233,32 @@ def _no_grad_view(T):
     v.mul_(2)
 
 
+def _split_output(T):
+    y = T.ones(2, 4, requires_grad=True) * 2
+    y.split(2, dim=1)[1].mul_(3)
+
+
+def _split_sizes_output(T):
+    y = T.ones(2, 4, requires_grad=True) * 2
+    y.split([1, 3], dim=1)[1][0] = 5.0
+
+
+def _chunk_output(T):
+    y = T.ones(2, 4, requires_grad=True) * 2
+    y.chunk(2, 1)[0].add_(1)
+
+
+def _unbind_output(T):
+    y = T.ones(2, 4, requires_grad=True) * 2
+    y.unbind(0)[1].zero_()
+
+
 @pytest.mark.parametrize("prog,match", [
+    (_split_output, "Output 1 of Split is a view and is being modified inplace"),
+    (_split_sizes_output, "is a view and is being modified inplace. This view is the output of a function that "
+                          "returns multiple views"),      # a view of an output: torch names its Select
+    (_chunk_output, "Output 0 of Split is a view and is being modified inplace"),
+    (_unbind_output, "Output 1 of Unbind is a view and is being modified inplace"),
     (_leaf_view_write, "a view of a leaf Variable that requires grad is being used in an in-place operation"),
     (_saved_base, "modified by an inplace operation"),
     (_saved_view, "modified by an inplace operation"),
@@ -292,3 +317,11 @@ def test_base_in_any_memory_layout():
     (z * z).sum().backward()
     np.testing.assert_allclose(a, [[0, 0, 0, 0], [2, 4, 6, 24], [0, 0, 0, 0]])
     np.testing.assert_allclose(w.grad.numpy(), [8, 16, 24, 8 * 4 * 9])
+
+
+def test_split_outputs_can_be_written_without_recording():
+    x = tg.ones(2, 4, requires_grad=True)
+    y = x * 2
+    with tg.no_grad():
+        y.split(2, 1)[0].add_(1)
+    np.testing.assert_allclose(y.detach().numpy(), [[3, 3, 2, 2], [3, 3, 2, 2]])
