@@ -8,9 +8,14 @@ keyword-only; never positional-only or only through ``*args``). A Tensor
 method's first parameter (self) is not compared. All mismatches are listed in
 one failure message.
 
-The lambdas are not always right about torch; ``CORRECTED`` gives torch's real
-names where they are not (each checked by calling torch 2.13 with those
-keywords and with the lambda's, see test_corrections_are_torchs_real_names).
+Where torch's callable is a Python function, its own signature is used
+instead of the lambda, and the parameter kinds must match too
+(keyword-only stays keyword-only). The lambdas of torch's builtins mark no
+keyword-only parameters (``addmm``'s ``beta``/``alpha`` are keyword-only in
+torch, not in its lambda), so kinds are not compared for those. Nor are they
+always right about names: ``CORRECTED`` gives torch's real names where they
+are not (each checked by calling torch 2.13 with those keywords and with the
+lambda's, see test_corrections_are_torchs_real_names).
 """
 import importlib
 import inspect
@@ -71,6 +76,17 @@ def _tg_namespace(ns):
         return None
 
 
+def _truth(fn, lam):
+    """torch's own signature where it has one (functions written in Python), else the testing lambda."""
+    if inspect.isfunction(fn):
+        try:
+            inspect.signature(fn)
+            return fn
+        except (TypeError, ValueError):
+            pass
+    return lam
+
+
 def _pairs():
     """``(namespace, name, torch lambda, tapegrad callable)`` for every name both libraries have."""
     mods = {n: importlib.import_module(n) for n in NAMESPACES}
@@ -88,7 +104,7 @@ def _pairs():
             ours = getattr(mod, name, None) if mod is not None else None
         if ours is None or not callable(ours) or isinstance(ours, type):
             continue
-        out.append((ns, name, lam, ours))
+        out.append((ns, name, _truth(fn, lam), ours))
     return out
 
 
@@ -113,6 +129,13 @@ def _accepted(ns, ours):
     return {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
+def _kinds(fn, ns):
+    params = list(inspect.signature(fn).parameters.values())
+    if ns == "Tensor":
+        params = params[1:]
+    return {p.name: p.kind for p in params if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
 def _mismatches():
     found = {}
     for ns, name, lam, ours in _pairs():
@@ -127,6 +150,14 @@ def _mismatches():
         for n in names:
             if n not in accepted:
                 found[ns, name, n] = f"torch's keywords {names}; tapegrad {inspect.signature(ours)}"
+        if inspect.isfunction(lam) and lam.__name__ != "<lambda>":
+            # torch's own signature: the kinds must match too (keyword-only stays keyword-only).
+            theirs = _kinds(lam, ns)
+            for n, kind in _kinds(ours, ns).items():
+                if n in theirs and theirs[n] != kind and (ns, name, n) not in found:
+                    found[ns, name, n] = (f"torch's {n} is {theirs[n].description}, tapegrad's "
+                                          f"{kind.description}: torch {inspect.signature(lam)}; "
+                                          f"tapegrad {inspect.signature(ours)}")
     return found
 
 
@@ -134,6 +165,17 @@ def test_the_comparison_covers_the_api():
     pairs = _pairs()
     assert len(pairs) > 400            # the overrides really map onto tapegrad's surface
     assert {"torch", "Tensor", "torch.nn.functional"} <= {ns for ns, *_ in pairs}
+    assert sum(lam.__name__ != "<lambda>" for *_, lam, _ in pairs) > 50     # compared with torch's own signature
+
+
+def test_mismatches_are_found(monkeypatch):
+    monkeypatch.setattr(tg, "flip", lambda input, *dims: None)                       # dims only through *args
+    monkeypatch.setattr(tg.nn.functional, "celu", lambda input, *, alpha=1.0, inplace=False: None)   # kind
+    monkeypatch.setattr(tg.Tensor, "gather", lambda self, dim, idx: None)             # a renamed parameter
+    found = _mismatches()
+    assert {("torch", "flip", "dims"), ("torch.nn.functional", "celu", "alpha"), ("Tensor", "gather", "index"),
+            ("Tensor", "gather", "sparse_grad")} <= set(found)
+    assert "keyword-only" in found["torch.nn.functional", "celu", "alpha"]
 
 
 def test_keyword_names_are_torchs():

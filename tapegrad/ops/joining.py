@@ -356,3 +356,19 @@ __all__ = ["broadcast_to", "broadcast_shapes", "broadcast_tensors", "tile", "fli
            "concat", "stack", "narrow", "split", "chunk", "unbind"]
 _NOT_METHODS = ("broadcast_shapes", "broadcast_tensors", "cat", "concatenate", "concat", "stack")
 METHODS = {n: globals()[n] for n in __all__ + list(_METHOD_ONLY) if n not in _NOT_METHODS}
+
+
+def _split_method(self, split_size, dim=0):
+    """Split into chunks of ``split_size`` (an int or a list of sizes); views. As ``tapegrad.split``,
+    but with ``Tensor.split``'s keyword name (``torch.split`` calls it ``split_size_or_sections``).
+
+    Example:
+        >>> import tapegrad
+        >>> [t.tolist() for t in tapegrad.arange(5).split(split_size=[1, 4])]
+        [[0], [1, 2, 3, 4]]
+    """
+    return split(self, split_size, dim)
+
+
+_split_method.__name__ = _split_method.__qualname__ = "split"
+METHODS["split"] = _split_method
