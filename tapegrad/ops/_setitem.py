@@ -139,7 +139,7 @@ def setitem(self, key, value):
                                       lambda o: o)
             be.setitem(self._data, Ellipsis, out._data)
         elif recording:
-            if be.is_view(self._data):
+            if be.is_view(self._data) and base is None:     # a _base that view_target refused: a copy
                 raise NotImplementedError(
                     f"setitem: assigning into a view (shape {tuple(self.shape)}) while recording gradients is "
                     "not supported; assign into the base tensor, use masked_fill/where, or wrap it in "

@@ -308,6 +308,16 @@ def test_reshape_that_copies_is_not_a_view():
     np.testing.assert_allclose(x.grad.numpy(), 2)
 
 
+def test_setitem_into_a_reshape_that_copied():
+    x = tg.ones(2, 3, requires_grad=True)
+    y = x * 2
+    r = y.t().reshape(6)          # not a view of y: recorded as an ordinary setitem
+    r[0] = 5.0
+    (r * r).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), 2)
+    np.testing.assert_allclose(x.grad.numpy(), [[0, 8, 8], [8, 8, 8]])
+
+
 def test_base_in_any_memory_layout():
     a = np.asfortranarray(np.zeros((3, 4)))       # a column-major base: positions come from its strides
     z = tg.from_numpy(a)
