@@ -335,3 +335,55 @@ def test_split_outputs_can_be_written_without_recording():
     with tg.no_grad():
         y.split(2, 1)[0].add_(1)
     np.testing.assert_allclose(y.detach().numpy(), [[3, 3, 2, 2], [3, 3, 2, 2]])
+
+
+# ----------------------------------------------------------------- random view chains (hypothesis)
+hyp = pytest.importorskip("hypothesis")
+st = hyp.strategies
+
+# Each view step, as a function of (lib, tensor, a number from 0 to 99), applied when the tensor allows it.
+_VIEW_STEPS = [
+    ("slice", lambda T, t, k: t[k % t.shape[0]:] if t.ndim else t),
+    ("step", lambda T, t, k: t[:, ::1 + k % 2] if t.ndim >= 2 else t),
+    ("select", lambda T, t, k: t[k % t.shape[0]] if t.ndim >= 2 else t),
+    ("narrow", lambda T, t, k: t.narrow(-1, k % t.shape[-1], 1 + (k // 7) % (t.shape[-1] - k % t.shape[-1]))
+     if t.ndim else t),
+    ("t", lambda T, t, k: t.transpose(0, -1) if t.ndim >= 2 else t),
+    ("unsqueeze", lambda T, t, k: t.unsqueeze(k % (t.ndim + 1))),
+    ("flatten", lambda T, t, k: t.view(-1) if t.is_contiguous() else t),
+]
+_WRITES = [
+    lambda T, v, x: v.mul_(1.5),
+    lambda T, v, x: v.add_(x.sum() * 0.25),
+    lambda T, v, x: v.mul_(x.mean()),
+    lambda T, v, x: v.sub_(v.detach().clone() * 0.5),
+    lambda T, v, x: v.copy_(x.sum() * 2),
+    lambda T, v, x: v.clamp_(-0.5, 0.7),
+    lambda T, v, x: v.zero_(),
+]
+
+
+def _chain_program(T, steps, writes, x):
+    y = x * x + 1
+    v = y
+    for i, k in steps:
+        v = _VIEW_STEPS[i][1](T, v, k)
+    for w in writes:
+        if v.numel():
+            _WRITES[w](T, v, x)
+    return y, v
+
+
+@hyp.given(steps=st.lists(st.tuples(st.integers(0, len(_VIEW_STEPS) - 1), st.integers(0, 99)), min_size=1,
+                          max_size=4),
+           writes=st.lists(st.integers(0, len(_WRITES) - 1), min_size=1, max_size=3))
+def test_random_view_chains_match_torch(steps, writes):
+    results = []
+    for T in (torch, tg):
+        x = T.tensor(np.arange(1.0, 13.0).reshape(3, 4) / 7.0, dtype=T.float64, requires_grad=True)
+        y, v = _chain_program(T, steps, writes, x)
+        loss = (y * y).sum() + (v * v).sum()
+        (g,) = T.autograd.grad(loss, x)
+        results.append((y.detach().numpy().copy(), v.detach().numpy().copy(), g.numpy().copy()))
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
