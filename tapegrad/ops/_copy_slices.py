@@ -6,9 +6,10 @@ does not copy, and views of views) remembers the tensor it was first made from
 in ``_base`` (``registry.set_base``; a view of a view keeps the first base).
 An in-place op on such a view changes the base's values, so it must change the
 base's history too. We find where the view's elements sit in the base (the
-*positions*: for each view element, its multi-index in the base, worked out
+*positions*: for each view element, its C-order index in the base, worked out
 from the two arrays' addresses and strides, so every kind of view is covered
-the same way), and record, on a snapshot of the base's old history,
+the same way; ``pos`` below is the advanced key made of them), and record, on
+a snapshot of the base's old history,
 
     vals = base_old[pos]          (getitem with an advanced key: a copy)
     new  = op(vals, ...)          (the in-place op's out-of-place form)
@@ -22,6 +23,15 @@ the version bump (one shared counter, so nodes that saved the old base or view
 still raise at backward naming both ops) and every check happen as in
 Note [in-place] (ops/inplace.py): nothing is changed when a check fails.
 Index bookkeeping (positions) is host metadata math, built once per write.
+
+Other live views of the base (``y[0]`` while ``y[:, 1]`` is written, or any
+view when the base itself is written in place) would keep the old history;
+PyTorch regenerates their ``grad_fn`` lazily, we do it at the write
+(``refresh_views``), for the views ``set_base`` listed (weakly) on bases that
+can get a history. As in PyTorch, the outputs of split/chunk/unbind (and views
+of them) refuse in-place writes while recording, a view of a leaf that requires
+grad refuses them, and so does a view made under no_grad of a base that
+requires grad. A reshape that copied is not a view: its ``positions`` are None.
 """
 import numpy as np
 
@@ -30,10 +40,10 @@ from . import registry as _reg
 __all__ = []
 
 _LEAF_VIEW = "a view of a leaf Variable that requires grad is being used in an in-place operation."
-_NO_GRAD_VIEW = ("a view was created in no_grad mode and is being modified inplace with grad mode enabled. "
-                 "This view is the output of a function that returns multiple views or was created in "
-                 "no_grad mode; such views cannot be modified in place while recording. Clone the view "
-                 "(view.clone()) or modify the base tensor, or make the view under grad mode.")
+_NO_GRAD_VIEW = ("A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+                 "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
+                 "code by moving both the view and the inplace either both inside the no_grad block (if you "
+                 "don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
 
 
 def _pointer(a):
