@@ -184,7 +184,8 @@ def test_keyword_names_are_torchs():
     stale = sorted(k for k in KNOWN if k not in found)
     lines = [f"  {ns}.{name}: keyword {param!r} not accepted ({why})" for (ns, name, param), why in sorted(new.items())]
     lines += [f"  KNOWN entry {k} no longer mismatches: remove it" for k in stale]
-    assert not lines, f"{len(new)} keyword mismatches with torch, {len(stale)} stale KNOWN entries:\n" + "\n".join(lines)
+    head = f"{len(new)} keyword mismatches with torch, {len(stale)} stale KNOWN entries:\n"
+    assert not lines, head + "\n".join(lines)
 
 
 def test_corrections_are_stale_free():

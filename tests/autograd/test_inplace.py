@@ -156,7 +156,8 @@ def test_modification_after_backward_of_that_graph_is_fine():
 
 
 def test_in_place_on_recorded_view_rebases_the_base():
-    # Note [copy slices]: was refused; now the base's history takes the write (tests/autograd/test_inplace_views_torch.py)
+    # Note [copy slices]: was refused; now the base's history takes the write
+    # (tests/autograd/test_inplace_views_torch.py)
     x = tg.ones(2, 2, requires_grad=True)
     y = x * 1
     v = y.reshape(4)
