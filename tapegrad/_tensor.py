@@ -50,6 +50,9 @@ class Tensor(HostConversions):
     _hooks = None
     _post_hooks = None
     _output_nr = 0
+    _base = None                   # the tensor a view was made from (Note [copy slices] in ops/_copy_slices.py)
+    _views = None                  # weak references to a base's live views (idem)
+    _multi_view = None             # (node name, output index) for split/chunk/unbind outputs (idem)
     __array_priority__ = 1000      # NumPy defers to our reflected operators
 
     def __init__(self, *args, device=None, requires_grad=False):

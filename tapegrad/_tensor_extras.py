@@ -87,7 +87,16 @@ def _sizes(size, fn):
     return size
 
 
-def resize_(self, *sizes, memory_format=None):
+def _one_of(sizes, size, name):
+    """The sizes given positionally or as ``size=`` (PyTorch's keyword), not both."""
+    if size is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{name}(): the size given both positionally and as size=")
+    return (size,)
+
+
+def resize_(self, *sizes, size=None, memory_format=None):
     """In-place: give the tensor the shape ``sizes``, keeping its first elements (new ones uninitialised).
 
     Example:
@@ -97,7 +106,7 @@ def resize_(self, *sizes, memory_format=None):
         tensor([[0., 1.],
                 [2., 3.]])
     """
-    shape = _sizes(sizes, "resize_")
+    shape = _sizes(_one_of(sizes, size, "resize_"), "resize_")
     if any(s < 0 for s in shape):
         raise RuntimeError(f"resize_: Trying to create tensor with negative dimension in size {list(shape)}")
     if self.requires_grad:
@@ -117,7 +126,7 @@ def resize_(self, *sizes, memory_format=None):
     return self
 
 
-def sum_to_size(self, *size):
+def sum_to_size(self, *sizes, size=None):
     """Sum ``self`` down to ``size`` (a shape that broadcasts to self's), as the gradient of a broadcast does.
 
     Example:
@@ -125,7 +134,7 @@ def sum_to_size(self, *size):
         >>> tapegrad.ones(2, 3).sum_to_size(1, 3)
         tensor([[2., 2., 2.]])
     """
-    size = _sizes(size, "sum_to_size")
+    size = _sizes(_one_of(sizes, size, "sum_to_size"), "sum_to_size")
     shape = tuple(self.shape)
     lead = len(shape) - len(size)
     if lead < 0 or any(s != t and s != 1 for s, t in zip(size, shape[lead:])):

@@ -68,7 +68,7 @@ def gelu(input, approximate="none"):
     return _U.gelu(input, approximate=approximate)
 
 
-def softmax(input, dim=None, dtype=None):
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """exp(x) / sum(exp(x)) along ``dim``.
 
     Example:
@@ -82,7 +82,7 @@ def softmax(input, dim=None, dtype=None):
     return _N.softmax(input, _dim(dim, input, "softmax"))
 
 
-def log_softmax(input, dim=None, dtype=None):
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably.
 
     Example:

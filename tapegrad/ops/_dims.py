@@ -61,6 +61,15 @@ def shape_arg(args, opname):
     return shape
 
 
+def varargs_or_keyword(args, value, name, opname):
+    """``f(x, 2, 3)`` or ``f(x, name=(2, 3))`` (PyTorch's keyword for a varargs shape): the shape args."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(f"{opname}() got multiple values for argument '{name}'")
+    return (value,)
+
+
 def infer_shape(shape, numel, opname, in_shape):
     """Resolve one ``-1`` in ``shape`` so that it holds ``numel`` elements; raise when impossible."""
     shape = tuple(shape)

@@ -8,6 +8,7 @@ from ..tape import grad_mode as _gm
 from . import _index_key as _K
 from .indexing import _tensor_cls, _plan, index_put_add_op
 from .inplace import _inplace, check_writable
+from . import _copy_slices
 from .registry import op, apply
 from .graph_math import backend_array, lift
 
@@ -112,7 +113,12 @@ def setitem(self, key, value):
     be = self._backend
     basic, adv = _plan(self, key)
     vt = isinstance(value, Tensor)
-    recording = _gm.STATE.enabled and (self._requires_grad or (vt and value._requires_grad))
+    base = self._base
+    recording = _gm.STATE.enabled and (self._requires_grad or (vt and value._requires_grad)
+                                       or (base is not None and base._requires_grad))
+    target = None
+    if recording and base is not None:       # Note [copy slices]
+        target = _copy_slices.view_target("setitem", self)
     if recording and self._requires_grad and self._grad_fn is None:
         raise RuntimeError(f"setitem: a leaf Variable that requires grad (shape {tuple(self.shape)}) is being "
                            "used in an in-place operation; wrap it in tapegrad.no_grad() or assign into a clone()")
@@ -128,8 +134,12 @@ def setitem(self, key, value):
     vshape = tuple(value.shape)
     value = _strip_leading_ones(value)
     try:
-        if recording:
-            if be.is_view(self._data):
+        if target is not None:
+            out = _copy_slices.rebase(*target, self, lambda s: apply(setitem_op, s, value, basic=basic, adv=adv),
+                                      lambda o: o)
+            be.setitem(self._data, Ellipsis, out._data)
+        elif recording:
+            if be.is_view(self._data) and base is None:     # a _base that view_target refused: a copy
                 raise NotImplementedError(
                     f"setitem: assigning into a view (shape {tuple(self.shape)}) while recording gradients is "
                     "not supported; assign into the base tensor, use masked_fill/where, or wrap it in "
@@ -138,6 +148,8 @@ def setitem(self, key, value):
             self._grad_fn = res._grad_fn
             self._output_nr = 0
             self._requires_grad = True
+            if self._views is not None:
+                _copy_slices.refresh_views(self)
         else:
             _assign(be, self._data, basic, adv, value._data)
     except IndexError as e:             # a plain key the backend refused: PyTorch's message

@@ -32,11 +32,11 @@ def _tensor_like(value, like):
     return tensor(value, dtype=D.float64 if isinstance(value, float) else None, device=like.device)
 
 
-def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, out=None, sorter=None):
-    """Indices where ``values`` would be inserted into the last dim of ``sorted_sequence`` to keep it sorted.
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, out=None, sorter=None):
+    """Indices where ``input`` (the values) would be inserted into the last dim of ``sorted_sequence`` to keep it sorted.
 
     ``right=True`` (or ``side="right"``) returns the index after equal
-    entries. ``sorted_sequence`` is 1-D or has the leading dims of ``values``;
+    entries. ``sorted_sequence`` is 1-D or has the leading dims of ``input``;
     ``sorter`` holds indices that sort it.
 
     Example:
@@ -56,8 +56,8 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, got side of left "
                                "while right was True")
         right = side == "right"
-    scalar = not hasattr(values, "shape")
-    v = _tensor_like(values, sorted_sequence)
+    scalar = not hasattr(input, "shape")
+    v = _tensor_like(input, sorted_sequence)
     a = sorted_sequence
     if a.ndim == 0:
         raise RuntimeError("torch.searchsorted(): boundaries tensor should be 1 dimension or the first N-1 "

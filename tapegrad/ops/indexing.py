@@ -18,7 +18,7 @@ in registry.py), so both VJPs are one line in either mode.
 import numpy as np
 
 from .. import _dtype as D
-from .registry import op, apply
+from .registry import op, apply, set_base
 from ._dims import wrap_dim
 from . import _index_key as _K
 from ._index_key import check_index_range
@@ -90,12 +90,14 @@ def getitem(input, key):
         except IndexError as e:
             raise _K.explain_basic(input, key, e) from None
         out._version = input._version      # a view shares the version counter, recorded or not
+        set_base(out, input)
         return out
     basic, adv = _K.parse(input, key)
     out = input
     if basic is not None:
         out = apply(getitem_op, input, key=basic)
         out._version = input._version
+        set_base(out, input)
     if adv is not None:
         out = apply(index_op, out, key=adv)
     return out
@@ -128,7 +130,7 @@ def _along_key(be, shape, index, dim):
     return tuple(index if d == dim else _arange(be, index.shape[d], nd, d) for d in range(nd))
 
 
-def gather(input, dim, index):
+def gather(input, dim, index, *, sparse_grad=False):
     """Values of ``input`` at ``index`` along ``dim``: ``out[i][j] = input[index[i][j]][j]`` for dim 0.
 
     Args:
@@ -136,6 +138,7 @@ def gather(input, dim, index):
         dim: the axis to index along.
         index: an integer tensor with ``input``'s number of dimensions and
             ``index.size(d) <= input.size(d)`` for ``d != dim``.
+        sparse_grad: PyTorch's request for a sparse gradient; only False (tapegrad has no sparse tensors).
 
     Example:
         >>> import tapegrad
@@ -144,6 +147,9 @@ def gather(input, dim, index):
         tensor([[1., 1.],
                 [4., 3.]])
     """
+    if sparse_grad:
+        raise NotImplementedError("gather: sparse_grad=True (a sparse gradient for input) is not supported: "
+                                  "tapegrad has no sparse tensors; use sparse_grad=False")
     index = _check_index("gather", index)
     dim = wrap_dim(dim, input.ndim, "gather")
     if index.ndim != input.ndim:

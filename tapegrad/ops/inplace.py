@@ -10,7 +10,9 @@ the old history and, when the op saves its input, a copy of the old values),
 and the tensor's ``grad_fn`` becomes that op's node. The VJP thus sees the
 values from before the write. Everything that can fail (writable memory,
 broadcasting, dtype casting, leaf checks) is checked before the write: a
-failed op leaves the tensor, its version and its history unchanged.
+failed op leaves the tensor, its version and its history unchanged. A write
+into a view of a tensor with history rebases that base instead
+(Note [copy slices] in _copy_slices.py).
 """
 from .. import _dtype as D
 from ..tape import grad_mode as _gm
@@ -18,6 +20,7 @@ from ..tape.capture import ACTIVE as _CAPTURE
 from . import elementwise as E
 from . import registry as _reg
 from . import promotion as _promotion
+from . import _copy_slices
 
 __all__ = []
 
@@ -50,10 +53,6 @@ def _check_target(name, t):
     if t._grad_fn is None and t._requires_grad and _gm.STATE.enabled:
         raise RuntimeError(f"{name}: {_LEAF} Wrap the update in tapegrad.no_grad(), or operate on "
                            f"tensor.detach() / a clone.")
-    fn = t._grad_fn
-    if fn is not None and _gm.STATE.enabled and getattr(fn.op, "view", False):
-        raise RuntimeError(f"{name}: in-place modification of a view ({fn.name()}) of a tensor that requires "
-                           "grad is not supported; clone() the view first, or modify the base tensor")
 
 
 def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
@@ -66,18 +65,41 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
     check_writable(name, t)
     _check_target(name, t)
     be = t._backend
+    base = t._base
     recording = _gm.STATE.enabled and (t._requires_grad or any(
-        isinstance(o, Tensor) and o._requires_grad for o in others))
+        isinstance(o, Tensor) and o._requires_grad for o in others) or (base is not None and base._requires_grad))
+    target = None
+    if recording and base is not None:        # Note [copy slices]
+        target = _copy_slices.view_target(name, t)
+    if target is not None:
+        return _write(name, t, _copy_slices.rebase(*target, t, lambda v: _named(name, compute, v),
+                                                   lambda out: _fit(name, t, out, cast_check)))
     if recording:
         src = Tensor._make(be.copy(t._data) if saves_self else t._data, t._grad_fn, be)
         src._output_nr = t._output_nr
         src._requires_grad = t._requires_grad
     else:
         src = t
+    out = _fit(name, t, _named(name, compute, src), cast_check)
+    _write(name, t, out)
+    if out._grad_fn is not None:
+        t._grad_fn = out._grad_fn
+        t._output_nr = out._output_nr
+        t._requires_grad = True
+        if t._views is not None:          # its views now show the new history (Note [copy slices])
+            _copy_slices.refresh_views(t)
+    return t
+
+
+def _named(name, compute, src):
     try:
-        out = compute(src)
+        return compute(src)
     except (RuntimeError, TypeError, ValueError, IndexError) as e:
         raise type(e)(f"{name}: {e}") from e
+
+
+def _fit(name, t, out, cast_check):
+    """``out`` checked against ``t``'s shape and cast to its dtype, before anything is written."""
     shape = t._data.shape
     if out._data.shape != shape:
         raise RuntimeError(f"{name}: output with shape {list(shape)} doesn't match the broadcast shape "
@@ -87,16 +109,16 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
         _promotion.check_inplace_cast(name, have, want)
     if have is not want:
         out = out.to(want)
-    be.setitem(t._data, Ellipsis, out._data)
+    return out
+
+
+def _write(name, t, out):
+    t._backend.setitem(t._data, Ellipsis, out._data)
     if _CAPTURE[0] is not None:         # Note [capture hook]: a trace records the write
         _CAPTURE[0].write(t, out._data)
     v = t._version
     v[0] += 1
     v[1] = name
-    if out._grad_fn is not None:
-        t._grad_fn = out._grad_fn
-        t._output_nr = out._output_nr
-        t._requires_grad = True
     return t
 
 

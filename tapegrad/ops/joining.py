@@ -6,7 +6,8 @@ this module imports (shape.py never imports it back).
 """
 from .registry import apply
 from . import registry as _reg
-from ._dims import wrap_dim, norm_dims, shape_arg
+from . import _copy_slices
+from ._dims import wrap_dim, norm_dims, shape_arg, varargs_or_keyword
 from ._alias import alias
 from .shape import (reshape_op, broadcast_to_op, narrow_op, cat_op, tile_op, flip_op, copy_op,
                     contiguous_op)
@@ -37,7 +38,7 @@ def _expand_shape(in_shape, sizes, opname):
     return tuple(out)
 
 
-def expand(input, *sizes):
+def expand(input, *sizes, size=None):
     """A broadcast view with ``sizes`` (-1 keeps a dim; new dims go in front); no copy.
 
     Example:
@@ -46,6 +47,8 @@ def expand(input, *sizes):
         tensor([[1., 1., 1.],
                 [2., 2., 2.]])
     """
+    if size is not None:
+        sizes = varargs_or_keyword(sizes, size, "size", "expand")
     shape = _expand_shape(tuple(input.shape), shape_arg(sizes, "expand"), "expand")
     return apply(broadcast_to_op, input, shape=shape)
 
@@ -61,7 +64,7 @@ def expand_as(input, other):
     return expand(input, tuple(other.shape))
 
 
-def broadcast_to(input, shape):
+def broadcast_to(input, size):
     """Broadcast ``input`` to ``shape`` (a view; -1 keeps a dim).
 
     Example:
@@ -71,7 +74,7 @@ def broadcast_to(input, shape):
                 [1., 2.]])
     """
     return apply(broadcast_to_op, input,
-                 shape=_expand_shape(tuple(input.shape), shape_arg((shape,), "broadcast_to"), "broadcast_to"))
+                 shape=_expand_shape(tuple(input.shape), shape_arg((size,), "broadcast_to"), "broadcast_to"))
 
 
 def broadcast_shapes(*shapes):
@@ -147,7 +150,7 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(reps)) + reps)
 
 
-def flip(input, *dims):
+def flip(input, *args, dims=None):
     """Reverse the order of elements along ``dims`` (a copy, as in PyTorch).
 
     Example:
@@ -156,6 +159,7 @@ def flip(input, *dims):
         tensor([[2, 1],
                 [4, 3]])
     """
+    dims = varargs_or_keyword(args, dims, "dims", "flip")
     dims = shape_arg(dims, "flip") if dims else ()
     axis = norm_dims(dims, input.ndim, "flip") if dims else ()
     return apply(flip_op, input, axis=axis)
@@ -313,7 +317,7 @@ def split(tensor, split_size_or_sections, dim=0):
     for s in _split_sizes(tensor.shape[d], split_size_or_sections, "split"):
         out.append(apply(narrow_op, tensor, axis=d, start=start, length=s))
         start += s
-    return tuple(out)
+    return _copy_slices.multi_output(out, "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")
 
 
 def chunk(input, chunks, dim=0):
@@ -328,8 +332,8 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
     d = wrap_dim(dim, input.ndim, "chunk")
     n = input.shape[d]
-    return split(input, -(-n // chunks) if n else 0, d) if n else tuple(
-        apply(narrow_op, input, axis=d, start=0, length=0) for _ in range(chunks))
+    return split(input, -(-n // chunks) if n else 0, d) if n else _copy_slices.multi_output(
+        [apply(narrow_op, input, axis=d, start=0, length=0) for _ in range(chunks)], "Split")
 
 
 def unbind(input, dim=0):
@@ -343,8 +347,8 @@ def unbind(input, dim=0):
     d = wrap_dim(dim, input.ndim, "unbind")
     shape = tuple(input.shape)
     rest = shape[:d] + shape[d + 1:]
-    return tuple(apply(reshape_op, apply(narrow_op, input, axis=d, start=i, length=1), shape=rest)
-                 for i in range(shape[d]))
+    return _copy_slices.multi_output([apply(reshape_op, apply(narrow_op, input, axis=d, start=i, length=1),
+                                            shape=rest) for i in range(shape[d])], "Unbind")
 
 
 _METHOD_ONLY = ("expand", "expand_as", "repeat", "contiguous")
@@ -352,3 +356,19 @@ __all__ = ["broadcast_to", "broadcast_shapes", "broadcast_tensors", "tile", "fli
            "concat", "stack", "narrow", "split", "chunk", "unbind"]
 _NOT_METHODS = ("broadcast_shapes", "broadcast_tensors", "cat", "concatenate", "concat", "stack")
 METHODS = {n: globals()[n] for n in __all__ + list(_METHOD_ONLY) if n not in _NOT_METHODS}
+
+
+def _split_method(self, split_size, dim=0):
+    """Split into chunks of ``split_size`` (an int or a list of sizes); views. As ``tapegrad.split``,
+    but with ``Tensor.split``'s keyword name (``torch.split`` calls it ``split_size_or_sections``).
+
+    Example:
+        >>> import tapegrad
+        >>> [t.tolist() for t in tapegrad.arange(5).split(split_size=[1, 4])]
+        [[0], [1, 2, 3, 4]]
+    """
+    return split(self, split_size, dim)
+
+
+_split_method.__name__ = _split_method.__qualname__ = "split"
+METHODS["split"] = _split_method

@@ -117,6 +117,7 @@ The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).
 """
 import traceback
+from weakref import ref as _weakref
 
 from .. import backend as B
 from .._tensor import Tensor
@@ -334,6 +335,8 @@ def apply(op, *args, **params):
         t._grad_fn = None
         t._requires_grad = False
         t._version = args[0]._version if op.view and isinstance(args[0], Tensor) else [0, None]
+        if op.view:
+            set_base(t, args[0])
         return t
     version = args[0]._version if op.view else [0, None]
     # Note [saved values]: a node saves arrays, never Tensors, plus a flat
@@ -379,4 +382,24 @@ def apply(op, *args, **params):
     t._grad_fn = node
     t._requires_grad = True
     t._version = version
+    if op.view:
+        set_base(t, args[0])
     return t
+
+
+def set_base(t, a):
+    """Record that ``t`` is a view of ``a``'s base (Note [copy slices] in ops/_copy_slices.py)."""
+    if isinstance(a, Tensor):
+        b = a._base
+        if b is None:
+            b = a
+        t._base = b
+        if a._multi_view is not None:
+            t._multi_view = a._multi_view
+        if _GM.enabled and (b._grad_fn is not None or not b._requires_grad):
+            views = b._views
+            if views is None:
+                b._views = views = []
+            elif len(views) >= 16 and not len(views) & (len(views) - 1):     # at powers of two: drop the dead
+                views[:] = [r for r in views if r() is not None]
+            views.append(_weakref(t))

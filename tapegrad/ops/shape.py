@@ -11,7 +11,7 @@ mistakes a shape for data.
 """
 from .registry import op, apply
 from ._alias import alias
-from ._dims import wrap_dim, norm_dims, shape_arg, infer_shape
+from ._dims import wrap_dim, norm_dims, shape_arg, infer_shape, varargs_or_keyword
 
 
 @op("reshape", promote=None, view=True, tensors=1)
@@ -130,7 +130,7 @@ def _(F, ctx, g):
 
 # ----------------------------------------------------------------- reshape family
 
-def reshape(input, *shape):
+def reshape(input, *args, shape=None):
     """The same elements in a new shape (one dim may be -1); a view when the data allow.
 
     Example:
@@ -139,11 +139,13 @@ def reshape(input, *shape):
         tensor([[0, 1, 2],
                 [3, 4, 5]])
     """
-    shape = infer_shape(shape_arg(shape, "reshape"), input.numel(), "reshape", input.shape)
+    if shape is not None:
+        args = varargs_or_keyword(args, shape, "shape", "reshape")
+    shape = infer_shape(shape_arg(args, "reshape"), input.numel(), "reshape", input.shape)
     return apply(reshape_op, input, shape=shape)
 
 
-def view(input, *shape):
+def view(input, *args, size=None):
     """A view with a new shape (one dim may be -1); shares storage and the version counter.
 
     Example:
@@ -151,7 +153,9 @@ def view(input, *shape):
         >>> tapegrad.zeros(2, 3).view(-1).shape
         tapegrad.Size([6])
     """
-    shape = infer_shape(shape_arg(shape, "view"), input.numel(), "view", input.shape)
+    if size is not None:
+        args = varargs_or_keyword(args, size, "size", "view")
+    shape = infer_shape(shape_arg(args, "view"), input.numel(), "view", input.shape)
     return apply(reshape_op, input, shape=shape)
 
 
@@ -242,7 +246,7 @@ def unsqueeze(input, dim):
 
 # ----------------------------------------------------------------- permutations
 
-def permute(input, *dims):
+def permute(input, *args, dims=None):
     """Reorder the dims: ``x.permute(2, 0, 1)`` or ``tapegrad.permute(x, (2, 0, 1))``; a view.
 
     Example:
@@ -250,7 +254,7 @@ def permute(input, *dims):
         >>> tapegrad.zeros(2, 3, 4).permute(2, 0, 1).shape
         tapegrad.Size([4, 2, 3])
     """
-    dims = shape_arg(dims, "permute")
+    dims = shape_arg(varargs_or_keyword(args, dims, "dims", "permute"), "permute")
     nd = input.ndim
     if len(dims) != nd:
         raise RuntimeError(f"permute: the number of dims ({len(dims)}) does not match the tensor's "

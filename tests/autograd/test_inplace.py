@@ -155,8 +155,12 @@ def test_modification_after_backward_of_that_graph_is_fine():
     np.testing.assert_allclose(y.detach().numpy(), [3, 3, 3])
 
 
-def test_in_place_on_recorded_view_is_refused():
+def test_in_place_on_recorded_view_rebases_the_base():
+    # Note [copy slices]: was refused; now the base's history takes the write
+    # (tests/autograd/test_inplace_views_torch.py)
     x = tg.ones(2, 2, requires_grad=True)
-    v = (x * 1).reshape(4)
-    with pytest.raises(RuntimeError, match="view"):
-        v.add_(1.0)
+    y = x * 1
+    v = y.reshape(4)
+    v.mul_(3.0)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[3, 3], [3, 3]])

@@ -81,10 +81,14 @@ def test_setitem_after_save_is_detected_at_backward():
         z.backward()
 
 
-def test_setitem_into_view_while_recording_is_refused():
-    x = tapegrad.ones(2, 3, requires_grad=True) * 1
-    with pytest.raises(NotImplementedError, match="view"):
-        x[0][1] = 5.0
+def test_setitem_into_view_while_recording_rebases_the_base():
+    # Note [copy slices] (ops/_copy_slices.py): was refused; now recorded on the base
+    leaf = tapegrad.ones(2, 3, requires_grad=True)
+    x = leaf * 2
+    x[0][1] = 5.0
+    x.sum().backward()
+    np.testing.assert_allclose(x.detach().numpy(), [[2, 5, 2], [2, 2, 2]])
+    np.testing.assert_allclose(leaf.grad.numpy(), [[2, 0, 2], [2, 2, 2]])
 
 
 @pytest.mark.parametrize("key,err,match", [
