@@ -163,6 +163,7 @@ class CudaBackend(ArrayBackend):
     setitem = staticmethod(X.setitem)
     scatter_add = staticmethod(X.scatter_add)
     sliding_windows = staticmethod(M.sliding_windows)
+    as_strided = staticmethod(M.as_strided)
 
     # linear algebra
     matmul = staticmethod(MM.matmul)
