@@ -27,3 +27,5 @@ from . import special, pointwise, bitwise, blas  # noqa: E402
 FAMILIES = FAMILIES + (special, pointwise, bitwise, blas)
 from . import ctc  # noqa: E402  (the CTC loss, Note [ctc gradient])
 FAMILIES += (ctc,)
+from . import structure2  # noqa: E402  (strided views and diagonals, Note [strided views])
+FAMILIES = FAMILIES + (structure2,)

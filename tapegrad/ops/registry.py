@@ -95,6 +95,9 @@ path, or when it is never recorded (bool results).
   right_shift, invert (integer results).
 - ctc: ctc_loss (the alpha recursion over a batch in one update per step, and
   PyTorch's hand-written gradient through the beta recursion, Note [ctc gradient]).
+- structure2: strided_view (diagonal, Tensor.unfold and as_strided as one
+  view over new strides; its VJP scatters back by flat position, Note
+  [strided views] in ops/structure2.py).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).
