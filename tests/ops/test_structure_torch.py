@@ -1,0 +1,141 @@
+"""The structure functions against PyTorch: values, shapes, dtypes, gradients, views and errors.
+
+Each case is ``f(module, *tensors)`` run with ``module`` tapegrad and torch on
+the same inputs; a float input requires grad and the gradients of a random
+weighted sum of the outputs are compared too.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+import tapegrad
+
+torch = pytest.importorskip("torch")
+
+R = np.random.default_rng(0)
+
+
+def _n(*shape):
+    return R.standard_normal(shape)
+
+
+def _i(*values):
+    return np.array(values, dtype=np.int64)
+
+
+def _run(mod, f, arrays, grad):
+    ts = [mod.tensor(a, requires_grad=grad and a.dtype.kind == "f") for a in arrays]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = f(mod, *ts)
+    return ts, (tuple(out) if isinstance(out, (tuple, list)) else (out,))
+
+
+def check(f, *arrays, grad=True):
+    tg_in, tg_out = _run(tapegrad, f, arrays, grad)
+    th_in, th_out = _run(torch, f, arrays, grad)
+    assert len(tg_out) == len(th_out)
+    for a, b in zip(tg_out, th_out):
+        assert tuple(a.shape) == tuple(b.shape)
+        assert str(a.dtype).split(".")[-1] == str(b.dtype).split(".")[-1]
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-6, atol=1e-9)
+    if not grad or not any(b.requires_grad for b in th_out):
+        return
+    ws = [R.standard_normal(tuple(b.shape)) for b in th_out]
+    sum(((b * torch.tensor(w)).sum() for b, w in zip(th_out, ws) if b.requires_grad)).backward()
+    sum(((a * tapegrad.tensor(w)).sum() for a, w in zip(tg_out, ws) if a.requires_grad)).backward()
+    for a, b in zip(tg_in, th_in):
+        if b.requires_grad:
+            want = np.zeros(tuple(b.shape)) if b.grad is None else b.grad.numpy()
+            have = np.zeros(tuple(a.shape)) if a.grad is None else a.grad.numpy()
+            np.testing.assert_allclose(have, want, rtol=1e-6, atol=1e-9)
+
+
+CASES = {
+    "tensordot_lists": (lambda m, a, b: m.tensordot(a, b, dims=([1, 2], [1, 0])), _n(2, 3, 4), _n(4, 3)),
+    "tensordot_int": (lambda m, a, b: m.tensordot(a, b, dims=1), _n(2, 3, 4), _n(4, 3)),
+    "tensordot_0": (lambda m, a, b: m.tensordot(a, b, dims=0), _n(3, 4), _n(4, 3)),
+    "inner": (lambda m, a, b: m.inner(a, b), _n(2, 3, 4), _n(3, 4)),
+    "inner_0d": (lambda m, a, b: m.inner(a, b), _n(), _n(3, 4)),
+    "kron": (lambda m, a, b: m.kron(a, b), _n(2, 3, 4), _n(3, 4)),
+    "kron_int": (lambda m, a, b: a.kron(b), _i(1, 2), _i(3, 4, 5)),
+    "cross_default_dim": (lambda m, a, b: m.cross(a, b), _n(2, 3, 4), _n(1, 3, 4)),
+    "cross_dim": (lambda m, a, b: a.cross(b, dim=-1), _n(2, 3), _n(2, 3)),
+    "cdist_p0": (lambda m, a, b: m.cdist(a, b, p=0), _n(2, 3, 4), _n(2, 5, 4)),
+    "cdist_p1": (lambda m, a, b: m.cdist(a, b, p=1), _n(2, 3, 4), _n(2, 5, 4)),
+    "cdist_p2": (lambda m, a, b: m.cdist(a, b), _n(3, 4), _n(5, 4)),
+    "cdist_p3": (lambda m, a, b: m.cdist(a, b, p=3, compute_mode="donot_use_mm_for_euclid_dist"), _n(3, 2), _n(4, 2)),
+    "cdist_inf": (lambda m, a, b: m.cdist(a, b, p=float("inf")), _n(3, 4), _n(5, 4)),
+    "cdist_zero_distance": (lambda m, a: m.cdist(a, a), _n(3, 2)),
+    "roll": (lambda m, a: m.roll(a, (1, -5), (0, 2)), _n(2, 3, 4)),
+    "roll_flat": (lambda m, a: a.roll(7), _n(2, 3, 4)),
+    "roll_empty": (lambda m, a: m.roll(a, 1, 0), _n(0, 2)),
+    "fliplr": (lambda m, a: m.fliplr(a), _n(2, 3, 4)),
+    "flipud": (lambda m, a: a.flipud(), _n(2, 3)),
+    "meshgrid_xy": (lambda m, a, b: m.meshgrid(a, b, indexing="xy"), _n(3), _n(2)),
+    "meshgrid_ij3": (lambda m, a, b, c: m.meshgrid(a, b, c), _n(3), _n(2), _n(4)),
+    "meshgrid_list_xy": (lambda m, a, b, c: m.meshgrid([a, b, c], indexing="xy"), _n(3), _n(2), _n(4)),
+    "meshgrid_0d": (lambda m, a, b: m.meshgrid(a, b, indexing="ij"), _n(), _n(2)),
+    "cartesian_prod": (lambda m, a, b: m.cartesian_prod(a, b), _n(3), _n(2)),
+    "cartesian_prod_one": (lambda m, a: m.cartesian_prod(a), _n(3)),
+    "combinations": (lambda m, a: m.combinations(a), _n(4)),
+    "combinations_repl": (lambda m, a: m.combinations(a, 3, with_replacement=True), _n(3)),
+    "combinations_too_long": (lambda m, a: m.combinations(a, 5), _n(4)),
+    "combinations_r0": (lambda m, a: m.combinations(a, r=0), _n(4)),
+    "ger": (lambda m, a, b: m.ger(a, b), _n(4), _n(2)),
+    "diag_2d_copy": (lambda m, a: m.diag(a, -1), _n(3, 4)),
+    "diag_embed_dims": (lambda m, a: m.diag_embed(a, offset=1, dim1=0, dim2=2), _n(2, 3)),
+    "trace_int": (lambda m, a: m.trace(a), _i(1, 2, 3, 4).reshape(2, 2)),
+    "unfold_overlap": (lambda m, a: a.unfold(1, 3, 1), _n(2, 5)),
+    "unfold_0d": (lambda m, a: a.unfold(0, 1, 1), _n()),
+    "fill_diagonal_wrap": (lambda m, a: a.clone().fill_diagonal_(3.0, wrap=True), _n(7, 3)),
+    "fill_diagonal_3d": (lambda m, a: a.clone().fill_diagonal_(-1.0), _n(2, 2, 2)),
+}
+for _k in range(-1, 5):
+    CASES[f"rot90_{_k}"] = ((lambda k: lambda m, a: m.rot90(a, k, (2, 0)))(_k), _n(2, 3, 4))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_torch(name):
+    f, *arrays = CASES[name]
+    check(f, *arrays)
+
+
+ERRORS = {
+    "tensordot_mismatch": (lambda m, a, b: m.tensordot(a, b, dims=([0], [0])), _n(2, 3), _n(3, 2)),
+    "inner_mismatch": (lambda m, a, b: m.inner(a, b), _n(2, 3), _n(4)),
+    "cross_no_3": (lambda m, a, b: m.cross(a, b), _n(2, 4), _n(2, 4)),
+    "cross_bad_dim": (lambda m, a, b: m.cross(a, b, dim=0), _n(2, 3), _n(2, 3)),
+    "cdist_1d": (lambda m, a, b: m.cdist(a, b), _n(3), _n(3)),
+    "cdist_cols": (lambda m, a, b: m.cdist(a, b), _n(2, 3), _n(2, 4)),
+    "cdist_int": (lambda m, a, b: m.cdist(a, b), _i(1, 2).reshape(1, 2), _i(1, 2).reshape(1, 2)),
+    "cdist_neg_p": (lambda m, a, b: m.cdist(a, b, p=-1), _n(2, 3), _n(2, 3)),
+    "roll_misaligned": (lambda m, a: m.roll(a, (1, 2), 0), _n(2, 3)),
+    "rot90_one_dim": (lambda m, a: m.rot90(a), _n(3)),
+    "rot90_same_dims": (lambda m, a: m.rot90(a, 1, (1, 1)), _n(2, 3)),
+    "rot90_three_dims": (lambda m, a: m.rot90(a, 1, (0, 1, 2)), _n(2, 3, 4)),
+    "fliplr_1d": (lambda m, a: m.fliplr(a), _n(3)),
+    "flipud_0d": (lambda m, a: m.flipud(a), _n()),
+    "meshgrid_2d": (lambda m, a: m.meshgrid(a, a, indexing="ij"), _n(2, 2)),
+    "meshgrid_indexing": (lambda m, a: m.meshgrid(a, a, indexing="ji"), _n(2)),
+    "combinations_2d": (lambda m, a: m.combinations(a), _n(2, 2)),
+    "combinations_neg": (lambda m, a: m.combinations(a, -1), _n(2)),
+    "diagonal_same_dims": (lambda m, a: m.diagonal(a, 0, 1, -1), _n(2, 3)),
+    "diag_3d": (lambda m, a: m.diag(a), _n(2, 2, 2)),
+    "trace_3d": (lambda m, a: m.trace(a), _n(2, 2, 2)),
+    "unfold_too_big": (lambda m, a: a.unfold(1, 4, 1), _n(2, 3)),
+    "unfold_step0": (lambda m, a: a.unfold(1, 2, 0), _n(2, 3)),
+    "as_strided_oob": (lambda m, a: m.as_strided(a, (2, 2), (3, 1), 2), _n(2, 3)),
+    "fill_diagonal_1d": (lambda m, a: a.fill_diagonal_(1.0), _n(3)),
+    "fill_diagonal_unequal": (lambda m, a: a.fill_diagonal_(1.0), _n(2, 2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS))
+def test_errors_like_torch(name):
+    f, *arrays = ERRORS[name]
+    with pytest.raises(Exception) as want:
+        _run(torch, f, arrays, False)
+    with pytest.raises(type(want.value)):
+        _run(tapegrad, f, arrays, False)
