@@ -31,3 +31,5 @@ from . import structure2  # noqa: E402  (strided views and diagonals, Note [stri
 FAMILIES = FAMILIES + (structure2,)
 from . import structure3  # noqa: E402  (products and rearrangements, composed)
 FAMILIES = FAMILIES + (structure3,)
+from . import structure4  # noqa: E402  (joining, splitting and picking, composed)
+FAMILIES = FAMILIES + (structure4,)

@@ -139,3 +139,91 @@ def test_errors_like_torch(name):
         _run(torch, f, arrays, False)
     with pytest.raises(type(want.value)):
         _run(tapegrad, f, arrays, False)
+
+
+CASES4 = {
+    "atleast_1d": (lambda m, a: m.atleast_1d(a), _n()),
+    "atleast_2d_many": (lambda m, a, b: m.atleast_2d(a, b), _n(), _n(3)),
+    "atleast_3d_list": (lambda m, a, b, c: m.atleast_3d([a, b, c]), _n(), _n(3), _n(2, 2)),
+    "atleast_3d_4d": (lambda m, a: m.atleast_3d(a), _n(1, 2, 1, 2)),
+    "hstack_1d": (lambda m, a, b: m.hstack([a, b]), _n(2), _n(3)),
+    "hstack_2d": (lambda m, a, b: m.hstack((a, b)), _n(2, 1), _n(2, 3)),
+    "vstack": (lambda m, a, b: m.vstack([a, b]), _n(3), _n(2, 3)),
+    "row_stack": (lambda m, a, b: m.row_stack([a, b]), _n(3), _n(3)),
+    "dstack": (lambda m, a, b: m.dstack([a, b]), _n(3), _n(1, 3, 2)),
+    "column_stack": (lambda m, a, b, c: m.column_stack([a, b, c]), _n(2), _n(2, 2), _n(2)),
+    "column_stack_0d": (lambda m, a, b: m.column_stack([a, b]), _n(), _n(1, 2)),
+    "tensor_split_sections": (lambda m, a: m.tensor_split(a, 3, dim=1), _n(2, 7)),
+    "tensor_split_more_sections": (lambda m, a: m.tensor_split(a, 4), _n(2, 3)),
+    "tensor_split_indices": (lambda m, a: a.tensor_split([1, -1, 9, 0], dim=-1), _n(2, 5)),
+    "tensor_split_tensor": (lambda m, a: m.tensor_split(a, m.tensor([1, 3])), _n(5)),
+    "tensor_split_tensor_0d": (lambda m, a: m.tensor_split(a, m.tensor(2)), _n(5)),
+    "hsplit_1d": (lambda m, a: m.hsplit(a, 2), _n(4)),
+    "hsplit_2d": (lambda m, a: a.hsplit([1, 2]), _n(2, 4)),
+    "vsplit": (lambda m, a: m.vsplit(a, 2), _n(4, 2)),
+    "dsplit": (lambda m, a: a.dsplit([3]), _n(1, 2, 4)),
+    "moveaxis": (lambda m, a: m.moveaxis(a, (0, 1), (-1, 0)), _n(2, 3, 4)),
+    "ravel_noncontig": (lambda m, a: a.t().ravel(), _n(2, 3)),
+    "select_neg": (lambda m, a: m.select(a, -1, -2), _n(2, 3)),
+    "select_method": (lambda m, a: a.select(0, 1), _n(2, 3)),
+    "narrow_copy": (lambda m, a: m.narrow_copy(a, 1, 1, 2), _n(2, 3)),
+    "repeat_interleave_int": (lambda m, a: a.repeat_interleave(2, dim=1), _n(2, 3)),
+    "repeat_interleave_flat": (lambda m, a: m.repeat_interleave(a, 3), _n(2, 2)),
+    "repeat_interleave_tensor": (lambda m, a: m.repeat_interleave(a, m.tensor([1, 0, 2]), dim=-1, output_size=3),
+                                 _n(2, 3)),
+    "repeat_interleave_counts": (lambda m, a: m.repeat_interleave(a), _i(2, 0, 1)),
+    "repeat_interleave_0d": (lambda m, a: m.repeat_interleave(a, 2), _n()),
+    "block_diag": (lambda m, a, b, c: m.block_diag(a, b, c), _n(2, 3), _n(), _n(2)),
+    "block_diag_promote": (lambda m, a, b: m.block_diag(a, b), _i(1, 2).reshape(1, 2), _n(2, 1)),
+    "block_diag_empty_block": (lambda m, a, b: m.block_diag(a, b), _n(0, 2), _n(1, 1)),
+    "take": (lambda m, a: m.take(a, m.tensor([[0, -1], [3, 2]])), _n(2, 3)),
+    "take_method": (lambda m, a: a.take(m.tensor([5])), _n(2, 3)),
+    "masked_select": (lambda m, a: m.masked_select(a, a > 0), _n(3, 4)),
+    "masked_select_broadcast": (lambda m, a: a.masked_select(m.tensor([True, False, True])), _n(2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES4))
+def test_joins_and_picks_match_torch(name):
+    f, *arrays = CASES4[name]
+    check(f, *arrays)
+
+
+ERRORS4 = {
+    "tensor_split_0d": (lambda m, a: m.tensor_split(a, 2), _n()),
+    "tensor_split_0_sections": (lambda m, a: m.tensor_split(a, 0), _n(3)),
+    "tensor_split_float_tensor": (lambda m, a: m.tensor_split(a, m.tensor([1.0])), _n(3)),
+    "hsplit_indivisible": (lambda m, a: m.hsplit(a, 2), _n(2, 3)),
+    "hsplit_0d": (lambda m, a: m.hsplit(a, 1), _n()),
+    "vsplit_1d": (lambda m, a: m.vsplit(a, 1), _n(3)),
+    "dsplit_2d": (lambda m, a: m.dsplit(a, 1), _n(3, 3)),
+    "select_out_of_range": (lambda m, a: m.select(a, 1, 3), _n(2, 3)),
+    "select_0d": (lambda m, a: m.select(a, 0, 0), _n()),
+    "repeat_interleave_negative": (lambda m, a: m.repeat_interleave(a, -1), _n(3)),
+    "repeat_interleave_mismatch": (lambda m, a: m.repeat_interleave(a, m.tensor([1, 2]), dim=0), _n(3)),
+    "block_diag_3d": (lambda m, a: m.block_diag(a), _n(1, 1, 1)),
+    "take_out_of_range": (lambda m, a: m.take(a, m.tensor([6])), _n(2, 3)),
+    "take_float_index": (lambda m, a: m.take(a, m.tensor([0.0])), _n(2, 3)),
+    "masked_select_float_mask": (lambda m, a: m.masked_select(a, a), _n(2, 3)),
+    "hstack_not_a_list": (lambda m, a: m.hstack(a), _n(2, 3)),
+    "vstack_empty": (lambda m, a: m.vstack([]), _n(2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS4))
+def test_join_and_pick_errors_like_torch(name):
+    f, *arrays = ERRORS4[name]
+    with pytest.raises(Exception) as want:
+        _run(torch, f, arrays, False)
+    with pytest.raises(type(want.value)):
+        _run(tapegrad, f, arrays, False)
+
+
+def test_select_and_splits_are_views():
+    x = tapegrad.arange(6.0).reshape(2, 3)
+    s = x.select(1, 0)
+    parts = x.tensor_split(2, dim=1)
+    x.add_(1)
+    assert s.tolist() == [1.0, 4.0]
+    assert parts[1].tolist() == [[3.0], [6.0]]
+    assert s._version is x._version
