@@ -227,3 +227,107 @@ def test_select_and_splits_are_views():
     assert s.tolist() == [1.0, 4.0]
     assert parts[1].tolist() == [[3.0], [6.0]]
     assert s._version is x._version
+
+
+def _ties(*values):
+    return np.array(values, dtype=np.float64)
+
+
+I3 = _i(2, 0, 2, 1)
+CASES5 = {
+    "scatter_src": (lambda m, a, s: a.scatter(1, m.tensor([[0, 2], [1, 0]]), s), _n(2, 3), _n(2, 2)),
+    "scatter_src_larger": (lambda m, a, s: a.scatter(1, m.tensor([[0, 2], [1, 0]]), s.detach()), _n(2, 3),
+                           _n(3, 3)),
+    "scatter_value": (lambda m, a: m.scatter(a, 0, m.tensor([[1, 0, 1]]), value=2.5), _n(2, 3)),
+    "scatter_value_positional": (lambda m, a: a.scatter(-1, m.tensor([[2], [0]]), -1.0), _n(2, 3)),
+    # PyTorch has no derivative for scatter with reduce: values only
+    "scatter_add_reduce": (lambda m, a, s: a.scatter(0, m.tensor([1, 1, 0]), s, reduce="add").detach(), _n(2),
+                           _n(3)),
+    "scatter_multiply": (lambda m, a, s: a.scatter(0, m.tensor([1, 1, 0]), s, reduce="multiply").detach(), _n(2),
+                         _n(3)),
+    "scatter_empty_index": (lambda m, a, s: a.scatter(0, m.tensor([], dtype=m.int64), s), _n(2), _n(0)),
+    "scatter_int": (lambda m, a, s: a.scatter(0, m.tensor([1, 0]), s), _i(5, 6), _i(7, 8)),
+    "scatter_inplace": (lambda m, a, s: (a * 1).scatter_(0, m.tensor([1, 0]), s), _n(3), _n(2)),
+    "index_copy": (lambda m, a, s: a.index_copy(1, m.tensor([2, 0]), s), _n(2, 3), _n(2, 2)),
+    "index_copy_inplace": (lambda m, a, s: (a * 1).index_copy_(0, m.tensor([1]), s), _n(2, 3), _n(1, 3)),
+    "index_fill": (lambda m, a: a.index_fill(-1, m.tensor([0, -1]), 7.0), _n(2, 3)),
+    "index_fill_tensor_value": (lambda m, a: m.index_fill(a, 0, m.tensor([1]), m.tensor(-2.0)), _n(2, 3)),
+    "index_fill_inplace": (lambda m, a: (a * 1).index_fill_(0, m.tensor([0]), 0.5), _n(2, 3)),
+    "masked_scatter": (lambda m, a, s: a.masked_scatter(a > 0, s), _n(3, 3), _n(10)),
+    "masked_scatter_broadcast": (lambda m, a, s: m.masked_scatter(a, m.tensor([True, False, True]), s),
+                                 _n(2, 3), _n(4)),
+    "masked_scatter_inplace": (lambda m, a, s: (a * 1).masked_scatter_(m.tensor([False, True]), s), _n(3, 2),
+                               _n(3, 2)),
+    "t_": (lambda m, a: (a * 1).t_(), _n(2, 3)),
+    "transpose_": (lambda m, a: (a * 1).transpose_(0, -1), _n(2, 3, 4)),
+    "swapaxes_": (lambda m, a: (a * 1).swapaxes_(1, 2), _n(2, 3, 4)),
+    "swapdims_": (lambda m, a: (a * 1).swapdims_(0, 1), _n(2, 3)),
+    "squeeze_": (lambda m, a: (a * 1).squeeze_(), _n(2, 1, 3, 1)),
+    "squeeze_dim": (lambda m, a: (a * 1).squeeze_(1), _n(2, 1, 3, 1)),
+    "unsqueeze_": (lambda m, a: (a * 1).unsqueeze_(-1), _n(2, 3)),
+}
+for _r in ("sum", "prod", "mean", "amax", "amin"):
+    for _self in (True, False):
+        CASES5[f"scatter_reduce_{_r}_{_self}"] = (
+            (lambda r, s: lambda m, a, b: a.scatter_reduce(0, m.tensor(I3), b, r, include_self=s))(_r, _self),
+            _n(3), _n(4))
+        CASES5[f"scatter_reduce_{_r}_{_self}_2d"] = (
+            (lambda r, s: lambda m, a, b: m.scatter_reduce(a, 1, m.tensor([[0, 0], [2, 0]]), b, reduce=r,
+                                                          include_self=s))(_r, _self), _n(3, 3), _n(2, 2))
+        CASES5[f"scatter_reduce_{_r}_{_self}_int"] = (
+            (lambda r, s: lambda m, a, b: a.scatter_reduce(0, m.tensor(I3), b, r, include_self=s))(_r, _self),
+            _i(3, -4, 5), _i(2, -7, 4, 9))
+# ties: amax/amin share the gradient evenly among equal candidates (self included); prod at zeros
+CASES5["scatter_reduce_amax_ties"] = (lambda m, a, b: a.scatter_reduce(0, m.tensor([0, 0, 0, 1]), b, "amax"),
+                                      _ties(3.0, 0.0), _ties(1.0, 3.0, 3.0, 2.0))
+CASES5["scatter_reduce_amin_ties"] = (lambda m, a, b: a.scatter_reduce(0, m.tensor([1, 1, 0, 1]), b, "amin"),
+                                      _ties(3.0, -1.0), _ties(-1.0, 2.0, 3.0, -1.0))
+CASES5["scatter_reduce_prod_zero"] = (lambda m, a, b: a.scatter_reduce(0, m.tensor([0, 0, 0, 1]), b, "prod"),
+                                      _ties(3.0, 2.0), _ties(1.0, 0.0, 3.0, 2.0))
+CASES5["scatter_reduce_inplace"] = (lambda m, a, b: (a * 1).scatter_reduce_(0, m.tensor(I3), b, "amax"),
+                                    _n(3), _n(4))
+
+
+@pytest.mark.parametrize("name", sorted(CASES5))
+def test_scatter_family_matches_torch(name):
+    f, *arrays = CASES5[name]
+    check(f, *arrays)
+
+
+ERRORS5 = {
+    "scatter_dtype": (lambda m, a, s: a.scatter(0, m.tensor([0]), s), _n(2), _i(1)),
+    "scatter_index_ndim": (lambda m, a, s: a.scatter(0, m.tensor([[0]]), s), _n(2), _n(2)),
+    "scatter_index_range": (lambda m, a, s: a.scatter(0, m.tensor([2]), s), _n(2), _n(2)),
+    "scatter_bad_reduce": (lambda m, a, s: a.scatter(0, m.tensor([0]), s, reduce="max"), _n(2), _n(2)),
+    "scatter_reduce_bad": (lambda m, a, s: a.scatter_reduce(0, m.tensor([0]), s, "foo"), _n(2), _n(2)),
+    "scatter_reduce_big_index": (lambda m, a, s: a.scatter_reduce(0, m.tensor([0, 1, 0]), s, "sum"), _n(2), _n(2)),
+    "index_copy_shape": (lambda m, a, s: a.index_copy(0, m.tensor([0]), s), _n(2, 3), _n(1, 2)),
+    "index_copy_range": (lambda m, a, s: a.index_copy(0, m.tensor([5]), s), _n(2, 3), _n(1, 3)),
+    "index_fill_2d_value": (lambda m, a: a.index_fill(0, m.tensor([0]), m.tensor([1.0])), _n(2, 3)),
+    "index_fill_range": (lambda m, a: a.index_fill(0, m.tensor([3]), 1.0), _n(2, 3)),
+    "masked_scatter_float_mask": (lambda m, a, s: a.masked_scatter(a, s), _n(2), _n(2)),
+    "masked_scatter_short_source": (lambda m, a, s: a.masked_scatter(m.tensor([True, True]), s), _n(2), _n(1)),
+    "t__3d": (lambda m, a: a.t_(), _n(2, 2, 2)),
+    "t__leaf": (lambda m, a: a.t_(), _n(2, 2)),
+    "unsqueeze__range": (lambda m, a: a.unsqueeze_(3), _n(2, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ERRORS5))
+def test_scatter_family_errors_like_torch(name):
+    f, *arrays = ERRORS5[name]
+    grad = name.endswith("leaf")
+    with pytest.raises(Exception) as want:
+        _run(torch, f, arrays, grad)
+    with pytest.raises(type(want.value)):
+        _run(tapegrad, f, arrays, grad)
+
+
+def test_inplace_reshape_shares_memory_and_bumps_version():
+    x = tapegrad.arange(6.0).reshape(2, 3)
+    y = x[:]
+    v = x._version[0]
+    x.t_()
+    assert x.shape == (3, 2) and x._version[0] == v + 1
+    x[0, 1] = 9.0
+    assert y[1, 0].item() == 9.0
