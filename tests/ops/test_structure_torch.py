@@ -331,3 +331,40 @@ def test_inplace_reshape_shares_memory_and_bumps_version():
     assert x.shape == (3, 2) and x._version[0] == v + 1
     x[0, 1] = 9.0
     assert y[1, 0].item() == 9.0
+
+
+VIEWS = {
+    "diagonal": lambda x: x.diagonal(1),
+    "diagonal_of_transpose": lambda x: x.t().diagonal(-1, 1, 0),
+    "unfold": lambda x: x.unfold(1, 2, 1),
+    "as_strided": lambda x: x.as_strided((2, 2), (1, 3), 1),
+    "select": lambda x: x.select(1, 2),
+    "tensor_split": lambda x: x.tensor_split(2, dim=1)[1],
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_views_share_memory_and_version_like_torch(name):
+    f = VIEWS[name]
+    outs = []
+    for m in (tapegrad, torch):
+        x = m.arange(12.0).reshape(3, 4)
+        v = f(x)
+        x.mul_(2)                                   # seen through the view
+        after_base = v.clone()
+        v.add_(100) if name != "unfold" else None    # and back through the base (unfold's windows overlap)
+        outs.append((after_base.tolist(), x.tolist(), v._version == x._version))
+    assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize("name", sorted(VIEWS))
+def test_inplace_on_base_after_saving_a_view_raises_at_backward(name):
+    for m in (torch, tapegrad):
+        a = m.arange(12.0).reshape(3, 4).requires_grad_()
+        y = a * 1
+        v = VIEWS[name](y)
+        loss = (v * v).sum()                        # saves the view
+        y.add_(1)                                   # bumps the version it shares with the view
+        with pytest.raises(RuntimeError):
+            loss.backward()
+
