@@ -9,7 +9,6 @@ import itertools
 
 from .. import _creation
 from .. import _dtype as D
-from ._alias import alias
 from ._dims import wrap_dim
 from . import joining as J
 from . import linalg as L
@@ -18,8 +17,16 @@ from . import indexing as X
 __all__ = ["ger", "inner", "kron", "tensordot", "cross", "cdist", "roll", "rot90", "fliplr", "flipud",
            "meshgrid", "cartesian_prod", "combinations"]
 
-ger = alias(L.outer, "ger", "tapegrad.ger(tapegrad.tensor([1, 2]), tapegrad.tensor([3, 4]))",
-            "tensor([[3, 4],\n                [6, 8]])")
+def ger(input, vec2):
+    """The outer product of two 1-D tensors (the old name of ``outer``).
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ger(tapegrad.tensor([1, 2]), tapegrad.tensor([3, 4]))
+        tensor([[3, 4],
+                [6, 8]])
+    """
+    return L.outer(input, vec2)
 
 
 def tensordot(a, b, dims=2):

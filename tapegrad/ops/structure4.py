@@ -203,8 +203,15 @@ def dsplit(input, indices_or_sections):
     return _dsplit_like("dsplit", input, indices_or_sections, 2, 3)
 
 
-moveaxis = alias(movedim, "moveaxis", "tapegrad.moveaxis(tapegrad.zeros(2, 3, 4), 0, -1).shape",
-                 "tapegrad.Size([3, 4, 2])")
+def moveaxis(input, source, destination):
+    """NumPy's name for ``movedim``: move dims ``source`` to positions ``destination``; a view.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.moveaxis(tapegrad.zeros(2, 3, 4), 0, -1).shape
+        tapegrad.Size([3, 4, 2])
+    """
+    return movedim(input, source, destination)
 
 
 def ravel(input):

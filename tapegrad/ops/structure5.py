@@ -273,18 +273,39 @@ def index_fill_(self, dim, index, value):
                     cast_check=False)
 
 
-def _scatter_method(self, dim, index, src=None, *, value=None, reduce=None):
+def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+    """In-place ``scatter``; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.zeros(3).scatter_(0, tapegrad.tensor([2]), 1.5)
+        tensor([0.0000, 0.0000, 1.5000])
+    """
     return _inplace("scatter_", self, lambda s: scatter(s, dim, index, src, value=value, reduce=reduce),
                     reduce is not None, (src,))
 
 
-def _scatter_reduce_method(self, dim, index, src, reduce, *, include_self=True):
+def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+    """In-place ``scatter_reduce``; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.ones(2).scatter_reduce_(0, tapegrad.tensor([1, 1]), tapegrad.tensor([2.0, 3.0]), "prod")
+        tensor([1., 6.])
+    """
     return _inplace("scatter_reduce_", self,
                     lambda s: scatter_reduce(s, dim, index, src, reduce, include_self=include_self),
                     reduce != "sum", (src,))
 
 
-def _masked_scatter_method(self, mask, source):
+def masked_scatter_(self, mask, source):
+    """In-place ``masked_scatter`` (``mask`` must broadcast to self's shape); returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.zeros(3).masked_scatter_(tapegrad.tensor([True, False, True]), tapegrad.tensor([1.0, 2.0]))
+        tensor([1., 0., 2.])
+    """
     if tuple(J.broadcast_shapes(tuple(self.shape), tuple(mask.shape))) != tuple(self.shape):
         raise RuntimeError(f"masked_scatter_: mask of shape {list(mask.shape)} does not broadcast to self's shape "
                            f"{list(self.shape)}")
@@ -294,41 +315,95 @@ def _masked_scatter_method(self, mask, source):
 _LEAF = "a leaf Variable that requires grad is being used in an in-place operation."
 
 
-def _meta(name, fn):
-    def method(self, *args):
-        if self._grad_fn is None and self._requires_grad and _gm.STATE.enabled:
-            raise RuntimeError(f"{name}: {_LEAF}")
-        r = fn(self, *args)
-        self._data = r._data
-        if r._grad_fn is not None:
-            self._grad_fn = r._grad_fn
-            self._output_nr = r._output_nr
-        v = self._version
-        v[0] += 1
-        v[1] = name
-        return self
-    method.__name__ = name
-    shape, args, out = _META_EXAMPLES[name]
-    method.__doc__ = f"""In-place ``{fn.__name__}``: changes this tensor's shape (and strides); returns self.
+def _meta(name, self, r):
+    """Make ``self`` the reshaped view ``r`` of its own memory, in place (a version bump, as PyTorch)."""
+    self._data = r._data
+    if r._grad_fn is not None:
+        self._grad_fn = r._grad_fn
+        self._output_nr = r._output_nr
+    v = self._version
+    v[0] += 1
+    v[1] = name
+    return self
+
+
+def _leaf_check(name, self):
+    if self._grad_fn is None and self._requires_grad and _gm.STATE.enabled:
+        raise RuntimeError(f"{name}: {_LEAF}")
+
+
+def t_(self):
+    """In-place ``t``: this tensor (at most 2-D) becomes its transpose; returns self.
 
     Example:
         >>> import tapegrad
-        >>> tapegrad.zeros{shape}.{name}({args}).shape
-        tapegrad.Size({out})
+        >>> tapegrad.zeros(2, 3).t_().shape
+        tapegrad.Size([3, 2])
     """
-    return method
+    _leaf_check("t_", self)
+    return _meta("t_", self, S.t(self))
 
 
-_META_EXAMPLES = {"t_": ((2, 3), "", [3, 2]), "transpose_": ((2, 1, 3), "0, 2", [3, 1, 2]),
-                  "swapaxes_": ((2, 1, 3), "0, 1", [1, 2, 3]), "swapdims_": ((2, 1, 3), "1, 2", [2, 3, 1]),
-                  "squeeze_": ((2, 1, 3), "", [2, 3]), "unsqueeze_": ((2, 1, 3), "0", [1, 2, 1, 3])}
+def transpose_(self, dim0, dim1):
+    """In-place ``transpose``: swap dims ``dim0`` and ``dim1`` of this tensor; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.zeros(2, 1, 3).transpose_(0, 2).shape
+        tapegrad.Size([3, 1, 2])
+    """
+    _leaf_check("transpose_", self)
+    return _meta("transpose_", self, S.transpose(self, dim0, dim1))
 
 
-METHODS = {"scatter": scatter, "scatter_reduce": scatter_reduce, "index_copy": index_copy,
-           "index_fill": index_fill, "masked_scatter": masked_scatter,
-           "scatter_": _scatter_method, "scatter_reduce_": _scatter_reduce_method,
-           "index_copy_": index_copy_, "index_fill_": index_fill_,
-           "masked_scatter_": _masked_scatter_method,
-           "transpose_": _meta("transpose_", S.transpose), "swapaxes_": _meta("swapaxes_", S.transpose),
-           "swapdims_": _meta("swapdims_", S.transpose), "squeeze_": _meta("squeeze_", S.squeeze),
-           "unsqueeze_": _meta("unsqueeze_", S.unsqueeze), "t_": _meta("t_", S.t)}
+def swapaxes_(self, axis0, axis1):
+    """In-place ``swapaxes`` (``transpose_``); returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.zeros(2, 1, 3).swapaxes_(0, 1).shape
+        tapegrad.Size([1, 2, 3])
+    """
+    _leaf_check("swapaxes_", self)
+    return _meta("swapaxes_", self, S.transpose(self, axis0, axis1))
+
+
+def swapdims_(self, dim0, dim1):
+    """In-place ``swapdims`` (``transpose_``); returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.zeros(2, 1, 3).swapdims_(1, 2).shape
+        tapegrad.Size([2, 3, 1])
+    """
+    _leaf_check("swapdims_", self)
+    return _meta("swapdims_", self, S.transpose(self, dim0, dim1))
+
+
+def squeeze_(self, dim=None):
+    """In-place ``squeeze``: drop size-1 dims (all, or those among ``dim``); returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.zeros(2, 1, 3).squeeze_().shape
+        tapegrad.Size([2, 3])
+    """
+    _leaf_check("squeeze_", self)
+    return _meta("squeeze_", self, S.squeeze(self, dim))
+
+
+def unsqueeze_(self, dim):
+    """In-place ``unsqueeze``: insert a size-1 dim at ``dim``; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.zeros(2, 3).unsqueeze_(0).shape
+        tapegrad.Size([1, 2, 3])
+    """
+    _leaf_check("unsqueeze_", self)
+    return _meta("unsqueeze_", self, S.unsqueeze(self, dim))
+
+
+METHODS = {n: globals()[n] for n in __all__ + ["scatter_", "scatter_reduce_", "index_copy_", "index_fill_",
+                                              "masked_scatter_", "t_", "transpose_", "swapaxes_", "swapdims_",
+                                              "squeeze_", "unsqueeze_"]}
