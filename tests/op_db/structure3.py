@@ -70,9 +70,10 @@ spec("moveaxis", lambda m, a: m.moveaxis(a, (0, -1), (1, 0)), lambda a: np.movea
 spec("repeat_interleave", lambda m, a, repeats, dim: m.repeat_interleave(a, repeats, dim),
      lambda a, repeats, dim: np.repeat(a, repeats, dim), _sh((2, 3)), _kw(repeats=[0, 2], dim=[None, 0, -1]))
 spec("block_diag", lambda m, a, b, c: m.block_diag(a, b, c), None, _sh((2, 3), (), (0, 2)))
-spec("take", lambda m, a: m.take(a, m.tensor([[0, -1], [5, 0]])), lambda a: np.take(a, [[0, -1], [5, 0]]),
+spec("take", lambda m, a: m.take(a, m.tensor([[0, -1], [5, 0]], device=a.device)),
+     lambda a: np.take(a, [[0, -1], [5, 0]]),
      _sh((2, 3)))
-spec("masked_select", lambda m, a: m.masked_select(a, m.tensor([True, False, True])),
+spec("masked_select", lambda m, a: m.masked_select(a, m.tensor([True, False, True], device=a.device)),
      lambda a: a[:, [True, False, True]].reshape(-1), _sh((2, 3)))
 
 
@@ -86,17 +87,19 @@ def _scatter_ref(a, b, index, dim):
 
 
 _IDX = np.array([[0, 2], [1, 0]])       # along dim 1: distinct within each row
-spec("scatter", lambda m, a, b: a.scatter(1, m.tensor(_IDX), b), lambda a, b: _scatter_ref(a, b, _IDX, 1),
+spec("scatter", lambda m, a, b: a.scatter(1, m.tensor(_IDX, device=a.device), b),
+     lambda a, b: _scatter_ref(a, b, _IDX, 1),
      _sh((2, 3), (2, 2)))
-spec("index_copy", lambda m, a, b: a.index_copy(1, m.tensor([2, 0]), b), None, _sh((2, 3), (2, 2)))
-spec("index_fill", lambda m, a: a.index_fill(-1, m.tensor([0, -1]), 0.5), None, _sh((2, 3)))
-spec("masked_scatter", lambda m, a, b: a.masked_scatter(m.tensor([[True, False], [True, True]]), b), None,
+spec("index_copy", lambda m, a, b: a.index_copy(1, m.tensor([2, 0], device=a.device), b), None, _sh((2, 3), (2, 2)))
+spec("index_fill", lambda m, a: a.index_fill(-1, m.tensor([0, -1], device=a.device), 0.5), None, _sh((2, 3)))
+spec("masked_scatter",
+     lambda m, a, b: a.masked_scatter(m.tensor([[True, False], [True, True]], device=a.device), b), None,
      _sh((2, 2), (4,)))
 
 _RIDX = np.array([2, 0, 2, 1, 2])
 for _r in ("sum", "prod", "mean", "amax", "amin"):
     spec(f"scatter_reduce_{_r}", (lambda r: lambda m, a, b, include_self: a.scatter_reduce(
-        0, m.tensor(_RIDX), b, r, include_self=include_self))(_r), None, _sh((4,), (5,)),
+        0, m.tensor(_RIDX, device=a.device), b, r, include_self=include_self))(_r), None, _sh((4,), (5,)),
          _kw(include_self=[True, False]),
          avoid=(lambda a, b, include_self: bool(min(np.min(np.abs(b[:, None] - b[None, :]) + 9 * np.eye(5)),
                                                     np.min(np.abs(a[:, None] - b[None, :]))) < 1e-2))
