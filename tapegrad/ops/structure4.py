@@ -120,7 +120,17 @@ def column_stack(tensors):
     return J.cat([t.reshape(t.numel(), 1) if t.ndim <= 1 else t for t in ts], 1)
 
 
-def tensor_split(input, indices_or_sections, dim=0):
+def _pick_ios(name, ios, kw):
+    """PyTorch's overloads name the second argument ``sections``, ``indices`` or ``tensor_indices_or_sections``."""
+    given = [v for v in kw.values() if v is not None]
+    if len(given) + (ios is not None) != 1:
+        raise TypeError(f"{name}(): expected exactly one of indices_or_sections, sections, indices or "
+                        "tensor_indices_or_sections")
+    return ios if ios is not None else given[0]
+
+
+def tensor_split(input, indices_or_sections=None, dim=0, *, sections=None, indices=None,
+                 tensor_indices_or_sections=None):
     """Views of ``input`` split along ``dim`` into n near-equal sections, or at the listed indices.
 
     Example:
@@ -130,10 +140,11 @@ def tensor_split(input, indices_or_sections, dim=0):
         >>> [t.tolist() for t in tapegrad.arange(5).tensor_split([1, 4])]
         [[0], [1, 2, 3], [4]]
     """
+    ios = _pick_ios("tensor_split", indices_or_sections, {"sections": sections, "indices": indices,
+                                                         "tensor_indices_or_sections": tensor_indices_or_sections})
     if input.ndim == 0:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0 dims")
     Tensor = X._tensor_cls()
-    ios = indices_or_sections
     if isinstance(ios, Tensor):
         if ios.dtype not in (D.int64, D.int32, D.int16, D.int8, D.uint8) or ios.ndim > 1:
             raise RuntimeError("tensor_split expected tensor_indices_or_sections to have a integral dtype and be "
@@ -170,7 +181,7 @@ def _dsplit_like(name, input, ios, dim, min_dims):
     return tensor_split(input, ios, dim)
 
 
-def hsplit(input, indices_or_sections):
+def hsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """``tensor_split`` along dim 1 (dim 0 for a 1-d tensor); an int must divide the dim.
 
     Example:
@@ -178,10 +189,11 @@ def hsplit(input, indices_or_sections):
         >>> [t.shape for t in tapegrad.hsplit(tapegrad.zeros(2, 4), 2)]
         [tapegrad.Size([2, 2]), tapegrad.Size([2, 2])]
     """
+    indices_or_sections = _pick_ios("hsplit", indices_or_sections, {"sections": sections, "indices": indices})
     return _dsplit_like("hsplit", input, indices_or_sections, 0 if input.ndim == 1 else 1, 1)
 
 
-def vsplit(input, indices_or_sections):
+def vsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """``tensor_split`` along dim 0 of a tensor of at least 2 dims; an int must divide the dim.
 
     Example:
@@ -189,10 +201,11 @@ def vsplit(input, indices_or_sections):
         >>> [t.shape for t in tapegrad.vsplit(tapegrad.zeros(4, 2), [1])]
         [tapegrad.Size([1, 2]), tapegrad.Size([3, 2])]
     """
+    indices_or_sections = _pick_ios("vsplit", indices_or_sections, {"sections": sections, "indices": indices})
     return _dsplit_like("vsplit", input, indices_or_sections, 0, 2)
 
 
-def dsplit(input, indices_or_sections):
+def dsplit(input, indices_or_sections=None, *, sections=None, indices=None):
     """``tensor_split`` along dim 2 of a tensor of at least 3 dims; an int must divide the dim.
 
     Example:
@@ -200,6 +213,7 @@ def dsplit(input, indices_or_sections):
         >>> len(tapegrad.dsplit(tapegrad.zeros(1, 1, 4), 2))
         2
     """
+    indices_or_sections = _pick_ios("dsplit", indices_or_sections, {"sections": sections, "indices": indices})
     return _dsplit_like("dsplit", input, indices_or_sections, 2, 3)
 
 
