@@ -20,6 +20,15 @@ __all__ = ["atleast_1d", "atleast_2d", "atleast_3d", "hstack", "vstack", "row_st
            "repeat_interleave", "block_diag", "take", "masked_select"]
 
 
+def same_device(name, input, *others):
+    """Raise, naming the op and both devices, when an index/mask/source tensor is not on ``input``'s device."""
+    Tensor = X._tensor_cls()
+    for o in others:
+        if isinstance(o, Tensor) and o.device != input.device:
+            raise RuntimeError(f"{name}(): Expected all tensors to be on the same device, but found at least two "
+                               f"devices, {input.device} and {o.device}")
+
+
 def _atleast(tensors, shapes):
     many = len(tensors) != 1 or isinstance(tensors[0], (list, tuple))
     ts = tuple(tensors[0]) if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)) else tuple(tensors)
@@ -358,6 +367,7 @@ def take(input, index):
         >>> tapegrad.take(tapegrad.tensor([[4, 3], [5, 7]]), tapegrad.tensor([0, -1]))
         tensor([4, 7])
     """
+    same_device("take", input, index)
     index = X._check_index("take", index)
     n = input.numel()
     if index.numel():
@@ -384,6 +394,7 @@ def masked_select(input, mask):
     """
     if mask.dtype is not D.bool:
         raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
+    same_device("masked_select", input, mask)
     x, m = J.broadcast_tensors(input, mask)
     return X.getitem(x, m)
 

@@ -23,6 +23,7 @@ from . import joining as J
 from . import shape as S
 from ._index_key import check_index_range
 from .inplace import _inplace
+from .structure4 import same_device
 
 __all__ = ["scatter", "scatter_reduce", "index_copy", "index_fill", "masked_scatter"]
 
@@ -78,6 +79,7 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
                            f"{src.dtype}")
     if reduce not in (None, "add", "multiply"):
         raise RuntimeError(f"reduce argument must be either add or multiply, got {reduce!r}")
+    same_device("scatter", input, index, src)
     index, d = _scatter_check("scatter", input, dim, index, src)
     if src is None:
         src = _creation.full(tuple(index.shape), value, dtype=input.dtype, device=input.device)
@@ -124,6 +126,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if src.dtype is not input.dtype:
         raise RuntimeError(f"scatter_reduce(): Expected self.dtype to be equal to src.dtype, got {input.dtype} "
                            f"and {src.dtype}")
+    same_device("scatter_reduce", input, index, src)
     index, d = _scatter_check("scatter_reduce", input, dim, index, src)
     if input.ndim == 0:
         out = scatter_reduce(input.reshape(1), 0, index.reshape(-1), src.reshape(-1), reduce,
@@ -176,6 +179,7 @@ def index_copy(input, dim, index, source):
                 [0., 0.],
                 [1., 1.]])
     """
+    same_device("index_copy", input, index, source)
     index = X._check_index("index_copy", index, want_ndim=1)
     d = wrap_dim(dim, input.ndim, "index_copy")
     want = tuple(input.shape[:d]) + (index.numel(),) + tuple(input.shape[d + 1:])
@@ -203,6 +207,7 @@ def index_fill(input, dim, index, value):
                 [-1.,  0., -1.]])
     """
     Tensor = X._tensor_cls()
+    same_device("index_fill", input, index, value)
     index = X._check_index("index_fill", index, want_ndim=1)
     if isinstance(value, Tensor) and value.ndim != 0:
         raise RuntimeError(f"index_fill_ only supports a 0-dimensional value tensor, but got tensor with "
@@ -238,6 +243,7 @@ def masked_scatter(input, mask, source):
     if source.dtype is not input.dtype:
         raise RuntimeError(f"masked_scatter: expected self and source to have same dtypes but got {input.dtype} "
                            f"and {source.dtype}")
+    same_device("masked_scatter", input, mask, source)
     x, m = J.broadcast_tensors(input, mask)
     be = x._backend
     key = be.nonzero(m._data)
