@@ -6,6 +6,7 @@ matmul, index_select, norm), so its gradient at every order is theirs and
 it runs on every device those ops run on.
 """
 import itertools
+import warnings
 
 from .. import _creation
 from .. import _dtype as D
@@ -114,6 +115,9 @@ def cross(input, other, dim=None):
                            f"{list(input.shape)} and {list(other.shape)}")
     shape = J.broadcast_shapes(tuple(input.shape), tuple(other.shape))
     if dim is None:
+        warnings.warn("Using torch.cross without specifying the dim arg is deprecated.\nPlease either pass the dim "
+                      "explicitly or simply use torch.linalg.cross.\nThe default value of dim will change to agree "
+                      "with that of linalg.cross in a future release.", UserWarning, stacklevel=2)
         dim = next((d for d, s in enumerate(shape) if s == 3), None)
         if dim is None:
             raise RuntimeError(f"no dimension of size 3 in input (shapes {list(input.shape)} and "
@@ -258,6 +262,8 @@ def meshgrid(*tensors, indexing=None):
     """
     tensors = _tensor_list(tensors, "meshgrid")
     if indexing is None:
+        warnings.warn("torch.meshgrid: in an upcoming release, it will be required to pass the indexing argument.",
+                      UserWarning, stacklevel=2)
         indexing = "ij"
     if indexing not in ("ij", "xy"):
         raise RuntimeError(f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}')

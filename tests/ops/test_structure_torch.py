@@ -383,3 +383,11 @@ def test_scatter_reduce_amax_excluded_self_tie_keeps_the_whole_gradient():
     a.scatter_reduce(0, tapegrad.tensor([0, 1]), b, "amax", include_self=False).sum().backward()
     assert a.grad.tolist() == [0.0, 0.0]
     assert b.grad.tolist() == [1.0, 1.0]
+
+
+@pytest.mark.parametrize("call", [lambda m: m.meshgrid(m.ones(2), m.ones(3)),
+                                  lambda m: m.cross(m.ones(3, 3), m.ones(3, 3))], ids=["meshgrid", "cross"])
+def test_deprecated_defaults_warn_like_torch(call):
+    # torch warns once per process (TORCH_WARN_ONCE), so only tapegrad's warning is checked every time
+    with pytest.warns(UserWarning, match="indexing argument|without specifying the dim"):
+        call(tapegrad)
