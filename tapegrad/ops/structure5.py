@@ -410,6 +410,20 @@ def unsqueeze_(self, dim):
     return _meta("unsqueeze_", self, S.unsqueeze(self, dim))
 
 
+def as_strided_(self, size, stride, storage_offset=None):
+    """In-place ``as_strided`` (on a contiguous tensor): this tensor becomes the strided view; returns self.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.arange(6).as_strided_((2, 2), (1, 2), 1)
+        tensor([[1, 3],
+                [2, 4]])
+    """
+    from .structure2 import as_strided
+    _leaf_check("as_strided_", self)
+    return _meta("as_strided_", self, as_strided(self, size, stride, storage_offset))
+
+
 METHODS = {n: globals()[n] for n in __all__ + ["scatter_", "scatter_reduce_", "index_copy_", "index_fill_",
                                               "masked_scatter_", "t_", "transpose_", "swapaxes_", "swapdims_",
-                                              "squeeze_", "unsqueeze_"]}
+                                              "squeeze_", "unsqueeze_", "as_strided_"]}

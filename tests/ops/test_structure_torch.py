@@ -270,6 +270,7 @@ CASES5 = {
     "squeeze_": (lambda m, a: (a * 1).squeeze_(), _n(2, 1, 3, 1)),
     "squeeze_dim": (lambda m, a: (a * 1).squeeze_(1), _n(2, 1, 3, 1)),
     "unsqueeze_": (lambda m, a: (a * 1).unsqueeze_(-1), _n(2, 3)),
+    "as_strided_": (lambda m, a: (a * 1).as_strided_((2, 2), (1, 3), 1), _n(2, 3)),
 }
 for _r in ("sum", "prod", "mean", "amax", "amin"):
     for _self in (True, False):
