@@ -446,6 +446,9 @@ CASES = [
     _c("searchsorted", np.array([-1.0, 0.0, 0.0, 2.0]), A, "right", ref=np.searchsorted, id="right"),
     _c("searchsorted", np.sort(A, 1), A[:, ::-1].copy(), "right", ref=_searchsorted_rows, id="rows"),
     _c("searchsorted", np.array([1, 3, 3, 8]), I, ref=np.searchsorted, id="int"),
+    _c("as_strided", A, (2, 2), (4, 1), 1, ref=lambda a, sh, st, o: np.lib.stride_tricks.as_strided(
+        a.reshape(-1)[o:], sh, tuple(s * a.itemsize for s in st)).copy()),
+    _c("as_strided", _f((3, 3)), (3,), (4,), 0, ref=lambda a, sh, st, o: np.diagonal(a).copy(), id="diag"),
     # convolution (optional, composed of sliding_windows and matmul)
     _c("conv", _f((2, 4, 5, 6)), _f((6, 2, 3, 2)), _f(6), (2, 1), (1, 0), (1, 2), 2, ref=conv_ref, tol=1e-12),
     _c("conv", _f((1, 2, 5), np.float32), _f((3, 2, 2), np.float32), ref=conv_ref, tol=1e-5, id="plain"),

@@ -60,6 +60,13 @@ CORRECTED = {
     ("Tensor", "put_"): ("self", "index", "source", "accumulate"),  # lambda: indices, tensor
     ("Tensor", "relu_"): ("self",),                              # lambda: inplace
     ("Tensor", "xlogy_"): ("self", "other"),                     # lambda: y
+    ("torch", "diag_embed"): ("input", "offset", "dim1", "dim2"),  # lambda: diagonal
+    ("Tensor", "diag_embed"): ("self", "offset", "dim1", "dim2"),
+    ("Tensor", "fill_diagonal_"): ("self", "fill_value", "wrap"),  # lambda: value
+    ("torch", "narrow_copy"): ("input", "dim", "start", "length"),  # lambda: self
+    ("Tensor", "narrow_copy"): ("self", "dim", "start", "length"),  # lambda: dimension
+    ("Tensor", "swapaxes_"): ("self", "axis0", "axis1"),         # lambda: dim0, dim1
+    ("Tensor", "swapdims_"): ("self", "dim0", "dim1"),           # lambda: axis0, axis1
 }
 
 # Mismatches not fixed yet, each with the reason. The test fails on any other
@@ -215,7 +222,10 @@ def test_corrections_are_torchs_real_names():
           lambda: torch.layer_norm(x, (3,), weight=None, bias=None, eps=1e-5), lambda: torch.msort(input=x),
           lambda: x.topk(1, dim=0, largest=True, sorted=True), lambda: x.flatten().clone().put_(
               index=torch.tensor([0]), source=torch.tensor([9.0]), accumulate=False),
-          lambda: x.clone().xlogy_(other=x)]
+          lambda: x.clone().xlogy_(other=x), lambda: m.diag_embed(offset=0),
+          lambda: m.clone().fill_diagonal_(fill_value=1.0), lambda: torch.narrow_copy(input=x, dim=0, start=0, length=1),
+          lambda: x.narrow_copy(dim=0, start=0, length=1), lambda: m.clone().swapaxes_(axis0=0, axis1=1),
+          lambda: m.clone().swapdims_(dim0=0, dim1=1)]
     for f in ok:
         f()
     refused = [lambda: torch.swapaxes(x, dim0=0, dim1=1), lambda: torch.swapdims(x, axis0=0, axis1=1),
@@ -227,7 +237,11 @@ def test_corrections_are_torchs_real_names():
                lambda: torch.msort(x, descending=True), lambda: x.topk(1, descending=True),
                lambda: torch.topk(x, 1, descending=True),
                lambda: x.flatten().clone().put_(indices=torch.tensor([0]), tensor=torch.tensor([9.0])),
-               lambda: x.clone().relu_(inplace=True), lambda: x.clone().xlogy_(y=x)]
+               lambda: x.clone().relu_(inplace=True), lambda: x.clone().xlogy_(y=x),
+               lambda: m.diag_embed(diagonal=0), lambda: m.clone().fill_diagonal_(value=1.0),
+               lambda: torch.narrow_copy(self=x, dim=0, start=0, length=1),
+               lambda: x.narrow_copy(dimension=0, start=0, length=1), lambda: m.clone().swapaxes_(dim0=0, dim1=1),
+               lambda: m.clone().swapdims_(axis0=0, axis1=1)]
     for f in refused:
         with pytest.raises(TypeError):
             f()

@@ -329,6 +329,15 @@ class ArrayBackend:
         A dilated window longer than its axis raises ValueError. Writing to the view is undefined.
         """
 
+    @required
+    def as_strided(self, x, shape, strides, offset):
+        """A writable view of ``x``'s memory: element strides and a start offset, both in elements of ``x``.
+
+        Element ``[i, j, ...]`` of the view is the element ``offset + i * strides[0] + j * strides[1] ...``
+        elements past ``x``'s first element (``diagonal``, ``Tensor.unfold``, ``as_strided``). The caller
+        keeps every position inside ``x``'s memory; strides are non-negative.
+        """
+
     # ------------------------------------------------------------------ linear algebra
     @required
     def matmul(self, a, b):

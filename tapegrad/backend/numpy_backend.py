@@ -316,6 +316,12 @@ class NumpyBackend(ArrayBackend):
         return np.lib.stride_tricks.as_strided(x, shape, strides, writeable=False)
 
     @staticmethod
+    def as_strided(x, shape, strides, offset):
+        it = x.itemsize
+        base = np.lib.stride_tricks.as_strided(x, (offset + 1,), (it,))[offset:] if offset else x
+        return np.lib.stride_tricks.as_strided(base, tuple(shape), tuple(s * it for s in strides))
+
+    @staticmethod
     def getitem(x, key):
         r = x[key]
         if r.__class__ is not np.ndarray:

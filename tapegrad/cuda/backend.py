@@ -165,6 +165,7 @@ class CudaBackend(ArrayBackend):
     setitem = staticmethod(X.setitem)
     scatter_add = staticmethod(X.scatter_add)
     sliding_windows = staticmethod(M.sliding_windows)
+    as_strided = staticmethod(M.as_strided)
 
     # scans and sorting along one axis
     for _n in ("cumsum", "cumprod", "cummax", "cummin", "logcumsumexp"):

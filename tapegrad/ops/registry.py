@@ -112,6 +112,9 @@ path, or when it is never recorded (bool results).
   LAPACK-style backend call each, with the standard matrix VJPs (Note
   [linalg VJPs]); decompositions return their factors packed in one array
   (Note [packed outputs] in ops/linalg_decomp.py).
+- structure2: strided_view (diagonal, Tensor.unfold and as_strided as one
+  view over new strides; its VJP scatters back by flat position, Note
+  [strided views] in ops/structure2.py).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

@@ -148,3 +148,8 @@ def sliding_windows(x, axes, window, stride, dilation):
     """Note [sliding windows] (backend/base.py): a view with new element strides, no kernel."""
     shape, st = window_view_layout(x.shape, x.st, axes, window, stride, dilation)
     return x._view(shape, st)
+
+
+def as_strided(x, shape, strides, offset):
+    """A view with the given element strides and offset from ``x``'s first element, no kernel."""
+    return x._view(tuple(int(s) for s in shape), tuple(int(s) for s in strides), x.off + int(offset))
