@@ -42,6 +42,9 @@ def __getattr__(name):
     if name == "distributions":     # tapegrad.distributions: probability distributions, loaded on first use
         mod = globals()["distributions"] = importlib.import_module(".distributions", __name__)
         return mod
+    if name == "onnx":              # tapegrad.onnx: export; imports the onnx package only inside export()
+        mod = globals()["onnx"] = importlib.import_module(".onnx", __name__)
+        return mod
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)

@@ -1,0 +1,99 @@
+"""One recorded run of a model for export: every input and parameter requires grad, every op call is seen.
+
+# Note [export trace]
+The tape holds a node per recorded op with an edge per input that needs a
+gradient, but not the values of the other inputs (Python numbers, internal
+constants) nor the ops that were not recorded (integer index math). So while
+the model runs, each registered op's ``forward`` is wrapped to remember, under
+the sequence number its node is about to get, the arrays it ran on, its output
+and the tapegrad function that called ``apply``. The exporter walks the tape
+for the structure and reads the constants from these calls. Everything is put
+back (``forward``, ``requires_grad``, training mode) before ``trace`` returns.
+"""
+import sys
+
+from ..ops.registry import REGISTRY
+from ..tape import node as _node
+from ..tape import grad_mode as _gm
+
+__all__ = ["trace", "Call"]
+
+
+class Call:
+    """One op call seen during the trace: its op name, input arrays, params, output and caller."""
+    __slots__ = ("name", "arrays", "params", "out", "caller")
+
+    def __init__(self, name, arrays, params, out, caller):
+        self.name, self.arrays, self.params, self.out, self.caller = name, arrays, params, out, caller
+
+
+def _caller():
+    """``module.function`` of the first frame above ``ops.registry.apply`` (who recorded the op)."""
+    f = sys._getframe(2)
+    while f is not None and f.f_code.co_name != "apply":
+        f = f.f_back
+    f = f.f_back if f is not None else None
+    if f is None:
+        return "?"
+    mod = f.f_globals.get("__name__", "?")
+    return f"{mod}.{getattr(f.f_code, 'co_qualname', f.f_code.co_name)}"
+
+
+def _wrap(opdef, calls, by_out):
+    inner = opdef.forward
+
+    def forward(be, *arrays, **params):
+        out = inner(be, *arrays, **params)
+        # The node apply records next gets the next sequence number (Note [export trace]).
+        seq = _node.next_seq() + 1
+        c = Call(opdef.name, arrays, params, out, _caller())
+        calls[seq] = c
+        by_out[id(out)] = c
+        return out
+    return inner, forward
+
+
+def trace(model, args, kwargs):
+    """Run ``model(*args, **kwargs)`` once in eval mode with grad on and every tensor requiring grad.
+
+    Returns ``(inputs, outputs, calls, by_out)``: the traced input tensors, the flat list of
+    output tensors, the op calls keyed by node sequence number and by id of their output array.
+    """
+    from .._tensor import Tensor
+    from ..nn import Module
+    calls, by_out = {}, {}
+    inputs = [a.detach().requires_grad_() if isinstance(a, Tensor) and a.dtype.is_floating_point else a
+              for a in args]
+    params = list(model.parameters()) if isinstance(model, Module) else []
+    flags = [p.requires_grad for p in params]
+    modes = [(m, m.training) for m in model.modules()] if isinstance(model, Module) else []
+    saved = {}
+    try:
+        for p in params:
+            p.requires_grad_(True)
+        if modes:
+            model.eval()
+        for name, opdef in REGISTRY.items():
+            saved[name], opdef.forward = _wrap(opdef, calls, by_out)
+        with _gm.set_grad_enabled(True):
+            out = model(*inputs, **(kwargs or {}))
+    finally:
+        for name, fw in saved.items():
+            REGISTRY[name].forward = fw
+        for p, f in zip(params, flags):
+            p.requires_grad_(f)
+        for m, t in modes:
+            m.training = t
+    return inputs, _flatten(out), calls, by_out
+
+
+def _flatten(out):
+    from .._tensor import Tensor
+    if isinstance(out, Tensor):
+        return [out]
+    if isinstance(out, (tuple, list)):
+        return [t for o in out for t in _flatten(o)]
+    if isinstance(out, dict):
+        return [t for o in out.values() for t in _flatten(o)]
+    raise TypeError(f"tapegrad.onnx.export: the model returned a {type(out).__name__}; "
+                    "supported outputs are Tensors and tuples, lists or dicts of them")
