@@ -28,15 +28,20 @@ class Call:
 
 
 def _caller():
-    """``module.function`` of the first frame above ``ops.registry.apply`` (who recorded the op)."""
+    """The tapegrad function that recorded the op: the outermost one in the chain of tapegrad
+    frames above ``ops.registry.apply`` (before the modules' ``forward`` or the user's code)."""
     f = sys._getframe(2)
     while f is not None and f.f_code.co_name != "apply":
         f = f.f_back
+    best = None
     f = f.f_back if f is not None else None
-    if f is None:
-        return "?"
-    mod = f.f_globals.get("__name__", "?")
-    return f"{mod}.{getattr(f.f_code, 'co_qualname', f.f_code.co_name)}"
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if not mod.startswith("tapegrad.") or mod.startswith(("tapegrad.nn.modules", "tapegrad.onnx")):
+            break
+        best = f"{mod}.{getattr(f.f_code, 'co_qualname', f.f_code.co_name)}"
+        f = f.f_back
+    return best or "?"
 
 
 def _wrap(opdef, calls, by_out):

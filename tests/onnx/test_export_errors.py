@@ -1,0 +1,61 @@
+"""tapegrad.onnx.export: unmapped ops are named, and the model is left as it was."""
+import io
+
+import pytest
+
+import tapegrad
+from tapegrad import nn
+
+onnx = pytest.importorskip("onnx")
+
+
+class _Cumsum(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return tapegrad.cumsum(self.lin(x), 1)
+
+
+def test_an_op_with_no_mapping_raises_naming_it():
+    with pytest.raises(tapegrad.onnx.UnsupportedOpError, match=r"op 'cumsum' \(recorded by tapegrad\.[\w.]*\.cumsum\)"):
+        tapegrad.onnx.export(_Cumsum(), (tapegrad.randn(2, 3),), io.BytesIO())
+
+
+def test_export_restores_requires_grad_and_training_mode():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5), nn.Linear(4, 2))
+    model[0].weight.requires_grad_(False)
+    model[3].requires_grad_(False)
+    model.train()
+    model[2].eval()
+    flags = [p.requires_grad for p in model.parameters()]
+    modes = [m.training for m in model.modules()]
+    stats = model[1].running_mean.clone()
+    tapegrad.onnx.export(model, (tapegrad.randn(2, 3),), io.BytesIO())
+    assert [p.requires_grad for p in model.parameters()] == flags
+    assert [m.training for m in model.modules()] == modes
+    assert (model[1].running_mean == stats).all()     # traced in eval mode: no statistics update
+
+
+def test_export_restores_the_model_after_an_error():
+    model = _Cumsum()
+    model.lin.weight.requires_grad_(False)
+    model.train()
+    from tapegrad.ops.registry import REGISTRY
+    forwards = {n: d.forward for n, d in REGISTRY.items()}
+    with pytest.raises(tapegrad.onnx.UnsupportedOpError):
+        tapegrad.onnx.export(model, (tapegrad.randn(2, 3),), io.BytesIO())
+    assert not model.lin.weight.requires_grad and model.lin.bias.requires_grad and model.training
+    assert {n: d.forward for n, d in REGISTRY.items()} == forwards
+
+
+def test_training_batch_norm_without_running_stats_names_the_op():
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4, track_running_stats=False))
+    with pytest.raises(tapegrad.onnx.UnsupportedOpError, match="op 'batch_norm'"):
+        tapegrad.onnx.export(model, (tapegrad.randn(2, 3),), io.BytesIO())
+
+
+def test_opset_below_17_is_refused():
+    with pytest.raises(ValueError, match="opset_version=13"):
+        tapegrad.onnx.export(nn.Linear(2, 2), (tapegrad.randn(1, 2),), io.BytesIO(), opset_version=13)
