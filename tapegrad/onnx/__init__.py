@@ -104,6 +104,11 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
 
     g = Graph(onnx, opset_version, calls, by_out, names, dyn_dims, nodes2)
     g.calls2 = calls2
+    for t, name in zip(inputs, input_names):
+        if isinstance(t, Tensor):
+            g.arrays[id(t._data)] = name
+    for name, p in module_params + leaves:
+        g.arrays[id(p._data)] = name
     h = onnx.helper
 
     def vinfo(name, shape, dtype):

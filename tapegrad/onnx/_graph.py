@@ -6,6 +6,13 @@ or buffer (its ``state_dict`` name, an initializer), a constant the forward call
 example run's; with ``dynamic_axes`` a second run at other sizes tells which entries
 of a recorded shape (reshape, broadcast_to) follow the inputs (Note [dynamic shapes]).
 
+# Note [unrecorded ops]
+Ops that need no gradient are not on the tape (comparisons, integer math), yet their
+results may feed recorded ops: ``where(x > 0, x, y)``. An input with no edge is read
+from the forward call (Note [export trace]); when that array came from an op call
+whose inputs reach a graph value, the call is exported too, through the same table.
+Only arrays that depend on no graph value become constants.
+
 # Note [dynamic shapes]
 A recorded ``reshape`` keeps the sizes of the example run. The exporter traces the model
 once more with every dynamic axis one larger and compares the two tapes node by node: an
@@ -24,6 +31,15 @@ class UnsupportedOpError(RuntimeError):
     """A recorded op has no ONNX mapping (or not with these parameters)."""
 
 
+class _CallNode:
+    """An op call that was not recorded, dressed as a node for the table (Note [unrecorded ops])."""
+
+    def __init__(self, call):
+        self.op = type("op", (), {"name": call.name})
+        self.seq = call.seq
+        self.next = ()
+
+
 class Graph:
     def __init__(self, onnx, opset, calls, by_out, names, dyn_dims, nodes2):
         self.onnx, self.h, self.opset = onnx, onnx.helper, opset
@@ -34,6 +50,8 @@ class Graph:
         self.nodes, self.inits, self.info = [], [], {}
         self._count = 0
         self._consts = {}
+        self.arrays = {}                # id(array) -> value name: inputs, parameters, recorded outputs
+        self._deps = {}
 
     # -- building blocks used by the table
     def fresh(self, base):
@@ -155,6 +173,36 @@ class Graph:
         return [self.add("Squeeze", [Y, one])[0], self.add("Squeeze", [Yh, zero])[0],
                 self.add("Squeeze", [Yc, zero])[0]]
 
+    # -- values the tape does not hold (Note [unrecorded ops])
+    def array_value(self, a):
+        """The value name of an array an op call saw: a graph value, an unrecorded op on one, or a constant."""
+        name = self.arrays.get(id(a))
+        if name is not None:
+            return name
+        c = self.by_out.get(id(a))
+        if c is None or not self._traced(c):
+            return self.const(np.asarray(a))
+        fn = TABLE.get(c.name)
+        if fn is None:
+            raise UnsupportedOpError(
+                f"tapegrad.onnx.export: op '{c.name}' (recorded by {c.caller}): this op, computed from the "
+                f"inputs without a gradient, has no ONNX mapping")
+        ins = [None if x is None else self.array_value(x) for x in c.arrays]
+        out = fn(self, _CallNode(c), ins, c.params)[0]
+        self.info[out] = (tuple(c.out.shape), np.dtype(c.out.dtype))
+        self.arrays[id(a)] = out
+        return out
+
+    def _traced(self, c):
+        """Whether an op call's result depends on a graph value (so it must be computed in the graph)."""
+        hit = self._deps.get(id(c))
+        if hit is None:
+            self._deps[id(c)] = False          # no cycles among calls; guards re-entry
+            hit = any(id(x) in self.arrays or (id(x) in self.by_out and self._traced(self.by_out[id(x)]))
+                      for x in c.arrays if x is not None)
+            self._deps[id(c)] = hit
+        return hit
+
     # -- the walk
     def value(self, edge):
         """The value name an edge reads: a node's output or a leaf."""
@@ -179,8 +227,7 @@ class Graph:
                 if e is not None:
                     ins.append(self.value(e))
                 elif c is not None and i < len(c.arrays) and c.arrays[i] is not None:
-                    a = c.arrays[i]
-                    ins.append(self.names.get(id(a)) or self.const(np.asarray(a)))
+                    ins.append(self.array_value(c.arrays[i]))
                 else:
                     ins.append(None)
             params = c.params if c is not None else (n.params or {})
@@ -190,6 +237,8 @@ class Graph:
                 if m is not None:
                     self.info[o] = m
             self.outs[id(n)] = outs
+            if c is not None:
+                self.arrays[id(c.out)] = outs[0]
         return nodes
 
     def _out_meta(self, n, c):

@@ -136,6 +136,19 @@ def _clip(g, node, ins, p):
     return g.add("Clip", [ins[0], lo, hi])
 
 
+def _astype(g, node, ins, p):
+    from onnx.helper import np_dtype_to_tensor_dtype
+    return g.add("Cast", ins[:1], to=int(np_dtype_to_tensor_dtype(np.dtype(p["dtype"]))))
+
+
+def _bitwise(op_type):
+    def fn(g, node, ins, p):
+        if any(g.np_dtype(i) != np.bool_ for i in ins[:2]):
+            raise g.unsupported(node, f"{node.op.name} on integers (bool only)")
+        return g.add(op_type, ins[:2])
+    return fn
+
+
 def _lstm_scan(g, node, ins, p):
     return g.lstm(node, ins)
 
@@ -157,4 +170,13 @@ TABLE = {
     "sum": _reduce("ReduceSum"), "max": _reduce("ReduceMax"), "min": _reduce("ReduceMin"),
     "conv": _conv, "batch_norm": _batch_norm, "layer_norm": _layer_norm, "where": _where, "clip": _clip,
     "LSTMScan": _lstm_scan,
+    # never recorded, exported when they compute on graph values (Note [unrecorded ops] in _graph.py)
+    "greater": _binary("Greater"), "less": _binary("Less"), "equal": _binary("Equal"),
+    "greater_equal": _binary("GreaterOrEqual"), "less_equal": _binary("LessOrEqual"),
+    "not_equal": lambda g, node, ins, p: g.add("Not", g.add("Equal", ins[:2])),
+    "logical_not": _unary("Not"), "logical_and": _binary("And"), "logical_or": _binary("Or"),
+    "logical_xor": _binary("Xor"), "astype": _astype,
+    "bitwise_and": _bitwise("And"), "bitwise_or": _bitwise("Or"), "bitwise_xor": _bitwise("Xor"),
+    "isnan": _unary("IsNaN"), "isinf": _unary("IsInf"),
+    "isfinite": lambda g, node, ins, p: g.add("Not", g.add("Or", g.add("IsNaN", ins[:1]) + g.add("IsInf", ins[:1]))),
 }

@@ -21,10 +21,11 @@ __all__ = ["trace", "Call"]
 
 class Call:
     """One op call seen during the trace: its op name, input arrays, params, output and caller."""
-    __slots__ = ("name", "arrays", "params", "out", "caller")
+    __slots__ = ("name", "arrays", "params", "out", "caller", "seq")
 
-    def __init__(self, name, arrays, params, out, caller):
+    def __init__(self, name, arrays, params, out, caller, seq):
         self.name, self.arrays, self.params, self.out, self.caller = name, arrays, params, out, caller
+        self.seq = seq
 
 
 def _caller():
@@ -51,7 +52,7 @@ def _wrap(opdef, calls, by_out):
         out = inner(be, *arrays, **params)
         # The node apply records next gets the next sequence number (Note [export trace]).
         seq = _node.next_seq() + 1
-        c = Call(opdef.name, arrays, params, out, _caller())
+        c = Call(opdef.name, arrays, params, out, _caller(), seq)
         calls[seq] = c
         by_out[id(out)] = c
         return out

@@ -1,0 +1,127 @@
+"""tapegrad.onnx.export: each mapped op, run by onnxruntime, gives tapegrad's values."""
+import io
+
+import numpy as np
+import pytest
+
+import tapegrad
+from tapegrad import nn
+import tapegrad.nn.functional as F
+from tapegrad.ops.registry import REGISTRY
+from tapegrad.onnx._ops import TABLE
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+
+
+def _run(model, args, new_args=None, **kw):
+    buf = io.BytesIO()
+    names = [f"x{i}" for i in range(len(args))]
+    tapegrad.onnx.export(model, args, buf, input_names=names, **kw)
+    onnx.checker.check_model(onnx.load_from_string(buf.getvalue()))
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    new_args = new_args or args
+    got = sess.run(None, {n: a.numpy() for n, a in zip(names, new_args)})
+    with tapegrad.no_grad():
+        want = model(*new_args)
+    want = [want] if isinstance(want, tapegrad.Tensor) else list(want)
+    want = [t for w in want for t in (w if isinstance(w, tuple) else (w,))]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.shape == tuple(w.shape)
+        np.testing.assert_allclose(g, w.numpy(), rtol=1e-5, atol=1e-5)
+    return buf.getvalue()
+
+
+class _Elementwise(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x, y):
+        h = self.lin(x)
+        a = (h - y) * 2.0 / (y.abs() + 1) + (-h).exp() - (y * y + 1).log()
+        b = h.sigmoid() + h.tanh() + F.relu(h) + F.gelu(h) + h.pow(2) + h.sqrt().nan_to_num(0.0) * 0
+        c = tapegrad.where(h > 0, h, y) + tapegrad.maximum(h, y) + tapegrad.clamp(h, -0.5, 0.5)
+        return a + b + c + tapegrad.erf(y)
+
+
+class _Shapes(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 6)
+
+    def forward(self, x):
+        h = self.lin(x)                                  # (B, 6)
+        s = h.softmax(-1) + h.log_softmax(dim=1)
+        r = h.reshape(-1, 2, 3).transpose(1, 2)         # (B, 3, 2)
+        m = r.mean(dim=2) + r.sum(dim=2) + r.amax(dim=2)  # (B, 3)
+        cat = tapegrad.cat([m, h[:, 1:4], h[:, ::2]], dim=1)     # (B, 9)
+        e = h[:, :1].expand(-1, 3) + h[:, 0:3] + h.narrow(1, 2, 3)
+        return cat, s, e, h[:, -1], tapegrad.matmul(r, r.transpose(1, 2))
+
+
+def test_elementwise_ops():
+    tapegrad.manual_seed(0)
+    _run(_Elementwise(), (tapegrad.randn(3, 4), tapegrad.randn(3, 4)), (tapegrad.randn(3, 4), tapegrad.randn(3, 4)))
+
+
+class _Masked(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.lin(x)
+        keep = (h > 0) & (x < 1)          # computed from the inputs, never recorded
+        return tapegrad.where(keep, h, -h) + keep.float() * 3
+
+
+def test_unrecorded_ops_on_the_inputs_are_exported_not_frozen():
+    tapegrad.manual_seed(0)
+    x = tapegrad.randn(3, 4)
+    data = _run(_Masked(), (x,), (-x,))
+    ops = {n.op_type for n in onnx.load_from_string(data).graph.node}
+    assert {"Greater", "Less", "And", "Where", "Cast"} <= ops
+
+
+def test_shape_ops_with_a_dynamic_batch():
+    tapegrad.manual_seed(0)
+    _run(_Shapes(), (tapegrad.randn(2, 4),), (tapegrad.randn(5, 4),),
+         dynamic_axes={"x0": {0: "batch"}, **{f"output_{i}": {0: "batch"} for i in range(5)}})
+
+
+def test_transformer_with_dynamic_batch_and_sequence():
+    tapegrad.manual_seed(0)
+    model = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, activation="gelu", norm_first=True).eval()
+    _run(model, (tapegrad.randn(2, 3, 8),), (tapegrad.randn(4, 6, 8),),
+         dynamic_axes={"x0": {0: "batch", 1: "seq"}, "output_0": {0: "batch", 1: "seq"}})
+
+
+def test_stacked_bidirectional_lstm():
+    tapegrad.manual_seed(0)
+    model = nn.LSTM(3, 4, num_layers=2, bidirectional=True)
+    data = _run(model, (tapegrad.randn(5, 2, 3),), (tapegrad.randn(5, 3, 3),),
+                dynamic_axes={"x0": {1: "batch"}, "output_0": {1: "batch"}})
+    nodes = onnx.load_from_string(data).graph.node
+    directions = [a.s.decode() for n in nodes if n.op_type == "LSTM" for a in n.attribute if a.name == "direction"]
+    assert sorted(directions) == ["forward", "forward", "reverse", "reverse"]
+
+
+def test_lstm_with_given_initial_states():
+    tapegrad.manual_seed(0)
+    model = nn.LSTM(3, 4, batch_first=True)
+    h0, c0 = tapegrad.randn(1, 2, 4), tapegrad.randn(1, 2, 4)
+
+    class WithStates(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = model
+
+        def forward(self, x, h, c):
+            return self.lstm(x, (h, c))[0]
+    _run(WithStates(), (tapegrad.randn(2, 5, 3), h0, c0))
+
+
+def test_every_table_entry_is_a_registered_op():
+    assert set(TABLE) - {"LSTMScan"} <= set(REGISTRY)
