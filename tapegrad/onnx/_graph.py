@@ -22,7 +22,7 @@ dim of the same size in both runs (``Shape`` + ``Gather``), or, for the one left
 import numpy as np
 
 from ..tape.node import Node, walk
-from ._ops import TABLE
+from ._ops import TABLE, UNUSED
 
 __all__ = ["Graph", "UnsupportedOpError"]
 
@@ -58,7 +58,7 @@ class Graph:
         self._count += 1
         return f"{base}_{self._count}"
 
-    def add(self, op_type, inputs, n_out=1, shapes=None, **attrs):
+    def add(self, op_type, inputs, n_out=1, **attrs):
         outs = [self.fresh(op_type) for _ in range(n_out)]
         self.nodes.append(self.h.make_node(op_type, [i or "" for i in inputs], outs, **attrs))
         return outs
@@ -223,8 +223,11 @@ class Graph:
                 raise self.unsupported(n, "this op")
             c = self.calls.get(n.seq)
             ins = []
+            unused = UNUSED.get(n.op.name, ())
             for i, e in enumerate(n.next):
-                if e is not None:
+                if i in unused:
+                    ins.append(None)
+                elif e is not None:
                     ins.append(self.value(e))
                 elif c is not None and i < len(c.arrays) and c.arrays[i] is not None:
                     ins.append(self.array_value(c.arrays[i]))

@@ -7,7 +7,10 @@ being built (``g.add``, ``g.const``), ``ins`` the ONNX value name of each op inp
 """
 import numpy as np
 
-__all__ = ["TABLE"]
+__all__ = ["TABLE", "UNUSED"]
+
+# Inputs the ONNX form does not read (max_dim's mask says where the maximum was, for the VJP).
+UNUSED = {"max_dim": (1,), "min_dim": (1,)}
 
 
 def _unary(op_type):
@@ -62,10 +65,20 @@ def _getitem(g, node, ins, p):
         return pool
     key = p["key"]
     key = key if isinstance(key, tuple) else (key,)
+    arrays = [a for a, k in enumerate(key) if hasattr(k, "dtype") and getattr(k, "ndim", 0) > 0]
+    if arrays:                  # one integer index array after full slices: Gather (embedding lookups)
+        a = arrays[0]
+        if len(arrays) > 1 or any(k != slice(None) for k in key[:a] + key[a + 1:]) or key[a].dtype.kind not in "iu":
+            raise g.unsupported(node, f"getitem with key {_key_text(key)} (supported: ints and slices, or one "
+                                      "integer index array after full slices)")
+        idx = g.array_value(key[a])
+        if g.np_dtype(idx) != np.int64:
+            idx = g.add("Cast", [idx], to=7)[0]
+        return g.add("Gather", [ins[0], idx], axis=a)
     nd = g.ndim(ins[0])
     starts, ends, axes, steps, squeeze = [], [], [], [], []
     if any(k is Ellipsis or k is None or not isinstance(k, (int, slice)) for k in key) or len(key) > nd:
-        raise g.unsupported(node, f"getitem with key {key!r} (supported: ints and slices)")
+        raise g.unsupported(node, f"getitem with key {_key_text(key)} (supported: ints and slices)")
     for a, k in enumerate(key):
         if isinstance(k, int):
             k = slice(k, k + 1 if k != -1 else None)
@@ -82,6 +95,18 @@ def _getitem(g, node, ins, p):
     if squeeze:
         out = g.add("Squeeze", [out, g.const(np.asarray(squeeze, dtype=np.int64))])[0]
     return [out] if out != ins[0] else g.add("Identity", [out])
+
+
+def _key_text(key):
+    return "(" + ", ".join(f"<{k.dtype} array {tuple(k.shape)}>" if hasattr(k, "shape") else repr(k)
+                           for k in key) + ")"
+
+
+def _pad_axis(g, node, ins, p):
+    nd = g.ndim(ins[0])
+    pads = [0] * (2 * nd)
+    pads[p["axis"] % nd], pads[nd + p["axis"] % nd] = int(p["before"]), int(p["after"])
+    return g.add("Pad", [ins[0], g.const(np.asarray(pads, dtype=np.int64))])
 
 
 def _conv(g, node, ins, p):
@@ -168,6 +193,7 @@ TABLE = {
     "transpose": lambda g, node, ins, p: g.add("Transpose", ins[:1], perm=list(p["axes"])),
     "cat": lambda g, node, ins, p: g.add("Concat", list(ins), axis=int(p.get("axis", 0))),
     "sum": _reduce("ReduceSum"), "max": _reduce("ReduceMax"), "min": _reduce("ReduceMin"),
+    "pad_axis": _pad_axis, "max_dim": _reduce("ReduceMax"), "min_dim": _reduce("ReduceMin"),
     "conv": _conv, "batch_norm": _batch_norm, "layer_norm": _layer_norm, "where": _where, "clip": _clip,
     "LSTMScan": _lstm_scan,
     # never recorded, exported when they compute on graph values (Note [unrecorded ops] in _graph.py)

@@ -125,3 +125,29 @@ def test_lstm_with_given_initial_states():
 
 def test_every_table_entry_is_a_registered_op():
     assert set(TABLE) - {"LSTMScan"} <= set(REGISTRY)
+
+
+class _Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.lin = nn.Linear(4, 3)
+
+    def forward(self, ids):
+        return self.lin(self.emb(ids)).max(dim=1).values
+
+
+def test_embedding_lookup_of_integer_inputs_with_a_dynamic_batch():
+    tapegrad.manual_seed(0)
+    ids = tapegrad.tensor([[1, 2, 3], [4, 5, 6]])
+    new = tapegrad.tensor([[9, 0, 1], [2, 2, 2], [7, 8, 3], [0, 0, 5]])
+    data = _run(_Tagger(), (ids,), (new,), dynamic_axes={"x0": {0: "batch"}, "output_0": {0: "batch"}})
+    assert "Gather" in {n.op_type for n in onnx.load_from_string(data).graph.node}
+
+
+def test_same_padding_and_pooling_with_a_dynamic_batch():
+    tapegrad.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding="same"), nn.AvgPool2d(2), nn.ZeroPad2d((1, 0, 2, 1)),
+                          nn.MaxPool2d(3, stride=2, ceil_mode=True), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    _run(model, (tapegrad.randn(2, 3, 8, 8),), (tapegrad.randn(3, 3, 8, 8),),
+         dynamic_axes={"x0": {0: "batch"}, "output_0": {0: "batch"}})
