@@ -49,6 +49,7 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     """
     import numpy as np
     import onnx
+    import onnx.printer
 
     from .._tensor import Tensor
     from ..tape.node import walk
@@ -148,7 +149,7 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     m.ir_version = 8
     onnx.checker.check_model(m)
     if verbose:
-        print(h.printable_graph(m.graph))
+        print(onnx.printer.to_text(m.graph))
     if isinstance(f, (str, bytes)) or hasattr(f, "__fspath__"):
         onnx.save(m, f)
     else:

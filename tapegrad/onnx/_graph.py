@@ -22,13 +22,27 @@ dim of the same size in both runs (``Shape`` + ``Gather``), or, for the one left
 import numpy as np
 
 from ..tape.node import Node, walk
-from ._ops import TABLE, UNUSED
+from ._ops import DYNAMIC_PARAMS, TABLE, UNUSED
 
 __all__ = ["Graph", "UnsupportedOpError"]
 
 
 class UnsupportedOpError(RuntimeError):
     """A recorded op has no ONNX mapping (or not with these parameters)."""
+
+
+def _same(a, b):
+    if hasattr(a, "shape") or hasattr(b, "shape"):
+        if hasattr(a, "shape") and hasattr(b, "shape") and a.shape != b.shape:
+            return False
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _short(v):
+    return f"<array {tuple(v.shape)}>" if hasattr(v, "shape") else repr(v)
 
 
 class _CallNode:
@@ -91,11 +105,16 @@ class Graph:
 
     def shape_value(self, node, shape):
         """An int64 ONNX value for the recorded ``shape`` param of ``node`` (Note [dynamic shapes])."""
-        shape = tuple(int(s) for s in shape)
         other = self.nodes2.get(id(node))
-        if other is None:
+        shape2 = None if other is None else self.calls2[other.seq].params["shape"]
+        return self.dyn_shape(node, shape, shape2)
+
+    def dyn_shape(self, node, shape, shape2):
+        """An int64 ONNX value for ``shape`` that is ``shape2`` in the second run (Note [dynamic shapes])."""
+        shape = tuple(int(s) for s in shape)
+        if shape2 is None:
             return self.const(np.asarray(shape, dtype=np.int64))
-        shape2 = tuple(int(s) for s in self.calls2[other.seq].params["shape"])
+        shape2 = tuple(int(s) for s in shape2)
         if len(shape2) != len(shape):
             raise self.unsupported(node, f"a shape {shape} whose rank changes with the dynamic axes")
         changed = [i for i, (a, b) in enumerate(zip(shape, shape2)) if a != b]
@@ -106,20 +125,88 @@ class Graph:
             if i not in changed:
                 parts.append(self.const(np.asarray([s], dtype=np.int64)))
                 continue
-            src = next(((v, a) for v, a, s1, s2 in self.dyn_dims if (s1, s2) == (s, shape2[i])), None)
-            if src is None:
+            v = self.dyn_int(s, shape2[i])
+            if v is None:
                 left.append(i)
                 parts.append(self.const(np.asarray([-1], dtype=np.int64)))
             else:
-                dims = self.add("Shape", [src[0]])[0]
-                parts.append(self.add("Gather", [dims, self.const(np.asarray([src[1]], dtype=np.int64))], axis=0)[0])
+                parts.append(v)
         if len(left) > 1:
             raise self.unsupported(node, f"a shape {shape} with {len(left)} entries that follow the dynamic axes "
                                          "and match no input dim")
         return self.add("Concat", parts, axis=0)[0]
 
+    def _dim(self, name, axis):
+        dims = self.add("Shape", [name])[0]
+        return self.add("Gather", [dims, self.const(np.asarray([axis], dtype=np.int64))], axis=0)[0]
+
+    def dyn_int(self, v1, v2):
+        """An int64 ``[1]`` value that is ``v1`` in the first run and ``v2`` in the second, or None.
+
+        A graph input dim of the same sizes; else, with a single dynamic axis, ``a * dim + b``
+        (integers a, b) through its two sizes (Note [dynamic shapes])."""
+        src = next(((v, a) for v, a, s1, s2 in self.dyn_dims if (s1, s2) == (v1, v2)), None)
+        if src is not None:
+            return self._dim(*src)
+        if len(self.dyn_dims) != 1:
+            return None
+        name, axis, d1, d2 = self.dyn_dims[0]
+        a, r = divmod(v2 - v1, d2 - d1)
+        if r:
+            return None
+        b = v1 - a * d1
+        out = self._dim(name, axis)
+        if a != 1:
+            out = self.add("Mul", [out, self.const(np.asarray([a], dtype=np.int64))])[0]
+        if b:
+            out = self.add("Add", [out, self.const(np.asarray([b], dtype=np.int64))])[0]
+        return out
+
+    def param_value(self, node, key, value):
+        """An int64 ``[1]`` value for the int param ``key`` of ``node``, following the dynamic axes."""
+        other = self.nodes2.get(id(node))
+        v2 = value if other is None else self.calls2[other.seq].params[key]
+        if v2 == value:
+            return self.const(np.asarray([value], dtype=np.int64))
+        out = self.dyn_int(value, v2)
+        if out is None:
+            raise self.unsupported(node, f"{key}={value} ({v2} at other sizes of the dynamic axes)")
+        return out
+
+    def check_params(self, node, dynamic):
+        """Raise if a param of ``node`` other than ``dynamic`` changes with the dynamic axes."""
+        other = self.nodes2.get(id(node))
+        if other is None:
+            return
+        p1, p2 = self.calls[node.seq].params, self.calls2[other.seq].params
+        for k, v in p1.items():
+            if k == "key" and isinstance(v, tuple) and isinstance(p2.get(k), tuple):
+                # index arrays computed from graph values are graph values themselves (array_value)
+                v = tuple("graph" if hasattr(a, "shape") and self._is_graph_array(a) else a for a in v)
+                v2 = tuple("graph" if hasattr(a, "shape") else a for a in p2[k])
+                if not _same(v, v2):
+                    raise self.unsupported(node, "a getitem key that changes with the dynamic axes")
+                continue
+            if k not in dynamic and not _same(v, p2.get(k)):
+                raise self.unsupported(node, f"{k}={_short(v)} ({_short(p2.get(k))} at other sizes of the dynamic "
+                                             "axes)")
+
     def max_pool_of(self, node, p):
         """MaxPool for a getitem that gathers window maxima (Note [max pooling as a gather]), else None."""
+        idx = self.is_max_pool(node, p)
+        if idx is None:
+            return None
+        flat = node.next[0][0]
+        x = self.value(flat.next[0])
+        q = idx.params
+        k, s, pad, d = (list(q[n]) for n in ("kernel_size", "stride", "padding", "dilation"))
+        shp = self.shape(x)[2:]
+        floor = [(L + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for L, pp, dd, kk, ss in zip(shp, pad, d, k, s)]
+        ceil = int(list(q["out_size"]) != floor)
+        return self.add("MaxPool", [x], kernel_shape=k, strides=s, pads=pad + pad, dilations=d, ceil_mode=ceil)
+
+    def is_max_pool(self, node, p):
+        """The ``max_pool_indices`` call whose window maxima this getitem gathers, or None."""
         key = p.get("key")
         if not (isinstance(key, tuple) and len(key) == 1 and hasattr(key[0], "dtype")):
             return None
@@ -135,16 +222,10 @@ class Graph:
                         for a in c.arrays)):
                 raise self.unsupported(node, "adaptive max pooling")
             return None
-        flat = node.next[0][0]
+        flat = node.next[0][0] if node.next and node.next[0] is not None else None
         if flat.__class__ is not Node or flat.op.name != "reshape":
             return None
-        x = self.value(flat.next[0])
-        q = idx.params
-        k, s, pad, d = (list(q[n]) for n in ("kernel_size", "stride", "padding", "dilation"))
-        shp = self.shape(x)[2:]
-        floor = [(L + 2 * pp - dd * (kk - 1) - 1) // ss + 1 for L, pp, dd, kk, ss in zip(shp, pad, d, k, s)]
-        ceil = int(list(q["out_size"]) != floor)
-        return self.add("MaxPool", [x], kernel_shape=k, strides=s, pads=pad + pad, dilations=d, ceil_mode=ceil)
+        return idx
 
     def lstm(self, node, ins):
         """ONNX LSTM for a fused ``LSTMScan`` node: X is the input projection, W a gate permutation."""
@@ -193,6 +274,9 @@ class Graph:
         self.arrays[id(a)] = out
         return out
 
+    def _is_graph_array(self, a):
+        return id(a) in self.arrays or (id(a) in self.by_out and self._traced(self.by_out[id(a)]))
+
     def _traced(self, c):
         """Whether an op call's result depends on a graph value (so it must be computed in the graph)."""
         hit = self._deps.get(id(c))
@@ -230,10 +314,12 @@ class Graph:
                 elif e is not None:
                     ins.append(self.value(e))
                 elif c is not None and i < len(c.arrays) and c.arrays[i] is not None:
-                    ins.append(self.array_value(c.arrays[i]))
+                    ins.append(self._input_const(n, i, c.arrays[i]))
                 else:
                     ins.append(None)
             params = c.params if c is not None else (n.params or {})
+            if c is not None and not (n.op.name == "getitem" and self.is_max_pool(n, params)):
+                self.check_params(n, DYNAMIC_PARAMS.get(n.op.name, ()))
             outs = fn(self, n, ins, params)
             metas = self._out_meta(n, c)
             for o, m in zip(outs, metas):
@@ -243,6 +329,24 @@ class Graph:
             if c is not None:
                 self.arrays[id(c.out)] = outs[0]
         return nodes
+
+    def _input_const(self, n, i, a):
+        """Input ``i`` of ``n`` that has no edge; a constant filled with one value whose shape follows the
+        dynamic axes (zero initial states) becomes ``Expand`` to a run-time shape (Note [dynamic shapes])."""
+        other = self.nodes2.get(id(n))
+        if other is None or self._is_graph_array(a):
+            return self.array_value(a)
+        a2 = self.calls2[other.seq].arrays[i]
+        shape, shape2 = tuple(getattr(a, "shape", ())), tuple(getattr(a2, "shape", ()))
+        if shape == shape2:
+            return self.array_value(a)
+        arr = np.asarray(a)
+        if arr.size == 0 or not (arr == arr.flat[0]).all():
+            raise self.unsupported(n, f"input {i}, a constant of shape {shape} (shape {shape2} at other sizes of "
+                                      "the dynamic axes) that is not filled with one value,")
+        out = self.add("Expand", [self.const(arr.flat[0:1].reshape(())), self.dyn_shape(n, shape, shape2)])[0]
+        self.info[out] = (shape, arr.dtype)
+        return out
 
     def _out_meta(self, n, c):
         if c is not None:

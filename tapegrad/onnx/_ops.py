@@ -7,10 +7,13 @@ being built (``g.add``, ``g.const``), ``ins`` the ONNX value name of each op inp
 """
 import numpy as np
 
-__all__ = ["TABLE", "UNUSED"]
+__all__ = ["TABLE", "UNUSED", "DYNAMIC_PARAMS"]
 
 # Inputs the ONNX form does not read (max_dim's mask says where the maximum was, for the VJP).
 UNUSED = {"max_dim": (1,), "min_dim": (1,)}
+# Params that may follow the dynamic axes (Note [dynamic shapes] in _graph.py); any other that changes raises.
+DYNAMIC_PARAMS = {"reshape": ("shape",), "broadcast_to": ("shape",), "narrow": ("start", "length"),
+                  "cat": ("sizes",)}        # cat's sizes are for its VJP
 
 
 def _unary(op_type):
@@ -55,8 +58,9 @@ def _broadcast_to(g, node, ins, p):
 
 
 def _narrow(g, node, ins, p):
-    c = lambda v: g.const(np.asarray([v], dtype=np.int64))
-    return g.add("Slice", [ins[0], c(p["start"]), c(p["start"] + p["length"]), c(p["axis"])])
+    start, length = g.param_value(node, "start", p["start"]), g.param_value(node, "length", p["length"])
+    end = g.add("Add", [start, length])[0]
+    return g.add("Slice", [ins[0], start, end, g.const(np.asarray([p["axis"]], dtype=np.int64))])
 
 
 def _getitem(g, node, ins, p):

@@ -59,3 +59,19 @@ def test_training_batch_norm_without_running_stats_names_the_op():
 def test_opset_below_17_is_refused():
     with pytest.raises(ValueError, match="opset_version=13"):
         tapegrad.onnx.export(nn.Linear(2, 2), (tapegrad.randn(1, 2),), io.BytesIO(), opset_version=13)
+
+
+class _BatchSlice(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+
+    def forward(self, x):
+        return self.lin(x)[:, :x.shape[0]]
+
+
+def test_a_param_that_follows_a_dynamic_axis_it_cannot_express_raises():
+    with pytest.raises(tapegrad.onnx.UnsupportedOpError, match="op 'getitem'.*dynamic axes"):
+        tapegrad.onnx.export(_BatchSlice(), (tapegrad.randn(2, 8),), io.BytesIO(), input_names=["x"],
+                             dynamic_axes={"x": [0]})
+    tapegrad.onnx.export(_BatchSlice(), (tapegrad.randn(2, 8),), io.BytesIO())    # static sizes: fine

@@ -151,3 +151,46 @@ def test_same_padding_and_pooling_with_a_dynamic_batch():
                           nn.MaxPool2d(3, stride=2, ceil_mode=True), nn.AdaptiveAvgPool2d(1), nn.Flatten())
     _run(model, (tapegrad.randn(2, 3, 8, 8),), (tapegrad.randn(3, 3, 8, 8),),
          dynamic_axes={"x0": {0: "batch"}, "output_0": {0: "batch"}})
+
+
+@pytest.mark.parametrize("cls", [nn.GRU, nn.RNN])
+def test_recurrent_layers_on_the_composed_path(cls):
+    tapegrad.manual_seed(0)
+    model = cls(3, 4, num_layers=2, batch_first=True)
+    _run(model, (tapegrad.randn(2, 5, 3),), (tapegrad.randn(3, 5, 3),),
+         dynamic_axes={"x0": {0: "batch"}, "output_0": {0: "batch"}, "output_1": {1: "batch"}})
+
+
+def test_parameters_as_graph_inputs_without_export_params():
+    tapegrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    buf = io.BytesIO()
+    tapegrad.onnx.export(model, (tapegrad.randn(2, 3),), buf, input_names=["x"], export_params=False)
+    m = onnx.load_from_string(buf.getvalue())
+    assert len(m.graph.initializer) == 0
+    assert [i.name for i in m.graph.input] == ["x"] + list(model.state_dict())
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    x = tapegrad.randn(2, 3)
+    feed = {"x": x.numpy(), **{k: v.numpy() for k, v in model.state_dict().items()}}
+    with tapegrad.no_grad():
+        np.testing.assert_allclose(sess.run(None, feed)[0], model(x).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_keyword_arguments_and_verbose(capsys):
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2)
+
+        def forward(self, x, scale=1.0):
+            return self.lin(x) * scale
+    tapegrad.manual_seed(0)
+    model = Scaled()
+    x = tapegrad.randn(2, 3)
+    buf = io.BytesIO()
+    tapegrad.onnx.export(model, (x,), buf, kwargs={"scale": 3.0}, verbose=True)
+    assert "Gemm" in capsys.readouterr().out
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    with tapegrad.no_grad():
+        np.testing.assert_allclose(sess.run(None, {"input_0": x.numpy()})[0], model(x, scale=3.0).numpy(),
+                                   rtol=1e-5, atol=1e-5)
