@@ -59,6 +59,12 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     if opset_version < 17:
         raise ValueError(f"tapegrad.onnx.export: opset_version={opset_version} is not supported (17 or later)")
     args = (args,) if isinstance(args, Tensor) else tuple(args)
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    tensors += list(model.parameters()) + list(model.buffers()) if hasattr(model, "parameters") else []
+    off = sorted({str(t.device) for t in tensors if t.device.type != "cpu"})
+    if off:
+        raise ValueError(f"tapegrad.onnx.export: the model or its inputs are on {', '.join(off)}; export traces "
+                         "on the CPU (move them with .cpu() first)")
     inputs, outs, calls, by_out = trace(model, args, kwargs)
     input_names = list(input_names or [f"input_{i}" for i in range(len(inputs))])
     output_names = list(output_names or [f"output_{i}" for i in range(len(outs))])

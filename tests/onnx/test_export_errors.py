@@ -75,3 +75,12 @@ def test_a_param_that_follows_a_dynamic_axis_it_cannot_express_raises():
         tapegrad.onnx.export(_BatchSlice(), (tapegrad.randn(2, 8),), io.BytesIO(), input_names=["x"],
                              dynamic_axes={"x": [0]})
     tapegrad.onnx.export(_BatchSlice(), (tapegrad.randn(2, 8),), io.BytesIO())    # static sizes: fine
+
+
+def test_importing_tapegrad_onnx_does_not_import_onnx():
+    import subprocess
+    import sys
+    code = ("import sys, tapegrad; assert 'tapegrad.onnx' not in sys.modules; import tapegrad.onnx; "
+            "assert 'onnx' not in sys.modules, 'onnx imported'; tapegrad.onnx.export; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
