@@ -29,7 +29,8 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         f: a file path or a writable binary file object.
         input_names, output_names: names for the graph's inputs and outputs
             (default ``input_0, ...`` and ``output_0, ...``).
-        dynamic_axes: ``{name: {axis: symbol}}`` or ``{name: [axes]}``: dims that may vary.
+        dynamic_axes: ``{name: {axis: symbol}}`` or ``{name: [axes]}`` (symbol ``dim_<axis>``): dims
+            that may vary. Dims named by one symbol are one size.
         opset_version: the ONNX opset (17 or later: ``LayerNormalization``).
         do_constant_folding: accepted for compatibility (the trace records no foldable ops).
         export_params: store parameters as initializers (else they become graph inputs).
@@ -84,20 +85,21 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
             module_params.append((name, p))
         for name, b in model.named_buffers():
             if b is not None:
-                names[id(b._data)] = name
                 leaves.append((name, b))
 
     nodes2, calls2, dyn_dims = {}, {}, []
     in_dyn = {n: d for n, d in dynamic_axes.items() if n in input_names}
     if in_dyn:
         from .. import _creation as C
-        args2 = []
+        args2, grow = [], {}
         for t, name in zip(inputs, input_names):
             if name in in_dyn and isinstance(t, Tensor):
                 shape = list(t.shape)
-                for a, _ in in_dyn[name].items():
-                    dyn_dims.append((name, a, shape[a], shape[a] + 1))
-                    shape[a] += 1
+                for a, sym in in_dyn[name].items():
+                    # one step per symbol, so two symbols never share both sizes (Note [dynamic shapes])
+                    step = grow.setdefault(sym, len(grow) + 1)
+                    dyn_dims.append((name, a, shape[a], shape[a] + step, sym))
+                    shape[a] += step
                 args2.append(C.randn(*shape, dtype=t.dtype) if t.dtype.is_floating_point
                              else C.zeros(*shape, dtype=t.dtype))
             else:
@@ -140,9 +142,12 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
 
     graph_outputs = []
     for t, name in zip(outs, output_names):
-        if t._grad_fn is None:
+        if id(t) in names:
+            src = names[id(t)]              # an input or parameter returned as it is
+        elif t._grad_fn is None:
             raise RuntimeError(f"tapegrad.onnx.export: output '{name}' does not depend on the inputs or parameters")
-        src = g.outs[id(t._grad_fn)][t._output_nr]
+        else:
+            src = g.outs[id(t._grad_fn)][t._output_nr]
         g.nodes.append(h.make_node("Identity", [src], [name]))
         graph_outputs.append(vinfo(name, t.shape, t._data.dtype))
 

@@ -14,10 +14,16 @@ whose inputs reach a graph value, the call is exported too, through the same tab
 Only arrays that depend on no graph value become constants.
 
 # Note [dynamic shapes]
-A recorded ``reshape`` keeps the sizes of the example run. The exporter traces the model
-once more with every dynamic axis one larger and compares the two tapes node by node: an
-entry that stayed is a constant; one that changed is read at run time from the graph input
-dim of the same size in both runs (``Shape`` + ``Gather``), or, for the one left, ``-1``.
+A recorded op keeps the sizes of the example run (a ``reshape`` target, a ``narrow``
+start, a zero initial state). With ``dynamic_axes``, the exporter traces the model once
+more with every dynamic input axis larger (by 1 for the first symbol, 2 for the
+second, ...) and pairs the two tapes node by node (they
+must record the same ops). A size that stayed is a constant. One that changed is read at
+run time: the graph input dim with the same two sizes (``Shape`` + ``Gather``); else, when
+only one symbol is dynamic, ``a * dim + b`` through its two sizes (``narrow(0, t * B, B)`` of
+a folded ``(T * B, ...)``); else ``-1`` for at most one reshape entry. A constant input
+filled with one value whose shape changed becomes ``Expand`` to such a shape. Any other
+param that differs between the runs raises, naming the op (``check_params``).
 """
 import numpy as np
 
@@ -55,11 +61,13 @@ class _CallNode:
 
 
 class Graph:
+    """The ONNX nodes, initializers and value shapes built so far, and the helpers the table uses."""
+
     def __init__(self, onnx, opset, calls, by_out, names, dyn_dims, nodes2):
         self.onnx, self.h, self.opset = onnx, onnx.helper, opset
         self.calls, self.by_out = calls, by_out
-        self.names = names              # id(leaf tensor) or id(array) -> value name
-        self.dyn_dims = dyn_dims        # [(value name, axis, size in run 1, size in run 2)]
+        self.names = names              # id(leaf tensor) -> value name (inputs, parameters)
+        self.dyn_dims = dyn_dims        # [(value name, axis, size in run 1, size in run 2, symbol)]
         self.nodes2 = nodes2            # id(node) -> the node at the same place in the second run
         self.nodes, self.inits, self.info = [], [], {}
         self._count = 0
@@ -145,12 +153,12 @@ class Graph:
 
         A graph input dim of the same sizes; else, with a single dynamic axis, ``a * dim + b``
         (integers a, b) through its two sizes (Note [dynamic shapes])."""
-        src = next(((v, a) for v, a, s1, s2 in self.dyn_dims if (s1, s2) == (v1, v2)), None)
+        src = next(((v, a) for v, a, s1, s2, _ in self.dyn_dims if (s1, s2) == (v1, v2)), None)
         if src is not None:
             return self._dim(*src)
-        if len(self.dyn_dims) != 1:
+        if len({d[4] for d in self.dyn_dims}) != 1:
             return None
-        name, axis, d1, d2 = self.dyn_dims[0]
+        name, axis, d1, d2, _ = self.dyn_dims[0]
         a, r = divmod(v2 - v1, d2 - d1)
         if r:
             return None

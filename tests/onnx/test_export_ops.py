@@ -194,3 +194,22 @@ def test_keyword_arguments_and_verbose(capsys):
     with tapegrad.no_grad():
         np.testing.assert_allclose(sess.run(None, {"input_0": x.numpy()})[0], model(x, scale=3.0).numpy(),
                                    rtol=1e-5, atol=1e-5)
+
+
+class _TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x, y):
+        # x (B, S, 4), y (B, 4): equal example sizes for B and S must not be confused
+        h = self.lin(x).reshape(-1, 4)                     # (B * S, 4)
+        return h.reshape(x.shape[0], x.shape[1], 4) + y.unsqueeze(1), x
+
+
+def test_two_symbols_with_equal_example_sizes_and_an_input_returned():
+    tapegrad.manual_seed(0)
+    dyn = {"x0": {0: "batch", 1: "seq"}, "x1": {0: "batch"}, "output_0": {0: "batch", 1: "seq"},
+           "output_1": {0: "batch", 1: "seq"}}
+    _run(_TwoInputs(), (tapegrad.randn(3, 3, 4), tapegrad.randn(3, 4)), (tapegrad.randn(2, 5, 4), tapegrad.randn(2, 4)),
+         dynamic_axes=dyn)
