@@ -48,6 +48,8 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         >>> [n.op_type for n in onnx.load_from_string(buf.getvalue()).graph.node]
         ['Gemm', 'Tanh', 'Identity']
     """
+    import warnings
+
     import numpy as np
     import onnx
     import onnx.printer
@@ -152,6 +154,13 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         graph_outputs.append(vinfo(name, t.shape, t._data.dtype))
 
     used = {i for n in g.nodes for i in n.input}
+    unused = [n for t, n in zip(inputs, input_names) if isinstance(t, Tensor) and n not in used]
+    if unused:
+        # Note [export trace]: what the model read outside recorded ops was frozen into constants
+        warnings.warn(f"tapegrad.onnx.export: input(s) {', '.join(map(repr, unused))} are not used by the "
+                      "exported graph; if the model reads them outside tapegrad ops (e.g. through .numpy() or "
+                      "backend calls on their data), their example values were frozen as constants", UserWarning,
+                      stacklevel=2)
     inits = [i for i in g.inits if i.name in used]
     if not export_params:
         graph_inputs = [v for v in graph_inputs if v.name in used or v.name in input_names]

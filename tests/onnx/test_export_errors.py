@@ -84,3 +84,17 @@ def test_importing_tapegrad_onnx_does_not_import_onnx():
             "assert 'onnx' not in sys.modules, 'onnx imported'; tapegrad.onnx.export; print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+class _ReadsData(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 3)
+
+    def forward(self, x, scale):
+        return self.lin(x) * tapegrad.tensor(scale.detach().numpy() * 2.0)    # read outside the ops
+
+
+def test_an_input_read_outside_the_ops_warns_that_it_was_frozen():
+    with pytest.warns(UserWarning, match="'input_1' are not used by the exported graph"):
+        tapegrad.onnx.export(_ReadsData(), (tapegrad.randn(2, 3), tapegrad.randn(3)), io.BytesIO())
