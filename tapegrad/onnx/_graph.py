@@ -27,6 +27,7 @@ param that differs between the runs raises, naming the op (``check_params``).
 """
 import numpy as np
 
+from ..ops.registry import OpDef
 from ..tape.node import Node, walk
 from ._ops import DYNAMIC_PARAMS, TABLE, UNUSED
 
@@ -55,6 +56,7 @@ class _CallNode:
     """An op call that was not recorded, dressed as a node for the table (Note [unrecorded ops])."""
 
     def __init__(self, call):
+        self.call = call
         self.op = type("op", (), {"name": call.name})
         self.seq = call.seq
         self.next = ()
@@ -106,9 +108,22 @@ class Graph:
     def np_dtype(self, name):
         return self.info[name][1]
 
-    def unsupported(self, node, what):
+    def call_of(self, node):
+        """The forward call behind an op node (Note [export trace]); None for Function nodes, which have none
+        (their sequence number may be the one an op inside their forward reserved)."""
+        if isinstance(node, _CallNode):
+            return node.call
+        if node.op.__class__ is not OpDef:
+            return None
         c = self.calls.get(node.seq)
-        by = f" (recorded by {c.caller})" if c is not None else ""
+        return c if c is not None and c.name == node.op.name else None
+
+    def unsupported(self, node, what):
+        c = self.call_of(node)
+        if c is not None:
+            by = f" (recorded by {c.caller})"
+        else:
+            by = " (an autograd.Function)" if getattr(node.op, "cls", None) is not None else ""
         return UnsupportedOpError(f"tapegrad.onnx.export: op '{node.op.name}'{by}: {what} has no ONNX mapping")
 
     def shape_value(self, node, shape):
@@ -313,7 +328,7 @@ class Graph:
             fn = TABLE.get(n.op.name)
             if fn is None:
                 raise self.unsupported(n, "this op")
-            c = self.calls.get(n.seq)
+            c = self.call_of(n)
             ins = []
             unused = UNUSED.get(n.op.name, ())
             for i, e in enumerate(n.next):

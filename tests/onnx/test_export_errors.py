@@ -98,3 +98,21 @@ class _ReadsData(nn.Module):
 def test_an_input_read_outside_the_ops_warns_that_it_was_frozen():
     with pytest.warns(UserWarning, match="'input_1' are not used by the exported graph"):
         tapegrad.onnx.export(_ReadsData(), (tapegrad.randn(2, 3), tapegrad.randn(3)), io.BytesIO())
+
+
+class _Cube(tapegrad.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return 3 * x * x * g
+
+
+def test_a_custom_function_is_named():
+    model = nn.Linear(2, 2)
+    with pytest.raises(tapegrad.onnx.UnsupportedOpError, match=r"op '_Cube' \(an autograd.Function\)"):
+        tapegrad.onnx.export(lambda x: _Cube.apply(model(x)), (tapegrad.randn(1, 2),), io.BytesIO())
