@@ -29,6 +29,7 @@ import numpy as np
 
 from ..ops.registry import OpDef
 from ..tape.node import Node, walk
+from ._trace import caller_name
 from ._ops import DYNAMIC_PARAMS, TABLE, UNUSED
 
 __all__ = ["Graph", "UnsupportedOpError"]
@@ -121,7 +122,7 @@ class Graph:
     def unsupported(self, node, what):
         c = self.call_of(node)
         if c is not None:
-            by = f" (recorded by {c.caller})"
+            by = f" (recorded by {caller_name(c.caller)})"
         else:
             by = " (an autograd.Function)" if getattr(node.op, "cls", None) is not None else ""
         return UnsupportedOpError(f"tapegrad.onnx.export: op '{node.op.name}'{by}: {what} has no ONNX mapping")
@@ -289,8 +290,8 @@ class Graph:
         fn = TABLE.get(c.name)
         if fn is None:
             raise UnsupportedOpError(
-                f"tapegrad.onnx.export: op '{c.name}' (recorded by {c.caller}): this op, computed from the "
-                f"inputs without a gradient, has no ONNX mapping")
+                f"tapegrad.onnx.export: op '{c.name}' (recorded by {caller_name(c.caller)}): this op, computed "
+                "from the inputs without a gradient, has no ONNX mapping")
         ins = [None if x is None else self.array_value(x) for x in c.arrays]
         out = fn(self, _CallNode(c), ins, c.params)[0]
         self.info[out] = (tuple(c.out.shape), np.dtype(c.out.dtype))

@@ -178,6 +178,44 @@ def _bitwise(op_type):
     return fn
 
 
+def _log1p(g, node, ins, p):
+    return g.add("Log", g.add("Add", [ins[0], g.const(np.asarray(1, g.np_dtype(ins[0])))]))
+
+
+def _expm1(g, node, ins, p):
+    return g.add("Sub", [g.add("Exp", ins[:1])[0], g.const(np.asarray(1, g.np_dtype(ins[0])))])
+
+
+def _cumsum(g, node, ins, p):
+    return g.add("CumSum", [ins[0], g.const(np.asarray(int(p["axis"]), dtype=np.int64))])
+
+
+def _flip(g, node, ins, p):
+    axes = _axes(p["axis"], g.ndim(ins[0]))
+    i64 = lambda v: g.const(np.asarray(v, dtype=np.int64))
+    n = len(axes)
+    return g.add("Slice", [ins[0], i64([-1] * n), i64([-(2 ** 62)] * n), i64(axes), i64([-1] * n)])
+
+
+def _tile(g, node, ins, p):
+    reps = tuple(int(r) for r in (p["reps"] if isinstance(p["reps"], (tuple, list)) else (p["reps"],)))
+    x, nd = ins[0], g.ndim(ins[0])
+    if len(reps) > nd:              # NumPy's tile prepends size-1 dims to x, or 1s to reps
+        x = g.add("Reshape", [x, g.const(np.asarray((1,) * (len(reps) - nd) + g.shape(x), dtype=np.int64))])[0]
+    reps = (1,) * (nd - len(reps)) + reps
+    return g.add("Tile", [x, g.const(np.asarray(reps, dtype=np.int64))])
+
+
+def _vector_norm(g, node, ins, p):
+    ordv = p.get("ord", 2)
+    ops = {1: "ReduceL1", 2: "ReduceL2"}
+    if ordv == float("inf"):
+        return _reduce("ReduceMax")(g, node, g.add("Abs", ins[:1]), p)
+    if ordv not in ops:
+        raise g.unsupported(node, f"vector_norm with ord={ordv!r} (supported: 1, 2, inf)")
+    return _reduce(ops[ordv])(g, node, ins, p)
+
+
 def _lstm_scan(g, node, ins, p):
     return g.lstm(node, ins)
 
@@ -199,6 +237,15 @@ TABLE = {
     "sum": _reduce("ReduceSum"), "max": _reduce("ReduceMax"), "min": _reduce("ReduceMin"),
     "pad_axis": _pad_axis, "max_dim": _reduce("ReduceMax"), "min_dim": _reduce("ReduceMin"),
     "conv": _conv, "batch_norm": _batch_norm, "layer_norm": _layer_norm, "where": _where, "clip": _clip,
+    "floor": _unary("Floor"), "ceil": _unary("Ceil"), "round": _unary("Round"), "sign": _unary("Sign"),
+    "tan": _unary("Tan"), "asin": _unary("Asin"), "acos": _unary("Acos"), "atan": _unary("Atan"),
+    "sinh": _unary("Sinh"), "cosh": _unary("Cosh"), "asinh": _unary("Asinh"), "acosh": _unary("Acosh"),
+    "atanh": _unary("Atanh"), "std_sqrt": _unary("Sqrt"),
+    "log1p": _log1p, "expm1": _expm1,
+    "clamp_min_tensor": _binary("Max"), "clamp_max_tensor": _binary("Min"),
+    "clamp_tensor": lambda g, node, ins, p: g.add("Min", [g.add("Max", ins[:2])[0], ins[2]]),
+    "prod": _reduce("ReduceProd"), "logsumexp": _reduce("ReduceLogSumExp"), "vector_norm": _vector_norm,
+    "cumsum": _cumsum, "flip": _flip, "tile": _tile,
     "LSTMScan": _lstm_scan,
     # never recorded, exported when they compute on graph values (Note [unrecorded ops] in _graph.py)
     "greater": _binary("Greater"), "less": _binary("Less"), "equal": _binary("Equal"),

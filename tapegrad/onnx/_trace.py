@@ -16,7 +16,7 @@ from ..ops.registry import REGISTRY
 from ..tape import node as _node
 from ..tape import grad_mode as _gm
 
-__all__ = ["trace", "Call"]
+__all__ = ["trace", "Call", "caller_name"]
 
 
 class Call:
@@ -29,7 +29,7 @@ class Call:
 
 
 def _caller():
-    """The tapegrad function that recorded the op: the outermost one in the chain of tapegrad
+    """Where the op was recorded: ``(module, code)`` of the outermost frame in the chain of tapegrad
     frames above ``ops.registry.apply`` (before the modules' ``forward`` or the user's code)."""
     f = sys._getframe(2)
     while f is not None and f.f_code.co_name != "apply":
@@ -40,9 +40,28 @@ def _caller():
         mod = f.f_globals.get("__name__", "")
         if not mod.startswith("tapegrad.") or mod.startswith(("tapegrad.nn.modules", "tapegrad.onnx")):
             break
-        best = f"{mod}.{getattr(f.f_code, 'co_qualname', f.f_code.co_name)}"
+        code = f.f_code
+        # a closure made by a factory: keep its free variables to tell it from its siblings (caller_name)
+        free = tuple(id(f.f_locals.get(v)) for v in code.co_freevars) if code.co_freevars else ()
+        best = (mod, code, free)
         f = f.f_back
-    return best or "?"
+    return best
+
+
+def caller_name(caller):
+    """``module.function`` for a ``_caller`` result; a function made by a factory is named by its
+    ``__qualname__`` (``tapegrad.ops.special.digamma``, not ``_public.<locals>.f``)."""
+    if caller is None:
+        return "?"
+    mod, code, free = caller
+    name = getattr(code, "co_qualname", code.co_name)
+    if "<locals>" in name:
+        import gc
+        fns = [f for f in gc.get_referrers(code) if getattr(f, "__code__", None) is code
+               and tuple(id(c.cell_contents) for c in (f.__closure__ or ())) == free]
+        if fns:                     # the function and its Tensor method alias: the plainest name
+            name = min((f.__qualname__ for f in fns), key=lambda q: (q.count("."), len(q), q))
+    return f"{mod}.{name}"
 
 
 def _wrap(opdef, calls, by_out):

@@ -213,3 +213,24 @@ def test_two_symbols_with_equal_example_sizes_and_an_input_returned():
            "output_1": {0: "batch", 1: "seq"}}
     _run(_TwoInputs(), (tapegrad.randn(3, 3, 4), tapegrad.randn(3, 4)), (tapegrad.randn(2, 5, 4), tapegrad.randn(2, 4)),
          dynamic_axes=dyn)
+
+
+class _MoreOps(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.lin(x)
+        t = h.tanh() * 0.9
+        a = h.floor() + h.ceil() + h.sign() + t.asin() + t.acos() + h.atan() + t.tan() + h.sinh() + h.cosh()
+        b = h.asinh() + (h.abs() + 1).acosh() + t.atanh() + h.abs().log1p() + t.expm1() + h.std(dim=1, keepdim=True)
+        c = tapegrad.clamp(h, min=x) + tapegrad.clamp(h, max=x) + tapegrad.clamp(h, x - 1, x + 1)
+        d = t.prod(dim=1, keepdim=True) + h.logsumexp(dim=1, keepdim=True) + h.norm(dim=1, keepdim=True)
+        e = h.cumsum(1) + h.flip(1) + h.tile((1, 2))[:, :4] + h.norm(p=1, dim=1, keepdim=True)
+        return a + b + c + d + e + h.norm(p=float("inf"), dim=1, keepdim=True)
+
+
+def test_more_elementwise_reduction_and_movement_ops():
+    tapegrad.manual_seed(0)
+    _run(_MoreOps(), (tapegrad.randn(3, 4) + 0.1,), (tapegrad.randn(3, 4) + 0.1,))
