@@ -27,15 +27,16 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
         model: an ``nn.Module`` (or a callable) taking ``*args, **kwargs``.
         args: a tensor or a tuple of example input tensors.
         f: a file path or a writable binary file object.
-        input_names, output_names: names for the graph's inputs and outputs
-            (default ``input_0, ...`` and ``output_0, ...``).
+        input_names, output_names: names for the graph's inputs and outputs (default
+            ``input_0, ...`` and the keyword for tensor keyword arguments; ``output_0, ...``).
         dynamic_axes: ``{name: {axis: symbol}}`` or ``{name: [axes]}`` (symbol ``dim_<axis>``): dims
             that may vary. Dims named by one symbol are one size.
         opset_version: the ONNX opset (17 or later: ``LayerNormalization``).
         do_constant_folding: accepted for compatibility (the trace records no foldable ops).
         export_params: store parameters as initializers (else they become graph inputs).
         verbose: print the graph.
-        kwargs: keyword arguments for the forward call.
+        kwargs: keyword arguments for the forward call; tensors among them are graph inputs
+            (after the positional ones).
 
     Returns:
         None. The training mode and ``requires_grad`` of the parameters are left as they were.
@@ -68,12 +69,14 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     if off:
         raise ValueError(f"tapegrad.onnx.export: the model or its inputs are on {', '.join(off)}; export traces "
                          "on the CPU (move them with .cpu() first)")
-    inputs, outs, calls, by_out = trace(model, args, kwargs)
-    input_names = list(input_names or [f"input_{i}" for i in range(len(inputs))])
-    output_names = list(output_names or [f"output_{i}" for i in range(len(outs))])
-    if len(input_names) < len(inputs) or len(output_names) < len(outs):
-        raise ValueError(f"tapegrad.onnx.export: {len(input_names)} input names for {len(inputs)} inputs and "
-                         f"{len(output_names)} output names for {len(outs)} outputs")
+    inputs, keys, outs, calls, by_out = trace(model, args, kwargs)
+    n_pos = len(inputs) - len(keys)
+    defaults = [f"input_{i}" for i in range(n_pos)] + keys
+    input_names = list(input_names or []) + defaults[len(input_names or []):]
+    output_names = list(output_names or []) + [f"output_{i}" for i in range(len(output_names or []), len(outs))]
+    if len(input_names) > len(inputs) or len(output_names) > len(outs) or len(set(input_names)) < len(inputs):
+        raise ValueError(f"tapegrad.onnx.export: input_names {input_names} for {len(inputs)} inputs, "
+                         f"output_names {output_names} for {len(outs)} outputs (one distinct name each)")
     dynamic_axes = {k: _dyn_spec(v) for k, v in (dynamic_axes or {}).items()}
 
     names, leaves = {}, []
@@ -93,7 +96,7 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
     in_dyn = {n: d for n, d in dynamic_axes.items() if n in input_names}
     if in_dyn:
         from .. import _creation as C
-        args2, grow = [], {}
+        inputs2, grow = [], {}
         for t, name in zip(inputs, input_names):
             if name in in_dyn and isinstance(t, Tensor):
                 shape = list(t.shape)
@@ -102,11 +105,12 @@ def export(model, args, f, input_names=None, output_names=None, dynamic_axes=Non
                     step = grow.setdefault(sym, len(grow) + 1)
                     dyn_dims.append((name, a, shape[a], shape[a] + step, sym))
                     shape[a] += step
-                args2.append(C.randn(*shape, dtype=t.dtype) if t.dtype.is_floating_point
-                             else C.zeros(*shape, dtype=t.dtype))
+                inputs2.append(C.randn(*shape, dtype=t.dtype) if t.dtype.is_floating_point
+                               else C.zeros(*shape, dtype=t.dtype))
             else:
-                args2.append(t)
-        _, outs2, calls2, _ = trace(model, args2, kwargs)
+                inputs2.append(t)
+        kwargs2 = dict(kwargs or {}, **dict(zip(keys, inputs2[n_pos:])))
+        _, _, outs2, calls2, _ = trace(model, inputs2[:n_pos], kwargs2)
         first, second = walk([t._grad_fn for t in outs]), walk([t._grad_fn for t in outs2])
         if [n.op.name for n in first] != [n.op.name for n in second]:
             raise RuntimeError("tapegrad.onnx.export: the model records different ops when the dynamic axes "

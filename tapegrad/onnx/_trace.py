@@ -81,14 +81,17 @@ def _wrap(opdef, calls, by_out):
 def trace(model, args, kwargs):
     """Run ``model(*args, **kwargs)`` once in eval mode with grad on and every tensor requiring grad.
 
-    Returns ``(inputs, outputs, calls, by_out)``: the traced input tensors, the flat list of
-    output tensors, the op calls keyed by node sequence number and by id of their output array.
+    Returns ``(inputs, keys, outputs, calls, by_out)``: the traced inputs (the positional ones,
+    then the tensor keyword arguments, whose names are ``keys``), the flat list of output tensors, the op calls keyed by node sequence number and by id of their output array.
     """
     from .._tensor import Tensor
     from ..nn import Module
     calls, by_out = {}, {}
-    inputs = [a.detach().requires_grad_() if isinstance(a, Tensor) and a.dtype.is_floating_point else a
-              for a in args]
+
+    def prep(a):
+        return a.detach().requires_grad_() if isinstance(a, Tensor) and a.dtype.is_floating_point else a
+    inputs = [prep(a) for a in args]
+    kwargs = {k: prep(v) for k, v in (kwargs or {}).items()}
     params = list(model.parameters()) if isinstance(model, Module) else []
     flags = [p.requires_grad for p in params]
     modes = [(m, m.training) for m in model.modules()] if isinstance(model, Module) else []
@@ -101,7 +104,7 @@ def trace(model, args, kwargs):
         for name, opdef in REGISTRY.items():
             saved[name], opdef.forward = _wrap(opdef, calls, by_out)
         with _gm.set_grad_enabled(True):
-            out = model(*inputs, **(kwargs or {}))
+            out = model(*inputs, **kwargs)
     finally:
         for name, fw in saved.items():
             REGISTRY[name].forward = fw
@@ -109,7 +112,8 @@ def trace(model, args, kwargs):
             p.requires_grad_(f)
         for m, t in modes:
             m.training = t
-    return inputs, _flatten(out), calls, by_out
+    keys = [k for k, v in kwargs.items() if isinstance(v, Tensor)]     # tensor keyword arguments are inputs too
+    return inputs + [kwargs[k] for k in keys], keys, _flatten(out), calls, by_out
 
 
 def _flatten(out):

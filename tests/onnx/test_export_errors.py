@@ -117,3 +117,8 @@ def test_a_custom_function_is_named():
     model = nn.Linear(2, 2)
     with pytest.raises(tapegrad.onnx.UnsupportedOpError, match=r"op '_Cube' \(an autograd.Function\)"):
         tapegrad.onnx.export(lambda x: _Cube.apply(model(x)), (tapegrad.randn(1, 2),), io.BytesIO())
+
+
+def test_more_names_than_inputs_are_refused():
+    with pytest.raises(ValueError, match=r"input_names \['a', 'b'\] for 1 inputs"):
+        tapegrad.onnx.export(nn.Linear(2, 2), (tapegrad.randn(1, 2),), io.BytesIO(), input_names=["a", "b"])

@@ -234,3 +234,29 @@ class _MoreOps(nn.Module):
 def test_more_elementwise_reduction_and_movement_ops():
     tapegrad.manual_seed(0)
     _run(_MoreOps(), (tapegrad.randn(3, 4) + 0.1,), (tapegrad.randn(3, 4) + 0.1,))
+
+
+class _Gated(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 3)
+
+    def forward(self, x, gate=None, scale=1.0):
+        return self.lin(x) * gate.sigmoid() * scale
+
+
+def test_tensor_keyword_arguments_are_inputs_and_names_default():
+    tapegrad.manual_seed(0)
+    model = _Gated()
+    x, gate = tapegrad.randn(2, 3), tapegrad.randn(2, 3)
+    buf = io.BytesIO()
+    tapegrad.onnx.export(model, (x,), buf, kwargs={"gate": gate, "scale": 2.0}, output_names=["y"],
+                         dynamic_axes={"input_0": {0: "b"}, "gate": {0: "b"}, "y": {0: "b"}})
+    m = onnx.load_from_string(buf.getvalue())
+    assert [i.name for i in m.graph.input] == ["input_0", "gate"]
+    sess = ort.InferenceSession(buf.getvalue(), providers=["CPUExecutionProvider"])
+    x2, gate2 = tapegrad.randn(4, 3), tapegrad.randn(4, 3)
+    with tapegrad.no_grad():
+        want = model(x2, gate=gate2, scale=2.0).numpy()
+    np.testing.assert_allclose(sess.run(None, {"input_0": x2.numpy(), "gate": gate2.numpy()})[0], want,
+                               rtol=1e-5, atol=1e-5)
