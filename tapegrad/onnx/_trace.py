@@ -82,7 +82,8 @@ def trace(model, args, kwargs):
     """Run ``model(*args, **kwargs)`` once in eval mode with grad on and every tensor requiring grad.
 
     Returns ``(inputs, keys, outputs, calls, by_out)``: the traced inputs (the positional ones,
-    then the tensor keyword arguments, whose names are ``keys``), the flat list of output tensors, the op calls keyed by node sequence number and by id of their output array.
+    then the tensor keyword arguments, whose names are ``keys``), the flat list of output tensors,
+    and the op calls keyed by node sequence number and by id of their output array.
     """
     from .._tensor import Tensor
     from ..nn import Module
