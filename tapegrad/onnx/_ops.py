@@ -89,9 +89,11 @@ def _getitem(g, node, ins, p):
             squeeze.append(a)
         if k == slice(None):
             continue
-        size = g.shape(ins[0])[a]
-        start, stop, step = k.indices(size)
-        starts.append(start), ends.append(stop if stop >= 0 else -size - 1), axes.append(a), steps.append(step)
+        # open ends stay open (a dynamic dim's size is not the example's); negative ones count from the end
+        step = 1 if k.step is None else int(k.step)
+        start = (0 if step > 0 else -1) if k.start is None else int(k.start)
+        stop = (_BIG if step > 0 else -_BIG) if k.stop is None else int(k.stop)
+        starts.append(start), ends.append(stop), axes.append(a), steps.append(step)
     out = ins[0]
     if axes:
         i64 = lambda v: g.const(np.asarray(v, dtype=np.int64))
@@ -99,6 +101,9 @@ def _getitem(g, node, ins, p):
     if squeeze:
         out = g.add("Squeeze", [out, g.const(np.asarray(squeeze, dtype=np.int64))])[0]
     return [out] if out != ins[0] else g.add("Identity", [out])
+
+
+_BIG = 2 ** 62       # an open end of a Slice
 
 
 def _key_text(key):
@@ -194,7 +199,7 @@ def _flip(g, node, ins, p):
     axes = _axes(p["axis"], g.ndim(ins[0]))
     i64 = lambda v: g.const(np.asarray(v, dtype=np.int64))
     n = len(axes)
-    return g.add("Slice", [ins[0], i64([-1] * n), i64([-(2 ** 62)] * n), i64(axes), i64([-1] * n)])
+    return g.add("Slice", [ins[0], i64([-1] * n), i64([-_BIG] * n), i64(axes), i64([-1] * n)])
 
 
 def _tile(g, node, ins, p):

@@ -204,13 +204,14 @@ class _TwoInputs(nn.Module):
     def forward(self, x, y):
         # x (B, S, 4), y (B, 4): equal example sizes for B and S must not be confused
         h = self.lin(x).reshape(-1, 4)                     # (B * S, 4)
-        return h.reshape(x.shape[0], x.shape[1], 4) + y.unsqueeze(1), x
+        again = tapegrad.cat([x[:, :1], x[:, 1:-1], x[:, -1:]], dim=1)     # open and negative slice ends on seq
+        return h.reshape(x.shape[0], x.shape[1], 4) + y.unsqueeze(1), x, again * 1.0
 
 
 def test_two_symbols_with_equal_example_sizes_and_an_input_returned():
     tapegrad.manual_seed(0)
     dyn = {"x0": {0: "batch", 1: "seq"}, "x1": {0: "batch"}, "output_0": {0: "batch", 1: "seq"},
-           "output_1": {0: "batch", 1: "seq"}}
+           "output_1": {0: "batch", 1: "seq"}, "output_2": {0: "batch", 1: "seq"}}
     _run(_TwoInputs(), (tapegrad.randn(3, 3, 4), tapegrad.randn(3, 4)), (tapegrad.randn(2, 5, 4), tapegrad.randn(2, 4)),
          dynamic_axes=dyn)
 
