@@ -95,7 +95,7 @@ def _release(v):
 def test_declared_floors_are_the_versions_ci_tests():
     project = _pyproject()
     extras = project["optional-dependencies"]
-    reqs = project["dependencies"] + [r for extra in ("testing", "test", "examples", "cuda", "distributed")
+    reqs = project["dependencies"] + [r for extra in ("testing", "test", "examples", "cuda", "distributed", "onnx")
                                           for r in extras[extra]]
     floors = dict(f for f in map(_floor, reqs) if f)
     pins = {}
