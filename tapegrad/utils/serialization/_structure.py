@@ -34,7 +34,7 @@ def tapegrad_dtype(name):
 class Encoder:
     """Turns an object into its JSON structure plus the list of arrays it references."""
 
-    def __init__(self, obj):
+    def __init__(self, obj, encode=True):
         self.arrays = []          # little-endian, C-contiguous NumPy arrays, in reference order
         self.names = []           # the safetensors name of each array
         self.memo = {}            # id(tensor or array) -> index, so a shared tensor is stored once
@@ -47,7 +47,7 @@ class Encoder:
         if flat:
             for k, v in obj.items():
                 self.preferred.setdefault(id(v), k)
-        self.root = self.encode(obj, 0)
+        self.root = self.encode(obj, 0) if encode else None
 
     def encode(self, obj, depth):
         if depth > LIMITS["depth"]:
