@@ -9,10 +9,10 @@ the whole file; pass ``weights_only=False`` only for files you trust.
 
 Example:
     >>> import io, collections, tapegrad
-    >>> buf = io.BytesIO(); tapegrad.save(collections.Counter(a=2), buf)
-    >>> with tapegrad.serialization.safe_globals([collections.Counter]):
+    >>> buf = io.BytesIO(); tapegrad.save(collections.ChainMap({"a": 2}), buf)
+    >>> with tapegrad.serialization.safe_globals([collections.ChainMap]):
     ...     _ = buf.seek(0); tapegrad.load(buf)
-    Counter({'a': 2})
+    ChainMap({'a': 2})
 """
 from .utils.serialization import (CheckpointError, LIMITS, WeightsOnlyError, add_safe_globals, clear_safe_globals,
                                   get_safe_globals, load, safe_globals, save, save_torch_compatible)

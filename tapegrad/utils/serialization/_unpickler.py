@@ -6,8 +6,8 @@ with arguments the file chooses (``os.system``, ``builtins.eval``,
 ``numpy.core.multiarray._reconstruct`` with a 10^12-element shape). The
 weights-only unpickler resolves globals only from a fixed table: builtin
 containers and numbers whose constructors cannot allocate more than the file
-holds, ``collections.OrderedDict``, ``_codecs.encode`` for latin-1 only (how
-protocol 2 spells ``bytes``), tapegrad's dtype/device/Size types, the
+holds, ``collections.OrderedDict`` and ``Counter``, ``_codecs.encode`` for
+latin-1 only and ``bytearray`` of given data only (how protocol 2 spells bytes), tapegrad's dtype/device/Size types, the
 ``torch.*`` names PyTorch's files use (mapped to the shims in
 ``_torch_shims.py``; torch is never imported), and what the user allow-listed
 (``tapegrad.serialization.add_safe_globals``). Tensors never appear as
@@ -103,11 +103,20 @@ def _encode_latin1(obj, encoding="utf-8", errors="strict"):
     return obj.encode("latin1")
 
 
+def _bytearray(source=b"", *args):
+    # bytearray(n) would allocate n bytes the file never held: only copies of given data are allowed
+    if isinstance(source, int):
+        raise WeightsOnlyError(f"bytearray is allowed only from bytes or a string, not from the integer {source}")
+    return bytearray(source, *args)
+
+
 def _builtin_table():
     table = {f"builtins.{c.__name__}": c for c in (dict, list, tuple, set, frozenset, int, float, complex, bool,
                                                     str, slice)}
     table["__builtin__.set"] = set              # protocol 2 written by Python 2
     table["collections.OrderedDict"] = collections.OrderedDict
+    table["collections.Counter"] = collections.Counter            # (MultiStepLR's milestones; torch allows it)
+    table["builtins.bytearray"] = _bytearray
     table["_codecs.encode"] = _encode_latin1
     from ... import _dtype
     from ..._device import device
