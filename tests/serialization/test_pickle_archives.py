@@ -136,3 +136,30 @@ def test_map_location_applies_to_pickle_archives(tmp_path):
     m2 = tapegrad.load(tmp_path / "m.pt", map_location="cpu", weights_only=False)
     assert m2[0].weight.device == tapegrad.device("cpu")
     assert (tmp_path / "m.pt").stat().st_size > 0 and [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+
+def test_the_pickle_size_limit_applies(monkeypatch):
+    from tapegrad.utils.serialization import LIMITS
+    buf = _saved({"m": _model(), "log": "x" * 5000})
+    monkeypatch.setitem(LIMITS, "pickle_bytes", 4096)
+    with pytest.raises(CheckpointError, match=r"the pickle takes \d+ bytes, more than the limit of 4096"):
+        tapegrad.load(buf, weights_only=False)
+
+
+def test_compressed_pickle_members_are_refused():
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("archive/data.pkl", pickle.dumps({"a": 1}, protocol=2))
+    raw.seek(0)
+    with pytest.raises(CheckpointError, match="member 'archive/data.pkl' is compressed"):
+        tapegrad.load(raw)
+
+
+def test_big_endian_torch_archives_are_byte_swapped():
+    from .crafted_pickles import _archive, _pkl, _storage, _view
+    pkl = _pkl(_view(_storage("0", 3, "DoubleStorage"), 0, (3,), (1,)))
+    buf = io.BytesIO()
+    _archive(buf, pkl, [("0", np.array([1.5, -2.0, 3.25], ">f8").tobytes())], byteorder="big")
+    buf.seek(0)
+    got = tapegrad.load(buf)
+    assert got.dtype is tapegrad.float64 and got.tolist() == [1.5, -2.0, 3.25]
