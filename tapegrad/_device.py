@@ -55,6 +55,9 @@ class device:
     def __hash__(self):
         return hash(self.type)
 
+    def __reduce__(self):       # rebuilt through __new__ (validated, cached); never by setting attributes
+        return (device, (str(self),))
+
 
 _CACHE = {}
 CPU = device("cpu")

@@ -74,6 +74,12 @@ def pickle_cases(tmp, add):
         r"refuses the global collections.OrderedDict.__init__.__globals__")
     add("pickle: an allowed module's other names", _archive(tmp / "tgmod.pt", _pkl(
         _g("tapegrad._dtype", "np") + _t(_s("x")) + b"R")), "refuses the global tapegrad._dtype.np")
+    add("pickle: BUILD renaming the float32 singleton", _archive(tmp / "dtype_build.pt", _pkl(
+        _g("tapegrad._dtype", "_lookup_name") + _t(_s("float32")) + b"R}" + _s("name") + _s("evil") + b"sb")),
+        "sets the state of a dtype")
+    add("pickle: NEWOBJ + BUILD turning the cached cpu device into cuda", _archive(tmp / "device_build.pt", _pkl(
+        _g("tapegrad._device", "device") + b")\x81" + _t(b"N}" + _s("type") + _s("cuda") + b"s") + b"b")),
+        "sets the state of a device")
     huge = pickle.dumps(_Reduce(np.ndarray, ((10 ** 12,), np.float64)), protocol=2)
     add("pickle: numpy.ndarray((10**12,)) via __reduce__", _archive(tmp / "ndarray.pt", huge),
         "refuses the global numpy.ndarray")

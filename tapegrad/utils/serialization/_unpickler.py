@@ -149,7 +149,16 @@ def _user_lookup(module, name):
     return None
 
 
-class _Base(pickle.Unpickler):
+class RestrictedUnpickler(pickle._Unpickler):
+    """Resolves only the globals of Note [weights-only unpickling]; BUILD only on OrderedDict, Counter and allow-listed types.
+
+    The pure-Python unpickler, because its opcode table can be narrowed: BUILD
+    sets attributes, and on an allowed singleton (a dtype, a cached device) it
+    would change it for the whole process. Pickles here are small (tensors are
+    persistent ids), so its speed does not matter.
+    """
+    dispatch = dict(pickle._Unpickler.dispatch)
+
     def __init__(self, file, persistent_load):
         super().__init__(file, encoding="utf-8")
         self._pload = persistent_load
@@ -157,9 +166,17 @@ class _Base(pickle.Unpickler):
     def persistent_load(self, pid):
         return self._pload(pid)
 
+    def _load_build(self):
+        inst = self.stack[-2]
+        kind = type(inst)
+        if kind not in (collections.OrderedDict, collections.Counter) and \
+                not any(kind is (g[0] if isinstance(g, tuple) else g) for g in _user):
+            raise WeightsOnlyError(f"Weights only load failed: the pickle sets the state of a {kind.__name__} "
+                                   "(BUILD), which a weights-only load allows only for OrderedDict, Counter and "
+                                   "classes allow-listed with tapegrad.serialization.add_safe_globals")
+        pickle._Unpickler.load_build(self)
 
-class RestrictedUnpickler(_Base):
-    """Resolves only the globals of Note [weights-only unpickling]."""
+    dispatch[pickle.BUILD[0]] = _load_build
 
     def find_class(self, module, name):
         obj = _table().get(f"{module}.{name}")
@@ -175,8 +192,15 @@ class RestrictedUnpickler(_Base):
         return obj
 
 
-class TrustedUnpickler(_Base):
+class TrustedUnpickler(pickle.Unpickler):
     """Full unpickling (``weights_only=False``), with PyTorch's tensor names mapped to tapegrad's shims."""
+
+    def __init__(self, file, persistent_load):
+        super().__init__(file, encoding="utf-8")
+        self._pload = persistent_load
+
+    def persistent_load(self, pid):
+        return self._pload(pid)
 
     def find_class(self, module, name):
         if module == "torch" or module.startswith("torch."):
