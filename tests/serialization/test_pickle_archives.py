@@ -163,3 +163,10 @@ def test_big_endian_torch_archives_are_byte_swapped():
     buf.seek(0)
     got = tapegrad.load(buf)
     assert got.dtype is tapegrad.float64 and got.tolist() == [1.5, -2.0, 3.25]
+
+
+def test_copying_or_pickling_a_device_leaves_the_cached_devices_alone():
+    import copy
+    cuda = tapegrad.device("cuda")
+    assert copy.deepcopy(cuda) is cuda and pickle.loads(pickle.dumps(cuda)) is cuda
+    assert tapegrad.device("cpu").type == "cpu"        # (copying once rebuilt it by setting attributes on cpu's)
