@@ -42,6 +42,9 @@ def __getattr__(name):
     if name == "distributions":     # tapegrad.distributions: probability distributions, loaded on first use
         mod = globals()["distributions"] = importlib.import_module(".distributions", __name__)
         return mod
+    if name == "serialization":     # tapegrad.serialization, like torch.serialization: the weights-only allow-list
+        mod = globals()["serialization"] = importlib.import_module(".serialization", __name__)
+        return mod
     if name in ("save", "load"):
         from .utils import serialization
         return getattr(serialization, name)

@@ -234,7 +234,8 @@ def test_crafted_files_are_refused_within_a_memory_cap(tmp_path):
         if want.startswith("ok:"):
             good = kind == "ok" and msg == want[3:]
         else:
-            good = kind in ("CheckpointError", "WeightsOnlyError") and re.search(want, msg) is not None and repr(cases[name]) in msg
+            good = (kind in ("CheckpointError", "WeightsOnlyError") and re.search(want, msg) is not None
+                    and repr(cases[name]) in msg)
         if not good:
             failures.append(f"{name}: expected {want!r}, got {kind}: {msg}")
     assert not failures, "\n".join(failures)

@@ -97,7 +97,8 @@ def test_allow_listed_classes_load_under_weights_only():
 
 def test_builtin_containers_dtypes_devices_and_sizes_load_under_weights_only():
     t = tapegrad.arange(6.0).reshape(2, 3)
-    obj = {"od": collections.OrderedDict(a=t), "cnt": collections.Counter("aab"), "ba": bytearray(b"xy"), "set": {1, 2}, "fs": frozenset({3}), "c": 1 + 2j,
+    obj = {"od": collections.OrderedDict(a=t), "cnt": collections.Counter("aab"), "ba": bytearray(b"xy"),
+           "set": {1, 2}, "fs": frozenset({3}), "c": 1 + 2j,
            "dtype": tapegrad.float16, "device": tapegrad.device("cpu"), "size": t.shape, "bytes": b"\x00\xff",
            "slice": slice(1, 2), "again": t, "arr": np.arange(3, dtype=np.int16)}
     got = tapegrad.load(_saved(obj))

@@ -1,4 +1,4 @@
-"""Zip archives holding a pickle: tapegrad's format for objects JSON cannot describe, and PyTorch's ``torch.save`` files.
+"""Zip archives holding a pickle: tapegrad's format for objects JSON cannot describe, and ``torch.save``'s files.
 
 Both keep the pickle in ``<prefix>/data.pkl`` and every array outside it, as
 its own stored (uncompressed) member, referenced from the pickle by a

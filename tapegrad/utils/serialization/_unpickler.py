@@ -150,7 +150,7 @@ def _user_lookup(module, name):
 
 
 class RestrictedUnpickler(pickle._Unpickler):
-    """Resolves only the globals of Note [weights-only unpickling]; BUILD only on OrderedDict, Counter and allow-listed types.
+    """Resolves only the globals of Note [weights-only unpickling]; BUILD only on OrderedDict, Counter, allowed types.
 
     The pure-Python unpickler, because its opcode table can be narrowed: BUILD
     sets attributes, and on an allowed singleton (a dtype, a cached device) it
