@@ -1,4 +1,4 @@
-"""PyTorch's files both ways: ``torch.save`` to ``tapegrad.load``, ``tapegrad.save(..., _use_torch_format=True)`` to torch.
+"""PyTorch files both ways: ``torch.save`` to ``tapegrad.load``, ``tapegrad.save(_use_torch_format=True)`` to torch.
 
 A small model trains a few steps in one framework, is saved, loads in the
 other, and keeps training: the numbers equal those of continuing in the first

@@ -1,20 +1,48 @@
-"""``tapegrad.save`` / ``tapegrad.load``: checkpoints that cannot run code or exhaust memory.
+"""``tapegrad.save`` / ``tapegrad.load``: checkpoints, PyTorch's files, and PyTorch 2.6+'s weights-only safety model.
 
-``save`` writes a safetensors file (version 2): the arrays as safetensors
-tensors, and the object's structure (nested dicts/lists/tuples, numbers,
-strings, None, bools, tensor references with dtype, device, requires_grad and
-Parameter-ness) as JSON in ``__metadata__["tapegrad"]``. A flat dict of
-tensors (a state dict) names each tensor by its key, so
-``safetensors.numpy.load_file`` (or ``safetensors.torch.load_file``) reads it
-as that state dict. ``load`` tells the format by content: version 2, plain
-safetensors files (loaded as a dict of tensors), and the version 1 zip files
-of earlier tapegrad releases. Pickles (``pickle``, ``torch.save``) are refused
-without being unpickled.
+Formats ``save`` writes:
+
+- **safetensors** (version 2, the default whenever it can represent the
+  object: nested dicts/OrderedDicts/lists/tuples of tensors, NumPy arrays,
+  numbers, strings, bools, None): the arrays as safetensors tensors, and the
+  object's structure (tensor references with dtype, device, requires_grad and
+  Parameter-ness) as JSON in ``__metadata__["tapegrad"]``. A flat dict of
+  tensors (a state dict) names each tensor by its key, so
+  ``safetensors.numpy.load_file`` / ``safetensors.torch.load_file`` read it as
+  that state dict.
+- **a pickle archive** for anything else (a whole ``Module``, an optimizer,
+  any picklable object; subclasses such as ``Counter`` or namedtuples too): a
+  zip of ``tapegrad/data.pkl`` in which every tensor and array is a persistent
+  id of a ``tapegrad/tensors/<i>.npy`` member (``_pickle_zip.py``).
+- **PyTorch's format** with ``save(obj, f, _use_torch_format=True)`` or
+  ``save_torch_compatible(obj, f)`` (nested containers of tensors): the zip
+  ``torch.save`` writes, which ``torch.load(f, weights_only=True)`` reads
+  (``_torch_writer.py``; torch is never imported).
+
+``load`` tells the format by content and also reads plain safetensors files
+(as a dict of tensors), ``torch.save`` zip files (their storages viewed
+without torch, ``_torch_shims.py``) and the version 1 zip files of earlier
+tapegrad releases. Bare pickles (``pickle.dump``, torch's pre-1.6 format) are
+refused.
+
+The safety model is PyTorch 2.6+'s: ``weights_only=True`` is the default and
+never runs code from the file. Safetensors and version 1 files hold no code;
+pickles are read by a restricted unpickler (Note [weights-only unpickling] in
+``_unpickler.py``) that resolves only tensors, builtin containers and numbers,
+``collections.OrderedDict``/``Counter``, tapegrad's dtype/device/Size, the
+``torch._utils._rebuild_tensor_v2``-style names of PyTorch's files (mapped to
+shims that build arrays with bounds checks) and what the user allow-lists
+with ``tapegrad.serialization.add_safe_globals`` / ``safe_globals``; any other
+global raises ``WeightsOnlyError`` naming it. ``weights_only=False`` is the
+explicit opt-in to full unpickling, for trusted files only.
 
 Loading is bounded (Note [checkpoint limits] in ``_source.py``): only regular
 files, every declared size checked against the file before anything is
-allocated, each array read once straight into its own array (peak memory about
-the checkpoint's size), and repeated references load as one shared array.
+allocated (zip members stored, never compressed, inside the file and not
+overlapping; a pickle of at most ``LIMITS["pickle_bytes"]``; a torch storage
+holding exactly its declared elements; a view inside its storage), each array
+read once straight into its own array (peak memory about the checkpoint's
+size), and repeated references load as one shared array.
 
 Saving encodes the whole object first (so unsupported values fail before the
 file is touched), writes a temporary file in the target's directory, fsyncs
