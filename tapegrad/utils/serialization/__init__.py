@@ -82,13 +82,15 @@ def save(obj, f, _use_torch_format=False):
         {'w': tensor([1., 1.]), 'step': 3}
     """
     if _use_torch_format:
-        return _write(f, lambda fh: _torch_writer.write(fh, obj))
+        encoded = _torch_writer.encode(obj)
+        return _write(f, lambda fh: _torch_writer.write(fh, encoded))
     try:
         enc = Encoder(obj)
     except TypeError as e:
         if "cannot save an object of type" not in str(e):
             raise
-        return _write(f, lambda fh: _pickle_zip.write(fh, obj))
+        encoded = _pickle_zip.encode(obj)
+        return _write(f, lambda fh: _pickle_zip.write(fh, encoded))
     if hasattr(f, "write"):
         _safetensors.write(f, enc.root, enc.arrays, enc.names)
         return

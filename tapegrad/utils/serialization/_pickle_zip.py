@@ -33,7 +33,7 @@ from ._torch_shims import Storage, StorageType, check_view, view
 from ._unpickler import RestrictedUnpickler, TrustedUnpickler, WeightsOnlyError
 from ._zip_v1 import _ZIP_ERRORS, member_bytes, read_array
 
-__all__ = ["pickle_member", "read", "write"]
+__all__ = ["pickle_member", "read", "encode", "write"]
 
 PREFIX = "tapegrad"
 PROTOCOL = 4
@@ -162,14 +162,20 @@ class _Pickler(pickle.Pickler):
         return ("tapegrad", x)
 
 
-def write(fh, obj):
-    """Write ``obj`` as a tapegrad pickle archive to the binary file ``fh``; tensors and arrays as .npy members."""
+def encode(obj):
+    """Pickle ``obj`` (tensors and arrays as persistent ids): (pickle bytes, arrays); fails before any file is touched."""
     enc = Encoder(None, encode=False)
     buf = io.BytesIO()
     _Pickler(buf, enc).dump(obj)
+    return buf.getvalue(), enc.arrays
+
+
+def write(fh, encoded):
+    """Write an ``encode``d object as a tapegrad pickle archive to the binary file ``fh``; arrays as .npy members."""
+    data, arrays = encoded
     with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
-        z.writestr(f"{PREFIX}/data.pkl", buf.getvalue())
-        for i, a in enumerate(enc.arrays):
+        z.writestr(f"{PREFIX}/data.pkl", data)
+        for i, a in enumerate(arrays):
             with z.open(f"{PREFIX}/tensors/{i}.npy", "w", force_zip64=a.nbytes > (1 << 30)) as m:
                 np.lib.format.write_array(m, a, allow_pickle=False)
         z.writestr(f"{PREFIX}/format", "tapegrad-checkpoint-pickle\n1\n")

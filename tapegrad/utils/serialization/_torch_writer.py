@@ -22,7 +22,7 @@ import numpy as np
 from ._structure import Encoder
 from ._torch_shims import STORAGE_OF_DTYPE
 
-__all__ = ["write"]
+__all__ = ["encode", "write"]
 
 PREFIX = "archive"
 _ALIGN = 64
@@ -112,18 +112,24 @@ def _check(obj, depth=0):
                     "and dicts/OrderedDicts/lists/tuples of them")
 
 
-def write(fh, obj):
-    """Write ``obj`` (nested containers of tensors) in ``torch.save``'s format to the binary file ``fh``."""
+def encode(obj):
+    """Pickle ``obj`` (nested containers of tensors) as torch does: (pickle bytes, storage keys, arrays)."""
     _check(obj)
     enc = Encoder(None, encode=False)
     buf = io.BytesIO()
     _Pickler(buf, enc).dump(obj)
+    return buf.getvalue(), enc.names, enc.arrays
+
+
+def write(fh, encoded):
+    """Write an ``encode``d object in ``torch.save``'s format to the binary file ``fh``."""
+    data, names, arrays = encoded
     with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
-        _member(z, fh, "data.pkl", buf.getvalue())
+        _member(z, fh, "data.pkl", data)
         _member(z, fh, ".format_version", b"1")
         _member(z, fh, ".storage_alignment", b"64")
         _member(z, fh, "byteorder", b"little")
-        for key, a in zip(enc.names, enc.arrays):
+        for key, a in zip(names, arrays):
             _member(z, fh, f"data/{key}", memoryview(a.reshape(-1).view(np.uint8)))
         _member(z, fh, "version", b"3\n")
 
