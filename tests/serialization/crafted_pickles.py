@@ -80,6 +80,14 @@ def pickle_cases(tmp, add):
     add("pickle: NEWOBJ + BUILD turning the cached cpu device into cuda", _archive(tmp / "device_build.pt", _pkl(
         _g("tapegrad._device", "device") + b")\x81" + _t(b"N}" + _s("type") + _s("cuda") + b"s") + b"b")),
         "sets the state of a device")
+    copies = _pkl(b"(" + _s("x" * (1 << 20)) + b"q\x01" + (_g("_codecs", "encode") + _t(b"h\x01", _s("latin1"))
+                                                              + b"R0") * 30000 + b"l")
+    add("pickle: one 1 MiB string latin1-encoded 30,000 times", _archive(tmp / "copies.pt", copies),
+        "more than twice the pickle's own size")
+    lst = _pkl(_g("builtins", "list") + _t(_t(*[_i(0)] * 100_000)) + b"Rq\x01(" + (
+        _g("builtins", "tuple") + _t(b"h\x01") + b"R") * 20000 + b"l")
+    add("pickle: tuple() of one 100,000-item list 20,000 times", _archive(tmp / "tuples.pt", lst),
+        "more than twice the pickle's own size")
     huge = pickle.dumps(_Reduce(np.ndarray, ((10 ** 12,), np.float64)), protocol=2)
     add("pickle: numpy.ndarray((10**12,)) via __reduce__", _archive(tmp / "ndarray.pt", huge),
         "refuses the global numpy.ndarray")

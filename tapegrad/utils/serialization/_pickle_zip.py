@@ -130,9 +130,10 @@ class _Reader:
         if info.file_size > LIMITS["pickle_bytes"]:
             self.fail(f"the pickle takes {info.file_size} bytes, more than the limit of {LIMITS['pickle_bytes']}")
         data = member_bytes(self.z, info, self.fail)
-        cls = RestrictedUnpickler if weights_only else TrustedUnpickler
         try:
-            return cls(io.BytesIO(data), self.persistent_load).load()
+            if weights_only:
+                return RestrictedUnpickler(io.BytesIO(data), self.persistent_load, len(data)).load()
+            return TrustedUnpickler(io.BytesIO(data), self.persistent_load).load()
         except WeightsOnlyError as e:
             raise WeightsOnlyError(f"tapegrad.load: {self.src.what}: {e}") from None
         except (pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, IndexError, KeyError,
@@ -163,7 +164,7 @@ class _Pickler(pickle.Pickler):
 
 
 def encode(obj):
-    """Pickle ``obj`` (tensors and arrays as persistent ids): (pickle bytes, arrays); fails before any file is touched."""
+    """Pickle ``obj``, tensors and arrays as persistent ids: (pickle bytes, arrays); fails before touching a file."""
     enc = Encoder(None, encode=False)
     buf = io.BytesIO()
     _Pickler(buf, enc).dump(obj)

@@ -149,6 +149,9 @@ def _user_lookup(module, name):
     return None
 
 
+_SIZED = (str, bytes, bytearray, tuple, list, dict, set, frozenset)
+
+
 class RestrictedUnpickler(pickle._Unpickler):
     """Resolves only the globals of Note [weights-only unpickling]; BUILD only on OrderedDict, Counter, allowed types.
 
@@ -159,12 +162,32 @@ class RestrictedUnpickler(pickle._Unpickler):
     """
     dispatch = dict(pickle._Unpickler.dispatch)
 
-    def __init__(self, file, persistent_load):
+    def __init__(self, file, persistent_load, size):
         super().__init__(file, encoding="utf-8")
         self._pload = persistent_load
+        # Note [copy budget]: an allowed constructor called on a memoized object copies it (tuple(big_list),
+        # _codecs.encode(big_str), bytearray(...)), and a pickle can repeat such a call a million times.
+        # Every container or string those calls return is charged its length; the total may not exceed twice the
+        # pickle's own size (what one pass over the file's own items costs) plus a little.
+        self._budget = 2 * size + (1 << 16)
 
     def persistent_load(self, pid):
         return self._pload(pid)
+
+    def _charged(op):
+        def run(self):
+            op(self)
+            x = self.stack[-1]          # (tensors are views of storages, bounded apart: Note [torch views])
+            self._budget -= len(x) if isinstance(x, _SIZED) else 1
+            if self._budget < 0:
+                raise WeightsOnlyError("Weights only load failed: the pickle's calls build more than twice the "
+                                       "pickle's own size (copies of one object, repeated): refused as an "
+                                       "allocation bomb")
+        return run
+
+    for _code in (pickle.REDUCE, pickle.NEWOBJ, pickle.NEWOBJ_EX):
+        dispatch[_code[0]] = _charged(dispatch[_code[0]])
+    del _code
 
     def _load_build(self):
         inst = self.stack[-2]
