@@ -81,7 +81,7 @@ def pickle_cases(tmp, add):
         _g("tapegrad._device", "device") + b")\x81" + _t(b"N}" + _s("type") + _s("cuda") + b"s") + b"b")),
         "sets the state of a device")
     copies = _pkl(b"(" + _s("x" * (1 << 20)) + b"q\x01" + (_g("_codecs", "encode") + _t(b"h\x01", _s("latin1"))
-                                                              + b"R0") * 30000 + b"l")
+                                                              + b"R") * 30000 + b"l")
     add("pickle: one 1 MiB string latin1-encoded 30,000 times", _archive(tmp / "copies.pt", copies),
         "more than twice the pickle's own size")
     lst = _pkl(_g("builtins", "list") + _t(_t(*[_i(0)] * 100_000)) + b"Rq\x01(" + (
