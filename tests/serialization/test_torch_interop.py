@@ -145,11 +145,16 @@ def test_torch_files_saved_to_a_path_and_map_location(tmp_path):
     np.testing.assert_array_equal(got["w"].numpy(), np.ones(2, np.float32))
 
 
-def test_torch_files_of_modules_need_weights_only_false_and_then_need_torch_classes():
+def test_torch_types_tapegrad_lacks_are_named():
+    buf = io.BytesIO()
+    torch.save({"w": torch.ones(2, dtype=torch.bfloat16)}, buf)
+    buf.seek(0)
+    with pytest.raises(CheckpointError, match="names the PyTorch global torch.BFloat16Storage"):
+        tapegrad.load(buf)
     buf = io.BytesIO()
     torch.save(torch.nn.Linear(2, 2), buf)
     buf.seek(0)
-    with pytest.raises(CheckpointError, match="refuses the global torch.nn.modules.linear.Linear"):
+    with pytest.raises(CheckpointError, match="PyTorch global torch.nn.modules.linear.Linear, which tapegrad does not"):
         tapegrad.load(buf)
 
 

@@ -205,6 +205,11 @@ class RestrictedUnpickler(pickle._Unpickler):
         obj = _table().get(f"{module}.{name}")
         if obj is None:
             obj = _user_lookup(module, name)
+        if obj is None and (module == "torch" or module.startswith("torch.")):
+            raise WeightsOnlyError(
+                f"Weights only load failed: the file names the PyTorch global {module}.{name}, which tapegrad does "
+                "not implement (it reads tensors of tapegrad's dtypes, Parameters, torch.Size, torch.device and "
+                "dtypes; a whole torch module or a bfloat16/complex tensor cannot load without torch)")
         if obj is None:
             raise WeightsOnlyError(
                 f"Weights only load failed: tapegrad.load(weights_only=True) refuses the global {module}.{name} "
