@@ -37,7 +37,7 @@ __version__ = "0.1.0"
 # Subpackages loaded on first use (heavier dependencies, or rarely needed): ``tapegrad.nn`` imports
 # ``tapegrad/nn/`` the first time it is read. ``distributed`` imports mpi4py only when a process group is made.
 _LAZY = {"nn", "optim", "utils", "testing", "cuda", "accelerator", "distributed", "distributions", "linalg", "func",
-         "amp", "onnx"}
+         "amp", "onnx", "serialization"}
 
 
 def __getattr__(name):

@@ -66,6 +66,9 @@ class device:
         _DEFAULT_DEVICE[0] = _ENTERED.pop()
         return False
 
+    def __reduce__(self):       # rebuilt through __new__ (validated, cached); never by setting attributes
+        return (device, (str(self),))
+
 
 _CACHE = {}
 _DEFAULT_DEVICE = [None]      # None: the CPU, with no default set (Note [default device])

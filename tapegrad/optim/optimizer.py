@@ -246,6 +246,9 @@ def _cast_state(v, p, name, unshaped=()):
         return type(v)(_cast_state(x, p, name, unshaped) for x in v)
     if not isinstance(v, Tensor):
         return v
+    if name == "step" and v.ndim == 0:     # PyTorch's float32 step tensor: tapegrad counts steps in a number
+        n = v.item()
+        return int(n) if float(n).is_integer() else n
     dst = p._backend
     a = B.move(v._data, dst)
     if a is v._data:

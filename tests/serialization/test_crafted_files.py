@@ -22,6 +22,7 @@ import pytest
 
 import tapegrad
 
+from .crafted_pickles import pickle_cases
 from .v1_writer import write_v1
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS and /proc are Linux's")
@@ -194,6 +195,9 @@ def _cases(tmp):
     tapegrad.save({"w": tapegrad.arange(1000.0)}, buf)
     (tmp / "cut.st").write_bytes(buf.getvalue()[:len(buf.getvalue()) // 2])
     add("truncated", str(tmp / "cut.st"), "truncated or corrupted")
+
+    # ---- pickle archives (tapegrad's and torch.save's), read weights-only
+    pickle_cases(tmp, add)
     return cases, expect
 
 
@@ -230,7 +234,9 @@ def test_crafted_files_are_refused_within_a_memory_cap(tmp_path):
         if want.startswith("ok:"):
             good = kind == "ok" and msg == want[3:]
         else:
-            good = kind == "CheckpointError" and re.search(want, msg) is not None and repr(cases[name]) in msg
+            good = (kind in ("CheckpointError", "WeightsOnlyError") and re.search(want, msg) is not None
+                    and repr(cases[name]) in msg)
         if not good:
             failures.append(f"{name}: expected {want!r}, got {kind}: {msg}")
     assert not failures, "\n".join(failures)
+    assert not (tmp_path / "pwned").exists()        # no crafted pickle ran its command

@@ -28,6 +28,7 @@ LIMITS = {
     "json_values": 4_000_000,       # values in any one JSON text
     "depth": 200,                   # nesting of the saved object (dicts, lists, tuples)
     "zip_directory_bytes": 16 << 20,
+    "pickle_bytes": 64 << 20,       # the pickle of a pickle archive (tapegrad's or torch.save's data.pkl)
 }
 _CHUNK = 16 << 20                   # largest single read (a transient copy when a file object lacks readinto)
 

@@ -7,6 +7,7 @@ non-finite floats, ``{"ndarray": ref}`` and ``{"tensor": ref, "dtype": ...,
 index in version 1 (zip) files and a safetensors tensor name in version 2.
 """
 import math
+from collections import OrderedDict
 
 import numpy as np
 
@@ -34,7 +35,7 @@ def tapegrad_dtype(name):
 class Encoder:
     """Turns an object into its JSON structure plus the list of arrays it references."""
 
-    def __init__(self, obj):
+    def __init__(self, obj, encode=True):
         self.arrays = []          # little-endian, C-contiguous NumPy arrays, in reference order
         self.names = []           # the safetensors name of each array
         self.memo = {}            # id(tensor or array) -> index, so a shared tensor is stored once
@@ -47,14 +48,14 @@ class Encoder:
         if flat:
             for k, v in obj.items():
                 self.preferred.setdefault(id(v), k)
-        self.root = self.encode(obj, 0)
+        self.root = self.encode(obj, 0) if encode else None
 
     def encode(self, obj, depth):
         if depth > LIMITS["depth"]:
             raise ValueError(f"tapegrad.save: object nested deeper than {LIMITS['depth']} levels")
-        if obj is None or isinstance(obj, (bool, str, int)):
+        if obj is None or type(obj) in (bool, str, int):
             return obj
-        if isinstance(obj, float):
+        if type(obj) is float:
             return obj if math.isfinite(obj) else {"float": repr(obj)}
         if isinstance(obj, Tensor):
             return self._tensor(obj)
@@ -62,11 +63,12 @@ class Encoder:
             return self.encode(obj.item(), depth)
         if isinstance(obj, np.ndarray):
             return {"ndarray": self._array(obj, obj)}
-        if isinstance(obj, dict):
+        # (subclasses such as Counter or namedtuples would load as their base: they go to a pickle archive)
+        if type(obj) in (dict, OrderedDict):
             return {"dict": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in obj.items()]}
-        if isinstance(obj, list):
+        if type(obj) is list:
             return {"list": [self.encode(v, depth + 1) for v in obj]}
-        if isinstance(obj, tuple):
+        if type(obj) is tuple:
             return {"tuple": [self.encode(v, depth + 1) for v in obj]}
         raise TypeError(f"tapegrad.save: cannot save an object of type {type(obj).__name__}; supported are "
                         "tensors, NumPy arrays, numbers, strings, bools, None and dicts/lists/tuples of them")

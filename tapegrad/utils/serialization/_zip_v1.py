@@ -18,7 +18,7 @@ import numpy as np
 
 from ._source import LIMITS, fill_from, parse_json
 
-__all__ = ["read", "looks_like", "MANIFEST"]
+__all__ = ["open_archive", "read", "read_array", "member_bytes", "looks_like", "MANIFEST"]
 
 FORMAT = "tapegrad-checkpoint"
 MANIFEST = "tapegrad/manifest.json"
@@ -84,8 +84,8 @@ def _directory_size(src):
     return size
 
 
-def read(src, decoder_for):
-    """Read a version-1 checkpoint; ``decoder_for(array)`` makes the structure decoder."""
+def open_archive(src):
+    """Open the zip with its directory bounded and its members checked; returns (ZipFile, members by name)."""
     fail = src.fail
     size = _directory_size(src)
     if size > LIMITS["zip_directory_bytes"]:
@@ -95,17 +95,19 @@ def read(src, decoder_for):
         infos = z.infolist()
     except _ZIP_ERRORS as e:
         fail(f"the archive is truncated or corrupted ({e})", e)
-    names = {i.filename: i for i in infos}
-    if any(n.endswith(".pkl") for n in names):
-        fail("it contains a pickle (a torch.save archive?); tapegrad.load never unpickles, "
-             "because unpickling can run arbitrary code")
     _check_members(src, infos)
+    return z, {i.filename: i for i in infos}
+
+
+def read(src, z, names, decoder_for):
+    """Read a version-1 checkpoint from its opened archive; ``decoder_for(array)`` makes the structure decoder."""
+    fail = src.fail
     info = names.get(MANIFEST)
     if info is None:
         fail(f"it has no {MANIFEST}")
     if info.file_size > LIMITS["structure_bytes"]:
         fail(f"the manifest takes {info.file_size} bytes, more than the limit of {LIMITS['structure_bytes']}")
-    manifest = parse_json(_member_bytes(z, info, fail), "manifest", fail, LIMITS["structure_bytes"],
+    manifest = parse_json(member_bytes(z, info, fail), "manifest", fail, LIMITS["structure_bytes"],
                           3 * LIMITS["depth"] + 8)
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or "root" not in manifest:
         fail("the manifest does not describe a tapegrad checkpoint")
@@ -117,7 +119,7 @@ def read(src, decoder_for):
         if type(idx) is not int or idx < 0:
             fail(f"bad tensor reference {idx!r}")
         if idx not in cache:
-            cache[idx] = _read_array(z, names, idx, fail)
+            cache[idx] = read_array(z, names, idx, fail)
         return cache[idx]
     return decoder_for(array).decode(manifest["root"])
 
@@ -139,14 +141,14 @@ def _check_members(src, infos):
             src.fail(f"members {a!r} and {b!r} overlap in the archive")
 
 
-def _member_bytes(z, info, fail):
+def member_bytes(z, info, fail):
     try:
         return z.read(info)
     except _ZIP_ERRORS as e:
         fail(f"member {info.filename!r} is corrupted ({e})", e)
 
 
-def _read_array(z, names, idx, fail):
+def read_array(z, names, idx, fail):
     member = f"tapegrad/tensors/{idx}.npy"
     info = names.get(member)
     if info is None:
