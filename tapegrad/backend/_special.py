@@ -11,9 +11,9 @@ Names in scope: ``math``, ``T``, ``INF``, ``NAN``, ``PI``.
 LGAMMA = """
     if a != a:
         return a
-    if a <= T(0) and a == math.floor(a):
-        return T(INF)
     if abs(a) == T(INF):
+        return T(INF)
+    if a <= T(0) and a == math.floor(a):
         return T(INF)
     return math.lgamma(a)
 """
@@ -25,6 +25,8 @@ DIGAMMA = """
         return x
     if x == T(INF):
         return x
+    if x == T(-INF):
+        return T(NAN)
     if x == T(0):
         return T(-INF)
     r = T(0)
@@ -48,6 +50,8 @@ TRIGAMMA = """
         return x
     if x == T(INF):
         return T(0)
+    if x == T(-INF):
+        return T(NAN)
     if x <= T(0) and x == math.floor(x):
         return T(INF)
     r = T(0)

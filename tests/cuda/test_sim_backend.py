@@ -7,8 +7,9 @@ from tapegrad.cuda.kernels import elementwise as EW
 from tapegrad.cuda.kernels import scalar_ops
 
 RNG = np.random.default_rng(0)
-UNARY = [n for n, (k, _, _) in scalar_ops.OPS.items() if k == 1 and n != "identity"]
-BINARY = [n for n, (k, _, _) in scalar_ops.OPS.items() if k == 2]
+# float ops here; the integer-only ones (bitwise) are checked by tests/backend_cases.py on integer arrays
+UNARY = [n for n, (k, _, _) in scalar_ops.OPS.items() if k == 1 and n != "identity" and n not in scalar_ops.INT_ONLY]
+BINARY = [n for n, (k, _, _) in scalar_ops.OPS.items() if k == 2 and n not in scalar_ops.INT_ONLY]
 
 
 def _cuda(be, name):

@@ -166,7 +166,7 @@ for _n, _ref in (("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or),
     add(OpSpec(_n, getattr(tapegrad, _n), _ref, binary(), domain=[_INTS, _INTS], covers=(_n,), grad=False,
                gradgrad=False, dtypes=("int64", "int32"), torch_fn=named(_n)))
 add(OpSpec("bitwise_not", tapegrad.bitwise_not, np.invert, unary(), domain=_INTS, covers=("invert",), grad=False,
-           gradgrad=False, dtypes=("int64", "int16"), torch_fn=named("bitwise_not")))
+           gradgrad=False, dtypes=("int64", "int32"), torch_fn=named("bitwise_not")))
 add(OpSpec("bitwise_and_operator", lambda a, b: a & b, np.bitwise_and, binary(), domain=[_INTS, _INTS],
            covers=("bitwise_and",), grad=False, gradgrad=False, dtypes=("int64",), torch_fn=lambda torch, a, b: a & b))
 for _n, _ref in (("bitwise_left_shift", np.left_shift), ("bitwise_right_shift", np.right_shift)):

@@ -57,7 +57,7 @@ OPS = {
     "arctanh": (1, "float", "math.atanh(a) if abs(a) < T(1) else (math.copysign(T(INF), a) if abs(a) == T(1) else T(NAN))"),
     "log2": (1, "float", "math.log2(a) if a > T(0) else (T(-INF) if a == T(0) else T(NAN))"),
     "log10": (1, "float", "math.log10(a) if a > T(0) else (T(-INF) if a == T(0) else T(NAN))"),
-    "exp2": (1, "float", "math.pow(T(2), a) if a < T(1100) else T(INF)"),
+    "exp2": (1, "float", "T(INF) if a >= T(1100) else math.pow(T(2), a)"),
     "trunc": (1, "same", "(math.floor(a) if a >= T(0) else math.ceil(a)) if abs(a) < T(INF) else a"),
     "erfc": (1, "float", _special.ERFC),
     "lgamma": (1, "float", _special.LGAMMA),

@@ -24,7 +24,9 @@ def mismatch():
     try:
         DDP(model)
     except RuntimeError as e:
-        print(f"rank {rank} caught: {e}", flush=True)
+        # one write per line: two ranks share the pipe, and print() may write the text and the newline apart
+        sys.stdout.write(f"rank {rank} caught: {e}\n")
+        sys.stdout.flush()
     else:
         print(f"rank {rank}: no error", flush=True)
     dist.destroy_process_group()
