@@ -1,10 +1,11 @@
-"""``nn.functional``: activations, ``linear``, ``dropout``, ``one_hot`` and the losses as functions.
+"""``nn.functional``: activations, ``linear``, ``dropout``, ``one_hot``, and every topic file of ``nn/_functional/``.
 
-Everything here is composed of registered ops, so gradients (of any order)
-come from their VJPs; only softmax, log-softmax and the fused cross-entropy
-are primitives, and they live in ``tapegrad.ops.nn``.
+This file defines the basic functions; the rest (losses, convolution, pooling,
+normalization, attention, ...) live in topic files that the end of this file
+re-exports, so user code sees PyTorch's one namespace. Everything is composed
+of registered ops, so gradients (of any order) come from their VJPs; the
+primitives live in ``tapegrad/ops/`` (Note [the primitives]).
 """
-import math
 import warnings
 
 from .. import _dtype as D
@@ -199,75 +200,6 @@ def _reduce(loss, reduction, fn):
 def _check_reduction(reduction, fn):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; expected one of {_REDUCTIONS}")
-
-
-def _warn_shapes(input, target, fn):
-    if tuple(input.shape) != tuple(target.shape):
-        warnings.warn(f"{fn}: using a target size ({tuple(target.shape)}) that is different to the input size "
-                      f"({tuple(input.shape)}). This will likely lead to incorrect results due to broadcasting. "
-                      "Please ensure they have the same size.", UserWarning, stacklevel=3)
-
-
-def mse_loss(input, target, reduction="mean"):
-    """Mean squared error ``(input - target)**2``, reduced by ``reduction``.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.nn.functional.mse_loss(tapegrad.tensor([1.0, 3.0]), tapegrad.tensor([0.0, 0.0]))
-        tensor(5.)
-    """
-    _check_reduction(reduction, "mse_loss")
-    _warn_shapes(input, target, "mse_loss")
-    d = input - target
-    return _reduce(d * d, reduction, "mse_loss")
-
-
-def l1_loss(input, target, reduction="mean"):
-    """Mean absolute error ``|input - target|``, reduced by ``reduction``.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.nn.functional.l1_loss(tapegrad.tensor([1.0, -3.0]), tapegrad.tensor([0.0, 0.0]))
-        tensor(2.)
-    """
-    _check_reduction(reduction, "l1_loss")
-    _warn_shapes(input, target, "l1_loss")
-    return _reduce((input - target).abs(), reduction, "l1_loss")
-
-
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    """Cross-entropy between logits ``(N, C)`` (or ``(C,)``) and class indices, fused with log-softmax.
-
-    Args:
-        input: unnormalized logits.
-        target: class indices ``(N,)`` (int64).
-        weight: a per-class rescaling ``(C,)``.
-        ignore_index: targets equal to it contribute neither loss nor gradient.
-        reduction: ``"mean"`` (weighted mean over non-ignored targets), ``"sum"`` or ``"none"``.
-        label_smoothing: in [0, 1]; mixes the one-hot target with the uniform distribution.
-
-    Example:
-        >>> import tapegrad
-        >>> x = tapegrad.zeros(2, 4)
-        >>> round(tapegrad.nn.functional.cross_entropy(x, tapegrad.tensor([1, 3])).item(), 4)
-        1.3863
-    """
-    _check_reduction(reduction, "cross_entropy")
-    return _N.cross_entropy(input, target, weight=weight, ignore_index=ignore_index, reduction=reduction,
-                            label_smoothing=label_smoothing)
-
-
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    """Negative log-likelihood of class indices given log-probabilities ``(N, C)``.
-
-    Example:
-        >>> import tapegrad
-        >>> logp = tapegrad.tensor([[-1.0, -2.0], [-3.0, -0.5]])
-        >>> tapegrad.nn.functional.nll_loss(logp, tapegrad.tensor([0, 1]))
-        tensor(0.7500)
-    """
-    _check_reduction(reduction, "nll_loss")
-    return _N.nll_loss(input, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):

@@ -149,7 +149,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         mean = total / count if input.dtype.is_floating_point else E.div(total, count, rounding_mode="floor")
         return E.where(got, mean, input)
     # prod, amax, amin: the candidates of every output position along a new last dim (see the module note)
-    n, k = input.shape[d], index.shape[d]
+    n = input.shape[d]
     moved = S.movedim(src, d, -1).unsqueeze(-2)                   # (..., 1, k)
     onehot = be.equal(be.expand_dims(be.transpose(idx, _to_last(index.ndim, d)), -2),
                       be.reshape(be.arange(0, n, 1, D.int64.np), (n, 1)))       # (..., n, k)

@@ -1,5 +1,6 @@
 """The scheduler base class ``LRScheduler`` and the helpers every scheduler file shares (re-exported by
 ``tapegrad.optim.lr_scheduler``)."""
+import types
 import warnings
 
 from .._tensor import Tensor
@@ -127,3 +128,38 @@ class LRScheduler:
     def load_state_dict(self, state_dict):
         """Restore the counters saved by ``state_dict``."""
         self.__dict__.update({k: v for k, v in state_dict.items() if k != "optimizer"})
+
+
+class _LambdaSchedule(LRScheduler):
+    """What ``LambdaLR`` and ``MultiplicativeLR`` share: one ``lr_lambda`` or one per group, and their state."""
+
+    _not_callable = "lr_lambda must be callable, got"
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        _check_optimizer(optimizer)     # PyTorch reads optimizer.param_groups first (AttributeError)
+        name, n = type(self).__name__, len(optimizer.param_groups)
+        if isinstance(lr_lambda, (list, tuple)):
+            if len(lr_lambda) != n:
+                raise ValueError(f"{name}: expected {n} lr_lambdas, but got {len(lr_lambda)}")
+            self.lr_lambdas = list(lr_lambda)
+        else:
+            self.lr_lambdas = [lr_lambda] * n
+        for f in self.lr_lambdas:
+            if not callable(f):
+                raise TypeError(f"{name}: {self._not_callable} {type(f).__name__}")
+        super().__init__(optimizer, last_epoch)
+
+    def state_dict(self):
+        """As ``LRScheduler.state_dict``; of the lr_lambdas only callable objects' ``__dict__`` is kept (as in
+        PyTorch: functions and lambdas are not saved)."""
+        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        sd["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__) for f in self.lr_lambdas]
+        return sd
+
+    def load_state_dict(self, state_dict):
+        """Restore the counters, and the saved ``__dict__`` of callable-object lr_lambdas."""
+        saved = state_dict.get("lr_lambdas", [None] * len(self.lr_lambdas))
+        self.__dict__.update({k: v for k, v in state_dict.items() if k not in ("optimizer", "lr_lambdas")})
+        for f, d in zip(self.lr_lambdas, saved):
+            if d is not None:
+                f.__dict__.update(d)

@@ -5,11 +5,10 @@ Like StepLR they follow Note [chainable schedules] in _lr_base.py: ``get_lr`` sc
 lr, so they compose; ``_get_closed_form_lr`` serves the deprecated ``step(epoch)``.
 """
 import math
-import types
 from bisect import bisect_right
 from collections import Counter
 
-from ._lr_base import LRScheduler, _check_optimizer, _lrs, _set_lr
+from ._lr_base import LRScheduler, _LambdaSchedule, _lrs, _set_lr
 
 __all__ = ["MultiStepLR", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
            "CosineAnnealingWarmRestarts"]
@@ -44,7 +43,7 @@ class MultiStepLR(LRScheduler):
         return [base * self.gamma ** bisect_right(milestones, self.last_epoch) for base in self.base_lrs]
 
 
-class MultiplicativeLR(LRScheduler):
+class MultiplicativeLR(_LambdaSchedule):
     """Multiply each group's learning rate by ``lr_lambda(epoch)`` at every step (one function, or one per group).
 
     Example:
@@ -54,40 +53,12 @@ class MultiplicativeLR(LRScheduler):
         >>> opt.step(); s.step(); opt.step(); s.step(); s.get_last_lr()
         [0.25]
     """
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer(optimizer)
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"MultiplicativeLR: expected {n} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
-        for f in self.lr_lambdas:
-            if not callable(f):
-                raise TypeError(f"MultiplicativeLR: lr_lambda should be a function, but got {type(f).__name__}")
-        super().__init__(optimizer, last_epoch)
+    _not_callable = "lr_lambda should be a function, but got"
 
     def get_lr(self):
         if self._is_initial:
             return _lrs(self.optimizer)
         return [g["lr"] * f(self.last_epoch) for f, g in zip(self.lr_lambdas, self.optimizer.param_groups)]
-
-    def state_dict(self):
-        """As ``LRScheduler.state_dict``; of the lr_lambdas only callable objects' ``__dict__`` is kept."""
-        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        sd["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__) for f in self.lr_lambdas]
-        return sd
-
-    def load_state_dict(self, state_dict):
-        """Restore the counters, and the saved ``__dict__`` of callable-object lr_lambdas."""
-        saved = state_dict.get("lr_lambdas", [None] * len(self.lr_lambdas))
-        self.__dict__.update({k: v for k, v in state_dict.items() if k not in ("optimizer", "lr_lambdas")})
-        for f, d in zip(self.lr_lambdas, saved):
-            if d is not None:
-                f.__dict__.update(d)
-
 
 class ConstantLR(LRScheduler):
     """Scale the learning rate by ``factor`` until epoch ``total_iters``, then restore it.

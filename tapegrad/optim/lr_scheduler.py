@@ -6,9 +6,8 @@ Each scheduler sets ``group["lr"]`` of its optimizer; call ``scheduler.step()``
 after ``optimizer.step()``, once per epoch (or per iteration).
 """
 import math
-import types
 
-from ._lr_base import LRScheduler, _check_optimizer, _lrs
+from ._lr_base import LRScheduler, _LambdaSchedule, _lrs
 # The other schedulers live in their own files (one job each) and are re-exported here, so that
 # ``tapegrad.optim.lr_scheduler.<Name>`` resolves as ``torch.optim.lr_scheduler.<Name>`` does.
 from ._lr_schedules import (MultiStepLR, MultiplicativeLR, ConstantLR, LinearLR, PolynomialLR,
@@ -108,7 +107,7 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * c for base in self.base_lrs]
 
 
-class LambdaLR(LRScheduler):
+class LambdaLR(_LambdaSchedule):
     """``base_lr * lr_lambda(epoch)``; one function, or one per parameter group.
 
     Example:
@@ -118,35 +117,7 @@ class LambdaLR(LRScheduler):
         >>> s.step(); s.get_last_lr()
         [0.5]
     """
-
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
-        _check_optimizer(optimizer)     # PyTorch reads optimizer.param_groups first (AttributeError)
-        n = len(optimizer.param_groups)
-        if isinstance(lr_lambda, (list, tuple)):
-            if len(lr_lambda) != n:
-                raise ValueError(f"LambdaLR: expected {n} lr_lambdas, but got {len(lr_lambda)}")
-            self.lr_lambdas = list(lr_lambda)
-        else:
-            self.lr_lambdas = [lr_lambda] * n
-        for f in self.lr_lambdas:
-            if not callable(f):
-                raise TypeError(f"LambdaLR: lr_lambda must be callable, got {type(f).__name__}")
-        super().__init__(optimizer, last_epoch)
+    _not_callable = "lr_lambda must be callable, got"
 
     def get_lr(self):
         return [base * f(self.last_epoch) for f, base in zip(self.lr_lambdas, self.base_lrs)]
-
-    def state_dict(self):
-        """As ``LRScheduler.state_dict``; of the lr_lambdas only callable objects' ``__dict__`` is kept (as in
-        PyTorch: functions and lambdas are not saved)."""
-        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
-        sd["lr_lambdas"] = [None if isinstance(f, types.FunctionType) else dict(f.__dict__) for f in self.lr_lambdas]
-        return sd
-
-    def load_state_dict(self, state_dict):
-        """Restore the counters, and the saved ``__dict__`` of callable-object lr_lambdas."""
-        saved = state_dict.get("lr_lambdas", [None] * len(self.lr_lambdas))
-        self.__dict__.update({k: v for k, v in state_dict.items() if k not in ("optimizer", "lr_lambdas")})
-        for f, d in zip(self.lr_lambdas, saved):
-            if d is not None:
-                f.__dict__.update(d)

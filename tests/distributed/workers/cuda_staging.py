@@ -4,7 +4,6 @@ import os
 import sys
 import traceback
 
-import numpy as np
 
 import tapegrad
 import tapegrad.distributed as dist
