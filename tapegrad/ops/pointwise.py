@@ -309,10 +309,10 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """
     if input.dtype.np.kind != "f":
         return input.clone()
-    import numpy as np
-    info = np.finfo(input.dtype.np)
-    hi = float(info.max) if posinf is None else posinf
-    lo = float(info.min) if neginf is None else neginf
+    from .._type_info import finfo
+    info = finfo(input.dtype)
+    hi = info.max if posinf is None else posinf
+    lo = info.min if neginf is None else neginf
     out = E.where(C.isnan(input), nan, input)
     out = E.where(C.eq(input, math.inf), hi, out)
     return E.where(C.eq(input, -math.inf), lo, out)
