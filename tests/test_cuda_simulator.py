@@ -14,7 +14,7 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CUDA_TESTS = os.path.join(ROOT, "tests", "cuda")
 # Files whose simulated run takes longer than ~30 s here, and into how many shards they are cut.
-SHARDS = {"test_sim_op_db.py": 3}
+SHARDS = {"test_sim_op_db.py": 6}
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
                                 reason='the cuda extra (numba-cuda) is not installed: pip install "tapegrad[cuda]"')
