@@ -7,14 +7,13 @@ Example:
     tensor(2.)
 """
 import tapegrad
-from . import constraints
-from .distribution import Distribution
-from .utils import _is_number, _uniform01, broadcast_all
+from ._loc_scale import LocScale
+from .utils import _uniform01
 
 __all__ = ["Laplace"]
 
 
-class Laplace(Distribution):
+class Laplace(LocScale):
     """The Laplace distribution with location ``loc`` and scale ``scale``.
 
     Example:
@@ -22,31 +21,6 @@ class Laplace(Distribution):
         >>> Laplace(torch.zeros(2), 1.0).log_prob(torch.zeros(2))
         tensor([-0.6931, -0.6931])
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if _is_number(loc) and _is_number(scale) else self.loc.size()
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = tapegrad.Size(batch_shape)
-        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
