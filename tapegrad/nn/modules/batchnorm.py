@@ -2,9 +2,8 @@
 from ... import _creation as C
 from ... import _dtype as D
 from .. import functional as F
-from .. import init
 from ..module import Module
-from ..parameter import Parameter
+from ._affine import register_affine, reset_affine
 
 __all__ = ["BatchNorm1d", "BatchNorm2d", "BatchNorm3d"]
 
@@ -22,15 +21,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(C.empty(num_features, dtype=dtype, device=device))
-            if bias:
-                self.bias = Parameter(C.empty(num_features, dtype=dtype, device=device))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        register_affine(self, affine, bias, (num_features,), dtype, device)
         if track_running_stats:
             self.register_buffer("running_mean", C.zeros(num_features, dtype=dtype, device=device))
             self.register_buffer("running_var", C.ones(num_features, dtype=dtype, device=device))
@@ -51,10 +42,7 @@ class _NormBase(Module):
     def reset_parameters(self):
         """Reset the running statistics; weight to ones, bias to zeros."""
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        reset_affine(self)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
