@@ -41,9 +41,17 @@ def check_tensor(x, fn, what):
     return x
 
 
+def _no_batched_run():
+    """Gradient transforms inside a vmap run as its loop (Note [vmap by batching rules] in _vmap.py)."""
+    from ._batching import active, NeedsLoop
+    if active():
+        raise NeedsLoop()
+
+
 def fresh(x, fn, private):
     """A handle on ``x`` for this level (Note [transform levels]); new private leaves go in ``private``."""
     check_tensor(x, fn, "every differentiated input")
+    _no_batched_run()
     if x._data.dtype.kind not in "fc":
         raise RuntimeError(f"{fn}: only Tensors of floating point dtype can be differentiated, but an input "
                            f"has dtype {x.dtype} and shape {tuple(x.shape)}")
@@ -61,6 +69,7 @@ def grads(outputs, inputs, cotangents, private):
     leaf outside this level: otherwise nothing could differentiate the result again.
     """
     from .. import _creation
+    _no_batched_run()
     live = [(o, c) for o, c in zip(outputs, cotangents) if o._requires_grad]
     if live:
         record = is_grad_enabled() and (any(reaches_outside(o, private) for o, _ in live)
