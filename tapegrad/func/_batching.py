@@ -27,6 +27,9 @@ __all__ = ["BatchedTensor", "NeedsLoop", "active", "eligible", "enter", "leave",
 _rules.install()
 _DEPTH = [0]
 _NEXT_LEVEL = [0]
+# How often each path ran (tests read these to tell the paths apart): whole calls run batched, whole calls
+# rerun as the loop, and ops run by the per-op loop for want of a rule.
+COUNTS = {"batched": 0, "loop": 0, "per_op": 0}
 
 
 class NeedsLoop(BaseException):
@@ -155,6 +158,7 @@ def _dispatch(op, args, params):
 def _per_op(op, pairs, params, levels, sizes):
     """The op run once per batch element, the results stacked: the fallback for ops without a rule."""
     from ..ops.joining import stack
+    COUNTS["per_op"] += 1
     xs = [(_rules.align(x, lv, levels, sizes, expand=True), lv) for x, lv in pairs]
     results = []
     for idx in itertools.product(*[range(sizes[l]) for l in levels]):

@@ -34,12 +34,15 @@ raise (every backend's stream is replaced by a guard for the call);
 before each element so all elements see the same draws.
 """
 import copy
+import os
 import functools
 
 from ._pytree import tree_flatten, tree_unflatten, broadcast_prefix
 from . import _batching
 
 __all__ = ["vmap"]
+
+_DEBUG = os.environ.get("TAPEGRAD_VMAP_DEBUG") == "1"     # print why a call fell back to the loop
 
 RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either use the 'same' or "
                 "'different' randomness flags on vmap or perform the randomness operation out of vmap")
@@ -134,9 +137,14 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                              "learn the outputs' shapes")
         if randomness == "error" and _batching.eligible(leaves):
             try:
-                return _batched(func, leaves, norm, spec, kwargs, out_dims, size)
-            except (_batching.NeedsLoop, Exception):
-                pass            # the loop below is right for everything (Note [vmap by batching rules])
+                out = _batched(func, leaves, norm, spec, kwargs, out_dims, size)
+                _batching.COUNTS["batched"] += 1
+                return out
+            except (_batching.NeedsLoop, Exception) as e:
+                if _DEBUG:
+                    import traceback
+                    traceback.print_exception(e)
+        _batching.COUNTS["loop"] += 1       # the loop is right for everything (Note [vmap by batching rules])
         results = []
         with _randomness(randomness, leaves) as rewind:
             for b in range(size):
