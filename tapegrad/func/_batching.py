@@ -19,6 +19,7 @@ import itertools
 import numpy as np
 
 from .._tensor import Tensor
+from ..backend import CPU_BACKEND as _CPU
 from ..ops import registry as _reg
 from ..ops import batching_rules as _rules
 
@@ -59,9 +60,17 @@ class _Meta(np.ndarray):
     tobytes = __array__ = _loop
 
 
+_METAS = {}         # (shape, dtype) -> its _Meta, shared (they are read-only); emptied when it grows past 512
+
+
 def _meta(shape, dtype):
-    fill = np.array(np.nan if dtype.kind in "fc" else 0, dtype=dtype)
-    return np.broadcast_to(fill, shape).view(_Meta)
+    m = _METAS.get((shape, dtype))
+    if m is None:
+        if len(_METAS) >= 512:
+            _METAS.clear()
+        fill = np.array(np.nan if dtype.kind in "fc" else 0, dtype=dtype)
+        m = _METAS[(shape, dtype)] = np.broadcast_to(fill, shape).view(_Meta)
+    return m
 
 
 class BatchedTensor(Tensor):
@@ -229,5 +238,4 @@ class run_level:
 
 def eligible(leaves):
     """Whether a call on these inputs may take the batched path: every tensor input on the CPU."""
-    from .. import backend as B
-    return all(x._backend is B.CPU_BACKEND for x in leaves if isinstance(x, Tensor))
+    return all(x._backend is _CPU for x in leaves if isinstance(x, Tensor))
