@@ -28,6 +28,7 @@ __all__ = ["BatchedTensor", "NeedsLoop", "active", "eligible", "enter", "leave",
 _rules.install()
 _DEPTH = [0]
 _NEXT_LEVEL = [0]
+_ACTIVE = []        # (level, batch size) of the batched runs in progress, outermost first
 # How often each path ran (tests read these to tell the paths apart): whole calls run batched, whole calls
 # rerun as the loop, and ops run by the per-op loop for want of a rule.
 COUNTS = {"batched": 0, "loop": 0, "per_op": 0}
@@ -220,16 +221,21 @@ def leave(o, d, level, size):
 
 
 class run_level:
-    """Context of one batched run: installs the hook and yields the level's number."""
+    """Context of one batched run of batch size ``size``: installs the hook and yields the level's number."""
+
+    def __init__(self, size):
+        self.size = size
 
     def __enter__(self):
         if _DEPTH[0] == 0:
             _reg.BATCH_HOOK[0] = _dispatch
         _DEPTH[0] += 1
         _NEXT_LEVEL[0] += 1
+        _ACTIVE.append((_NEXT_LEVEL[0], self.size))
         return _NEXT_LEVEL[0]
 
     def __exit__(self, *exc):
+        _ACTIVE.pop()
         _DEPTH[0] -= 1
         if _DEPTH[0] == 0:
             _reg.BATCH_HOOK[0] = None
@@ -239,3 +245,65 @@ class run_level:
 def eligible(leaves):
     """Whether a call on these inputs may take the batched path: every tensor input on the CPU."""
     return all(x._backend is _CPU for x in leaves if isinstance(x, Tensor))
+
+
+# Note [gradients in a batched run]
+# A gradient transform inside a batched run (``vmap(grad(f))``: per-sample gradients) differentiates the
+# physical tensors. Each differentiated input's handle is batched at every active vmap level (an input
+# missing some level is copied along it), so each batch element of the output depends only on the same
+# element of the handles and one backward pass gives every element's gradient at once. Cotangents are
+# expanded to their output's batch dims; a cotangent batched at a level its output lacks (``jacrev``'s
+# vmap over basis vectors of an unbatched output) needs the loop.
+def fresh_handle(x, private, identity):
+    """A differentiation level's handle on ``x`` inside a batched run (Note [gradients in a batched run])."""
+    from ..tape.grad_mode import is_grad_enabled
+    phys, lv = (x._phys, x._levels) if x.__class__ is BatchedTensor else (x, ())
+    levels = tuple(l for l, _ in _ACTIVE)
+    sizes = dict(_ACTIVE)
+    if x._requires_grad and is_grad_enabled():      # stays connected to the outer graph (Note [transform levels])
+        p = _rules.align(phys, lv or None, levels, sizes, expand=True)
+        return wrap(identity.apply(p if lv == levels else _reg.apply(_reg.REGISTRY["copy"], p)), levels)
+    p = _rules.align(phys.detach(), lv or None, levels, sizes, expand=True)
+    leaf = (p if lv == levels else _reg.apply(_reg.REGISTRY["copy"], p)).detach().requires_grad_(True)
+    private.add(id(leaf))
+    return wrap(leaf, levels)
+
+
+def unbatch_for_grads(outputs, inputs, cotangents):
+    """The physical outputs, inputs and cotangents of a gradient inside a batched run, and the inputs'
+    levels (Note [gradients in a batched run])."""
+    outs, cots = [], []
+    for o, c in zip(outputs, cotangents):
+        po, lo = (o._phys, o._levels) if o.__class__ is BatchedTensor else (o, ())
+        pc, lc = (c._phys, c._levels) if c.__class__ is BatchedTensor else (c, ())
+        if not set(lc) <= set(lo):
+            raise NeedsLoop()
+        sizes = dict(zip(lo, po.shape))
+        outs.append(po)
+        cots.append(_rules.align(pc, lc or None, lo, sizes, rank=po.dim() - len(lo), expand=True))
+    ins = [x._phys if x.__class__ is BatchedTensor else x for x in inputs]
+    levels = [x._levels if x.__class__ is BatchedTensor else () for x in inputs]
+    return outs, ins, cots, levels
+
+
+def zeros_leaf(o, private):
+    """A private zero leaf shaped like ``o`` (batched as ``o`` is): the ``u`` of the double-vjp trick."""
+    from .. import _creation
+    if o.__class__ is BatchedTensor:
+        leaf = _creation.zeros_like(o._phys).requires_grad_(True)
+        private.add(id(leaf))
+        return wrap(leaf, o._levels)
+    leaf = _creation.zeros_like(o).requires_grad_(True)
+    private.add(id(leaf))
+    return leaf
+
+
+def autograd_grad(outputs, inputs, cotangents, **kwargs):
+    """``autograd.grad`` that takes batched tensors inside a batched run (Note [gradients in a batched
+    run]); None stays None."""
+    from ..autograd import api
+    if not active():
+        return api.grad(outputs, inputs, cotangents, **kwargs)
+    outs, ins, cots, levels = unbatch_for_grads(outputs, inputs, cotangents)
+    res = api.grad(outs, ins, cots, **kwargs)
+    return [None if r is None else wrap(r, lv) for r, lv in zip(res, levels)]

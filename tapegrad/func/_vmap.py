@@ -157,7 +157,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
 
 def _batched(func, leaves, dims, spec, kwargs, out_dims, size):
     """One call of ``func`` on BatchedTensors (Note [vmap by batching rules])."""
-    with _batching.run_level() as level:
+    with _batching.run_level(size) as level:
         xs = [x if d is None else _batching.enter(x, d, level) for x, d in zip(leaves, dims)]
         with _randomness("error", leaves):
             out = func(*tree_unflatten(xs, spec), **kwargs)

@@ -205,15 +205,51 @@ def test_nested_output_that_ignores_the_inner_batch():
         _close(g, w)
 
 
-def test_composition_with_grad_and_jacrev():
-    rng = np.random.default_rng(8)
-    x, w = rng.standard_normal((6, 3)), rng.standard_normal((4, 3))
+X8 = np.random.default_rng(8).standard_normal((5, 3))
+W8 = np.random.default_rng(9).standard_normal((4, 3))
 
-    def make(m):
-        return lambda p, xi: (m.tanh(m.nn.functional.linear(xi, p)) ** 2).sum()
-    per_sample = tf.vmap(tf.grad(make(tg)), in_dims=(None, 0))(tg.tensor(w), tg.tensor(x))
-    _close(per_sample, torch.func.vmap(torch.func.grad(make(torch)), in_dims=(None, 0))(torch.tensor(w),
-                                                                                        torch.tensor(x)))
+
+def _fx(m):
+    return lambda x: (m.sin(x) * x).sum() + (x ** 3).sum()
+
+
+def _fwx(m):
+    return lambda w, x: (m.tanh(m.nn.functional.linear(x, w)) ** 2).sum()
+
+
+# transforms inside vmap: the batched run differentiates the physical tensors (Note [gradients in a batched run])
+COMPOSED = {
+    "per_sample_grad": lambda T, m: T.vmap(T.grad(_fwx(m)), in_dims=(None, 0))(m.tensor(W8), m.tensor(X8)),
+    "grad_two_argnums": lambda T, m: T.vmap(T.grad(_fwx(m), argnums=(0, 1)), in_dims=(None, 0))(m.tensor(W8),
+                                                                                             m.tensor(X8)),
+    "grad_of_grad": lambda T, m: T.vmap(T.grad(lambda x: T.grad(_fx(m))(x).sum()))(m.tensor(X8)),
+    "grad_and_value": lambda T, m: T.vmap(T.grad_and_value(_fx(m)))(m.tensor(X8)),
+    "vjp": lambda T, m: T.vmap(lambda x: T.vjp(lambda a: a.exp() * a, x)[1](x)[0])(m.tensor(X8)),
+    "jacrev": lambda T, m: T.vmap(T.jacrev(lambda x: m.softmax(x, -1)))(m.tensor(X8)),
+    "jacfwd": lambda T, m: T.vmap(T.jacfwd(lambda x: m.softmax(x, -1)))(m.tensor(X8)),
+    "hessian": lambda T, m: T.vmap(T.hessian(_fx(m)))(m.tensor(X8)),
+    "nested_vmap_grad": lambda T, m: T.vmap(T.vmap(T.grad(_fwx(m)), in_dims=(None, 0)), in_dims=(0, None))(
+        m.tensor(np.stack([W8, 2 * W8])), m.tensor(X8)),
+    "grad_of_vmap_grad": lambda T, m: T.grad(lambda w: T.vmap(T.grad(_fwx(m)), in_dims=(None, 0))(
+        w, m.tensor(X8)).sum())(m.tensor(W8)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSED))
+def test_transforms_inside_vmap_take_the_batched_path(name):
+    before = dict(_batching.COUNTS)
+    got = COMPOSED[name](tf, tg)
+    assert _batching.COUNTS["batched"] > before["batched"] and _batching.COUNTS["loop"] == before["loop"]
+    assert _batching.COUNTS["per_op"] == before["per_op"]
+    want = COMPOSED[name](torch.func, torch)
+    got, want = (got, want) if isinstance(got, tuple) else ((got,), (want,))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        _close(g, w)
+
+
+def test_jacrev_and_grad_of_vmap():
+    x = X8
     jac = tf.jacrev(lambda a: m_softmax(tg, a))(tg.tensor(x[0]))
     _close(jac, torch.func.jacrev(lambda a: m_softmax(torch, a))(torch.tensor(x[0])))
     before = _batching.COUNTS["batched"]
