@@ -16,8 +16,6 @@ and stacks the results. The result is wrapped as a BatchedTensor again.
 """
 import itertools
 
-import numpy as np
-
 from .._tensor import Tensor
 from ..backend import CPU_BACKEND as _CPU
 from ..ops import registry as _reg
@@ -49,19 +47,47 @@ def _loop(*_a, **_k):
     raise NeedsLoop()
 
 
-class _Meta(np.ndarray):
-    """The ``_data`` of a BatchedTensor: the logical shape and dtype of one batch element, no values.
+class _Meta:
+    """The ``_data`` of a BatchedTensor: the shape and dtype of one batch element, and no values.
 
-    Reading values through NumPy (ufuncs, array functions) raises NeedsLoop; the array itself is a
-    read-only broadcast of NaN (0 for integers) so that any other read shows as wrong rather than as
-    some element's data."""
-    __array_ufunc__ = _loop
-    __array_function__ = _loop
-    __getitem__ = __setitem__ = __iter__ = __bool__ = __float__ = __int__ = __index__ = item = tolist = _loop
-    tobytes = __array__ = _loop
+    Code that reads a tensor's metadata works on it; anything that reads values through NumPy (ufuncs,
+    array functions, ``np.asarray``, indexing, writing it into an array) raises NeedsLoop, so that the
+    call reruns as the loop instead of computing with one element's worth of nothing."""
+    __slots__ = ("shape", "dtype", "ndim", "size")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+        self.ndim = len(shape)
+        n = 1
+        for d in shape:
+            n *= d
+        self.size = n
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.size * self.dtype.itemsize
+
+    @property
+    def strides(self):
+        st, acc = [], self.dtype.itemsize
+        for d in reversed(self.shape):
+            st.append(acc)
+            acc *= max(d, 1)
+        return tuple(reversed(st))
+
+    def __getattr__(self, name):
+        raise NeedsLoop()
+
+    __array_ufunc__ = __array_function__ = __array__ = __getitem__ = __setitem__ = __iter__ = __len__ = _loop
+    __bool__ = __float__ = __int__ = __index__ = __buffer__ = _loop
 
 
-_METAS = {}         # (shape, dtype) -> its _Meta, shared (they are read-only); emptied when it grows past 512
+_METAS = {}         # (shape, dtype) -> its _Meta, shared (they are immutable); emptied when it grows past 512
 
 
 def _meta(shape, dtype):
@@ -69,8 +95,7 @@ def _meta(shape, dtype):
     if m is None:
         if len(_METAS) >= 512:
             _METAS.clear()
-        fill = np.array(np.nan if dtype.kind in "fc" else 0, dtype=dtype)
-        m = _METAS[(shape, dtype)] = np.broadcast_to(fill, shape).view(_Meta)
+        m = _METAS[(shape, dtype)] = _Meta(shape, dtype)
     return m
 
 
@@ -126,7 +151,7 @@ def wrap(phys, levels):
 def _unpack(a):
     if a.__class__ is BatchedTensor:
         return a._phys, a._levels
-    if isinstance(a, np.ndarray) and a.__class__ is _Meta:
+    if a.__class__ is _Meta:
         raise NeedsLoop()
     return a, None
 
@@ -252,8 +277,8 @@ def eligible(leaves):
 # physical tensors. Each differentiated input's handle is batched at every active vmap level (an input
 # missing some level is copied along it), so each batch element of the output depends only on the same
 # element of the handles and one backward pass gives every element's gradient at once. Cotangents are
-# expanded to their output's batch dims; a cotangent batched at a level its output lacks (``jacrev``'s
-# vmap over basis vectors of an unbatched output) needs the loop.
+# expanded to their output's batch dims; a cotangent batched at a level its output lacks (``vmap(vjp_fn)``
+# over basis vectors, for a ``vjp`` taken outside the vmap) needs the loop.
 def fresh_handle(x, private, identity):
     """A differentiation level's handle on ``x`` inside a batched run (Note [gradients in a batched run])."""
     from ..tape.grad_mode import is_grad_enabled

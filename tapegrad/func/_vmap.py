@@ -15,18 +15,25 @@ element on slices and the results are stacked (the per-op loop). On the way
 out each output's batch dim moves to its ``out_dim`` (an output that does
 not depend on the batch is expanded, as the loop's stack would give).
 
+Gradient transforms inside (``vmap(grad(f))``, ``vjp``, ``jacrev``, ``jacfwd``,
+``hessian``) stay on the batched path: they differentiate the physical tensors
+(Note [gradients in a batched run] in _batching.py), so per-sample gradients
+cost one backward pass.
+
 Some things only the loop gets right, and then the whole call reruns as the
 loop below (so ``func`` runs again, once per element): a batched value read
 on the host (``item()``, ``bool()``, printing, data-dependent Python control
-flow, NumPy on ``_data``), an in-place write into or from a batched tensor, a
-gradient transform inside (``vmap(grad(f))``, ``jacrev``), ``out_dims=None``
-on a batched output, inputs on a device other than the CPU, any error in the
-batched run (the loop then reports it in terms of one element), and
-``randomness="different"`` or ``"same"`` (one call per element is what gives
-each element its own draws, or the same ones). The loop is correct for every
-op (in-place, random, data-dependent control flow included): it splits each
-mapped input along its ``in_dim``, calls ``func`` once per batch element and
-stacks each output along its ``out_dim``.
+flow, NumPy on ``_data``: a BatchedTensor's ``_data`` holds no values and
+raises on any read), an in-place write into or from a batched tensor,
+``out_dims=None`` on a batched output, a cotangent batched where its output
+is not (``vmap(vjp_fn)`` over cotangents of a ``vjp`` taken outside), inputs on a device other
+than the CPU, any error in the batched run (the loop then reports it in
+terms of one element), and ``randomness="different"`` or ``"same"`` (one
+call per element is what gives each element its own draws, or the same
+ones). The loop is correct for every op (in-place, random, data-dependent
+control flow included): it splits each mapped input along its ``in_dim``,
+calls ``func`` once per batch element and stacks each output along its
+``out_dim``.
 
 Randomness follows torch's three modes: ``"error"`` makes any random draw inside
 raise (every backend's stream is replaced by a guard for the call);

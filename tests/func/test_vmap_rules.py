@@ -175,6 +175,20 @@ def test_in_place_on_a_batched_tensor_reruns_as_the_loop():
     _close(got, x * 3 + 1)
 
 
+def test_in_place_write_of_a_batched_value_into_a_captured_tensor_loops_and_writes_once_per_element():
+    acc = tg.zeros(3, dtype=tg.float64)
+
+    def g(a):
+        acc.add_(a)             # the batched run cannot write one value per element: it must not write at all
+        return a * 2
+    x = np.random.default_rng(10).standard_normal((4, 3))
+    before = _batching.COUNTS["loop"]
+    got = tf.vmap(g)(tg.tensor(x))
+    assert _batching.COUNTS["loop"] == before + 1
+    _close(got, x * 2)
+    _close(acc, x.sum(0))
+
+
 @pytest.mark.parametrize("outer,inner", [((0, None), (None, 0)), ((1, 0), (0, 1)), ((0, 0), (0, 0))])
 def test_nested_vmaps_run_once(outer, inner):
     rng = np.random.default_rng(6)
@@ -246,6 +260,18 @@ def test_transforms_inside_vmap_take_the_batched_path(name):
     assert len(got) == len(want)
     for g, w in zip(got, want):
         _close(g, w)
+
+
+def test_vmap_of_a_vjp_taken_outside_loops_and_matches_torch():
+    def make(m):
+        return lambda x: m.softmax(x * x, dim=-1) * x
+    eye = np.eye(3)
+    _, fn = tf.vjp(make(tg), tg.tensor(X8[0]))
+    before = _batching.COUNTS["loop"]
+    got = tf.vmap(fn)(tg.tensor(eye))[0]
+    assert _batching.COUNTS["loop"] == before + 1
+    _, tfn = torch.func.vjp(make(torch), torch.tensor(X8[0]))
+    _close(got, torch.func.vmap(tfn)(torch.tensor(eye))[0])
 
 
 def test_jacrev_and_grad_of_vmap():
