@@ -115,6 +115,14 @@ class BatchedTensor(Tensor):
     def _backend(self):
         return self._phys._backend
 
+    @property
+    def _data(self):
+        return self._meta
+
+    @_data.setter
+    def _data(self, value):
+        raise NeedsLoop()       # rebinding the data (squeeze_, t_, .data = ...) in place: the loop does it
+
     def detach(self):
         return wrap(self._phys.detach(), self._levels)
 
@@ -140,7 +148,7 @@ def wrap(phys, levels):
     t = object.__new__(BatchedTensor)
     t._phys = phys
     t._levels = levels
-    t._data = _meta(phys._data.shape[len(levels):], phys._data.dtype)
+    t._meta = _meta(phys._data.shape[len(levels):], phys._data.dtype)
     t._grad_fn = phys._grad_fn
     t._requires_grad = phys._requires_grad
     t._version = phys._version

@@ -189,6 +189,21 @@ def test_in_place_write_of_a_batched_value_into_a_captured_tensor_loops_and_writ
     _close(acc, x.sum(0))
 
 
+@pytest.mark.parametrize("body", [lambda a: a.unsqueeze(0).squeeze_(0) * 2, lambda a: (a * 1).t_() + 1,
+                                  lambda a: _set_data(a * 1, a * 3)])
+def test_in_place_metadata_changes_of_a_batched_tensor_loop(body):
+    x = np.random.default_rng(11).standard_normal((4, 2, 2))
+    before = _batching.COUNTS["loop"]
+    got = tf.vmap(body)(tg.tensor(x))
+    assert _batching.COUNTS["loop"] == before + 1
+    _close(got, _loop(body, [tg.tensor(x)], [0], 0))
+
+
+def _set_data(t, v):
+    t.data = v
+    return t
+
+
 @pytest.mark.parametrize("outer,inner", [((0, None), (None, 0)), ((1, 0), (0, 1)), ((0, 0), (0, 0))])
 def test_nested_vmaps_run_once(outer, inner):
     rng = np.random.default_rng(6)
