@@ -82,7 +82,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             mapped, or a pytree of them matching the positional arguments).
         out_dims: where the mapped dimension goes in each output (an int, None, or a pytree).
         randomness: ``"error"`` (random ops inside raise), ``"different"`` or ``"same"``.
-        chunk_size: accepted as torch's (a positive int or None); the whole batch runs at once.
+        chunk_size: accepted as torch's (a positive int or None); a batched run takes the whole batch at once.
 
     Returns:
         The vectorised function.

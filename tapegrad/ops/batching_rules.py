@@ -21,7 +21,8 @@ gradients flow through it), or ``NotImplemented`` to let the per-op loop run
 - matmul and linear: batch dims join matmul's broadcast dims (a batched
   vector becomes a one-row/one-column matrix for the call);
 - cross_entropy: per element with ``reduction='none'``, then the reduction
-  per batch element.
+  per batch element; layer_norm with an unbatched weight and bias shifts its
+  axes.
 The rules are attached to the registry's ``OpDef.batch`` from the table at
 the end of this file (a new op may also pass ``batch=`` to ``@op``).
 """
@@ -165,6 +166,16 @@ def linear(op, args, params, levels, sizes):
     return elementwise(REGISTRY["add"], [(out, mm_levels or None), (b, lb)], {}, levels, sizes)
 
 
+def layer_norm(op, args, params, levels, sizes):
+    (x, lx), rest = args[0], args[1:]
+    if any(lv is not None for _, lv in rest):
+        return NotImplemented
+    axis = _shift(params.get("axis", (-1,)), _rank(x, lx), len(levels), False)
+    if axis is NotImplemented:
+        return NotImplemented
+    return apply(op, x, *[a for a, _ in rest], **dict(params, axis=axis))
+
+
 def cross_entropy(op, args, params, levels, sizes):
     (x, lx), (t, lt) = args[0], args[1]
     w, lw = args[2] if len(args) > 2 else (None, None)
@@ -212,7 +223,7 @@ RULES.update({name: _dims() for name in ("argmax", "argmin", "softmax", "log_sof
                                           "logcumsumexp", "cum_extreme_index", "narrow", "pad_axis", "flip",
                                           "one_hot_along", "cat")})
 RULES.update(reshape=reshape, broadcast_to=broadcast_to, transpose=transpose, tile=tile, getitem=getitem,
-             matmul=matmul, linear=linear, cross_entropy=cross_entropy)
+             matmul=matmul, linear=linear, cross_entropy=cross_entropy, layer_norm=layer_norm)
 
 
 def install():

@@ -46,6 +46,9 @@ CASES = {
     "cross_entropy": (lambda m: lambda x, t: m.nn.functional.cross_entropy(x, t), [(4, 3), "i3:(4,)"]),
     "cross_entropy_sum_none": (lambda m: lambda x, t: m.nn.functional.cross_entropy(x, t, reduction="sum")
                                + m.nn.functional.cross_entropy(x, t, reduction="none")[0], [(4, 3), "i3:(4,)"]),
+    "layer_norm": (lambda m: lambda x: m.nn.functional.layer_norm(x, (3,), m.linspace(0.5, 1.5, 3, dtype=x.dtype),
+                                                                  m.ones(3, dtype=x.dtype))
+                   + m.nn.functional.layer_norm(x, (2, 3)), [(2, 3)]),
     "mse_loss": (lambda m: lambda x, y: m.nn.functional.mse_loss(x, y), [(2, 3), (2, 3)]),
     "mlp": (lambda m: lambda x, w1, b1, w2: _mlp(m, x, w1, b1, w2), [(3,), (5, 3), (5,), (2, 5)]),
 }
@@ -150,6 +153,24 @@ def test_an_op_without_a_rule_runs_the_per_op_loop():
     assert calls[0] == 1 and _batching.COUNTS["per_op"] == before["per_op"] + 1
     assert _batching.COUNTS["loop"] == before["loop"]
     _close(got, torch.func.vmap(make(torch), in_dims=1)(torch.tensor(x)))
+
+
+# ops whose batched run takes the per-op loop or the whole-call loop: still equal to torch.func.vmap
+OTHERS = {
+    "einsum": lambda m: lambda x: m.einsum("ij,kj->ik", x, x),
+    "sort": lambda m: lambda x: m.sort(x, -1).values + x.topk(2, -1).values.sum(),
+    "index_select": lambda m: lambda x: m.index_select(x, 1, m.tensor([0, 3]))[:2] + x[m.tensor([2, 0])][:, :2],
+    "nll_loss": lambda m: lambda x: m.nn.functional.nll_loss(m.log_softmax(x, -1), m.tensor([0, 1, 4, 2])),
+    "diagonal_argsort": lambda m: lambda x: m.diagonal(x) * m.argsort(x[0]).to(x.dtype)[:4],
+    "layer_norm_batched_weight": lambda m: lambda x: m.nn.functional.layer_norm(x, (5,), x[0], x[1]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHERS))
+def test_ops_without_a_rule_stay_correct(name):
+    x = np.random.default_rng(12).standard_normal((4, 3, 5))
+    got = tf.vmap(OTHERS[name](tg), in_dims=1)(tg.tensor(x))
+    _close(got, torch.func.vmap(OTHERS[name](torch), in_dims=1)(torch.tensor(x)))
 
 
 def test_a_host_read_reruns_the_whole_call_as_the_loop():
