@@ -3,8 +3,9 @@
 ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian`` and
 ``functional_call`` are built on reverse mode (``autograd.grad`` with
 ``create_graph``), so they compose: ``grad(grad(f))``, ``jacrev(jacrev(f))``,
-``vmap(grad(f))``. ``vmap`` runs ``func`` once per batch element (a loop that is
-correct for every op). Forward derivatives use the double-vjp trick.
+``vmap(grad(f))``. ``vmap`` runs ``func`` once on the whole batch through each op's
+batching rule, and falls back to one call per batch element where only that is right
+(Note [vmap by batching rules] in _vmap.py). Forward derivatives use the double-vjp trick.
 
 Example:
     >>> import tapegrad

@@ -9,10 +9,10 @@ reverse pass per input element.
 import functools
 
 from .. import _creation
-from ..autograd import api as _api
 from ..tape.grad_mode import is_grad_enabled
 from ._level import fresh, strip, grads, check_tensor, new_private
 from ._pytree import tree_flatten, tree_unflatten
+from . import _batching
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian"]
 
@@ -188,13 +188,11 @@ def vjp(func, *primals, has_aux=False):
 
 def _double_vjp(outs, handles, private):
     """``(u, g)``: zero cotangent leaves ``u`` (private) and ``g = J^T u`` recorded with create_graph."""
-    u = [_creation.zeros_like(o).requires_grad_(True) for o in outs]
-    for t in u:
-        private.add(id(t))
+    u = [_batching.zeros_leaf(o, private) for o in outs]
     live = [(o, c) for o, c in zip(outs, u) if o._requires_grad]    # outputs independent of the inputs
     if not live or not handles:                                      # play no part
         return u, [None] * len(handles)
-    g = _api.grad([o for o, _ in live], list(handles), [c for _, c in live], retain_graph=True,
+    g = _batching.autograd_grad([o for o, _ in live], list(handles), [c for _, c in live], retain_graph=True,
                   create_graph=True, allow_unused=True)
     return u, list(g)
 
@@ -204,7 +202,7 @@ def _forward(g, u, v):
     pairs = [(gi, vi) for gi, vi in zip(g, v) if gi is not None and gi._requires_grad]
     if not pairs:
         return [_creation.zeros_like(t) for t in u]
-    res = _api.grad([p for p, _ in pairs], u, [q for _, q in pairs], retain_graph=True,
+    res = _batching.autograd_grad([p for p, _ in pairs], u, [q for _, q in pairs], retain_graph=True,
                     create_graph=is_grad_enabled(), allow_unused=True)
     return [_creation.zeros_like(t) if r is None else r for r, t in zip(res, u)]
 

@@ -16,7 +16,8 @@ levels from confusing one another's perturbations.
 from ..autograd import api as _api
 from ..autograd.functional import _Fresh
 from ..tape.grad_mode import is_grad_enabled
-from ..autograd._levels import strip, reaches_outside
+from ..autograd._levels import strip as _strip, reaches_outside
+from . import _batching
 
 __all__ = ["fresh", "strip", "grads", "check_tensor", "new_private"]
 
@@ -41,12 +42,22 @@ def check_tensor(x, fn, what):
     return x
 
 
+def strip(t, private):
+    """``t``, detached when it requires grad only through the leaves in ``private`` (a batched ``t`` by
+    its physical tensor, Note [gradients in a batched run] in _batching.py)."""
+    if t.__class__ is _batching.BatchedTensor:
+        return _batching.wrap(_strip(t._phys, private), t._levels)
+    return _strip(t, private)
+
+
 def fresh(x, fn, private):
     """A handle on ``x`` for this level (Note [transform levels]); new private leaves go in ``private``."""
     check_tensor(x, fn, "every differentiated input")
     if x._data.dtype.kind not in "fc":
         raise RuntimeError(f"{fn}: only Tensors of floating point dtype can be differentiated, but an input "
                            f"has dtype {x.dtype} and shape {tuple(x.shape)}")
+    if _batching.active():
+        return _batching.fresh_handle(x, private, _Fresh)
     if x._requires_grad and is_grad_enabled():
         return _Fresh.apply(x)
     leaf = x.detach().requires_grad_(True)
@@ -61,6 +72,9 @@ def grads(outputs, inputs, cotangents, private):
     leaf outside this level: otherwise nothing could differentiate the result again.
     """
     from .. import _creation
+    levels = None
+    if _batching.active():
+        outputs, inputs, cotangents, levels = _batching.unbatch_for_grads(outputs, inputs, cotangents)
     live = [(o, c) for o, c in zip(outputs, cotangents) if o._requires_grad]
     if live:
         record = is_grad_enabled() and (any(reaches_outside(o, private) for o, _ in live)
@@ -69,4 +83,5 @@ def grads(outputs, inputs, cotangents, private):
                         create_graph=record, allow_unused=True)
     else:
         res = (None,) * len(inputs)
-    return [_creation.zeros_like(x) if r is None else r for r, x in zip(res, inputs)]
+    res = [_creation.zeros_like(x) if r is None else r for r, x in zip(res, inputs)]
+    return res if levels is None else [_batching.wrap(r, lv) for r, lv in zip(res, levels)]

@@ -1,12 +1,39 @@
 """``vmap``: map a function over a batch dimension of its inputs.
 
-# Note [vmap by looping]
-This vmap is the fallback torch keeps for ops without a batching rule, used for
-every op: split each mapped input along its ``in_dim``, call ``func`` once per
-batch element, stack each output along its ``out_dim``. It is correct for every
-op (in-place, random, data-dependent control flow included) and composes with
-the other transforms and with itself; it costs one Python call of ``func`` per
-batch element.
+# Note [vmap by batching rules]
+vmap runs ``func`` once on the whole batch when it can, as functorch does. Each
+mapped input becomes a ``BatchedTensor`` (func/_batching.py): a Tensor whose
+``shape``, ``dim()`` and ``dtype`` are one batch element's, while its physical
+tensor holds the batch, one leading dim per vmap level (outermost first;
+nested vmaps add inner levels). Every op call reaches ``apply``, which hands it
+to the batching hook (Note [vmap dispatch] in _batching.py): the op's rule
+(``OpDef.batch``, declared with the op or in the table of
+ops/batching_rules.py, Note [batching rules]) computes the batched result
+with ordinary recorded ops on the physical tensors, so gradients taken
+outside the vmap flow through it; an op without a rule runs once per batch
+element on slices and the results are stacked (the per-op loop). On the way
+out each output's batch dim moves to its ``out_dim`` (an output that does
+not depend on the batch is expanded, as the loop's stack would give).
+
+Gradient transforms inside (``vmap(grad(f))``, ``vjp``, ``jacrev``, ``jacfwd``,
+``hessian``) stay on the batched path: they differentiate the physical tensors
+(Note [gradients in a batched run] in _batching.py), so per-sample gradients
+cost one backward pass.
+
+Some things only the loop gets right, and then the whole call reruns as the
+loop below (so ``func`` runs again, once per element): a batched value read
+on the host (``item()``, ``bool()``, printing, data-dependent Python control
+flow, NumPy on ``_data``: a BatchedTensor's ``_data`` holds no values and
+raises on any read), an in-place write into or from a batched tensor,
+``out_dims=None`` on a batched output, a cotangent batched where its output
+is not (``vmap(vjp_fn)`` over cotangents of a ``vjp`` taken outside), inputs on a device other
+than the CPU, any error in the batched run (the loop then reports it in
+terms of one element), and ``randomness="different"`` or ``"same"`` (one
+call per element is what gives each element its own draws, or the same
+ones). The loop is correct for every op (in-place, random, data-dependent
+control flow included): it splits each mapped input along its ``in_dim``,
+calls ``func`` once per batch element and stacks each output along its
+``out_dim``.
 
 Randomness follows torch's three modes: ``"error"`` makes any random draw inside
 raise (every backend's stream is replaced by a guard for the call);
@@ -14,11 +41,15 @@ raise (every backend's stream is replaced by a guard for the call);
 before each element so all elements see the same draws.
 """
 import copy
+import os
 import functools
 
 from ._pytree import tree_flatten, tree_unflatten, broadcast_prefix
+from . import _batching
 
 __all__ = ["vmap"]
+
+_DEBUG = os.environ.get("TAPEGRAD_VMAP_DEBUG") == "1"     # print why a call fell back to the loop
 
 RANDOM_ERROR = ("vmap: called random operation while in randomness error mode. Please either use the 'same' or "
                 "'different' randomness flags on vmap or perform the randomness operation out of vmap")
@@ -43,7 +74,7 @@ def _check_dims(dims, what):
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
-    """Vectorise ``func`` over a dimension of its inputs (Note [vmap by looping]).
+    """Vectorise ``func`` over a dimension of its inputs (Note [vmap by batching rules]).
 
     Args:
         func: a function of tensors (pytrees of tensors) returning a tensor or a pytree of tensors.
@@ -51,7 +82,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
             mapped, or a pytree of them matching the positional arguments).
         out_dims: where the mapped dimension goes in each output (an int, None, or a pytree).
         randomness: ``"error"`` (random ops inside raise), ``"different"`` or ``"same"``.
-        chunk_size: accepted as torch's (a positive int or None); elements run one at a time.
+        chunk_size: accepted as torch's (a positive int or None); a batched run takes the whole batch at once.
 
     Returns:
         The vectorised function.
@@ -111,6 +142,16 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
         if size == 0:
             raise ValueError("vmap: the mapped dimension has size 0; looping vmap needs at least one element to "
                              "learn the outputs' shapes")
+        if randomness == "error" and _batching.eligible(leaves):
+            try:
+                out = _batched(func, leaves, norm, spec, kwargs, out_dims, size)
+                _batching.COUNTS["batched"] += 1
+                return out
+            except (_batching.NeedsLoop, Exception) as e:
+                if _DEBUG:
+                    import traceback
+                    traceback.print_exception(e)
+        _batching.COUNTS["loop"] += 1       # the loop is right for everything (Note [vmap by batching rules])
         results = []
         with _randomness(randomness, leaves) as rewind:
             for b in range(size):
@@ -119,6 +160,17 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
                 results.append(tree_flatten(func(*tree_unflatten(sl, spec), **kwargs)))
         return _stack_outputs(results, out_dims)
     return wrapper
+
+
+def _batched(func, leaves, dims, spec, kwargs, out_dims, size):
+    """One call of ``func`` on BatchedTensors (Note [vmap by batching rules])."""
+    with _batching.run_level(size) as level:
+        xs = [x if d is None else _batching.enter(x, d, level) for x, d in zip(leaves, dims)]
+        with _randomness("error", leaves):
+            out = func(*tree_unflatten(xs, spec), **kwargs)
+        flat, ospec = tree_flatten(out)
+        od = broadcast_prefix(out_dims, ospec, f"vmap(f, ..., out_dims={out_dims!r})(<inputs>)")
+        return tree_unflatten([_batching.leave(o, d, level, size) for o, d in zip(flat, od)], ospec)
 
 
 def _stack_outputs(results, out_dims):

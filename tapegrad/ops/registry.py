@@ -145,7 +145,7 @@ class OpDef:
     """One op: its name, forward, VJP, what it saves and how inputs are promoted."""
     __slots__ = ("name", "forward", "vjp_fn", "save", "promote", "promote_args",
                  "view", "nin", "doc", "fast", "scalars", "tensors", "params", "bind", "math",
-                 "__weakref__")
+                 "batch", "__weakref__")
 
     def __init__(self, name, forward, save, promote, view):
         self.name = name
@@ -155,6 +155,7 @@ class OpDef:
         self.promote = promote
         self.view = view
         self.doc = forward.__doc__
+        self.batch = None               # Note [vmap dispatch] (func/_batching.py): the op's batching rule
 
     def vjp(self, fn):
         """Decorator: attach the VJP ``fn(F, ctx, g, *saved, **params)``."""
@@ -168,7 +169,7 @@ class OpDef:
         return f"<op {self.name}>"
 
 
-def op(name, save=(), promote="all", promote_args=None, view=False, *, tensors=1, bind=None, math=True):
+def op(name, save=(), promote="all", promote_args=None, view=False, *, tensors=1, bind=None, math=True, batch=None):
     """Register an op. ``save`` names forward arguments (or ``"out"``) the VJP needs.
 
     ``tensors``: how many leading forward parameters are tensor inputs (default 1; an
@@ -183,7 +184,9 @@ def op(name, save=(), promote="all", promote_args=None, view=False, *, tensors=1
     into the default float dtype (exp of an int tensor is float32), ``None``
     leaves dtypes as they are; ``promote_args`` limits promotion to some
     positions (``where``'s condition stays bool). ``view=True`` marks ops whose result shares
-    memory (and so the version counter) with their first input.
+    memory (and so the version counter) with their first input. ``batch``: the op's
+    batching rule for ``vmap`` (Note [vmap dispatch] in func/_batching.py; the rules of
+    most ops are set from the table in ops/batching_rules.py).
     """
     if isinstance(save, str):
         save = (save,)
@@ -220,6 +223,7 @@ def op(name, save=(), promote="all", promote_args=None, view=False, *, tensors=1
                          )[0 if tensors == "*" else tensors:]
         d.bind = bind
         d.math = name if math is True else math
+        d.batch = batch
         if name in REGISTRY:
             raise ValueError(f"op {name!r} registered twice")
         REGISTRY[name] = d
@@ -233,6 +237,9 @@ _ANOMALY = _anomaly.ENABLED
 # Note [dispatch hook]: while autocast is on (tapegrad/amp), ``ARGS_HOOK[0]`` is ``f(op, args) -> args``, run
 # before dispatch to cast the op's inputs; None otherwise (one list read per call).
 ARGS_HOOK = [None]
+# Note [vmap dispatch] (func/_batching.py): while a vmap runs its function once on batched tensors,
+# ``BATCH_HOOK[0]`` is ``f(op, args, params) -> Tensor or None`` (None: no batched input, dispatch as usual).
+BATCH_HOOK = [None]
 
 
 def apply(op, *args, **params):
@@ -247,6 +254,10 @@ def apply(op, *args, **params):
     # are precomputed from the op's promotion rules (OpDef.__init__).
     if ARGS_HOOK[0] is not None:
         args = ARGS_HOOK[0](op, args)
+    if BATCH_HOOK[0] is not None:
+        batched = BATCH_HOOK[0](op, args, params)
+        if batched is not None:
+            return batched
     n = len(args)
     arrays = None
     if n == 2:
