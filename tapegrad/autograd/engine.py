@@ -373,10 +373,17 @@ def _ready_leaves(buf, roots):
     """The leaves of this backward in the order they become ready, as ``[(feeder_seq, pos, id), ...]``
     reversed (the next one last), or None when none has a post-accumulate-grad hook."""
     hooked = False
-    for key, ref in list(_POST_HOOKED.items()):     # forget tensors whose hooks were all removed
+    while True:
+        try:                        # a tensor dying in a garbage collection here removes itself
+            entries = list(_POST_HOOKED.items())
+            break
+        except RuntimeError:
+            pass
+    for key, ref in entries:        # forget tensors whose hooks were all removed
         t = ref()
         if t is None or not t._post_hooks:
-            del _POST_HOOKED[key]
+            _POST_HOOKED.pop(key, None)
+    t = entries = None
     if not _POST_HOOKED:
         return None
     first = {}                      # id(leaf) -> (smallest feeder seq, input position there)

@@ -261,3 +261,29 @@ def test_removed_and_dead_post_hooks_stop_the_readiness_walk():
     h.remove()
     (a * 2).sum().backward()
     assert id(a) not in POST_HOOKED and a.grad.tolist() == [2.0, 2.0]
+
+
+def test_a_hooked_tensor_freed_while_the_backward_lists_them(monkeypatch):
+    # A garbage collection inside the engine's listing of hooked tensors runs their weakref
+    # callbacks, which remove entries: the listing starts again instead of failing the backward.
+    from tapegrad.autograd import engine
+    from tapegrad._tensor import POST_HOOKED
+    w = tapegrad.ones(2, requires_grad=True)
+    w.register_post_accumulate_grad_hook(lambda t: None)
+    other = tapegrad.ones(2, requires_grad=True)
+    other.register_post_accumulate_grad_hook(lambda t: None)
+
+    class Collecting(dict):
+        def items(self):
+            view = dict.items(self)
+
+            def gen():
+                for i, kv in enumerate(view):
+                    if i == 0 and id(other) in self:
+                        self.pop(id(other))         # what other's weakref callback does when it dies
+                    yield kv
+            return gen()
+    hooked = Collecting(POST_HOOKED)
+    monkeypatch.setattr(engine, "_POST_HOOKED", hooked)
+    (w * 2).sum().backward()
+    assert w.grad.tolist() == [2.0, 2.0] and id(other) not in hooked and id(w) in hooked
