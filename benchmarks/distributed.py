@@ -10,10 +10,13 @@ a float32 784-256-256-10 MLP wrapped in DistributedDataParallel on a fixed rando
 per rank and reports samples per second over all ranks (the median of ``--repeats`` samples of
 ``--steps`` steps between barriers, over ``--rounds`` launches of each size that take turns). Scaling is the 2-rank figure over the 1-rank one (2.0 is perfect;
 the target is 1.6) and efficiency is scaling / 2. The 2-rank run also measures the all-reduce
-bandwidth on the sizes of the model's DDP buckets: tapegrad's ``all_reduce`` (blocking, and
-``async_op=True`` + ``wait()`` as DDP issues it) against mpi4py's raw ``Allreduce`` on a NumPy array
-of the same size, as bytes reduced per second (median); the ratio is tapegrad over raw. Every
-figure depends on what else runs on the machine: compare them only within one run.
+bandwidth on the sizes of the model's DDP buckets, like with like: tapegrad's blocking ``all_reduce``
+against mpi4py's blocking ``Allreduce``, and ``all_reduce(async_op=True)`` + ``wait()`` (as DDP
+issues it) against mpi4py's ``Iallreduce`` + ``Wait`` (MPICH runs other algorithms for nonblocking
+collectives, so async against blocking would measure MPICH, not tapegrad), on a float32 array of
+the same size, as bytes reduced per second (median); each ratio is tapegrad over raw. ``--profile``
+prints rank 0's cProfile of the 2-rank training steps (where the time goes). Every figure depends on
+what else runs on the machine: compare them only within one run.
 """
 import argparse
 import json
@@ -37,6 +40,7 @@ def parse_args(argv):
     p.add_argument("--comm-repeats", type=int, default=30, help="all-reduces per bandwidth sample (default 30)")
     p.add_argument("--rounds", type=int, default=2, help="launches of each size, taking turns (default 2)")
     p.add_argument("--out", metavar="FILE", help="also write the results as JSON to FILE")
+    p.add_argument("--profile", action="store_true", help="print rank 0's cProfile of the 2-rank steps")
     p.add_argument("--worker", metavar="FILE", help=argparse.SUPPRESS)     # internal: run under mpiexec
     return p.parse_args(argv)
 
@@ -84,21 +88,36 @@ def worker(args):
             opt.step()
 
     steps()                                                 # warm-up
-    times = _times(steps, args.repeats, comm)
+    if args.profile and world > 1:
+        import cProfile
+        import io
+        import pstats
+        prof = cProfile.Profile()
+        prof.enable()
+        times = _times(steps, args.repeats, comm)
+        prof.disable()
+        text = io.StringIO()
+        pstats.Stats(prof, stream=text).sort_stats("tottime").print_stats(18)
+        profile = text.getvalue()
+    else:
+        times = _times(steps, args.repeats, comm)
+        profile = None
     med, lo, hi = statistics.median(times), min(times), max(times)
     n = args.steps * args.batch * world
     res = {"world": world, "samples_per_s": n / med, "samples_per_s_min": n / hi, "samples_per_s_max": n / lo,
-           "step_times": times,
+           "step_times": times, "profile": profile if rank == 0 else None,
            "bucket_numels": [int(b.flat.size) for b in model.reducer.buckets]}
     if world > 1:
         res["bandwidth"] = []
         for numel in res["bucket_numels"]:
             raw = np.ones(numel, np.float32)
-            t = tapegrad.ones(numel)
+            t = tapegrad.ones(numel, dtype=tapegrad.float32)
             cases = {
                 "mpi4py Allreduce": lambda: [comm.Allreduce(MPI.IN_PLACE, raw, op=MPI.SUM)
                                              for _ in range(args.comm_repeats)],
                 "tapegrad all_reduce": lambda: [dist.all_reduce(t) for _ in range(args.comm_repeats)],
+                "mpi4py Iallreduce + Wait": lambda: [comm.Iallreduce(MPI.IN_PLACE, raw, op=MPI.SUM).Wait()
+                                                     for _ in range(args.comm_repeats)],
                 "tapegrad async + wait": lambda: [dist.all_reduce(t, async_op=True).wait()
                                                   for _ in range(args.comm_repeats)],
             }
@@ -125,6 +144,8 @@ def launch(n, args):
         out = os.path.join(d, "result.json")
         argv = [os.path.abspath(__file__), "--worker", out, "--steps", str(args.steps), "--repeats",
                 str(args.repeats), "--batch", str(args.batch), "--comm-repeats", str(args.comm_repeats)]
+        if args.profile:
+            argv.append("--profile")
         cmd, env = mpiexec_command(n, argv)
         env.update({v: "1" for v in THREAD_VARS})
         env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
@@ -133,6 +154,9 @@ def launch(n, args):
             raise SystemExit(f"mpiexec -n {n} failed (exit {r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-4000:]}")
         with open(out) as f:
             return json.load(f)
+
+
+CASES = ("mpi4py Allreduce", "tapegrad all_reduce", "mpi4py Iallreduce + Wait", "tapegrad async + wait")
 
 
 def _merge(results, args):
@@ -144,7 +168,7 @@ def _merge(results, args):
                samples_per_s_max=n / min(times), step_times=times)
     if "bandwidth" in out:
         for k, row in enumerate(out["bandwidth"]):
-            for name in ("mpi4py Allreduce", "tapegrad all_reduce", "tapegrad async + wait"):
+            for name in CASES:
                 row[name] = statistics.median(r["bandwidth"][k][name] for r in results)
     return out
 
@@ -168,13 +192,18 @@ def main(argv=None):
               f"[{r['samples_per_s_min']:.0f}-{r['samples_per_s_max']:.0f}]")
     print(f"  scaling -n 2 / -n 1: {scaling:.2f}x (efficiency {scaling / 2:.0%}; target 1.6x)")
     print(f"all-reduce bandwidth on the DDP bucket sizes, 2 ranks, float32 SUM, {args.comm_repeats} per sample "
-          "(median):")
-    print(f"  {'bucket':>10} {'MiB':>6} {'mpi4py raw':>12} {'tg blocking':>12} {'tg async':>12} {'tg/raw':>7}")
+          "(median, GiB/s; tg/raw: blocking with blocking, async with async):")
+    print(f"  {'bucket':>10} {'MiB':>6} {'raw':>7} {'tg':>7} {'tg/raw':>7}   {'raw async':>9} {'tg async':>9} "
+          f"{'tg/raw':>7}")
     for row in two["bandwidth"]:
-        raw, tg, tga = row["mpi4py Allreduce"], row["tapegrad all_reduce"], row["tapegrad async + wait"]
-        gib = [v / 2 ** 30 for v in (raw, tg, tga)]
-        print(f"  {row['numel']:>10} {row['bytes'] / 2 ** 20:6.2f} {gib[0]:9.2f} GiB/s {gib[1]:7.2f} GiB/s "
-              f"{gib[2]:7.2f} GiB/s {min(tg, tga) / raw:6.0%}")
+        raw, tg, rawa, tga = (row[name] for name in CASES)
+        row["ratio"], row["ratio_async"] = tg / raw, tga / rawa
+        g = [v / 2 ** 30 for v in (raw, tg, rawa, tga)]
+        print(f"  {row['numel']:>10} {row['bytes'] / 2 ** 20:6.2f} {g[0]:7.2f} {g[1]:7.2f} {tg / raw:7.0%}   "
+              f"{g[2]:9.2f} {g[3]:9.2f} {tga / rawa:7.0%}")
+    if two.get("profile"):
+        print("rank 0's cProfile of the 2-rank steps (by own time):")
+        print(two["profile"])
     print("figures depend on the machine's load (2 shared cores here): compare them within one run only")
     result = {"one": one, "two": two, "scaling": scaling, "efficiency": scaling / 2, "args": vars(args)}
     if args.out:

@@ -20,3 +20,7 @@ def test_distributed_benchmark_smoke(tmp_path, capsys):
     assert res["two"]["bucket_numels"] == [68362, 200960] and sum(res["two"]["bucket_numels"]) == 269322
     for row in res["two"]["bandwidth"]:
         assert row["mpi4py Allreduce"] > 0 and row["tapegrad all_reduce"] > 0 and row["tapegrad async + wait"] > 0
+        # like with like: blocking against blocking, async against mpi4py's own Iallreduce + Wait
+        assert row["mpi4py Iallreduce + Wait"] > 0
+        assert row["ratio"] == pytest.approx(row["tapegrad all_reduce"] / row["mpi4py Allreduce"])
+        assert row["ratio_async"] == pytest.approx(row["tapegrad async + wait"] / row["mpi4py Iallreduce + Wait"])
