@@ -15,7 +15,7 @@ against mpi4py's blocking ``Allreduce``, and ``all_reduce(async_op=True)`` + ``w
 issues it) against mpi4py's ``Iallreduce`` + ``Wait`` (MPICH runs other algorithms for nonblocking
 collectives, so async against blocking would measure MPICH, not tapegrad), on a float32 array of
 the same size, as bytes reduced per second (median); each ratio is tapegrad over raw. ``--profile``
-prints rank 0's cProfile of the 2-rank training steps (where the time goes). Every figure depends on
+prints rank 0's cProfile of the training steps of each size (where the time goes). Every figure depends on
 what else runs on the machine: compare them only within one run.
 """
 import argparse
@@ -40,7 +40,7 @@ def parse_args(argv):
     p.add_argument("--comm-repeats", type=int, default=30, help="all-reduces per bandwidth sample (default 30)")
     p.add_argument("--rounds", type=int, default=2, help="launches of each size, taking turns (default 2)")
     p.add_argument("--out", metavar="FILE", help="also write the results as JSON to FILE")
-    p.add_argument("--profile", action="store_true", help="print rank 0's cProfile of the 2-rank steps")
+    p.add_argument("--profile", action="store_true", help="print rank 0's cProfile of the steps")
     p.add_argument("--worker", metavar="FILE", help=argparse.SUPPRESS)     # internal: run under mpiexec
     return p.parse_args(argv)
 
@@ -88,7 +88,7 @@ def worker(args):
             opt.step()
 
     steps()                                                 # warm-up
-    if args.profile and world > 1:
+    if args.profile:
         import cProfile
         import io
         import pstats
@@ -201,9 +201,10 @@ def main(argv=None):
         g = [v / 2 ** 30 for v in (raw, tg, rawa, tga)]
         print(f"  {row['numel']:>10} {row['bytes'] / 2 ** 20:6.2f} {g[0]:7.2f} {g[1]:7.2f} {tg / raw:7.0%}   "
               f"{g[2]:9.2f} {g[3]:9.2f} {tga / rawa:7.0%}")
-    if two.get("profile"):
-        print("rank 0's cProfile of the 2-rank steps (by own time):")
-        print(two["profile"])
+    for r in (one, two):
+        if r.get("profile"):
+            print(f"rank 0's cProfile of the -n {r['world']} steps (by own time):")
+            print(r["profile"])
     print("figures depend on the machine's load (2 shared cores here): compare them within one run only")
     result = {"one": one, "two": two, "scaling": scaling, "efficiency": scaling / 2, "args": vars(args)}
     if args.out:
