@@ -24,3 +24,5 @@ def test_distributed_benchmark_smoke(tmp_path, capsys):
         assert row["mpi4py Iallreduce + Wait"] > 0
         assert row["ratio"] == pytest.approx(row["tapegrad all_reduce"] / row["mpi4py Allreduce"])
         assert row["ratio_async"] == pytest.approx(row["tapegrad async + wait"] / row["mpi4py Iallreduce + Wait"])
+        assert row["ratio_best"] == pytest.approx(row["tapegrad all_reduce best"] / row["mpi4py Allreduce best"])
+    assert len(res["two"]["per_step"]) == 2 and res["scaling_p10"] > 0      # rank 0's 2 timed steps
