@@ -370,8 +370,8 @@ def _check_hook_result(h, r, g, graph, Tensor):
 # run in PyTorch's order (leaves readied by the same node: in that node's input order, where
 # PyTorch's heap order is unspecified). ``autograd.grad`` accumulates nothing and never looks.
 def _ready_leaves(buf, roots):
-    """The leaves of this backward in the order they become ready, as ``[(feeder_seq, pos, id), ...]``
-    reversed (the next one last), or None when none has a post-accumulate-grad hook."""
+    """The leaves of this backward as ``[(last_feeder_seq, -input_position, id(leaf)), ...]`` sorted, so the
+    next one to become ready is last; None when none of them has a post-accumulate-grad hook."""
     hooked = False
     while True:
         try:                        # a tensor dying in a garbage collection here removes itself
@@ -386,11 +386,11 @@ def _ready_leaves(buf, roots):
     t = entries = None
     if not _POST_HOOKED:
         return None
-    first = {}                      # id(leaf) -> (smallest feeder seq, input position there)
+    last = {}                       # id(leaf) -> (seq of the last node to feed it, input position there)
     inf = float("inf")
     for pos, t in enumerate(roots):
         if t._grad_fn is None:
-            first[id(t)] = (inf, pos)
+            last[id(t)] = (inf, pos)
             hooked = hooked or id(t) in _POST_HOOKED
     seen = set(buf)
     stack = list(buf)
@@ -407,16 +407,15 @@ def _ready_leaves(buf, roots):
                     stack.append(tgt)
             else:
                 key = id(tgt)
-                f = first.get(key)
+                f = last.get(key)
                 if f is None:
                     hooked = hooked or key in _POST_HOOKED
-                    first[key] = (s, pos)
+                    last[key] = (s, pos)
                 elif s < f[0] or (s == f[0] and pos < f[1]):
-                    first[key] = (s, pos)
+                    last[key] = (s, pos)
     if not hooked:
         return None
-    order = sorted(((s, -pos, key) for key, (s, pos) in first.items()))
-    return order
+    return sorted((s, -pos, key) for key, (s, pos) in last.items())
 
 
 def _finish_ready(ready, top, leaf_buf, graph, Tensor):
