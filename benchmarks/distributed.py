@@ -16,7 +16,9 @@ issues it) against mpi4py's ``Iallreduce`` + ``Wait`` (MPICH runs other algorith
 collectives, so async against blocking would measure MPICH, not tapegrad), on a float32 array of
 the same size, as bytes reduced per second (the median sample, and the best one: on a shared machine
 the best is the least disturbed); each ratio is tapegrad over raw. Rank 0 also times every step:
-the fastest 10% of steps give a second scaling figure, less disturbed by other processes. ``--profile``
+the fastest 10% of steps give a second scaling figure, less disturbed by other processes, and its
+time per step is split into forward, backward, the end-of-backward wait for the all-reduces and the
+optimizer step. ``--profile``
 prints rank 0's cProfile of the training steps of each size (where the time goes). Every figure depends on
 what else runs on the machine: compare them only within one run.
 """
@@ -84,18 +86,37 @@ def worker(args):
     y = tapegrad.tensor(rng.integers(0, 10, args.batch))
 
     per_step = []
+    phases = {"forward": [], "backward": [], "wait": [], "optimizer": []}
     clock = time.perf_counter
+    reducer, finalize, waited = model.reducer, model.reducer._finalize, [0.0]
+
+    def timed_finalize():       # rank 0's time in the end-of-backward wait for the buckets' all-reduces
+        t = clock()
+        for b in reducer.buckets:
+            if b.work is not None:
+                b.work.wait()
+        waited[0] = clock() - t
+        finalize()
+    reducer._finalize = timed_finalize
 
     def steps():
         for _ in range(args.steps):
             t0 = clock()
             opt.zero_grad()
-            loss_fn(model(x), y).backward()
+            loss = loss_fn(model(x), y)
+            t1 = clock()
+            loss.backward()
+            t2 = clock()
             opt.step()
-            per_step.append(clock() - t0)
+            t3 = clock()
+            per_step.append(t3 - t0)
+            for k, v in zip(phases, (t1 - t0, t2 - t1 - waited[0], waited[0], t3 - t2)):
+                phases[k].append(v)
 
     steps()                                                 # warm-up
     per_step.clear()
+    for v in phases.values():
+        v.clear()
     if args.profile:
         import cProfile
         import io
@@ -113,7 +134,7 @@ def worker(args):
     med, lo, hi = statistics.median(times), min(times), max(times)
     n = args.steps * args.batch * world
     res = {"world": world, "samples_per_s": n / med, "samples_per_s_min": n / hi, "samples_per_s_max": n / lo,
-           "step_times": times, "per_step": per_step, "profile": profile if rank == 0 else None,
+           "step_times": times, "per_step": per_step, "phases": phases, "profile": profile if rank == 0 else None,
            "bucket_numels": [int(b.flat.size) for b in model.reducer.buckets]}
     if world > 1:
         res["bandwidth"] = []
@@ -176,7 +197,9 @@ def _merge(results, args):
     out.update(samples_per_s=n / statistics.median(times), samples_per_s_min=n / max(times),
                samples_per_s_max=n / min(times), step_times=times)
     steps = sorted(t for r in results for t in r["per_step"])
-    out.update(per_step=steps, samples_per_s_p10=args.batch * out["world"] / steps[len(steps) // 10])
+    out.update(per_step=[t for r in results for t in r["per_step"]],
+               phases={k: [t for r in results for t in r["phases"][k]] for k in out["phases"]},
+               samples_per_s_p10=args.batch * out["world"] / steps[len(steps) // 10])
     if "bandwidth" in out:
         for k, row in enumerate(out["bandwidth"]):
             for name in CASES:
@@ -218,6 +241,13 @@ def main(argv=None):
             g = [v / 2 ** 30 for v in (raw, tg, rawa, tga)]
             print(f"  {row['numel']:>10} {row['bytes'] / 2 ** 20:6.2f} {g[0]:7.2f} {g[1]:7.2f} {tg / raw:7.0%}   "
                   f"{g[2]:9.2f} {g[3]:9.2f} {tga / rawa:7.0%}   {label}")
+    print("rank 0's time per step by phase, ms: median | mean over the fastest 10% of steps "
+          "(wait: for the buckets' all-reduces at the end of backward)")
+    for r in (one, two):
+        fast = sorted(range(len(r["per_step"])), key=r["per_step"].__getitem__)[:max(1, len(r["per_step"]) // 10)]
+        cells = [f"{k} {statistics.median(v) * 1e3:.2f} | {sum(v[i] for i in fast) / len(fast) * 1e3:.2f}"
+                 for k, v in list(r["phases"].items()) + [("step", r["per_step"])]]
+        print(f"  -n {r['world']}: " + ";  ".join(cells))
     for r in (one, two):
         if r.get("profile"):
             print(f"rank 0's cProfile of the -n {r['world']} steps (by own time):")

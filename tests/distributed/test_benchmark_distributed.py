@@ -26,3 +26,5 @@ def test_distributed_benchmark_smoke(tmp_path, capsys):
         assert row["ratio_async"] == pytest.approx(row["tapegrad async + wait"] / row["mpi4py Iallreduce + Wait"])
         assert row["ratio_best"] == pytest.approx(row["tapegrad all_reduce best"] / row["mpi4py Allreduce best"])
     assert len(res["two"]["per_step"]) == 2 and res["scaling_p10"] > 0      # rank 0's 2 timed steps
+    assert "by phase" in text and set(res["two"]["phases"]) == {"forward", "backward", "wait", "optimizer"}
+    assert all(len(v) == 2 and min(v) >= 0 for v in res["two"]["phases"].values())
