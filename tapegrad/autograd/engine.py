@@ -20,6 +20,7 @@ from ..tape import anomaly as _anomaly
 from ..tape.capture import ACTIVE as _CAPTURE
 from ..tape.node import Node, FREED as _FREED, check_versions as _check_versions
 from ..ops.graph_math import TENSOR_MATH, lift
+from ._ready import ready_leaves as _ready_leaves
 
 _BY_TYPE = B.BY_TYPE
 
@@ -362,62 +363,15 @@ def _check_hook_result(h, r, g, graph, Tensor):
 # pops nodes in decreasing sequence number and a node is only ever pushed by one of higher
 # sequence, so once the heap's top is below the smallest sequence number of the nodes that
 # feed a leaf, no contribution to it is left (those that got no gradient never come): it is ready.
-# Knowing those feeders takes a walk over the graph before the sweep, so the engine only does
-# it when some tensor has a post-accumulate-grad hook (``POST_HOOKED`` in _tensor.py, one dict
-# check per backward) and then only uses it when a leaf reached has one; otherwise every leaf
-# is finished after the sweep as before. Either way a leaf's tensor hooks see its total
-# gradient and its post hooks run after its ``.grad`` is updated; with ready leaves they also
-# run in PyTorch's order (leaves readied by the same node: in that node's input order, where
-# PyTorch's heap order is unspecified). ``autograd.grad`` accumulates nothing and never looks.
-def _ready_leaves(buf, roots):
-    """The leaves of this backward as ``[(last_feeder_seq, -input_position, id(leaf)), ...]`` sorted, so the
-    next one to become ready is last; None when none of them has a post-accumulate-grad hook."""
-    hooked = False
-    while True:
-        try:                        # a tensor dying in a garbage collection here removes itself
-            entries = list(_POST_HOOKED.items())
-            break
-        except RuntimeError:
-            pass
-    for key, ref in entries:        # forget tensors whose hooks were all removed
-        t = ref()
-        if t is None or not t._post_hooks:
-            _POST_HOOKED.pop(key, None)
-    t = entries = None
-    if not _POST_HOOKED:
-        return None
-    last = {}                       # id(leaf) -> (seq of the last node to feed it, input position there)
-    inf = float("inf")
-    for pos, t in enumerate(roots):
-        if t._grad_fn is None:
-            last[id(t)] = (inf, pos)
-            hooked = hooked or id(t) in _POST_HOOKED
-    seen = set(buf)
-    stack = list(buf)
-    while stack:
-        node = stack.pop()
-        s = node.seq
-        for pos, e in enumerate(node.next):
-            if e is None:
-                continue
-            tgt = e[0]
-            if tgt.__class__ is Node:
-                if tgt not in seen:
-                    seen.add(tgt)
-                    stack.append(tgt)
-            else:
-                key = id(tgt)
-                f = last.get(key)
-                if f is None:
-                    hooked = hooked or key in _POST_HOOKED
-                    last[key] = (s, pos)
-                elif s < f[0] or (s == f[0] and pos < f[1]):
-                    last[key] = (s, pos)
-    if not hooked:
-        return None
-    return sorted((s, -pos, key) for key, (s, pos) in last.items())
-
-
+# Knowing those feeders takes a walk over the graph before the sweep (autograd/_ready.py), so the
+# engine only walks when some tensor has a post-accumulate-grad hook (``POST_HOOKED`` in _tensor.py,
+# one dict check per backward) and only uses it when a leaf reached has one; otherwise every leaf
+# is finished after the sweep as before. Either way a leaf's tensor hooks see its total gradient
+# and its post hooks run after its ``.grad`` is updated; with ready leaves they also run in
+# PyTorch's order. Leaves readied by the same node go in that node's input order (PyTorch's heap
+# order is unspecified there; its Linear readies the bias before the weight, which passes through
+# a transpose node, where tapegrad's fused ``linear`` readies both at once: weight, then bias).
+# ``autograd.grad`` accumulates nothing and never looks.
 def _finish_ready(ready, top, leaf_buf, graph, Tensor):
     """Finish the leaves whose last feeder sequence number is above ``top`` (Note [ready leaves])."""
     while ready and ready[-1][0] > top:

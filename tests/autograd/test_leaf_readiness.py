@@ -266,7 +266,7 @@ def test_removed_and_dead_post_hooks_stop_the_readiness_walk():
 def test_a_hooked_tensor_freed_while_the_backward_lists_them(monkeypatch):
     # A garbage collection inside the engine's listing of hooked tensors runs their weakref
     # callbacks, which remove entries: the listing starts again instead of failing the backward.
-    from tapegrad.autograd import engine
+    from tapegrad.autograd import _ready
     from tapegrad._tensor import POST_HOOKED
     w = tapegrad.ones(2, requires_grad=True)
     w.register_post_accumulate_grad_hook(lambda t: None)
@@ -284,6 +284,6 @@ def test_a_hooked_tensor_freed_while_the_backward_lists_them(monkeypatch):
                     yield kv
             return gen()
     hooked = Collecting(POST_HOOKED)
-    monkeypatch.setattr(engine, "_POST_HOOKED", hooked)
+    monkeypatch.setattr(_ready, "_POST_HOOKED", hooked)
     (w * 2).sum().backward()
     assert w.grad.tolist() == [2.0, 2.0] and id(other) not in hooked and id(w) in hooked
