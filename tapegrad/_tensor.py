@@ -15,6 +15,10 @@ from .tape.capture import effect as _effect
 
 __all__ = ["Tensor"]
 
+# id -> weak reference of the tensors given a post-accumulate-grad hook (Note [ready leaves] in
+# autograd/engine.py); a tensor leaves it when it dies, or when a backward finds its hooks removed.
+POST_HOOKED = {}
+
 
 class Size(tuple):
     """A tensor's shape: a tuple that prints like ``torch.Size([2, 3])``."""
@@ -384,6 +388,8 @@ class Tensor(HostConversions):
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._post_hooks is None:
             self._post_hooks = {}
+        key = id(self)      # Note [ready leaves] in autograd/engine.py: what makes a backward look for them
+        POST_HOOKED[key] = weakref.ref(self, lambda r: POST_HOOKED.pop(key, None))
         return _HookHandle(self._post_hooks, hook)
 
     def __hash__(self):

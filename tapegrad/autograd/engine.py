@@ -14,12 +14,13 @@ import sys
 from heapq import heapify, heappop, heappush
 
 from .. import backend as B
-from .._tensor import Tensor
+from .._tensor import Tensor, POST_HOOKED as _POST_HOOKED
 from ..tape import grad_mode as _gm
 from ..tape import anomaly as _anomaly
 from ..tape.capture import ACTIVE as _CAPTURE
 from ..tape.node import Node, FREED as _FREED, check_versions as _check_versions
 from ..ops.graph_math import TENSOR_MATH, lift
+from ._ready import ready_leaves as _ready_leaves
 
 _BY_TYPE = B.BY_TYPE
 
@@ -145,6 +146,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     # are visited; there is no recursion and no separate discovery pass.
     heap = [(-n.seq, n) for n in buf]
     heapify(heap)
+    # Note [ready leaves]: None unless a leaf of this backward has a post-accumulate-grad hook.
+    ready = _ready_leaves(buf, roots) if _POST_HOOKED and capture is None else None
     callbacks = []
     _RUNNING.append(callbacks)      # Note [final callbacks]
     anomaly = _anomaly.ENABLED[0]
@@ -154,6 +157,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     quiet = nb.QUIET_SET(nb.QUIET)     # once per backward (Note [quiet NumPy] in backend/numpy_backend.py)
     try:
         while heap:
+            if ready and ready[-1][0] > -heap[0][0]:
+                _finish_ready(ready, -heap[0][0], leaf_buf, graph, Tensor)
             node = heappop(heap)[1]
             g = buf.pop(node)
             if node.hooks is not None or node.retain is not None:
@@ -211,6 +216,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                     leaf_buf[key] = (tgt, gi if prev is None else prev[1] + gi)
                 prev = None
             g = grads = gi = None
+        if ready is not None:
+            _finish_ready(ready, -1, leaf_buf, graph, Tensor)
         # Leaves last: their hooks see the total gradient.
         for key in list(leaf_buf):
             t, g = leaf_buf.pop(key)
@@ -346,6 +353,43 @@ def _check_hook_result(h, r, g, graph, Tensor):
     if b.__class__ is not a.__class__ and B.BY_TYPE.get(b.__class__) is not B.BY_TYPE.get(a.__class__):
         raise RuntimeError(f"hook '{name}' has changed the device of value (was "
                            f"{B.BY_TYPE[a.__class__].device_type} got {r.device.type})")
+
+
+# Note [ready leaves]
+# A leaf's gradient is complete once every node that feeds it has run. PyTorch accumulates it
+# then (its AccumulateGrad node runs first among the ready nodes), so post-accumulate-grad hooks
+# fire during the backward: DistributedDataParallel launches a bucket's all-reduce from them while
+# the rest of the backward still runs (Note [DDP buckets] in nn/parallel/_reducer.py). The sweep
+# pops nodes in decreasing sequence number and a node is only ever pushed by one of higher
+# sequence, so once the heap's top is below the smallest sequence number of the nodes that
+# feed a leaf, no contribution to it is left (those that got no gradient never come): it is ready.
+# Knowing those feeders takes a walk over the graph before the sweep (autograd/_ready.py), so the
+# engine only walks when some tensor has a post-accumulate-grad hook (``POST_HOOKED`` in _tensor.py,
+# one dict check per backward) and only uses it when a leaf reached has one; otherwise every leaf
+# is finished after the sweep as before. Either way a leaf's tensor hooks see its total gradient
+# and its post hooks run after its ``.grad`` is updated; with ready leaves they also run in
+# PyTorch's order. Leaves readied by the same node go in that node's input order (PyTorch's heap
+# order is unspecified there; its Linear readies the bias before the weight, which passes through
+# a transpose node, where tapegrad's fused ``linear`` readies both at once: weight, then bias).
+# ``autograd.grad`` accumulates nothing and never looks.
+def _finish_ready(ready, top, leaf_buf, graph, Tensor):
+    """Finish the leaves whose last feeder sequence number is above ``top`` (Note [ready leaves])."""
+    while ready and ready[-1][0] > top:
+        key = ready.pop()[2]
+        if key in leaf_buf:
+            _finish_leaf(leaf_buf, key, graph, Tensor)
+
+
+def _finish_leaf(leaf_buf, key, graph, Tensor):
+    """Run a leaf's tensor hooks on its total gradient, accumulate it and run its post hooks."""
+    t, g = leaf_buf.pop(key)
+    if not graph and g.__class__ not in B.BY_TYPE:
+        g = _as_array(g)
+    if t._hooks:
+        g = _run_hooks(t._hooks, g, graph, Tensor)
+    _accumulate(t, g, graph, Tensor)
+    if t._post_hooks:
+        run_post_hooks(t)
 
 
 def run_post_hooks(t):

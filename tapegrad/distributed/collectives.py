@@ -12,6 +12,7 @@ typed operations (bool reduces with logical or/and, as PyTorch's SUM/MAX and PRO
 """
 import numpy as np
 
+from .._tensor import Tensor
 from . import _mpi
 from .process_group import ReduceOp, RedOpType, default_group
 from ._work import Work
@@ -20,7 +21,6 @@ __all__ = ["Work", "all_reduce", "broadcast", "all_gather", "reduce", "gather", 
 
 
 def _check_tensor(t, what, name="tensor"):
-    from .._tensor import Tensor
     if not isinstance(t, Tensor):
         raise TypeError(f"{what}: {name} must be a Tensor, got {type(t).__name__}")
 
@@ -74,7 +74,21 @@ _BOOL_OPS = {RedOpType.SUM: "LOR", RedOpType.MAX: "LOR", RedOpType.PRODUCT: "LAN
              RedOpType.BAND: "LAND", RedOpType.BOR: "LOR", RedOpType.BXOR: "LXOR"}
 
 
+_OP_CACHE = {}       # (op, dtype) -> MPI.Op: the checks below once per pair, not on every call
+
+
 def _mpi_op(MPI, op, dtype, what):
+    key = (op, dtype)
+    try:
+        return _OP_CACHE[key]
+    except (KeyError, TypeError):   # TypeError: an unhashable op, refused below
+        pass
+    mop = _check_op(MPI, op, dtype, what)
+    _OP_CACHE[key] = mop
+    return mop
+
+
+def _check_op(MPI, op, dtype, what):
     try:
         op = RedOpType(op)
     except ValueError:
@@ -124,9 +138,15 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     MPI = _mpi.mpi()
     mop = _mpi_op(MPI, op, tensor._data.dtype, "all_reduce")
     buf = _Buf(tensor)
-    _bump(tensor)
-    return _run(lambda: g.comm.Iallreduce(MPI.IN_PLACE, buf.host, op=mop), async_op,
-                _reduce_finish(buf, op, g.size()), lambda: g.comm.Allreduce(MPI.IN_PLACE, buf.host, op=mop))
+    tensor._version[0] += 1
+    # Straight to mpi4py (no closures on the way): this is the call whose bandwidth is compared with
+    # raw mpi4py in benchmarks/distributed.py, on buckets where microseconds show.
+    if async_op:
+        return Work(g.comm.Iallreduce(MPI.IN_PLACE, buf.host, op=mop), _reduce_finish(buf, op, g.size()))
+    g.comm.Allreduce(MPI.IN_PLACE, buf.host, op=mop)
+    if buf.staged or op == RedOpType.AVG:
+        _reduce_finish(buf, op, g.size())()
+    return None
 
 
 def reduce(tensor, dst=None, op=ReduceOp.SUM, group=None, async_op=False, group_dst=None):

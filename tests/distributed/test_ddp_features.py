@@ -3,7 +3,8 @@ import pytest
 
 from ._mpirun import mpirun_ok
 
-CHECKS = ["buckets_reverse_order_uneven_and_launched_from_hooks", "mixed_dtypes_get_separate_buckets",
+CHECKS = ["buckets_reverse_order_uneven_and_launched_from_hooks", "buckets_launch_while_the_backward_runs",
+          "mixed_dtypes_get_separate_buckets",
           "unused_parameters", "no_sync_accumulates_locally_then_averages", "buffers_broadcast",
           "gradient_as_bucket_view", "state_dict_prefix_and_checkpoint_from_rank0", "errors"]
 

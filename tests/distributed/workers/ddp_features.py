@@ -81,12 +81,13 @@ def main(out_dir):
 
     @check("buckets_reverse_order_uneven_and_launched_from_hooks")
     def _():
-        model = DDP(mlp(), bucket_cap_mb=(7 * 6 + 7) * 8 / 2 ** 20)        # 392 bytes: first layer's size
+        model = DDP(mlp(), bucket_cap_mb=500 / 2 ** 20)        # 500 bytes
         names = [k for k, _ in model.module.named_parameters()]
         order = [names[model.reducer.index[id(p)]] for b in model.reducer.buckets for p in b.params]
         assert order == names[::-1], order
         sizes = [len(b.params) for b in model.reducer.buckets]
-        assert sizes == [3, 2, 1], sizes      # bytes 24+120+40 | 280+56 | 336 under a 392-byte cap
+        # bytes (24+120)+(40+280) | (56+336): a layer's bias and weight stay together (Note [DDP buckets])
+        assert sizes == [4, 2], sizes
         launched = []
         inner = model.reducer._finalize
 
@@ -95,7 +96,7 @@ def main(out_dir):
             inner()
         model.reducer._finalize = spy
         (model(xs[0]) ** 2).sum().backward()
-        assert launched == [3], launched        # every bucket was all-reduced from the hooks, before the end
+        assert launched == [2], launched        # every bucket was all-reduced from the hooks, before the end
         want = mean_over_ranks(local_grads(mlp(), xs[:1]))
         for p, w in zip(model.parameters(), want):
             np.testing.assert_allclose(p.grad.numpy(), w, rtol=1e-14, atol=1e-15)
@@ -104,6 +105,23 @@ def main(out_dir):
         (one(xs[0]) ** 2).sum().backward()
         for p, q in zip(one.parameters(), model.parameters()):
             assert np.array_equal(p.grad.numpy(), q.grad.numpy())
+
+    @check("buckets_launch_while_the_backward_runs")
+    def _():
+        # One bucket per layer (Note [DDP buckets]): the last layer's is all-reduced from the hooks while
+        # the first layers' backward has not run yet (Note [ready leaves] in autograd/engine.py).
+        model = DDP(mlp(), bucket_cap_mb=56 * 8 / 2 ** 20)      # 448 bytes: layers of 392, 320, 144 bytes
+        assert [len(b.params) for b in model.reducer.buckets] == [2, 2, 2]
+        seen = []
+        h = model.module[1].register_forward_hook(lambda m, inp, out: out.register_hook(
+            lambda g: seen.append([b.work is not None for b in model.reducer.buckets])) and None)
+        x = xs[0] * 1
+        (model(x) ** 2).sum().backward()
+        h.remove()
+        assert seen == [[True, True, False]], seen      # at the first layer's output: two buckets in flight
+        want = mean_over_ranks(local_grads(mlp(), xs[:1]))
+        for p, w in zip(model.parameters(), want):
+            np.testing.assert_allclose(p.grad.numpy(), w, rtol=1e-14, atol=1e-15)
 
     @check("mixed_dtypes_get_separate_buckets")
     def _():
