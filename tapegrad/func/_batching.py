@@ -44,6 +44,10 @@ def active():
 
 
 def _loop(*_a, **_k):
+    if _DEPTH[0] == 0:      # a BatchedTensor kept past its vmap (in a global or a closure) and used later
+        raise RuntimeError("vmap: a tensor made inside a vmapped function was used after the vmap returned "
+                           "(it was kept in a global, a closure or a container instead of being returned); "
+                           "return it from the function to get the batched result")
     raise NeedsLoop()
 
 
@@ -81,7 +85,7 @@ class _Meta:
         return tuple(reversed(st))
 
     def __getattr__(self, name):
-        raise NeedsLoop()
+        _loop()
 
     __array_ufunc__ = __array_function__ = __array__ = __getitem__ = __setitem__ = __iter__ = __len__ = _loop
     __bool__ = __float__ = __int__ = __index__ = __buffer__ = _loop
@@ -117,20 +121,22 @@ class BatchedTensor(Tensor):
 
     @property
     def _data(self):
+        if _DEPTH[0] == 0:
+            _loop()             # kept past its vmap: raises, saying so
         return self._meta
 
     @_data.setter
     def _data(self, value):
-        raise NeedsLoop()       # rebinding the data (squeeze_, t_, .data = ...) in place: the loop does it
+        _loop()                 # rebinding the data (squeeze_, t_, .data = ...) in place: the loop does it
 
     def detach(self):
         return wrap(self._phys.detach(), self._levels)
 
     def backward(self, *args, **kwargs):
-        raise NeedsLoop()
+        _loop()
 
     def requires_grad_(self, requires_grad=True):
-        raise NeedsLoop()
+        _loop()
 
     def __deepcopy__(self, memo):
         raise NeedsLoop()

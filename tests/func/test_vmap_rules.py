@@ -324,3 +324,16 @@ def test_jacrev_and_grad_of_vmap():
 
 def m_softmax(m, a):
     return m.softmax(a * a, dim=-1) * a
+
+
+def test_a_batched_tensor_kept_past_its_vmap_raises_a_clear_error():
+    kept = []
+
+    def f(x):
+        kept.append(x * 2)
+        return x.sum()
+    tf.vmap(f)(tg.ones(3, 2))
+    with pytest.raises(RuntimeError, match="used after the vmap returned"):
+        kept[0].numpy()
+    with pytest.raises(RuntimeError, match="used after the vmap returned"):
+        kept[0] + 1
