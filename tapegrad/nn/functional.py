@@ -308,3 +308,5 @@ __all__ += _upsampling_topic.__all__
 from ._functional.vision import *  # noqa: F401,F403,E402
 from ._functional import vision as _vision_topic  # noqa: E402
 __all__ += _vision_topic.__all__
+from ._functional.unpool import *  # noqa: F401,F403,E402  (max_unpool3d)
+__all__ += ["max_unpool3d"]
