@@ -56,3 +56,4 @@ def __getattr__(name):
         from .utils import serialization
         return getattr(serialization, name)
     raise AttributeError(f"module 'tapegrad' has no attribute {name!r}")
+_LAZY = _LAZY | {"special"}  # tapegrad.special (torch.special's names)

@@ -45,3 +45,5 @@ from . import structure4  # noqa: E402  (joining, splitting and picking, compose
 FAMILIES = FAMILIES + (structure4,)
 from . import structure5  # noqa: E402  (scatter, index_copy/fill, masked_scatter, in-place reshapes)
 FAMILIES = FAMILIES + (structure5,)
+from . import special_fns  # noqa: E402  (sinc, i0, polygamma, mvlgamma; xlog1py and the torch.special extras)
+FAMILIES = FAMILIES + (special_fns,)

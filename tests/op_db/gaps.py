@@ -1,14 +1,47 @@
-"""OpSpecs for the layers added to close the gaps of issues 10/11: ``max_unpool3d``, ``grid_sample`` bicubic.
+"""OpSpecs for what was added to close the gaps of issues 10/11: ``max_unpool3d`` and the special functions of
+ops/special_fns.py (``special_*`` are ``tapegrad.special``'s; their forward is checked against torch).
 
 Shapes are tiny (full Jacobians; the CUDA simulator runs the same specs).
 """
+import numpy as np
 from hypothesis import strategies as st
 
+import tapegrad
 from tapegrad.nn import functional as TF
 
-from . import OpSpec, add
+from . import Example, OpSpec, add
+from .elementwise import binary, named, near, unary
 from .pooling import _pool_shapes, _ref_unpool, _torch, _unpool_index
 
 add(OpSpec("max_unpool3d", lambda x, i, **kw: TF.max_unpool3d(x, i, **kw), _ref_unpool(3),
            _pool_shapes(3, lo=1), lambda shapes: st.just({"kernel_size": 2}),
            int_args=(1,), index_args=_unpool_index(3), covers=("setitem",), torch_fn=_torch("max_unpool3d")))
+
+
+# the special functions of ops/special_fns.py: xlog1py (a primitive) and composed ones (CUDA coverage)
+def _xlog1py(x, y):
+    with np.errstate(all="ignore"):
+        return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log1p(y)).astype(x.dtype)
+
+
+def _special(name):
+    return lambda torch, *a: getattr(torch.special, name)(*a)
+
+
+add(OpSpec("special_xlog1py", tapegrad.special.xlog1py, _xlog1py, binary(), domain=[(-2.0, 2.0), (-0.9, 3.0)],
+           covers=("xlog1py",), examples=(Example([[0.0, 0.0, 2.0, 0.0], [-1.0, 2.0, 0.0, -2.0]], kink=True),),
+           torch_fn=_special("xlog1py")))
+add(OpSpec("sinc", tapegrad.sinc, lambda x: np.sinc(x).astype(x.dtype), unary(), domain=(-2.5, 2.5),
+           avoid=lambda x: near(x, 0.0), examples=(Example([[0.0, 1.0, -0.5]], kink=True),), covers=("sin", "where"),
+           torch_fn=named("sinc")))
+add(OpSpec("i0", tapegrad.i0, lambda x: np.i0(x).astype(x.dtype), unary(), domain=(-4.0, 4.0),
+           covers=("multiply",), torch_fn=named("i0")))
+add(OpSpec("special_i1e", tapegrad.special.i1e, None, unary(), domain=(-4.0, 4.0), torch_fn=_special("i1e"), covers=("exp",),
+           avoid=lambda x: near(x, 0.0)))     # exp(-|x|): the second derivative jumps at 0
+add(OpSpec("special_erfcx", tapegrad.special.erfcx, None, unary(), domain=(-3.0, 3.0),
+           covers=("erfc",), torch_fn=_special("erfcx")))
+add(OpSpec("special_log_ndtr", tapegrad.special.log_ndtr, None, unary(), domain=(-4.0, 4.0),
+           covers=("erfc", "log1p"), torch_fn=_special("log_ndtr")))
+add(OpSpec("mvlgamma", lambda x, **kw: tapegrad.mvlgamma(x, **kw), None, unary(), domain=(1.6, 4.0),
+           kwargs=lambda shapes: st.fixed_dictionaries({"p": st.sampled_from([1, 3])}),
+           covers=("lgamma",), torch_fn=lambda torch, x, p: torch.mvlgamma(x, p)))
