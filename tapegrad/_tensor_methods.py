@@ -362,3 +362,8 @@ for _mod in (_RF, _RFILL, _tensor_extras):
 from . import _tensor_inplace  # noqa: E402
 for _name, _fn in _tensor_inplace.METHODS.items():
     setattr(Tensor, _name, _fn)
+
+# Tensor.hardshrink and Tensor.prelu (tapegrad/_torch_nn.py, the torch.* aliases of nn.functional ops).
+from . import _torch_nn  # noqa: E402
+for _name, _fn in _torch_nn.METHODS.items():
+    bind(_name, _fn)

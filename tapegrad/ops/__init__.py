@@ -47,3 +47,7 @@ from . import structure5  # noqa: E402  (scatter, index_copy/fill, masked_scatte
 FAMILIES = FAMILIES + (structure5,)
 from . import special_fns  # noqa: E402  (sinc, i0, polygamma, mvlgamma; xlog1py and the torch.special extras)
 FAMILIES = FAMILIES + (special_fns,)
+from . import predicates  # noqa: E402  (isclose, allclose, equal, is_tensor, isneginf, fmax, ...)
+FAMILIES = FAMILIES + (predicates,)
+from . import math_extra  # noqa: E402  (absolute, deg2rad, dist, addr, cov, trapezoid, isin, conj, ...)
+FAMILIES = FAMILIES + (math_extra,)
