@@ -19,8 +19,12 @@ layouts, JIT, storages, ``torch.fx`` ...) are outside what tapegrad promises.
 """
 import argparse
 import importlib
+import os
 import sys
 import types
+
+# the tapegrad of this checkout, not an installed one (``python tools/...`` puts tools/ first on the path)
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 NAMESPACES = ("torch", "Tensor", "torch.nn.functional", "torch.nn", "torch.linalg", "torch.special", "torch.fft",
               "torch.autograd", "torch.utils.data")
@@ -84,6 +88,8 @@ def main(argv=None):
         total_t, total_m = total_t + len(theirs), total_m + len(lacking)
         print(f"{ns:<22}{len(theirs):>7}{len(lacking):>9}{'' if present else '  (absent)'}")
     print(f"{'all':<22}{total_t:>7}{total_m:>9}")
+    import tapegrad
+    print(f"(tapegrad from {os.path.dirname(tapegrad.__file__)})")
     if not args.counts:
         for ns, (_, lacking, _) in report.items():
             print(f"\n{ns} ({len(lacking)} missing):")
