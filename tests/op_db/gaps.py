@@ -1,5 +1,6 @@
 """OpSpecs for what was added to close the gaps of issues 10/11: ``max_unpool3d`` and the special functions of
-ops/special_fns.py (``special_*`` are ``tapegrad.special``'s; their forward is checked against torch).
+ops/special_fns.py (``special_*`` are ``tapegrad.special``'s; their forward is checked against torch), and
+``grid_sample`` bicubic.
 
 Shapes are tiny (full Jacobians; the CUDA simulator runs the same specs).
 """
@@ -12,6 +13,7 @@ from tapegrad.nn import functional as TF
 from . import Example, OpSpec, add
 from .elementwise import binary, named, near, unary
 from .pooling import _pool_shapes, _ref_unpool, _torch, _unpool_index
+from .resample import _grid_kinks, _grid_kwargs
 
 add(OpSpec("max_unpool3d", lambda x, i, **kw: TF.max_unpool3d(x, i, **kw), _ref_unpool(3),
            _pool_shapes(3, lo=1), lambda shapes: st.just({"kernel_size": 2}),
@@ -45,3 +47,19 @@ add(OpSpec("special_log_ndtr", tapegrad.special.log_ndtr, None, unary(), domain=
 add(OpSpec("mvlgamma", lambda x, **kw: tapegrad.mvlgamma(x, **kw), None, unary(), domain=(1.6, 4.0),
            kwargs=lambda shapes: st.fixed_dictionaries({"p": st.sampled_from([1, 3])}),
            covers=("lgamma",), torch_fn=lambda torch, x, p: torch.mvlgamma(x, p)))
+
+
+# grid_sample bicubic (4-D only): the forward is checked against torch; kinks (the cubic kernel is C1 at the
+# integer coordinates, and the padding folds at the borders) are avoided as for bilinear
+@st.composite
+def _bicubic_case(draw):
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    sizes = tuple(draw(st.integers(1, 4)) for _ in range(2))
+    out = tuple(draw(st.integers(1, 2)) for _ in range(2))
+    return ((n, c) + sizes, (n,) + out + (2,))
+
+
+add(OpSpec("grid_sample_bicubic", lambda x, g, **kw: TF.grid_sample(x, g, mode="bicubic", **kw), None,
+           _bicubic_case(), _grid_kwargs, domain=[(-2.0, 2.0), (-1.4, 1.4)], avoid=_grid_kinks,
+           covers=("where", "floor", "getitem", "index_put_add"), fwd_atol=1e-5,
+           torch_fn=lambda torch, x, g, **kw: torch.nn.functional.grid_sample(x, g, mode="bicubic", **kw)))
