@@ -1,6 +1,6 @@
 """OpSpecs for what was added to close the gaps of issues 10/11: ``max_unpool3d`` and the special functions of
 ops/special_fns.py (``special_*`` are ``tapegrad.special``'s; their forward is checked against torch), and
-``grid_sample`` bicubic.
+``grid_sample`` bicubic and ``interpolate(antialias=True)``.
 
 Shapes are tiny (full Jacobians; the CUDA simulator runs the same specs).
 """
@@ -63,3 +63,33 @@ add(OpSpec("grid_sample_bicubic", lambda x, g, **kw: TF.grid_sample(x, g, mode="
            _bicubic_case(), _grid_kwargs, domain=[(-2.0, 2.0), (-1.4, 1.4)], avoid=_grid_kinks,
            covers=("where", "floor", "getitem", "index_put_add"), fwd_atol=1e-5,
            torch_fn=lambda torch, x, g, **kw: torch.nn.functional.grid_sample(x, g, mode="bicubic", **kw)))
+
+
+# interpolate(antialias=True): bilinear and bicubic, down- and upsampling (forward checked against torch)
+@st.composite
+def _aa_case(draw):       # spatial sizes from 2, so that every scale factor drawn keeps an output pixel
+    return ((draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(2, 6)), draw(st.integers(2, 6))),)
+
+
+def _aa_kwargs(mode):
+    def kwargs(shapes):
+        size = st.fixed_dictionaries({"size": st.tuples(*[st.integers(1, 5)] * 2)})
+        scale = st.fixed_dictionaries({"scale_factor": st.sampled_from([0.5, 0.7, 1.5])},
+                                      optional={"recompute_scale_factor": st.booleans()})
+        return st.tuples(st.one_of(size, scale), st.booleans()).map(
+            lambda t: {**t[0], "mode": mode, "align_corners": t[1], "antialias": True})
+    return kwargs
+
+
+def _torch_aa_width_one(x, size=None, scale_factor=None, recompute_scale_factor=None, **kw):
+    """torch 2.13's antialiased kernel returns the first row everywhere when the output width is 1 and the
+    height changes (tests/nn/test_interpolate_gaps.py shows it): such draws are not compared."""
+    h, w = x.shape[-2:]
+    oh, ow = size if size is not None else (int(h * scale_factor), int(w * scale_factor))
+    return ow == 1 and oh != h
+
+
+for _mode in ("bilinear", "bicubic"):
+    add(OpSpec(f"interpolate_antialias_{_mode}", lambda x, **kw: TF.interpolate(x, **kw), None, _aa_case(),
+               _aa_kwargs(_mode), avoid=_torch_aa_width_one, covers=("matmul",), fwd_atol=1e-5,
+               torch_fn=lambda torch, x, **kw: torch.nn.functional.interpolate(x, **kw)))
