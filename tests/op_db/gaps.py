@@ -1,6 +1,7 @@
 """OpSpecs for what was added to close the gaps of issues 10/11: ``max_unpool3d`` and the special functions of
 ops/special_fns.py (``special_*`` are ``tapegrad.special``'s; their forward is checked against torch), and
-``grid_sample`` bicubic and ``interpolate(antialias=True)``.
+``grid_sample`` bicubic, ``interpolate(antialias=True)``, ``adaptive_max_pool3d``, ``lp_pool3d`` and
+``channel_shuffle``.
 
 Shapes are tiny (full Jacobians; the CUDA simulator runs the same specs).
 """
@@ -12,7 +13,7 @@ from tapegrad.nn import functional as TF
 
 from . import Example, OpSpec, add
 from .elementwise import binary, named, near, unary
-from .pooling import _pool_shapes, _ref_unpool, _torch, _unpool_index
+from .pooling import _adaptive_ties, _pool_shapes, _ref_adaptive, _ref_lp, _ref_unpool, _torch, _unpool_index
 from .resample import _grid_kinks, _grid_kwargs
 
 add(OpSpec("max_unpool3d", lambda x, i, **kw: TF.max_unpool3d(x, i, **kw), _ref_unpool(3),
@@ -93,3 +94,32 @@ for _mode in ("bilinear", "bicubic"):
     add(OpSpec(f"interpolate_antialias_{_mode}", lambda x, **kw: TF.interpolate(x, **kw), None, _aa_case(),
                _aa_kwargs(_mode), avoid=_torch_aa_width_one, covers=("matmul",), fwd_atol=1e-5,
                torch_fn=lambda torch, x, **kw: torch.nn.functional.interpolate(x, **kw)))
+
+
+# the 3-D pooling forms of nn/_functional/pooling_extra.py, and channel_shuffle
+add(OpSpec("adaptive_max_pool3d", lambda x, **kw: TF.adaptive_max_pool3d(x, **kw), _ref_adaptive(3, np.max),
+           _pool_shapes(3, lo=1),
+           lambda shapes: st.fixed_dictionaries({"output_size": st.tuples(*[st.integers(1, 3)] * 3)}),
+           avoid=_adaptive_ties(3), covers=("adaptive_max_pool_indices", "getitem", "index_put_add"),
+           torch_fn=_torch("adaptive_max_pool3d")))
+add(OpSpec("lp_pool3d", lambda x, **kw: TF.lp_pool3d(x, **kw), _ref_lp(3), _pool_shapes(3),
+           lambda shapes: st.fixed_dictionaries({"norm_type": st.sampled_from([1.0, 2.0, 3.0]),
+                                                 "kernel_size": st.integers(1, 3),
+                                                 "stride": st.one_of(st.none(), st.integers(1, 2)),
+                                                 "ceil_mode": st.booleans()}),
+           domain=(0.5, 2.0), covers=("power", "conv"), torch_fn=_torch("lp_pool3d"), atol=1e-5, fwd_atol=1e-5))
+
+
+@st.composite
+def _shuffle_shapes(draw):
+    return ((draw(st.integers(1, 2)), 6) + tuple(draw(st.integers(1, 3)) for _ in range(draw(st.integers(1, 2)))),)
+
+
+def _ref_shuffle(x, groups):
+    n, c = x.shape[:2]
+    return x.reshape((n, groups, c // groups) + x.shape[2:]).swapaxes(1, 2).reshape(x.shape)
+
+
+add(OpSpec("channel_shuffle", lambda x, **kw: TF.channel_shuffle(x, **kw), _ref_shuffle, _shuffle_shapes(),
+           lambda shapes: st.fixed_dictionaries({"groups": st.sampled_from([1, 2, 3, 6])}),
+           covers=("reshape", "transpose"), torch_fn=_torch("channel_shuffle")))
