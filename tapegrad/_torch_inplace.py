@@ -12,7 +12,8 @@ from ._tensor import Tensor
 NAMES = ("abs_ acos_ acosh_ addmv_ arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ as_strided_ asin_ asinh_ atan_ "
          "atanh_ ceil_ clamp_ clamp_max_ clamp_min_ clip_ cos_ cosh_ detach_ erf_ erfc_ exp2_ exp_ expm1_ fill_ fix_ "
          "floor_ frac_ index_put_ log10_ log1p_ log2_ log_ logit_ nan_to_num_ neg_ negative_ reciprocal_ relu_ "
-         "round_ rsqrt_ sigmoid_ sin_ sinh_ sqrt_ square_ tan_ tanh_ trunc_ xlogy_ zero_").split()
+         "round_ rsqrt_ sigmoid_ sin_ sinh_ sqrt_ square_ tan_ tanh_ trunc_ xlogy_ zero_ deg2rad_ rad2deg_ sinc_ i0_ "
+         "ldexp_").split()
 
 # name -> (the example's tensor, its arguments), as source text; absent names take ("tapegrad.tensor([0.5])", "")
 _SAMPLES = {"acosh_": ("tapegrad.tensor([1.5])", ""), "arccosh_": ("tapegrad.tensor([1.5])", ""),
@@ -21,7 +22,8 @@ _SAMPLES = {"acosh_": ("tapegrad.tensor([1.5])", ""), "arccosh_": ("tapegrad.ten
             "clip_": ("tapegrad.tensor([0.5])", "0.0, 0.25"), "clamp_max_": ("tapegrad.tensor([0.5])", "0.25"),
             "clamp_min_": ("tapegrad.tensor([0.5])", "0.75"), "fill_": ("tapegrad.tensor([0.5])", "2.0"),
             "index_put_": ("tapegrad.zeros(2)", "(tapegrad.tensor([1]),), tapegrad.tensor([3.0])"),
-            "xlogy_": ("tapegrad.tensor([0.5])", "tapegrad.tensor([2.0])")}
+            "xlogy_": ("tapegrad.tensor([0.5])", "tapegrad.tensor([2.0])"),
+            "ldexp_": ("tapegrad.tensor([0.5])", "tapegrad.tensor([2.0])")}
 
 __all__ = []
 __test__ = {}

@@ -119,7 +119,7 @@ def test_feature_dropout_errors_like_torch():
 
 _INPLACE_ARGS = {"acosh_": ([1.5, 2.0], ()), "arccosh_": ([1.5, 2.0], ()), "clamp_": (None, (-0.2, 0.3)),
                  "clip_": (None, (-0.2, 0.3)), "clamp_max_": (None, (0.1,)), "clamp_min_": (None, (0.1,)),
-                 "fill_": (None, (2.5,)), "xlogy_": (None, ("T",)), "logit_": ([0.2, 0.7], (1e-3,)),
+                 "fill_": (None, (2.5,)), "xlogy_": (None, ("T",)), "ldexp_": (None, ("T",)), "logit_": ([0.2, 0.7], (1e-3,)),
                  "sqrt_": ([0.2, 0.7], ()), "rsqrt_": ([0.2, 0.7], ()), "log_": ([0.2, 0.7], ()),
                  "log2_": ([0.2, 0.7], ()), "log10_": ([0.2, 0.7], ())}
 _SKIP = {"as_strided_", "addmv_", "index_put_", "detach_"}       # checked on their own below
@@ -339,3 +339,40 @@ def test_small_names_match_torch():
     finally:
         tapegrad.set_anomaly_enabled(False)
     assert tapegrad.GradScaler is tapegrad.amp.GradScaler and tapegrad.vmap is tapegrad.func.vmap
+
+
+def test_tensor_layout_flags_memory_no_ops_and_new_match_torch():
+    a = _rand(4, 2, 3)
+    xo, xt = tapegrad.tensor(a), torch.tensor(a)
+    np.testing.assert_array_equal(xo.mH.numpy(), xt.mH.numpy())
+    np.testing.assert_array_equal(xo.adjoint().numpy(), xt.adjoint().numpy())
+    np.testing.assert_array_equal(xo[0].H.numpy(), xt[0].H.numpy())
+    with pytest.raises(RuntimeError, match="H is only supported on matrices"):
+        xo.H
+    with pytest.raises(RuntimeError, match="mH is only supported on matrices"):
+        tapegrad.ones(3).mH
+    for name in ("is_cpu", "is_sparse", "is_quantized", "is_meta"):
+        assert getattr(xo, name) == getattr(xt, name), name
+    assert xo.pin_memory() is xo and not xo.is_pinned() and xo.share_memory_() is xo and not xo.is_shared()
+    for args in ((), (2, 3), ([1, 2],), (tapegrad.Size([2]),)):
+        to = xo.new(*args)
+        tt = xt.new(*[torch.Size(a) if isinstance(a, tapegrad.Size) else a for a in args])
+        assert tuple(to.shape) == tuple(tt.shape) and str(to.dtype).split(".")[-1] == str(tt.dtype).split(".")[-1]
+        if args and isinstance(args[0], list):
+            np.testing.assert_array_equal(to.numpy(), tt.numpy())
+    y = tapegrad.tensor([1.0, 2.0], requires_grad=True) * 1
+    assert y.adjoint is not None and tapegrad.ones(2, 2, requires_grad=True).mH.requires_grad
+
+
+@pytest.mark.parametrize("name,args", [("absolute_", ()), ("deg2rad_", ()), ("rad2deg_", ()), ("sinc_", ()),
+                                       ("i0_", ()), ("ldexp_", ("T",)), ("polygamma_", (1,)), ("mvlgamma_", (1,)),
+                                       ("addr_", ("V", "V"))])
+def test_new_inplace_methods_match_torch(name, args):
+    x = np.array([[1.5, 0.25], [2.0, 0.75]])
+    xo, xt = tapegrad.tensor(x), torch.tensor(x)
+
+    def conv(lib, a):
+        return lib.tensor(np.full((2, 2), 2.0)) if a == "T" else lib.tensor([1.0, 3.0]) if a == "V" else a
+    assert getattr(xo, name)(*[conv(tapegrad, a) for a in args]) is xo
+    getattr(xt, name)(*[conv(torch, a) for a in args])
+    np.testing.assert_allclose(xo.numpy(), xt.numpy(), rtol=1e-9)
