@@ -53,8 +53,10 @@ def result_type(tensor1, tensor2):
 
     Example:
         >>> import tapegrad
-        >>> tapegrad.result_type(tapegrad.tensor([1]), 1.0), tapegrad.result_type(tapegrad.tensor([1.0]), tapegrad.tensor(2.0, dtype=tapegrad.float64))
-        (tapegrad.float32, tapegrad.float32)
+        >>> tapegrad.result_type(tapegrad.tensor([1]), 1.0)
+        tapegrad.float32
+        >>> tapegrad.result_type(tapegrad.tensor([1.0]), tapegrad.tensor(2.0, dtype=tapegrad.float64))
+        tapegrad.float32
     """
     groups = ([], [], [])
     for x in (tensor1, tensor2):

@@ -119,7 +119,8 @@ def test_feature_dropout_errors_like_torch():
 
 _INPLACE_ARGS = {"acosh_": ([1.5, 2.0], ()), "arccosh_": ([1.5, 2.0], ()), "clamp_": (None, (-0.2, 0.3)),
                  "clip_": (None, (-0.2, 0.3)), "clamp_max_": (None, (0.1,)), "clamp_min_": (None, (0.1,)),
-                 "fill_": (None, (2.5,)), "xlogy_": (None, ("T",)), "ldexp_": (None, ("T",)), "logit_": ([0.2, 0.7], (1e-3,)),
+                 "fill_": (None, (2.5,)), "xlogy_": (None, ("T",)), "ldexp_": (None, ("T",)),
+                 "logit_": ([0.2, 0.7], (1e-3,)),
                  "sqrt_": ([0.2, 0.7], ()), "rsqrt_": ([0.2, 0.7], ()), "log_": ([0.2, 0.7], ()),
                  "log2_": ([0.2, 0.7], ()), "log10_": ([0.2, 0.7], ())}
 _SKIP = {"as_strided_", "addmv_", "index_put_", "detach_"}       # checked on their own below
@@ -227,7 +228,8 @@ MATH = [
     ("absolute", [[-1.5, 2.0]], {}), ("deg2rad", [[180.0, -45.0]], {}), ("rad2deg", [[1.0, -0.5]], {}),
     ("ldexp", [[1.5, -2.0], np.array([3, -1])], {}), ("dist", [_rand(3, 4), _rand(4)], {}),
     ("dist", [_rand(3, 4), _rand(3, 4, seed=1)], {"p": 1}), ("dist", [_rand(5), _rand(5, seed=2)], {"p": np.inf}),
-    ("addr", [_rand(3, 2), _rand(3), _rand(2)], {"beta": 0.5, "alpha": 2}), ("addr", [_rand(2), _rand(3), _rand(2)], {}),
+    ("addr", [_rand(3, 2), _rand(3), _rand(2)], {"beta": 0.5, "alpha": 2}),
+    ("addr", [_rand(2), _rand(3), _rand(2)], {}),
     ("vdot", [_rand(4), _rand(4, seed=3)], {}), ("cov", [_rand(3, 6)], {}), ("cov", [_rand(6)], {"correction": 0}),
     ("cov", [_rand(1, 6)], {}), ("corrcoef", [_rand(3, 6)], {}),
     ("trapezoid", [_rand(3, 5)], {}), ("trapezoid", [_rand(3, 5)], {"dx": 0.5, "dim": 0}),
@@ -308,7 +310,8 @@ def test_real_only_helpers_and_fill_match_torch():
 def test_small_names_match_torch():
     assert (tapegrad.pi, tapegrad.e, tapegrad.inf, tapegrad.newaxis) == (torch.pi, torch.e, torch.inf, torch.newaxis)
     assert math.isnan(tapegrad.nan)
-    for obj, o in ((torch.ones(1), tapegrad.ones(1)), (torch.ones(1, dtype=torch.int64), tapegrad.ones(1, dtype=tapegrad.int64))):
+    for obj, o in ((torch.ones(1), tapegrad.ones(1)),
+                   (torch.ones(1, dtype=torch.int64), tapegrad.ones(1, dtype=tapegrad.int64))):
         assert tapegrad.typename(o) == torch.typename(obj)
     assert tapegrad.typename(1.5) == torch.typename(1.5) and not tapegrad.is_storage(tapegrad.ones(1))
     for a, b in ((tapegrad.tensor([1]), 1.0), (tapegrad.tensor([1]), tapegrad.tensor(1.0)),

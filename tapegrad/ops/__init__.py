@@ -51,3 +51,5 @@ from . import predicates  # noqa: E402  (isclose, allclose, equal, is_tensor, is
 FAMILIES = FAMILIES + (predicates,)
 from . import math_extra  # noqa: E402  (absolute, deg2rad, dist, addr, cov, trapezoid, isin, conj, ...)
 FAMILIES = FAMILIES + (math_extra,)
+from . import numeric_extra  # noqa: E402  (trapezoid, cumulative_trapezoid, vander, unravel_index, pdist)
+FAMILIES = FAMILIES + (numeric_extra,)

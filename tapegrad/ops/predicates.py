@@ -28,7 +28,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 
     Example:
         >>> import tapegrad
-        >>> tapegrad.isclose(tapegrad.tensor([1.0, 2.0, float("nan")]), tapegrad.tensor([1.0 + 1e-9, 2.1, float("nan")]))
+        >>> nan = float("nan")
+        >>> tapegrad.isclose(tapegrad.tensor([1.0, 2.0, nan]), tapegrad.tensor([1.0 + 1e-9, 2.1, nan]))
         tensor([ True, False, False])
     """
     other = _tensor(other, input)
@@ -64,8 +65,10 @@ def equal(input, other):
 
     Example:
         >>> import tapegrad
-        >>> tapegrad.equal(tapegrad.tensor([1, 2]), tapegrad.tensor([1.0, 2.0])), tapegrad.equal(tapegrad.ones(2), tapegrad.ones(3))
-        (True, False)
+        >>> tapegrad.equal(tapegrad.tensor([1, 2]), tapegrad.tensor([1.0, 2.0]))
+        True
+        >>> tapegrad.equal(tapegrad.ones(2), tapegrad.ones(3))
+        False
     """
     if not isinstance(other, Tensor):
         raise TypeError(f"equal(): argument 'other' must be Tensor, not {type(other).__name__}")

@@ -50,7 +50,8 @@ def test_lp_pool3d_matches_torch(p, k, kw):
 @pytest.mark.parametrize("name,shape,args", [
     ("max_pool1d_with_indices", (2, 3, 9), (3, 2, 1)), ("max_pool2d_with_indices", (1, 2, 6, 5), (2,)),
     ("max_pool3d_with_indices", (1, 1, 4, 4, 4), (2, 1, 0, 1, True)),
-    ("adaptive_max_pool1d_with_indices", (2, 3, 7), (3,)), ("adaptive_max_pool2d_with_indices", (1, 2, 5, 7), ((2, 3),)),
+    ("adaptive_max_pool1d_with_indices", (2, 3, 7), (3,)),
+    ("adaptive_max_pool2d_with_indices", (1, 2, 5, 7), ((2, 3),)),
     ("adaptive_max_pool3d_with_indices", (1, 2, 3, 4, 5), (2,)),
 ])
 def test_with_indices_names_match_torch(name, shape, args):

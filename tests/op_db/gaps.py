@@ -39,7 +39,8 @@ add(OpSpec("sinc", tapegrad.sinc, lambda x: np.sinc(x).astype(x.dtype), unary(),
            torch_fn=named("sinc")))
 add(OpSpec("i0", tapegrad.i0, lambda x: np.i0(x).astype(x.dtype), unary(), domain=(-4.0, 4.0),
            covers=("multiply",), torch_fn=named("i0")))
-add(OpSpec("special_i1e", tapegrad.special.i1e, None, unary(), domain=(-4.0, 4.0), torch_fn=_special("i1e"), covers=("exp",),
+add(OpSpec("special_i1e", tapegrad.special.i1e, None, unary(), domain=(-4.0, 4.0), torch_fn=_special("i1e"),
+           covers=("exp",),
            avoid=lambda x: near(x, 0.0)))     # exp(-|x|): the second derivative jumps at 0
 add(OpSpec("special_erfcx", tapegrad.special.erfcx, None, unary(), domain=(-3.0, 3.0),
            covers=("erfc",), torch_fn=_special("erfcx")))

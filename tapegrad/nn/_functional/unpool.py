@@ -14,7 +14,8 @@ def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_siz
 
     Args:
         input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``, the pooled values.
-        indices: their flat positions in each ``D_out * H_out * W_out`` plane (``max_pool3d(..., return_indices=True)``).
+        indices: their flat positions in each ``D_out * H_out * W_out`` plane
+            (``max_pool3d(..., return_indices=True)``).
         kernel_size, stride, padding: those of the pooling (``stride`` defaults to ``kernel_size``).
         output_size: the spatial size to restore (``(D, H, W)`` or with the batch and channel dims); by default
             ``(in - 1) * stride + kernel_size - 2 * padding`` per dim.
