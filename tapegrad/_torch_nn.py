@@ -8,7 +8,8 @@ light), then calls the op it names.
 """
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "max_pool1d",
-           "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "batch_norm", "instance_norm", "group_norm", "rms_norm", "pixel_shuffle", "pixel_unshuffle",
+           "max_pool2d", "max_pool3d", "avg_pool1d", "adaptive_avg_pool1d", "batch_norm", "instance_norm",
+           "group_norm", "rms_norm", "pixel_shuffle", "pixel_unshuffle",
            "cosine_similarity", "pairwise_distance", "prelu", "selu", "selu_", "celu", "celu_", "threshold",
            "threshold_", "hardshrink", "bilinear", "constant_pad_nd"]
 

@@ -1,7 +1,8 @@
 """More of ``torch``'s math, composed of recorded ops (so every order of derivative comes free):
-``absolute positive deg2rad rad2deg ldexp dist addr vdot chain_matmul cov corrcoef argwhere isin put`` (``torch.put``) and the real-only forms of the complex helpers (``conj resolve_conj resolve_neg real is_conj
-is_neg``: tapegrad has no complex dtypes, so each returns its input or ``False``, as PyTorch does for real
-tensors), plus ``detach`` and ``fill``.
+``absolute positive deg2rad rad2deg ldexp dist addr vdot chain_matmul cov corrcoef argwhere isin put``
+(``torch.put``) and the real-only forms of the complex helpers (``conj resolve_conj resolve_neg real
+is_conj is_neg``: tapegrad has no complex dtypes, so each returns its input or ``False``, as PyTorch does
+for real tensors), plus ``detach`` and ``fill``.
 """
 import math
 
