@@ -56,3 +56,22 @@ def __getattr__(name):
         from .utils import serialization
         return getattr(serialization, name)
     raise AttributeError(f"module 'tapegrad' has no attribute {name!r}")
+
+
+_LAZY = _LAZY | {"special"}  # tapegrad.special (torch.special's names)
+# torch.* names programs call besides the op families (tools/missing_names.py lists what is still missing):
+from ._torch_nn import *  # noqa: F401,F403,E402  torch.conv2d, torch.max_pool2d, torch.dropout, ... (nn aliases)
+from ._torch_inplace import *  # noqa: F401,F403,E402  torch.relu_, torch.exp_, torch.zero_, ...
+from ._torch_dropout import *  # noqa: F401,F403,E402  torch.dropout(input, p, train), torch.dropout_, ...
+from ._torch_misc import *  # noqa: F401,F403,E402  pi, e, inf, nan, typename, logspace, tril_indices, ...
+_getattr_before_gaps = __getattr__
+
+
+def __getattr__(name):  # noqa: F811  torch.GradScaler, torch.vmap: lazy, like the subpackages they live in
+    if name == "GradScaler":
+        from .amp import GradScaler
+        return GradScaler
+    if name == "vmap":
+        from .func import vmap
+        return vmap
+    return _getattr_before_gaps(name)

@@ -362,3 +362,28 @@ for _mod in (_RF, _RFILL, _tensor_extras):
 from . import _tensor_inplace  # noqa: E402
 for _name, _fn in _tensor_inplace.METHODS.items():
     setattr(Tensor, _name, _fn)
+
+# Tensor.hardshrink and Tensor.prelu (tapegrad/_torch_nn.py, the torch.* aliases of nn.functional ops).
+from . import _torch_nn  # noqa: E402
+for _name, _fn in _torch_nn.METHODS.items():
+    bind(_name, _fn)
+
+# Tensor.H, mH, adjoint, is_cpu, pin_memory, share_memory_, new, ... (tapegrad/_tensor_gaps.py).
+from . import _tensor_gaps  # noqa: E402
+for _name, _fn in _tensor_gaps.METHODS.items():
+    bind(_name, _fn)
+for _name, _fn in _tensor_gaps.PROPERTIES.items():
+    setattr(Tensor, _name, property(_fn, doc=_fn.__doc__))
+
+# In-place forms of methods added since _tensor_inplace.py was written (made by its own helper, kept in its
+# namespace so doctest collects their examples there, as for the others).
+_tensor_inplace._SAMPLES.update({"ldexp": ("tapegrad.tensor([0.5, 0.25])", "(tapegrad.tensor([2, 3]),)"),
+                                 "polygamma": ("tapegrad.tensor([0.5, 0.25])", "(1,)"),
+                                 "mvlgamma": ("tapegrad.tensor([1.5, 2.5])", "(2,)"),
+                                 "addr": ("tapegrad.zeros(2, 2)", "(tapegrad.ones(2), tapegrad.ones(2))")})
+for _base in ("absolute", "deg2rad", "rad2deg", "ldexp", "sinc", "i0", "polygamma", "mvlgamma", "addr"):
+    if not hasattr(Tensor, _base + "_"):
+        _fn = _tensor_inplace._make(_base)
+        setattr(_tensor_inplace, _base + "_", _fn)
+        _tensor_inplace.METHODS[_base + "_"] = _fn
+        setattr(Tensor, _base + "_", _fn)

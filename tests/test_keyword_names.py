@@ -67,6 +67,7 @@ CORRECTED = {
     ("Tensor", "narrow_copy"): ("self", "dim", "start", "length"),  # lambda: dimension
     ("Tensor", "swapaxes_"): ("self", "axis0", "axis1"),         # lambda: dim0, dim1
     ("Tensor", "swapdims_"): ("self", "dim0", "dim1"),           # lambda: axis0, axis1
+    ("torch", "isin"): ("elements", "test_elements", "assume_unique", "invert"),  # lambda: e, te
 }
 
 # Mismatches not fixed yet, each with the reason. The test fails on any other
@@ -226,6 +227,7 @@ def test_corrections_are_torchs_real_names():
           lambda: m.clone().fill_diagonal_(fill_value=1.0), lambda: torch.narrow_copy(input=x, dim=0, start=0, length=1),
           lambda: x.narrow_copy(dim=0, start=0, length=1), lambda: m.clone().swapaxes_(axis0=0, axis1=1),
           lambda: m.clone().swapdims_(dim0=0, dim1=1)]
+    ok.append(lambda: torch.isin(elements=x, test_elements=m, assume_unique=False, invert=False))
     for f in ok:
         f()
     refused = [lambda: torch.swapaxes(x, dim0=0, dim1=1), lambda: torch.swapdims(x, axis0=0, axis1=1),
@@ -242,6 +244,7 @@ def test_corrections_are_torchs_real_names():
                lambda: torch.narrow_copy(self=x, dim=0, start=0, length=1),
                lambda: x.narrow_copy(dimension=0, start=0, length=1), lambda: m.clone().swapaxes_(dim0=0, dim1=1),
                lambda: m.clone().swapdims_(axis0=0, axis1=1)]
+    refused.append(lambda: torch.isin(e=x, te=m))
     for f in refused:
         with pytest.raises(TypeError):
             f()

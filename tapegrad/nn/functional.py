@@ -308,3 +308,10 @@ __all__ += _upsampling_topic.__all__
 from ._functional.vision import *  # noqa: F401,F403,E402
 from ._functional import vision as _vision_topic  # noqa: E402
 __all__ += _vision_topic.__all__
+from ._functional.unpool import *  # noqa: F401,F403,E402  (max_unpool3d)
+__all__ += ["max_unpool3d"]
+from ._functional.pooling_extra import *  # noqa: F401,F403,E402  (adaptive_max_pool3d, lp_pool3d, *_with_indices)
+from ._functional import pooling_extra as _pooling_extra  # noqa: E402
+__all__ += _pooling_extra.__all__
+from ._functional.pdist import *  # noqa: F401,F403,E402  (pdist, shared with tapegrad.pdist)
+__all__ += ["pdist"]

@@ -115,6 +115,9 @@ path, or when it is never recorded (bool results).
 - structure2: strided_view (diagonal, Tensor.unfold and as_strided as one
   view over new strides; its VJP scatters back by flat position, Note
   [strided views] in ops/structure2.py).
+- special_fns: xlog1py (xlogy's twin with log1p, PyTorch's gradients at
+  x == 0); the rest of ops/special_fns.py is composed (Note [special
+  functions composed]).
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

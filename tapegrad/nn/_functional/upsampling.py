@@ -128,6 +128,50 @@ def _cubic(x, axis, n, o, scale, align_corners):
     return out
 
 
+def _aa_filter(mode):
+    if mode == "bilinear":
+        return lambda x: max(0.0, 1.0 - abs(x))
+    a = -0.5                 # PyTorch's antialiased bicubic uses PIL's kernel (a = -0.5), not -0.75
+
+    def cubic(x):
+        x = abs(x)
+        if x < 1:
+            return ((a + 2) * x - (a + 3)) * x * x + 1
+        return (((x - 5) * x + 8) * x - 4) * a if x < 2 else 0.0
+    return cubic
+
+
+def _antialias(x, axis, n, o, scale, align_corners, mode):
+    """Note [antialiased interpolation]: PyTorch's separable antialiasing (``_upsample_*_aa``), one dim at a time.
+
+    Output ``i`` averages the inputs within ``support`` of ``center = scale * (i + 0.5)`` with the filter
+    stretched by ``scale`` when downsampling, weights normalized to sum to 1; as a dense ``(o, n)`` weight
+    matrix (computed in float64) applied with one matmul, so gradients of every order come free.
+    """
+    if align_corners:
+        scale = (n - 1) / (o - 1) if o > 1 else 0.0
+    else:
+        scale = 1.0 / scale if scale else n / o
+    interp = 2 if mode == "bilinear" else 4
+    support = interp * 0.5 * scale if scale >= 1.0 else interp * 0.5
+    invscale = 1.0 / scale if scale >= 1.0 else 1.0
+    width = math.ceil(support) * 2 + 1
+    f = _aa_filter(mode)
+    rows = []
+    for i in range(o):
+        center = scale * (i + 0.5)
+        lo = max(int(center - support + 0.5), 0)
+        size = min(max(min(int(center + support + 0.5), n) - lo, 0), width)
+        w = [f((j + lo - center + 0.5) * invscale) for j in range(size)]
+        total = sum(w)
+        row = [0.0] * n
+        for j, v in enumerate(w):
+            row[lo + j] = v / total if total != 0 else v
+        rows.append(row)
+    weight = C.tensor(rows, dtype=D.float64, device=x.device).to(x.dtype)
+    return (x.movedim(axis, -1) @ weight.transpose(0, 1)).movedim(-1, axis)
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None, antialias=False):
     """Resample ``(N, C, *S)`` to ``size`` or ``S * scale_factor``, as ``torch.nn.functional.interpolate``.
@@ -140,7 +184,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             ``"trilinear"`` (5-D) or ``"area"`` (adaptive average pooling).
         align_corners: for the interpolating modes, map the corner pixels' centres onto each other.
         recompute_scale_factor: with ``scale_factor``, use ``S / output size`` as the scale instead.
-        antialias: not supported (raises NotImplementedError when True).
+        antialias: for ``"bilinear"``/``"bicubic"``, average over the footprint of each output pixel when
+            downsampling, as PyTorch (Note [antialiased interpolation]).
 
     Returns:
         The resampled tensor (Note [interpolation one dim at a time]).
@@ -168,8 +213,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                                   f"nearest-exact (got {mode})")
     if mode in _LINEAR_RANK and input.ndim != _LINEAR_RANK[mode]:
         raise NotImplementedError(f"Got {input.ndim}D input, but {mode} mode needs {_LINEAR_RANK[mode]}D input")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported by tapegrad")
+    if antialias and not (mode in ("bilinear", "bicubic") and input.ndim == 4):
+        raise ValueError(f"Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D tensor "
+                         f"as input (got mode {mode!r} and a {input.ndim}-D input)")
     if not input.dtype.is_floating_point and mode != "nearest":
         raise RuntimeError(f"interpolate: mode {mode!r} needs a floating-point input, got {input.dtype}")
     out, scales = _sizes(input, size, scale_factor, recompute_scale_factor, mode)
@@ -179,7 +225,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     y = input
     for d in reversed(range(input.ndim - 2)):
         n, o, s = input.shape[2 + d], out[d], None if scales is None else scales[d]
-        if mode in ("nearest", "nearest-exact"):
+        if antialias:
+            y = _antialias(y, 2 + d, n, o, s, align_corners, mode)
+        elif mode in ("nearest", "nearest-exact"):
             y = _nearest(y, 2 + d, n, o, s, mode == "nearest-exact")
         elif mode == "bicubic":
             y = _cubic(y, 2 + d, n, o, s, align_corners)

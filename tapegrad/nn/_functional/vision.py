@@ -1,4 +1,5 @@
-"""Spatial transformers: ``affine_grid`` and ``grid_sample`` (4-D and 5-D; bilinear and nearest), as PyTorch.
+"""Spatial transformers: ``affine_grid`` and ``grid_sample`` (4-D and 5-D; bilinear and nearest; bicubic in 4-D),
+as PyTorch.
 
 # Note [grid_sample composed]
 ``grid_sample`` is composed of recorded ops, so gradients reach both the input
@@ -108,13 +109,47 @@ def _reflect(coord, twice_low, twice_high):
 
 
 def _source(coord, size, padding_mode, align_corners):
-    coord = _unnormalize(coord, size, align_corners)
+    return _pad(_unnormalize(coord, size, align_corners), size, padding_mode, align_corners)
+
+
+def _pad(coord, size, padding_mode, align_corners):
+    """PyTorch's ``compute_coordinates``: an unnormalized coordinate moved inside by the padding mode."""
     if padding_mode == "border":
         coord = _clip(coord, size)
     elif padding_mode == "reflection":
         coord = _reflect(coord, 0, 2 * (size - 1)) if align_corners else _reflect(coord, -1, 2 * size - 1)
         coord = _clip(coord, size)
     return coord
+
+
+_A = -0.75     # PyTorch's cubic convolution coefficient (Keys' kernel)
+
+
+def _cubic_weights(t):
+    """The weights of the taps at offsets -1, 0, 1, 2 from the floor, for the fraction ``t`` past it."""
+    def near(x):            # |x| <= 1
+        return ((_A + 2) * x - (_A + 3)) * x * x + 1
+
+    def far(x):             # 1 < |x| < 2
+        return ((_A * x - 5 * _A) * x + 8 * _A) * x - 4 * _A
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _bicubic(flat, grid, sizes, n_off, padding_mode, align_corners, dtype):
+    """Note [grid_sample bicubic]: 16 taps around the floored coordinate, each a gather weighted by the cubic
+    kernel of the fraction. The padding mode moves each tap's integer position (PyTorch's
+    ``get_value_bounded``), so the grid's gradient comes from the weights alone, as in PyTorch."""
+    coords = [_unnormalize(grid[..., 1 - i], sizes[i], align_corners) for i in range(2)]       # y, x
+    lows = [p.detach().floor() for p in coords]
+    weights = [_cubic_weights(p - lo) for p, lo in zip(coords, lows)]
+    out = None
+    for a, b in itertools.product(range(4), repeat=2):
+        pos = [_pad(lo + (d - 1), n, padding_mode, align_corners).detach()
+               for lo, d, n in zip(lows, (a, b), sizes)]
+        val, inside = _corner(flat, pos, sizes, n_off)
+        term = val * (weights[0][a] * weights[1][b] * inside.to(dtype)).unsqueeze(-1)
+        out = term if out is None else out + term
+    return out
 
 
 def _corner(flat, pos, sizes, n_off):
@@ -135,7 +170,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         input: ``(N, C, H, W)`` or ``(N, C, D, H, W)``.
         grid: ``(N, H_out, W_out, 2)`` with ``(x, y)`` (or ``(N, D_out, H_out, W_out, 3)`` with ``(x, y, z)``)
             in [-1, 1]: -1 is the left/top/front, 1 the right/bottom/back.
-        mode: ``"bilinear"`` (trilinear for 5-D) or ``"nearest"`` (half to even, as PyTorch's ``nearbyint``).
+        mode: ``"bilinear"`` (trilinear for 5-D), ``"nearest"`` (half to even, as PyTorch's ``nearbyint``) or
+            ``"bicubic"`` (4-D only, PyTorch's cubic kernel with A = -0.75; Note [grid_sample bicubic]).
         padding_mode: ``"zeros"``, ``"border"`` or ``"reflection"`` for locations outside the input.
         align_corners: as ``affine_grid``; default False.
 
@@ -149,8 +185,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         >>> tapegrad.nn.functional.grid_sample(x, grid, align_corners=True)
         tensor([[[[2.5000, 1.0000]]]])
     """
-    if mode not in ("bilinear", "nearest"):
-        raise NotImplementedError(f"grid_sample: mode {mode!r} is not supported by tapegrad (bilinear | nearest)")
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or 'bicubic', "
+                         f"but got: '{mode}'")
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
                          f"'reflection', but got: '{padding_mode}'")
@@ -164,11 +201,16 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.dtype != grid.dtype or not input.dtype.is_floating_point:
         raise RuntimeError(f"grid_sampler(): expected input and grid to have the same floating-point dtype, but "
                            f"input has {input.dtype} and grid has {grid.dtype}")
+    if mode == "bicubic" and input.ndim != 4:
+        raise RuntimeError(f"grid_sampler(): bicubic interpolation only supports 4D input, got input of sizes "
+                           f"{list(input.shape)}")
     align_corners = bool(align_corners)
     n, c = input.shape[:2]
     sizes = tuple(input.shape[2:])                                       # (D,) H, W
     flat = input.permute(0, *range(2, 2 + nd), 1).reshape(-1, c)
     n_off = C.arange(n, device=input.device).reshape((n,) + (1,) * nd)
+    if mode == "bicubic":
+        return _bicubic(flat, grid, sizes, n_off, padding_mode, align_corners, input.dtype).permute(0, 3, 1, 2)
     # grid's last dim is (x, y[, z]): x indexes the last spatial dim
     coords = [_source(grid[..., nd - 1 - i], sizes[i], padding_mode, align_corners) for i in range(nd)]
     if mode == "nearest":

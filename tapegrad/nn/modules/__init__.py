@@ -61,3 +61,5 @@ from .upsampling import *  # noqa: F401,F403,E402
 from .pixelshuffle import *  # noqa: F401,F403,E402
 from . import upsampling as _upsampling, pixelshuffle as _pixelshuffle  # noqa: E402
 __all__ += _upsampling.__all__ + _pixelshuffle.__all__
+from .channelshuffle import ChannelShuffle  # noqa: E402
+__all__ += ["ChannelShuffle"]

@@ -8,7 +8,7 @@ from ..module import Module
 
 __all__ = ["MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d", "LPPool1d", "LPPool2d",
            "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d",
-           "MaxUnpool1d", "MaxUnpool2d"]
+           "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "AdaptiveMaxPool3d", "LPPool3d"]
 
 
 def _ntuple(v, n):
@@ -304,3 +304,41 @@ class MaxUnpool2d(_MaxUnpoolNd):
     """
     _fn = staticmethod(F.max_unpool2d)
     _nd = 2
+
+
+class MaxUnpool3d(_MaxUnpoolNd):
+    """The partial inverse of ``MaxPool3d``, as ``torch.nn.MaxUnpool3d``.
+
+    Example:
+        >>> import tapegrad
+        >>> m = tapegrad.nn.MaxUnpool3d(2)
+        >>> m
+        MaxUnpool3d(kernel_size=(2, 2, 2), stride=(2, 2, 2), padding=(0, 0, 0))
+        >>> v, i = tapegrad.nn.MaxPool3d(2, return_indices=True)(tapegrad.ones(1, 1, 4, 4, 4))
+        >>> m(v, i).shape
+        tapegrad.Size([1, 1, 4, 4, 4])
+    """
+    _fn = staticmethod(F.max_unpool3d)
+    _nd = 3
+
+
+class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
+    """3-D adaptive max pooling, as ``torch.nn.AdaptiveMaxPool3d``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.AdaptiveMaxPool3d(2)(tapegrad.ones(1, 3, 5, 5, 5)).shape
+        tapegrad.Size([1, 3, 2, 2, 2])
+    """
+    _fn = staticmethod(F.adaptive_max_pool3d)
+
+
+class LPPool3d(_LPPoolNd):
+    """3-D power-average pooling, as ``torch.nn.LPPool3d``.
+
+    Example:
+        >>> import tapegrad
+        >>> tapegrad.nn.LPPool3d(1, 2)(tapegrad.ones(1, 2, 2, 2))
+        tensor([[[[8.]]]])
+    """
+    _fn = staticmethod(F.lp_pool3d)

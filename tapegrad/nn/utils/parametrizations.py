@@ -14,12 +14,14 @@ from . import parametrize
 from ._norms import norm_except_dim, weight_norm as _weight_norm, normalize, reshape_to_matrix
 from . import _matrix as M
 from ...ops.joining import cat as _cat
+from ...ops.linalg_funcs import solve as _solve
 
 __all__ = ["orthogonal", "weight_norm", "spectral_norm"]
 
 
 class _Orthogonal(Module):
-    """PyTorch's ``_Orthogonal`` for one real matrix: ``matrix_exp`` or ``householder`` map, optional ``base``."""
+    """PyTorch's ``_Orthogonal`` for one real matrix: ``matrix_exp``, ``cayley`` or ``householder`` map, optional
+    ``base``."""
 
     def __init__(self, weight, orthogonal_map, *, use_trivialization=True):
         super().__init__()
@@ -34,11 +36,16 @@ class _Orthogonal(Module):
         if transposed:
             X = X.T
             n, k = k, n
-        if self.orthogonal_map == "matrix_exp":
+        if self.orthogonal_map in ("matrix_exp", "cayley"):
             X = M.tril(X)
             if n != k:
                 X = _cat([X, C.zeros(n, n - k, dtype=X.dtype, device=X.device)], dim=-1)
-            Q = M.matrix_exp(X - X.T)
+            A = X - X.T                              # skew-symmetric
+            if self.orthogonal_map == "matrix_exp":
+                Q = M.matrix_exp(A)
+            else:                                    # the Cayley retraction (I - A/2)^{-1} (I + A/2), as torch
+                eye = C.eye(n, dtype=A.dtype, device=A.device)
+                Q = _solve(eye - 0.5 * A, eye + 0.5 * A)
             if n != k:
                 Q = Q[:, :k]
         else:
@@ -78,8 +85,8 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     Args:
         module: the module.
         name: the parameter's name (a 2-D matrix).
-        orthogonal_map: ``"matrix_exp"`` (the default for square matrices) or ``"householder"`` (the default
-            otherwise). ``"cayley"`` needs a linear solve tapegrad lacks and raises NotImplementedError.
+        orthogonal_map: ``"matrix_exp"`` (the default for square matrices), ``"cayley"`` or ``"householder"``
+            (the default otherwise).
         use_trivialization: keep a ``base`` buffer and parametrize around it (PyTorch's default).
 
     Example:
@@ -103,9 +110,6 @@ def orthogonal(module, name="weight", orthogonal_map=None, *, use_trivialization
     if orthogonal_map not in ("matrix_exp", "cayley", "householder"):
         raise ValueError('orthogonal_map has to be one of "matrix_exp", "cayley", "householder". '
                          f"Got: {orthogonal_map}")
-    if orthogonal_map == "cayley":
-        raise NotImplementedError("orthogonal: the 'cayley' map needs linalg.solve, which tapegrad lacks; use "
-                                  "'matrix_exp' or 'householder'")
     if orthogonal_map == "householder" and not use_trivialization:
         raise NotImplementedError("orthogonal: 'householder' with use_trivialization=False needs geqrf, which "
                                   "tapegrad lacks; keep use_trivialization=True")
