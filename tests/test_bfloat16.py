@@ -201,3 +201,17 @@ def test_safetensors_bf16_goes_both_ways(tmp_path):
     tapegrad.save({"w": gx}, tmp_path / "g.safetensors")
     back = load_file(tmp_path / "g.safetensors")
     assert back["w"].dtype is torch.bfloat16 and torch.equal(back["w"], tx)
+
+
+def test_modules_made_in_bfloat16_initialise_as_torchs():
+    for make in (lambda m: m.nn.Linear(300, 2, dtype=m.bfloat16), lambda m: m.nn.Conv2d(2, 3, 3, dtype=m.bfloat16),
+                 lambda m: m.nn.Embedding(5, 3, dtype=m.bfloat16)):
+        tm, gm = make(torch), make(tapegrad)
+        assert [n for n, _ in gm.named_parameters()] == [n for n, _ in tm.named_parameters()]
+        for tp, gp in zip(tm.parameters(), gm.parameters()):
+            assert gp.dtype is tapegrad.bfloat16 and tuple(gp.shape) == tuple(tp.shape)
+            assert bool(tapegrad.isfinite(gp).all())
+        if not isinstance(tm, torch.nn.Embedding):      # weight and bias: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+            bound = 1 / np.prod(tm.weight.shape[1:]) ** 0.5
+            for gp in gm.parameters():
+                assert float(gp.detach().abs().max()) <= bound * (1 + 2.0 ** -7)
