@@ -140,7 +140,7 @@ def _device_supports(device_type, dtype):
         warnings.warn("User provided device_type of 'cuda', but CUDA is not available. Disabling")
         return False
     if be.dtypes is not None and dtype.np not in be.dtypes:
-        warnings.warn(f"autocast('cuda'): tapegrad's CUDA backend has no {dtype} tensors yet; the region runs "
+        warnings.warn(f"autocast('cuda'): tapegrad's CUDA backend has no {dtype.name} tensors yet; the region runs "
                       "in the inputs' own precision (autocast disabled)")
         return False
     return True
