@@ -10,15 +10,21 @@ from . import _linalg
 from .._dtype import BFLOAT16_NP as _BF16
 
 
-def _via_float32(fn):
+def _via_float32(fn, arity=1):
     """``fn`` computed in float32 for bfloat16 arrays and rounded back once, as PyTorch's CPU kernels do
     (Note [bfloat16 kind] in _dtype.py): NumPy's bfloat16 sums and cumsums accumulate in bfloat16, its
-    matmul returns float32, and its einsum refuses bfloat16. Other dtypes go straight to ``fn``."""
-    def f(*args, **kw):
-        if not any(getattr(a, "dtype", None) == _BF16 for a in args):
-            return fn(*args, **kw)
-        out = fn(*(a.astype(np.float32) if getattr(a, "dtype", None) == _BF16 else a for a in args), **kw)
+    matmul returns float32, and its einsum refuses bfloat16. Only the first ``arity`` arguments are arrays;
+    other dtypes go straight to ``fn`` after a kind test per array (kind "V" is bfloat16 alone here)."""
+    def up(*args, **kw):
+        out = fn(*(a.astype(np.float32) if a.dtype.kind == "V" else a for a in args[:arity]), *args[arity:], **kw)
         return out.astype(_BF16) if isinstance(out, (np.ndarray, np.generic)) and out.dtype.kind == "f" else out
+
+    if arity == 1:
+        def f(x, *args, **kw):
+            return up(x, *args, **kw) if x.dtype.kind == "V" else fn(x, *args, **kw)
+    else:
+        def f(a, b, *args, **kw):
+            return up(a, b, *args, **kw) if a.dtype.kind == "V" or b.dtype.kind == "V" else fn(a, b, *args, **kw)
     f.__name__ = getattr(fn, "__name__", "f")
     return f
 
@@ -236,12 +242,12 @@ class NumpyBackend(ArrayBackend):
     @staticmethod
     def clip(x, lo, hi):
         out = np.clip(x, lo, hi)
-        return out.astype(_BF16) if x.dtype == _BF16 and out.dtype != _BF16 else out   # float bounds: float32
+        return out.astype(_BF16) if x.dtype.kind == "V" and out.dtype.kind != "V" else out   # float bounds: float32
 
     # reductions
     @staticmethod
     def sum(x, axis=None, keepdims=False):
-        if x.dtype == _BF16:                    # accumulate in float32, as PyTorch
+        if x.dtype.kind == "V":                 # bfloat16: accumulate in float32, as PyTorch
             return np.sum(x, axis=axis, keepdims=keepdims, dtype=np.float32).astype(_BF16)
         return np.sum(x, axis=axis, keepdims=keepdims)
 
@@ -377,12 +383,14 @@ class NumpyBackend(ArrayBackend):
         _kernels().adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, **kw)
 
     # linear algebra
-    matmul = staticmethod(_via_float32(np.matmul))
+    matmul = staticmethod(_via_float32(np.matmul, 2))
 
     @staticmethod
     def einsum(eq, *operands):
-        if any(a.dtype == _BF16 for a in operands):
-            return _via_float32(np.einsum)(eq, *operands, optimize=len(operands) > 2)
+        if any(a.dtype.kind == "V" for a in operands):
+            out = np.einsum(eq, *(a.astype(np.float32) if a.dtype.kind == "V" else a for a in operands),
+                            optimize=len(operands) > 2)
+            return out.astype(_BF16) if out.dtype.kind == "f" else out
         return np.einsum(eq, *operands, optimize=len(operands) > 2)
 
     # dense linear algebra (backend/_linalg.py)
