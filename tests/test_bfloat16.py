@@ -215,3 +215,42 @@ def test_modules_made_in_bfloat16_initialise_as_torchs():
             bound = 1 / np.prod(tm.weight.shape[1:]) ** 0.5
             for gp in gm.parameters():
                 assert float(gp.detach().abs().max()) <= bound * (1 + 2.0 ** -7)
+
+
+def test_autograd_apis_take_bfloat16_as_torch():
+    v = np.array([1.5, 2.0], np.float32)
+
+    def double(m):
+        x = m.tensor(v, dtype=m.bfloat16, requires_grad=True)
+        (g,) = m.autograd.grad((x ** 3).sum(), x, create_graph=True)
+        return m.autograd.grad(g.sum(), x)[0]
+
+    def function(m):
+        class Sq(m.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return x * x
+
+            @staticmethod
+            def backward(ctx, g):
+                (x,) = ctx.saved_tensors
+                return 2 * x * g
+        x = m.tensor(v, dtype=m.bfloat16, requires_grad=True)
+        Sq.apply(x).sum().backward()
+        return x.grad
+
+    def forward_ad(m):
+        fw = m.autograd.forward_ad
+        with fw.dual_level():
+            x = fw.make_dual(m.tensor(v, dtype=m.bfloat16), m.ones(2, dtype=m.bfloat16))
+            return fw.unpack_dual(x.exp()).tangent
+
+    cases = [double, function, forward_ad,
+             lambda m: m.func.grad(lambda x: (x * x).sum())(m.tensor(v, dtype=m.bfloat16)),
+             lambda m: m.func.jacrev(lambda x: x.sin())(m.tensor(v, dtype=m.bfloat16)),
+             lambda m: m.autograd.functional.jacobian(lambda x: x.sin(), m.tensor(v, dtype=m.bfloat16))]
+    import torch.autograd.forward_ad  # noqa: F401  (torch.autograd.forward_ad is a lazy submodule)
+    import torch.func  # noqa: F401
+    for case in cases:
+        _same(case(torch), case(tapegrad))
