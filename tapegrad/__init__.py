@@ -25,6 +25,8 @@ from ._functions import *  # noqa: F401,F403  the public math functions
 from . import autograd
 from ._legacy import *  # noqa: F401,F403  LongTensor, FloatTensor, ...
 from ._type_info import finfo, iinfo
+from ._type_info import result_type
+from ._dtype import bfloat16
 from ._random_functions import multinomial, bernoulli, normal, poisson, randint_like
 from ._process_state import *  # noqa: F401,F403  threads, deterministic algorithms
 from ._device import get_default_device, set_default_device

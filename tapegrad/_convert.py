@@ -11,7 +11,7 @@ from . import _dtype as D
 
 def infer_dtype(a):
     """PyTorch's inference: Python floats -> default dtype, ints -> int64, bools -> bool."""
-    if a.dtype.kind == "f":
+    if a.dtype.kind in D.FLOAT_KINDS:            # Note [bfloat16 kind]
         return D.get_default_dtype() if a.dtype == np.float64 else D.from_numpy_dtype(a.dtype)
     if a.dtype.kind in "iu":
         return D.int64
@@ -38,11 +38,11 @@ def source_dtype(a, dtype, fn):
 def check_range(a, d, fn):
     """PyTorch refuses Python data that overflows the requested integer dtype (``tensor([300],
     dtype=uint8)``); an unsigned dtype takes values down to ``-max``, which wrap (``-1`` -> 255)."""
-    if d._category != 1 or a.size == 0 or a.dtype.kind not in "iuf":
+    if d._category != 1 or a.size == 0 or a.dtype.kind not in "iufV":      # V: bfloat16
         return
     info = np.iinfo(d.np)
     lo = -int(info.max) if d.np.kind == "u" else int(info.min)
-    bad = ~np.isfinite(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+    bad = ~np.isfinite(a) if a.dtype.kind in D.FLOAT_KINDS else np.zeros(a.shape, bool)
     with np.errstate(invalid="ignore"):
         bad |= (a < lo) | (a > int(info.max))
     if bad.any():

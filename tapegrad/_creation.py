@@ -32,7 +32,7 @@ def _shape(size, fn):
 def _finish(data, requires_grad, fn):
     t = Tensor._make(data, None)
     if requires_grad:
-        if data.dtype.kind != "f":
+        if data.dtype.kind not in D.FLOAT_KINDS:     # Note [bfloat16 kind] in _dtype.py
             raise RuntimeError(f"{fn}: only tensors of floating point dtype can require gradients, "
                                f"got {D.from_numpy_dtype(data.dtype)}")
         t._requires_grad = True
@@ -99,7 +99,7 @@ def _has_tensor(seq):
 
 
 def _untensor(seq):
-    return [x.detach().numpy() if isinstance(x, Tensor) else _untensor(x) if isinstance(x, (list, tuple))
+    return [x._backend.to_numpy(x._data) if isinstance(x, Tensor) else _untensor(x) if isinstance(x, (list, tuple))
             else x for x in seq]
 
 

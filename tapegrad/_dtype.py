@@ -4,10 +4,18 @@ A ``dtype`` wraps a NumPy dtype; the public names (``tapegrad.float32`` ...) are
 module singletons, so ``t.dtype is tapegrad.float32`` holds as in PyTorch. A
 tensor's dtype is read from its array, so the label can never differ from the
 storage: NumPy dtypes PyTorch lacks are refused on the way in, never relabelled.
+
+Note [bfloat16 kind]: ``bfloat16`` is ``ml_dtypes.bfloat16`` (costs ~5 ms to import, so it is imported
+eagerly), a NumPy dtype of kind ``"V"``, not ``"f"``. No other ``"V"`` dtype can be a tensor's (they are
+refused on the way in), so code that asks "is this array floating point?" of a tensor's array tests
+``dtype.kind in FLOAT_KINDS`` (``"fV"``). NumPy's own ``finfo``, ``promote_types`` with float16 and the
+reductions do not know it: ``_type_info`` reads ``ml_dtypes.finfo``, the promotion table below spells the
+floating pairs out, and the CPU backend accumulates bfloat16 sums and products in float32, as PyTorch does.
 """
+import ml_dtypes
 import numpy as np
 
-__all__ = ["dtype", "float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool",
+__all__ = ["dtype", "float16", "bfloat16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool",
            "half", "float", "double", "short", "int", "long",
            "get_default_dtype", "set_default_dtype", "result_type", "to_dtype", "can_cast"]
 
@@ -35,6 +43,7 @@ class dtype:
 
 
 float16 = dtype("float16", np.float16, 2, "Half")
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, 2, "BFloat16")
 float32 = dtype("float32", np.float32, 2, "Float")
 float64 = dtype("float64", np.float64, 2, "Double")
 uint8 = dtype("uint8", np.uint8, 1, "Byte")
@@ -50,7 +59,9 @@ short = int16
 int = int32                                 # noqa: A001
 long = int64
 
-_ALL = (bool, uint8, int8, int16, int32, int64, float16, float32, float64)
+_ALL = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64)
+FLOAT_KINDS = "fV"                          # Note [bfloat16 kind]
+BFLOAT16_NP = bfloat16.np
 _BY_NP = {d.np: d for d in _ALL}
 _BY_NAME = {d.name: d for d in _ALL}
 _BY_NAME.update(half=float16, float=float32, double=float64, short=int16, int=int32, long=int64)
@@ -187,12 +198,16 @@ def scalar_as(x, d, where):
 def _promote_pair(a, b):
     if a._category != b._category:
         return a if a._category > b._category else b
+    if bfloat16 in (a, b):                          # Note [bfloat16 kind]: NumPy has no bfloat16 with float16
+        o = b if a is bfloat16 else a
+        return bfloat16 if o is bfloat16 else float32 if o is float16 else o
     return _BY_NP[np.promote_types(a.np, b.np)]    # same category: NumPy's rule is PyTorch's here
 
 
 # PyTorch's promotion table over the supported dtypes (c10's promoteTypes): across
 # categories the higher category's dtype wins (int64 with float16 is float16, unlike
-# NumPy's float64); within one, the wider, with uint8 and int8 meeting at int16.
+# NumPy's float64); within one, the wider, with uint8 and int8 meeting at int16 and float16 and bfloat16
+# at float32.
 _PROMOTE = {(a, b): _promote_pair(a, b) for a in _ALL for b in _ALL}
 
 

@@ -59,6 +59,10 @@ ByteTensor = _legacy("uint8")
 BoolTensor = _legacy("bool")
 _BY_NAME = {c.__name__: c for c in (LongTensor, FloatTensor, DoubleTensor, HalfTensor, IntTensor, ShortTensor,
                                     CharTensor, ByteTensor, BoolTensor)}
+_NAMES["bfloat16"] = "BFloat16Tensor"
+BFloat16Tensor = _legacy("bfloat16")
+_BY_NAME["BFloat16Tensor"] = BFloat16Tensor
+__all__.append("BFloat16Tensor")
 
 
 def type_name(t):

@@ -142,6 +142,8 @@ def _tensor_str(a, indent, fmt, summarize):
 def tensor_repr(t):
     a = np.asarray(t._backend.to_numpy(t._data))
     dt = D.from_numpy_dtype(a.dtype)
+    if dt is D.bfloat16:
+        a = a.astype(np.float32)        # exact; formatted as a float (Note [bfloat16 kind] in _dtype.py)
     fmt = _element_formatter(a)
     if a.ndim == 0:
         body = fmt(a[()]).strip()

@@ -198,7 +198,7 @@ class Tensor(HostConversions):
             >>> tapegrad.ones(2).is_floating_point(), tapegrad.arange(2).is_floating_point()
             (True, False)
         """
-        return self._data.dtype.kind == "f"
+        return self._data.dtype.kind in D.FLOAT_KINDS      # Note [bfloat16 kind] in _dtype.py
 
     @property
     def grad_fn(self):
@@ -231,7 +231,7 @@ class Tensor(HostConversions):
                 raise RuntimeError("you can only change requires_grad flags of leaf variables; "
                                    "use .detach() to get a tensor without history")
             return self
-        if requires_grad and self._data.dtype.kind != "f":
+        if requires_grad and self._data.dtype.kind not in D.FLOAT_KINDS:
             raise RuntimeError(f"only tensors of floating point dtype can require gradients, "
                                f"got {self.dtype}")
         self._requires_grad = bool(requires_grad)

@@ -5,8 +5,15 @@ every method copies through the tensor's backend, so a CUDA tensor's values come
 """
 
 from .tape.capture import ACTIVE as _CAPTURE, host_read as _host_read
+from ._dtype import BFLOAT16_NP as _BF16
 
 __all__ = ["HostConversions"]
+
+
+def _no_bfloat16(what):
+    # PyTorch's TypeError: NumPy has no bfloat16 (tapegrad stores it as ml_dtypes', but matches PyTorch)
+    raise TypeError(f"Got unsupported ScalarType BFloat16: {what} of a bfloat16 tensor is not supported, as in "
+                    "PyTorch; convert first with .float()")
 
 
 class HostConversions:
@@ -25,11 +32,15 @@ class HostConversions:
             _host_read(self, "numpy()")
         if self._requires_grad and not force:
             raise RuntimeError("can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
+        if self._data.dtype == _BF16:
+            _no_bfloat16("numpy()")
         return self._backend.to_numpy(self._data)
 
     def __array__(self, dtype=None, copy=None):
         if _CAPTURE[0] is not None:     # Note [capture hook]: data-dependent Python ends a trace
             _host_read(self, "numpy.asarray(tensor)")
+        if self._data.dtype == _BF16:
+            _no_bfloat16("numpy.asarray(tensor)")
         a = self._backend.to_numpy(self._data)
         return a if dtype is None else a.astype(dtype)
 

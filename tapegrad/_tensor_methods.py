@@ -292,6 +292,8 @@ for _name, _d, _ex in (("float", D.float32, "tapegrad.tensor([1]).float().dtype"
                        ("short", D.int16, "tapegrad.tensor([1]).short().dtype")):
     setattr(Tensor, _name, _cast(_name, _d, _ex))
     __test__[f"Tensor.{_name}"] = getattr(Tensor, _name)
+Tensor.bfloat16 = _cast("bfloat16", D.bfloat16, "tapegrad.tensor([1.0]).bfloat16().dtype")
+__test__["Tensor.bfloat16"] = Tensor.bfloat16
 
 
 def type_as(self, other):

@@ -82,6 +82,7 @@ KNOWN = {
        for m in ("bool", "byte", "char", "contiguous", "cpu", "cuda", "double", "float", "half", "int", "long",
                  "short", "to")},
 }
+KNOWN[("Tensor", "bfloat16", "memory_format")] = "no memory formats"
 
 
 def _tg_namespace(ns):

@@ -6,7 +6,7 @@ Example:
     >>> import tapegrad
     >>> with tapegrad.amp.autocast("cpu"):
     ...     (tapegrad.ones(1, 2) @ tapegrad.ones(2, 1)).dtype
-    tapegrad.float16
+    tapegrad.bfloat16
 """
 import sys
 import types
@@ -18,7 +18,7 @@ __all__ = ["autocast", "GradScaler", "is_autocast_enabled", "get_autocast_dtype"
 
 
 class _CudaAutocast(autocast):
-    """``tapegrad.cuda.amp.autocast(enabled=True, dtype=float16, cache_enabled=True)``: ``autocast("cuda")``.
+    """``tapegrad.cuda.amp.autocast(enabled=True, dtype=None, cache_enabled=True)``: ``autocast("cuda")`` (float16).
 
     Example:
         >>> import tapegrad, warnings

@@ -130,7 +130,7 @@ def make_dual(tensor, tangent, *, level=None):
     for name, t in (("tensor", tensor), ("tangent", tangent)):
         if not isinstance(t, Tensor):
             raise TypeError(f"make_dual: expected {name} to be a Tensor, got {type(t).__name__}")
-    if tensor._data.dtype.kind != "f":
+    if tensor._data.dtype.kind not in "fV":
         raise ValueError(f"make_dual: expected primal to be a floating point tensor, got {tensor.dtype}")
     if tuple(tangent.shape) != tuple(tensor.shape):
         raise RuntimeError("Trying to set a forward gradient that has a different size than that of the original "
@@ -188,7 +188,7 @@ def _tangent(y, cur):
     """``J v`` for ``y`` against the level's duals, or None when ``y`` depends on none of them."""
     from .. import _creation
     from ..tape.grad_mode import enable_grad, is_grad_enabled
-    if not y._requires_grad or not cur.duals or y._data.dtype.kind != "f":
+    if not y._requires_grad or not cur.duals or y._data.dtype.kind not in "fV":
         return None
     handles = [h for h, _ in cur.duals]
     with enable_grad():

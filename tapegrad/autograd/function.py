@@ -211,7 +211,7 @@ class Function(metaclass=_FunctionMeta):
         non_diff = {id(t) for t in ctx._non_diff}
         out_meta = []
         for o in outs:
-            diff = isinstance(o, Tensor) and o._data.dtype.kind == "f" and id(o) not in non_diff
+            diff = isinstance(o, Tensor) and o._data.dtype.kind in "fV" and id(o) not in non_diff
             out_meta.append((o._data.shape, o._data.dtype, o._backend) if diff else None)
         if all(m is None for m in out_meta):
             return result

@@ -41,7 +41,7 @@ def _prepare(inputs, create_graph, fn):
     is_tuple, xs = _as_tuple(inputs, "inputs", fn)
     out = []
     for i, x in enumerate(xs):
-        if x._data.dtype.kind != "f":
+        if x._data.dtype.kind not in "fV":
             raise TypeError(f"{fn}: input {i} has dtype {x.dtype}; only floating point inputs can be "
                             "differentiated")
         if create_graph and x._requires_grad:

@@ -7,6 +7,26 @@ import numpy as np
 
 from .base import ArrayBackend, window_view_layout
 from . import _linalg
+from .._dtype import BFLOAT16_NP as _BF16
+
+
+def _via_float32(fn, arity=1):
+    """``fn`` computed in float32 for bfloat16 arrays and rounded back once, as PyTorch's CPU kernels do
+    (Note [bfloat16 kind] in _dtype.py): NumPy's bfloat16 sums and cumsums accumulate in bfloat16, its
+    matmul returns float32, and its einsum refuses bfloat16. Only the first ``arity`` arguments are arrays;
+    other dtypes go straight to ``fn`` after a kind test per array (kind "V" is bfloat16 alone here)."""
+    def up(*args, **kw):
+        out = fn(*(a.astype(np.float32) if a.dtype.kind == "V" else a for a in args[:arity]), *args[arity:], **kw)
+        return out.astype(_BF16) if isinstance(out, (np.ndarray, np.generic)) and out.dtype.kind == "f" else out
+
+    if arity == 1:
+        def f(x, *args, **kw):
+            return up(x, *args, **kw) if x.dtype.kind == "V" else fn(x, *args, **kw)
+    else:
+        def f(a, b, *args, **kw):
+            return up(a, b, *args, **kw) if a.dtype.kind == "V" or b.dtype.kind == "V" else fn(a, b, *args, **kw)
+    f.__name__ = getattr(fn, "__name__", "f")
+    return f
 
 
 _KERNELS = []
@@ -38,7 +58,7 @@ def _special(name):
     """
     def f(x):
         out = _kernels().special(name)(x)
-        return out.astype(x.dtype) if x.dtype.kind == "f" and out.dtype != x.dtype else out
+        return out.astype(x.dtype) if x.dtype.kind in "fV" and out.dtype != x.dtype else out
     f.__name__ = name
     return f
 
@@ -166,8 +186,8 @@ class NumpyBackend(ArrayBackend):
     cos = staticmethod(np.cos)
     tan = staticmethod(np.tan)
     tanh = staticmethod(np.tanh)
-    sigmoid = staticmethod(_sigmoid)
-    erf = staticmethod(_erf)
+    sigmoid = staticmethod(_via_float32(_sigmoid))
+    erf = staticmethod(_via_float32(_erf))
     floor = staticmethod(np.floor)
     ceil = staticmethod(np.ceil)
     round = staticmethod(np.round)
@@ -218,11 +238,17 @@ class NumpyBackend(ArrayBackend):
     logical_or = staticmethod(np.logical_or)
     logical_xor = staticmethod(np.logical_xor)
     where = staticmethod(np.where)
-    clip = staticmethod(np.clip)
+
+    @staticmethod
+    def clip(x, lo, hi):
+        out = np.clip(x, lo, hi)
+        return out.astype(_BF16) if x.dtype.kind == "V" and out.dtype.kind != "V" else out   # float bounds: float32
 
     # reductions
     @staticmethod
     def sum(x, axis=None, keepdims=False):
+        if x.dtype.kind == "V":                 # bfloat16: accumulate in float32, as PyTorch
+            return np.sum(x, axis=axis, keepdims=keepdims, dtype=np.float32).astype(_BF16)
         return np.sum(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
@@ -254,11 +280,11 @@ class NumpyBackend(ArrayBackend):
         return np.all(x, axis=axis, keepdims=keepdims)
 
     # scans and sorting along one axis
-    cumsum = staticmethod(np.cumsum)
-    cumprod = staticmethod(np.cumprod)
+    cumsum = staticmethod(_via_float32(np.cumsum))
+    cumprod = staticmethod(_via_float32(np.cumprod))
     cummax = staticmethod(np.maximum.accumulate)
     cummin = staticmethod(np.minimum.accumulate)
-    logcumsumexp = staticmethod(np.logaddexp.accumulate)
+    logcumsumexp = staticmethod(_via_float32(np.logaddexp.accumulate))
 
     @staticmethod
     def argsort(x, axis):
@@ -357,10 +383,14 @@ class NumpyBackend(ArrayBackend):
         _kernels().adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, **kw)
 
     # linear algebra
-    matmul = staticmethod(np.matmul)
+    matmul = staticmethod(_via_float32(np.matmul, 2))
 
     @staticmethod
     def einsum(eq, *operands):
+        if any(a.dtype.kind == "V" for a in operands):
+            out = np.einsum(eq, *(a.astype(np.float32) if a.dtype.kind == "V" else a for a in operands),
+                            optimize=len(operands) > 2)
+            return out.astype(_BF16) if out.dtype.kind == "f" else out
         return np.einsum(eq, *operands, optimize=len(operands) > 2)
 
     # dense linear algebra (backend/_linalg.py)

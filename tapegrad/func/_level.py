@@ -53,7 +53,7 @@ def strip(t, private):
 def fresh(x, fn, private):
     """A handle on ``x`` for this level (Note [transform levels]); new private leaves go in ``private``."""
     check_tensor(x, fn, "every differentiated input")
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fcV":
         raise RuntimeError(f"{fn}: only Tensors of floating point dtype can be differentiated, but an input "
                            f"has dtype {x.dtype} and shape {tuple(x.shape)}")
     if _batching.active():

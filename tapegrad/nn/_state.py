@@ -56,7 +56,7 @@ def _move_in_place(t, dst, dtype, floating_only=True):
     if dst is not None:
         a = B.move(a, dst)
         be = dst
-    if dtype is not None and (a.dtype.kind == "f" or not floating_only) and a.dtype != dtype.np:
+    if dtype is not None and (a.dtype.kind in "fV" or not floating_only) and a.dtype != dtype.np:
         a = be.astype(a, dtype.np)
     if a is not t._data:
         t._data = a

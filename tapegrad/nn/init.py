@@ -31,7 +31,7 @@ def _write(tensor, values):
 def _float_shape(tensor, fn):
     _check(tensor, fn)
     a = tensor._data
-    if a.dtype.kind != "f":
+    if a.dtype.kind not in "fV":              # V: bfloat16 (Note [bfloat16 kind] in _dtype.py)
         raise TypeError(f"nn.init.{fn}: expected a floating point tensor, got {tensor.dtype}")
     return B.BY_TYPE[type(a)], a.shape, a.dtype
 

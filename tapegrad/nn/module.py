@@ -351,6 +351,10 @@ class Module:
         """Cast floating-point parameters and buffers to float16; returns self."""
         return self.to(dtype=D.float16)
 
+    def bfloat16(self):
+        """Cast floating-point parameters and buffers to bfloat16; returns self."""
+        return self.to(dtype=D.bfloat16)
+
     def type(self, dst_type):
         """Cast every parameter and buffer to ``dst_type`` (a dtype or a name such as ``"torch.DoubleTensor"``).
 
@@ -398,6 +402,7 @@ class Module:
 _LEGACY_TYPES = {"FloatTensor": D.float32, "DoubleTensor": D.float64, "HalfTensor": D.float16,
                  "LongTensor": D.int64, "IntTensor": D.int32, "ShortTensor": D.int16, "CharTensor": D.int8,
                  "ByteTensor": D.uint8, "BoolTensor": D.bool}
+_LEGACY_TYPES["BFloat16Tensor"] = D.bfloat16
 
 
 def _tensor_type(dst_type):

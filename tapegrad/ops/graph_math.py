@@ -46,7 +46,7 @@ def lift(F, x, like=None, dtype=None):
         be = F
     if dtype is not None:
         np_dtype = D.to_dtype(dtype).np
-    elif ref is not None and (x.__class__ is float or x.__class__ is int) and ref.dtype.kind == "f":
+    elif ref is not None and (x.__class__ is float or x.__class__ is int) and ref.dtype.kind in "fV":
         np_dtype = ref.dtype
     else:
         np_dtype = None

@@ -346,7 +346,7 @@ def apply(op, *args, **params):
                     next_[i] = (a if fn is None else fn, a._output_nr, x.shape, x.dtype)
             if next_ is not None:
                 next_ = tuple(next_)
-        if next_ is not None and out.dtype.kind != "f":
+        if next_ is not None and out.dtype.kind not in "fV":     # Note [bfloat16 kind] in _dtype.py
             next_ = None                    # integer/bool results carry no gradient
     if next_ is None:
         t._grad_fn = None

@@ -77,7 +77,7 @@ def test_numpy_dtypes_pytorch_lacks_are_refused_by_name(npd):
     name = re.escape(np.dtype(npd).name)
     for fn in (tg.from_numpy, tg.tensor, tg.as_tensor):
         with pytest.raises(TypeError, match=rf"{fn.__name__}: unsupported NumPy dtype {name}.*supported dtypes are "
-                                            r"bool, uint8, int8, int16, int32, int64, float16, float32, float64"):
+                                            r"bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64"):
             fn(a)
     with pytest.raises(TypeError, match=rf"add\(\): argument 2: unsupported NumPy dtype {name}"):
         tg.ones(2) + a

@@ -1,6 +1,8 @@
 """Reductions of a loss, and PyTorch's legacy ``size_average``/``reduce`` keywords (``torch.nn._reduction``)."""
 import warnings
 
+from ...ops import registry as _reg
+
 __all__ = []
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -40,8 +42,32 @@ def check(reduction, fn, allowed=REDUCTIONS):
         raise ValueError(f"{fn}: {reduction!r} is not a valid value for reduction; expected one of {allowed}")
 
 
+class _Loss:
+    name = "loss"           # the entry of the composed losses in autocast's float32 lists (tapegrad/amp)
+
+
+def autocast_loss(t):
+    """``t`` as autocast casts a loss's input: to float32 inside an autocast region, else itself.
+
+    Note [autocast losses]: torch's autocast runs every loss in float32; a loss composed of other ops passes
+    its elementwise loss (or, for ``nll_loss``, its input) through the dispatch hook (Note [dispatch hook] in
+    ops/registry.py) as the op ``"loss"``.
+
+    Example:
+        >>> import tapegrad
+        >>> from tapegrad.nn._functional._reduction import autocast_loss
+        >>> with tapegrad.autocast("cpu"):
+        ...     autocast_loss(tapegrad.ones(2, dtype=tapegrad.bfloat16)).dtype
+        tapegrad.float32
+    """
+    if _reg.ARGS_HOOK[0] is not None:
+        (t,) = _reg.ARGS_HOOK[0](_Loss, (t,))
+    return t
+
+
 def reduce_loss(loss, reduction):
     """``loss`` itself (``"none"``), its mean or its sum."""
+    loss = autocast_loss(loss)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":

@@ -16,6 +16,7 @@ from ..._tensor import Tensor
 from ...ops import elementwise as _E
 from ...ops import nn as _N
 from ._reduction import check, reduce_loss, resolve
+from ._reduction import autocast_loss
 
 __all__ = ["mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "smooth_l1_loss", "huber_loss", "kl_div", "poisson_nll_loss",
@@ -115,6 +116,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         tensor(0.7500)
     """
     reduction = resolve(size_average, reduce, reduction, "nll_loss")
+    input = autocast_loss(input)                # Note [autocast losses]
     return _N.nll_loss(input, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
 
 

@@ -27,6 +27,7 @@ import zipfile
 
 import numpy as np
 
+from ... import _dtype as D
 from ._source import LIMITS, fill_from
 from ._structure import Decoder, Encoder
 from ._torch_shims import Storage, StorageType, check_view, view
@@ -86,6 +87,8 @@ class _Reader:
         if info is None:
             self.fail(f"storage {key!r} has no member {self.prefix}/data/{key}")
         dtype = kind.dtype.np.newbyteorder(">") if self.big else kind.dtype.np
+        if self.big and kind.dtype is D.bfloat16:
+            dtype = np.dtype(">u2")         # ml_dtypes' bfloat16 has no big-endian form: swap its bits as uint16
         if info.file_size != numel * dtype.itemsize:
             self.fail(f"storage {key!r} claims {numel} elements of {kind.dtype.name} ({numel * dtype.itemsize} "
                       f"bytes) but its member holds {info.file_size} bytes")
@@ -97,7 +100,7 @@ class _Reader:
         except _ZIP_ERRORS as e:
             self.fail(f"storage {key!r} is corrupted ({e})", e)
         if self.big:
-            a = a.astype(kind.dtype.np)
+            a = a.astype(kind.dtype.np) if kind.dtype is not D.bfloat16 else a.astype("<u2").view(kind.dtype.np)
         if kind.dtype.np.kind == "b" and a.size and a.view(np.uint8).max() > 1:
             self.fail(f"bool storage {key!r} holds bytes other than 0 and 1")
         self.budget += a.nbytes

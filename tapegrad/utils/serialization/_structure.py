@@ -24,6 +24,7 @@ STORABLE = {np.dtype("<f8"): "F64", np.dtype("<f4"): "F32", np.dtype("<f2"): "F1
             np.dtype("<i8"): "I64", np.dtype("<i4"): "I32", np.dtype("<i2"): "I16", np.dtype("i1"): "I8",
             np.dtype("<u8"): "U64", np.dtype("<u4"): "U32", np.dtype("<u2"): "U16", np.dtype("u1"): "U8",
             np.dtype("?"): "BOOL"}
+STORABLE[D.BFLOAT16_NP] = "BF16"            # ml_dtypes' bfloat16, kind "V" (Note [bfloat16 kind] in _dtype.py)
 
 
 def tapegrad_dtype(name):
@@ -78,7 +79,7 @@ class Encoder:
         if idx is not None:
             return self.names[idx]
         le = a.dtype.newbyteorder("<") if a.dtype.byteorder in "<>=" else a.dtype
-        if a.dtype.kind not in "biuf" or le not in STORABLE:
+        if a.dtype.kind not in "biufV" or le not in STORABLE:
             raise TypeError(f"tapegrad.save: cannot save an array of dtype {a.dtype}; storable dtypes are "
                             f"{', '.join(sorted(d.name for d in STORABLE))}")
         # (np.ascontiguousarray would turn a 0-d array into a 1-d one)
@@ -132,7 +133,7 @@ class Decoder:
                 return float(x["float"])
             if "ndarray" in x:
                 a = self.array(x["ndarray"])
-                if a.dtype.kind not in "biuf":
+                if a.dtype.kind not in "biufV":
                     self.fail(f"array {x['ndarray']!r} has unsupported dtype {a.dtype}")
                 return a
             if "tensor" in x:

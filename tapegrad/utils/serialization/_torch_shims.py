@@ -29,6 +29,7 @@ class StorageType:
 STORAGE_OF_DTYPE = {"float64": "DoubleStorage", "float32": "FloatStorage", "float16": "HalfStorage",
                     "int64": "LongStorage", "int32": "IntStorage", "int16": "ShortStorage",
                     "int8": "CharStorage", "uint8": "ByteStorage", "bool": "BoolStorage"}
+STORAGE_OF_DTYPE["bfloat16"] = "BFloat16Storage"
 STORAGE_TYPES = {s: StorageType(s, getattr(D, d)) for d, s in STORAGE_OF_DTYPE.items()}
 
 

@@ -209,7 +209,7 @@ class RestrictedUnpickler(pickle._Unpickler):
             raise WeightsOnlyError(
                 f"Weights only load failed: the file names the PyTorch global {module}.{name}, which tapegrad does "
                 "not implement (it reads tensors of tapegrad's dtypes, Parameters, torch.Size, torch.device and "
-                "dtypes; a whole torch module or a bfloat16/complex tensor cannot load without torch)")
+                "dtypes; a whole torch module or a complex tensor cannot load without torch)")
         if obj is None:
             raise WeightsOnlyError(
                 f"Weights only load failed: tapegrad.load(weights_only=True) refuses the global {module}.{name} "
