@@ -17,6 +17,7 @@ from ..ops import elementwise as _E
 from ..ops import unary as _U
 from ..ops import nn as _N
 from ..ops.linalg import linear  # noqa: F401  (one definition: a recorded primitive)
+from ._functional import dropout as _dropout_topic
 
 __all__ = ["relu", "sigmoid", "tanh", "gelu", "softmax", "log_softmax", "linear", "dropout", "one_hot",
            "embedding", "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
@@ -119,6 +120,8 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
+    if inplace:     # written into input and returned, as PyTorch
+        return _dropout_topic.in_place("dropout", input, True, p, training, lambda v: dropout(v, p, training))
     a = input._data
     be = B.BY_TYPE[type(a)]
     if p == 1.0:

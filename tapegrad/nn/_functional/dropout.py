@@ -3,8 +3,8 @@
 A mask is drawn with the backend's ``bernoulli`` and multiplied in (so the
 gradient is the mask). Feature (channel-wise) variants draw one value per
 ``(N, C)`` and broadcast it over the spatial dims, as PyTorch's
-``feature_dropout`` does. ``inplace=True`` is accepted and computes out of
-place, as ``F.dropout`` here does.
+``feature_dropout`` does. ``inplace=True`` writes the result into the input and
+returns it, as PyTorch (``in_place``; a leaf that requires grad refuses, as there).
 """
 import math
 import warnings
@@ -28,6 +28,14 @@ def _noise(input, p, feature):
     be = B.BY_TYPE[type(a)]
     shape = tuple(a.shape[:2]) + (1,) * (a.ndim - 2) if feature else tuple(a.shape)
     return be, be.bernoulli(1.0 - p, shape, a.dtype)
+
+
+def in_place(name, input, inplace, p, training, fn):
+    """``fn(input)``, written into ``input`` and returning it when ``inplace`` (Note [in-place] in ops/inplace.py)."""
+    if not inplace or not training or p == 0:
+        return fn(input)
+    from ...ops.inplace import _inplace
+    return _inplace(name + "_", input, fn, True)
 
 
 def _dropout_impl(input, p, training, feature, alpha, fn):
@@ -68,7 +76,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
         raise RuntimeError(f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
                            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, a "
                            "channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
-    return _batched(input, p, training, 3, "dropout1d")
+    return in_place("dropout1d", input, inplace, p, training, lambda v: _batched(v, p, training, 3, "dropout1d"))
 
 
 def dropout2d(input, p=0.5, training=True, inplace=False):
@@ -96,7 +104,8 @@ def dropout2d(input, p=0.5, training=True, inplace=False):
                       "This behavior will change in a future release to interpret the input as one without a "
                       "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
                       "please switch to using dropout1d instead.", UserWarning, stacklevel=2)
-    return _dropout_impl(input, p, training, True, False, "dropout2d")
+    return in_place("dropout2d", input, inplace, p, training,
+                    lambda v: _dropout_impl(v, p, training, True, False, "dropout2d"))
 
 
 def dropout3d(input, p=0.5, training=True, inplace=False):
@@ -115,8 +124,10 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
                       "inputs with 3 spatial dimensions, a channel dimension, and an optional batch dimension "
                       "(i.e. 4D or 5D inputs).", UserWarning, stacklevel=2)
     if input.ndim != 5:
-        return _dropout_impl(input.unsqueeze(0), p, training, True, False, "dropout3d").squeeze(0)
-    return _dropout_impl(input, p, training, True, False, "dropout3d")
+        return in_place("dropout3d", input, inplace, p, training,
+                        lambda v: _dropout_impl(v.unsqueeze(0), p, training, True, False, "dropout3d").squeeze(0))
+    return in_place("dropout3d", input, inplace, p, training,
+                    lambda v: _dropout_impl(v, p, training, True, False, "dropout3d"))
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
@@ -128,7 +139,8 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
         >>> tapegrad.nn.functional.alpha_dropout(tapegrad.ones(3), 0.5)
         tensor([1., 1., 1.])
     """
-    return _dropout_impl(input, p, training, False, True, "alpha_dropout")
+    return in_place("alpha_dropout", input, inplace, p, training,
+                    lambda v: _dropout_impl(v, p, training, False, True, "alpha_dropout"))
 
 
 def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
@@ -139,4 +151,5 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
         >>> tapegrad.nn.functional.feature_alpha_dropout(tapegrad.ones(1, 2), 0.5).tolist()
         [[1.0, 1.0]]
     """
-    return _dropout_impl(input, p, training, True, True, "feature_alpha_dropout")
+    return in_place("feature_alpha_dropout", input, inplace, p, training,
+                    lambda v: _dropout_impl(v, p, training, True, True, "feature_alpha_dropout"))
