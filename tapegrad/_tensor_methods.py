@@ -362,3 +362,7 @@ for _mod in (_RF, _RFILL, _tensor_extras):
 from . import _tensor_inplace  # noqa: E402
 for _name, _fn in _tensor_inplace.METHODS.items():
     setattr(Tensor, _name, _fn)
+
+# Sparse COO tensors print as PyTorch's (tapegrad/sparse/_repr.py; Note [sparse COO storage] in ops/_sparse_array.py).
+from .sparse._repr import with_sparse_repr  # noqa: E402
+Tensor.__repr__ = with_sparse_repr(Tensor.__repr__)

@@ -45,3 +45,5 @@ from . import structure4  # noqa: E402  (joining, splitting and picking, compose
 FAMILIES = FAMILIES + (structure4,)
 from . import structure5  # noqa: E402  (scatter, index_copy/fill, masked_scatter, in-place reshapes)
 FAMILIES = FAMILIES + (structure5,)
+from . import sparse_coo  # noqa: E402  (sparse COO tensors, Note [sparse COO storage] in ops/_sparse_array.py)
+FAMILIES = FAMILIES + (sparse_coo,)
