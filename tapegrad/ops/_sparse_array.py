@@ -180,6 +180,16 @@ class CooArray:
     def __bool__(self):
         raise NotImplementedError("truth value " + LAYOUT_ERROR)
 
+    def __setitem__(self, key, value):
+        # ``zero_grad(set_to_none=False)`` zeroes a gradient with ``g[...] = 0``: a sparse zero has no entries
+        if key is Ellipsis and _is_scalar(value) and value == 0:
+            be = self.backend
+            self.indices = be.getitem(self.indices, (slice(None), slice(0, 0)))
+            self.values = be.getitem(self.values, (slice(0, 0),))
+            self.coalesced, self._cmap = True, None
+            return
+        raise NotImplementedError("assigning into entries " + LAYOUT_ERROR)
+
     def astype(self, dtype, copy=True):
         return self.like(self.backend.astype(self.values, dtype))
 

@@ -122,21 +122,43 @@ def _(F, ctx, g, s, d):
 
 
 @op("embedding_sparse", save="indices", tensors=2, promote=None, math=None)
-def embedding_sparse_op(be, weight, indices, padding_idx=None):
+def embedding_sparse_op(be, weight, indices, keep=None, scale_grad_by_freq=False):
     return be.getitem(weight, (indices,))
 
 
 @embedding_sparse_op.vjp
-def _(F, ctx, g, indices, padding_idx=None):
+def _(F, ctx, g, indices, keep=None, scale_grad_by_freq=False):
     _no_graph("embedding_sparse", g)
+    if scale_grad_by_freq:
+        raise RuntimeError("embedding_backward: scale_grad_by_freq not supported with sparse gradients")
     shape = ctx.shapes[0]
     flat = F.reshape(indices, (1, -1))
     vals = F.reshape(g, (-1, shape[1]))
-    if padding_idx is not None:
-        keep = np.flatnonzero(np.asarray(F.to_numpy(flat))[0] != padding_idx)
-        sel = F.asarray(keep.astype(np.int64))
+    if keep is not None:        # padding_idx (and embedding_bag's fillers) get no entry, as PyTorch
+        sel = F.asarray(np.flatnonzero(keep).astype(np.int64))
         flat, vals = F.getitem(flat, (slice(None), sel)), F.getitem(vals, (sel,))
     return coo_type(F)(F.astype(flat, np.int64), F.copy(vals), shape, False), None
+
+
+def embedding_sparse(input, weight, padding_idx=None, keep=None, scale_grad_by_freq=False):
+    """``weight[input]`` whose gradient to ``weight`` is an uncoalesced sparse tensor with one row per
+    looked-up index, leaving out ``padding_idx`` and the entries where the flat bool ``keep`` is False
+    (``nn.Embedding(sparse=True)``).
+
+    Example:
+        >>> import tapegrad
+        >>> w = tapegrad.ones(4, 2, requires_grad=True)
+        >>> embedding_sparse(tapegrad.tensor([3, 1, 3]), w).sum().backward()
+        >>> w.grad._indices(), w.grad.to_dense()[3]
+        (tensor([[3, 1, 3]]), tensor([2., 2.]))
+    """
+    be = weight._backend
+    idx = be.astype(input._data, np.int64)
+    if padding_idx is not None:
+        flat = np.asarray(be.to_numpy(idx)).reshape(-1) != padding_idx
+        keep = flat if keep is None else keep & flat
+    return apply(embedding_sparse_op, weight, Tensor._make(idx, None), keep=keep,
+                 scale_grad_by_freq=bool(scale_grad_by_freq))
 
 
 # ------------------------------------------------------------------ public functions
