@@ -113,7 +113,7 @@ class CooArray:
     def _key(self, indices=None):
         be = self.backend
         idx = self.indices if indices is None else indices
-        return tuple(be.getitem(idx, i) for i in range(self.sparse_dim))
+        return tuple(be.getitem(idx, i) for i in range(int(idx.shape[0])))
 
     def to_dense(self):
         """The dense array (duplicates summed)."""
@@ -148,6 +148,8 @@ class CooArray:
     def gather(self, indices):
         """The values of this (logically dense) array at the index columns ``indices``, zero where absent."""
         be = self.backend
+        if int(indices.shape[0]) != self.sparse_dim:      # another split into sparse and dense dims
+            return be.getitem(self.to_dense(), self._key(indices))
         c = self.coalesce()
         cu = be.to_numpy(c.indices).astype(np.int64).reshape(self.sparse_dim, -1)
         want = be.to_numpy(indices).astype(np.int64).reshape(self.sparse_dim, -1)
@@ -269,7 +271,11 @@ class CooArray:
     def __mul__(self, other):
         if _is_scalar(other):
             return self._scale(other)
-        raise NotImplementedError("elementwise multiplication by a tensor " + LAYOUT_ERROR)
+        if isinstance(other, CooArray):
+            raise NotImplementedError("sparse * sparse " + LAYOUT_ERROR)
+        if tuple(other.shape) == self.shape:        # sparse * dense of one shape: sparse, at these entries
+            return self.like(self.values * self.backend.getitem(other, self._key()))
+        return self.to_dense() * other              # broadcasting: the dense product
 
     __rmul__ = __mul__
 

@@ -85,7 +85,8 @@ def _(F, ctx, g, s):
 def _mask(F, g, s):
     """The dense gradient ``g`` at ``s``'s coalesced indices, as a sparse gradient (PyTorch's sparse_mask)."""
     c = s.coalesce() if not s.coalesced else s
-    return s.like(F.getitem(g, _key(F, c.indices)), c.indices, coalesced=True)
+    vals = g.gather(c.indices) if isinstance(g, CooArray) else F.getitem(g, _key(F, c.indices))
+    return s.like(vals, c.indices, coalesced=True)
 
 
 @op("sparse_to_dense", save="s", promote=None, math=None)
@@ -195,7 +196,7 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
         v = v.to(D.to_dtype(dtype))
     if device is not None:
         v = v.to(device)
-    i = _as_tensor(indices, device=v.device)
+    i = _as_tensor(indices, D.int64 if not isinstance(indices, Tensor) else None, device=v.device)
     if i.device != v.device:
         i = i.to(v.device)
     if i.is_sparse or v.is_sparse:
