@@ -364,5 +364,7 @@ for _name, _fn in _tensor_inplace.METHODS.items():
     setattr(Tensor, _name, _fn)
 
 # Sparse COO tensors print as PyTorch's (tapegrad/sparse/_repr.py; Note [sparse COO storage] in ops/_sparse_array.py).
-from .sparse._repr import with_sparse_repr  # noqa: E402
+from .sparse._repr import with_sparse_repr, dense_only  # noqa: E402
 Tensor.__repr__ = with_sparse_repr(Tensor.__repr__)
+Tensor.numpy, Tensor.tolist, Tensor.item = (dense_only(Tensor.numpy), dense_only(Tensor.tolist),
+                                            dense_only(Tensor.item))

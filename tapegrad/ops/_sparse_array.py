@@ -19,7 +19,8 @@ raises NotImplementedError, naming the sparse layout, for everything else
   ``dense + sparse`` and ``dense += sparse`` give the dense sum (the engine
   adds a sparse and a dense gradient of one leaf so; ``sparse + dense``
   does too, where PyTorch refuses it);
-- ``*`` and ``/`` by a scalar, unary ``-``, ``astype``;
+- ``*`` and ``/`` by a scalar, ``*`` by a dense array that broadcasts to its shape (a sparse result
+  at the same entries, as PyTorch's), unary ``-``, ``astype``;
 - ``matmul`` of a 2-D sparse matrix with a dense one (either side), and
   ``transpose`` of the sparse dims: so ``torch.mm``, ``@`` and ``t()``
   run the dense ops' own forwards and VJPs (matmul's VJP transposes the
@@ -173,6 +174,9 @@ class CooArray:
             raise AttributeError(name)
         raise NotImplementedError(f"'{name}' {LAYOUT_ERROR}")
 
+    def __getitem__(self, key):
+        raise NotImplementedError("indexing " + LAYOUT_ERROR)
+
     def __iter__(self):
         raise NotImplementedError("iteration " + LAYOUT_ERROR)
 
@@ -273,9 +277,13 @@ class CooArray:
             return self._scale(other)
         if isinstance(other, CooArray):
             raise NotImplementedError("sparse * sparse " + LAYOUT_ERROR)
-        if tuple(other.shape) == self.shape:        # sparse * dense of one shape: sparse, at these entries
-            return self.like(self.values * self.backend.getitem(other, self._key()))
-        return self.to_dense() * other              # broadcasting: the dense product
+        if np.broadcast_shapes(tuple(other.shape), self.shape) != self.shape:
+            raise NotImplementedError(f"multiplying by a dense array of shape {tuple(other.shape)} that broadcasts "
+                                      f"the sparse shape {self.shape} " + LAYOUT_ERROR)
+        # sparse * dense: sparse, at these entries (as PyTorch)
+        be = self.backend
+        full = other if tuple(other.shape) == self.shape else be.broadcast_to(other, self.shape)
+        return self.like(self.values * be.getitem(full, self._key()))
 
     __rmul__ = __mul__
 

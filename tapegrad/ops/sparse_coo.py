@@ -7,7 +7,9 @@ ops/_sparse_array.py). The primitives here move between the two layouts, each wi
 # Note [sparse primitives]
 - ``sparse_coo`` (values -> sparse, the indices a param): its VJP reads the gradient's values at
   the indices (the gradient's own values when it has the same indices, a gather otherwise).
-- ``sparse_values`` (sparse -> values): its VJP is the sparse gradient with the input's indices.
+- ``sparse_values`` (sparse -> values): its VJP is the sparse gradient with the input's indices
+  (at its coalesced indices when it has duplicates, each the mean of the duplicates' gradients: a
+  sparse gradient is dL/d(dense) at its entries, as PyTorch's, and PyTorch reports one per index).
 - ``sparse_to_dense``: its VJP is PyTorch's ``sparse_mask``: the dense gradient at the input's
   coalesced indices, a sparse gradient.
 - ``sparse_mm`` (``torch.sparse.mm``): one gather/scale/scatter-add forward; the gradient of
@@ -79,7 +81,18 @@ def sparse_values_op(be, s):
 @sparse_values_op.vjp
 def _(F, ctx, g, s):
     _no_graph("sparse_values", g)
-    return s.like(g)
+    if s.coalesced:
+        return s.like(g)
+    uniq, inv = s.coalesce_map()
+    n = int(uniq.shape[1])
+    if n == s.nnz:
+        return s.like(g)
+    # A sparse gradient means dL/d(dense) at its entries (Note [sparse primitives]): duplicates of one
+    # index share one entry, the mean of theirs (exact for sums and coalescing, which treat them alike).
+    counts = np.bincount(np.asarray(F.to_numpy(inv)), minlength=n).astype(g.dtype)
+    summed = F.scatter_add((n,) + tuple(g.shape[1:]), (inv,), g, g.dtype)
+    mean = summed / F.reshape(F.asarray(counts), (n,) + (1,) * (g.ndim - 1))
+    return s.like(mean, uniq, coalesced=True)
 
 
 def _mask(F, g, s):

@@ -6,7 +6,7 @@ from .._repr import _add_suffixes, tensor_repr
 from .._tensor import Tensor
 from ..ops._sparse_array import CooArray
 
-__all__ = ["with_sparse_repr"]
+__all__ = ["with_sparse_repr", "dense_only"]
 
 _INNER = re.compile(r", (dtype=tapegrad\.\w+|device='[^']*')")
 
@@ -48,3 +48,15 @@ def with_sparse_repr(dense_repr):
         return dense_repr(self)
     __repr__.__doc__ = dense_repr.__doc__
     return __repr__
+
+
+def dense_only(method):
+    """``Tensor.<method>`` (a host read: ``numpy``, ``tolist``, ``item``) that refuses sparse tensors, as PyTorch."""
+    def read(self, *args, **kwargs):
+        if isinstance(self._data, CooArray):
+            raise TypeError(f"can't convert Sparse layout tensor to numpy ({method.__name__}). Use Tensor.to_dense() "
+                            "first.")
+        return method(self, *args, **kwargs)
+    read.__name__ = method.__name__
+    read.__doc__ = method.__doc__
+    return read
