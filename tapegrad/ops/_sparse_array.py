@@ -51,7 +51,7 @@ def coo_type(be):
     """The CooArray subclass of backend ``be`` (made and registered in ``BY_TYPE`` on first use)."""
     t = _TYPES.get(be)
     if t is None:
-        t = type(f"CooArray_{be.device_type}", (CooArray,), {"__slots__": (), "backend": be})
+        t = type(f"SparseCooArray_{be.device_type}", (CooArray,), {"__slots__": (), "backend": be})
         _TYPES[be] = t
         B.BY_TYPE[t] = be
     return t

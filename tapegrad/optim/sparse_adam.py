@@ -104,5 +104,11 @@ def sparse_sgd_step(opt, p, a, g, lr, momentum, dampening, weight_decay, nestero
             t._data = buf
             t._version[0] += 1
         g = g + buf * momentum if nesterov else buf
-    a += g * (-lr)
+    step = g * (-lr)
+    if p._backend.device_type == "cpu":
+        a += step                   # NumPy adds each entry in turn, as PyTorch's dense += sparse
+    else:                           # other backends: one write per distinct row (backend methods only)
+        be, c = p._backend, step.coalesce()
+        key = c._key()
+        be.setitem(a, key, be.getitem(a, key) + c.values)
     p._version[0] += 1
