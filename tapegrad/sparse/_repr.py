@@ -1,4 +1,5 @@
 """The repr of a sparse COO tensor, as PyTorch prints it (indices, values, then size, nnz, dtype, layout)."""
+import functools
 import re
 
 from .. import _dtype as D
@@ -52,11 +53,10 @@ def with_sparse_repr(dense_repr):
 
 def dense_only(method):
     """``Tensor.<method>`` (a host read: ``numpy``, ``tolist``, ``item``) that refuses sparse tensors, as PyTorch."""
+    @functools.wraps(method)        # the method's own name, signature, docstring and doctest
     def read(self, *args, **kwargs):
         if isinstance(self._data, CooArray):
             raise TypeError(f"can't convert Sparse layout tensor to numpy ({method.__name__}). Use Tensor.to_dense() "
                             "first.")
         return method(self, *args, **kwargs)
-    read.__name__ = method.__name__
-    read.__doc__ = method.__doc__
     return read
