@@ -230,7 +230,6 @@ class CooArray:
 
     def _dense_plus(self, dense, sign, out=None):
         """``dense + sign * self`` as a dense array (into ``out`` when given)."""
-        be = self.backend
         d = self.to_dense()
         if out is not None:
             if sign > 0:

@@ -7,7 +7,7 @@ ops/_sparse_array.py). The primitives here move between the two layouts, each wi
 # Note [sparse primitives]
 - ``sparse_coo`` (values -> sparse, the indices a param): its VJP reads the gradient's values at
   the indices (the gradient's own values when it has the same indices, a gather otherwise).
-- ``sparse_values`` (sparse -> values): its VJP is the sparse gradient with the input's indices
+- ``sparse_values`` (sparse -> values, in ops/_sparse_accessors.py with ``values()``): its VJP is the sparse gradient with the input's indices
   (at its coalesced indices when it has duplicates, each the mean of the duplicates' gradients: a
   sparse gradient is dL/d(dense) at its entries, as PyTorch's, and PyTorch reports one per index).
 - ``sparse_to_dense``: its VJP is PyTorch's ``sparse_mask``: the dense gradient at the input's
@@ -28,32 +28,11 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ._sparse_array import CooArray, coo_type, spmm as _spmm, LAYOUT_ERROR
 from .registry import apply, op
+from ._sparse_accessors import (sparse_values_op, _no_graph, layout, strided, sparse_coo, check_sparse as _check_sparse, is_coalesced,  # noqa: F401
+                                _indices, _values, indices, values, sparse_dim, dense_dim, _nnz, is_sparse,
+                                tensor_layout)
 
 __all__ = ["sparse_coo_tensor", "spmm"]
-
-
-class layout:
-    """A tensor's memory layout: ``tapegrad.strided`` (dense) or ``tapegrad.sparse_coo``.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.ones(2).layout, tapegrad.ones(2).to_sparse().layout
-        (tapegrad.strided, tapegrad.sparse_coo)
-    """
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self):
-        return f"tapegrad.{self.name}"
-
-
-strided = layout("strided")
-sparse_coo = layout("sparse_coo")
-
-
-def _no_graph(name, g):
-    if isinstance(g, Tensor):
-        raise NotImplementedError(f"{name}: create_graph=True (double backward) through sparse ops is not supported")
 
 
 def _key(be, indices):
@@ -71,28 +50,6 @@ def _(F, ctx, g, indices, shape, coalesced=False):
     if isinstance(g, CooArray):
         return g.values if g.indices is indices else g.gather(indices)
     return F.getitem(g, _key(F, indices))
-
-
-@op("sparse_values", save="s", promote=None, math=None)
-def sparse_values_op(be, s):
-    return s.values
-
-
-@sparse_values_op.vjp
-def _(F, ctx, g, s):
-    _no_graph("sparse_values", g)
-    if s.coalesced:
-        return s.like(g)
-    uniq, inv = s.coalesce_map()
-    n = int(uniq.shape[1])
-    if n == s.nnz:
-        return s.like(g)
-    # A sparse gradient means dL/d(dense) at its entries (Note [sparse primitives]): duplicates of one
-    # index share one entry, the mean of theirs (exact for sums and coalescing, which treat them alike).
-    counts = np.bincount(np.asarray(F.to_numpy(inv)), minlength=n).astype(g.dtype)
-    summed = F.scatter_add((n,) + tuple(g.shape[1:]), (inv,), g, g.dtype)
-    mean = summed / F.reshape(F.asarray(counts), (n,) + (1,) * (g.ndim - 1))
-    return s.like(mean, uniq, coalesced=True)
 
 
 def _mask(F, g, s):
@@ -249,12 +206,6 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, re
     return out
 
 
-def _check_sparse(t, name):
-    if not isinstance(t._data, CooArray):
-        raise RuntimeError(f"{name} expected sparse coordinate tensor layout but got Strided")
-    return t._data
-
-
 def to_sparse(self, sparse_dim=None):
     """This tensor in the sparse COO layout: the nonzero entries of its first ``sparse_dim`` dims.
 
@@ -315,121 +266,6 @@ def coalesce(self):
     acc = zeros((int(uniq.shape[1]),) + tuple(s.values.shape[1:]), dtype=self.dtype, device=self.device)
     summed = index_add(acc, 0, Tensor._make(inv, None), vals)
     return apply(sparse_coo_op, summed, indices=uniq, shape=s.shape, coalesced=True)
-
-
-def is_coalesced(self):
-    """Whether the indices are known to be sorted and distinct.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.sparse_coo_tensor([[1, 1]], [1.0, 2.0]).is_coalesced()
-        False
-    """
-    return _check_sparse(self, "is_coalesced").coalesced
-
-
-def _indices(self):
-    """The ``(sparse_dim, nnz)`` indices as stored (coalesced or not).
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.sparse_coo_tensor([[1, 0]], [1.0, 2.0])._indices()
-        tensor([[1, 0]])
-    """
-    return Tensor._make(_check_sparse(self, "_indices").indices, None)
-
-
-def _values(self):
-    """The ``(nnz, *dense_sizes)`` values as stored (coalesced or not); differentiable.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.sparse_coo_tensor([[1, 0]], [1.0, 2.0])._values()
-        tensor([1., 2.])
-    """
-    _check_sparse(self, "_values")
-    return apply(sparse_values_op, self)
-
-
-def indices(self):
-    """The indices of a coalesced sparse tensor.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.sparse_coo_tensor([[1, 0]], [1.0, 2.0]).coalesce().indices()
-        tensor([[0, 1]])
-    """
-    if not _check_sparse(self, "indices").coalesced:
-        raise RuntimeError("Cannot get indices on an uncoalesced tensor, please call .coalesce() first")
-    return _indices(self)
-
-
-def values(self):
-    """The values of a coalesced sparse tensor; differentiable.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.sparse_coo_tensor([[1, 0]], [1.0, 2.0]).coalesce().values()
-        tensor([2., 1.])
-    """
-    if not _check_sparse(self, "values").coalesced:
-        raise RuntimeError("Cannot get values on an uncoalesced tensor, please call .coalesce() first")
-    return _values(self)
-
-
-def sparse_dim(self):
-    """The number of sparse dims (0 for a dense tensor).
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.ones(2, 3).to_sparse(1).sparse_dim()
-        1
-    """
-    return self._data.sparse_dim if isinstance(self._data, CooArray) else 0
-
-
-def dense_dim(self):
-    """The number of dense dims (all of them for a dense tensor).
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.ones(2, 3).to_sparse(1).dense_dim()
-        1
-    """
-    return self._data.dense_dim if isinstance(self._data, CooArray) else self.ndim
-
-
-def _nnz(self):
-    """The number of stored entries (index columns) of a sparse tensor.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.sparse_coo_tensor([[1, 1]], [1.0, 2.0])._nnz()
-        2
-    """
-    return _check_sparse(self, "_nnz").nnz
-
-
-def is_sparse(self):
-    """Whether the tensor is in the sparse COO layout.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.ones(2).is_sparse, tapegrad.ones(2).to_sparse().is_sparse
-        (False, True)
-    """
-    return isinstance(self._data, CooArray)
-
-
-def tensor_layout(self):
-    """``tapegrad.sparse_coo`` for a sparse tensor, ``tapegrad.strided`` otherwise.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.ones(2).to_sparse().layout
-        tapegrad.sparse_coo
-    """
-    return sparse_coo if isinstance(self._data, CooArray) else strided
 
 
 def spmm(input, mat2):

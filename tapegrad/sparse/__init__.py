@@ -10,7 +10,6 @@ Example:
     tensor([[2.],
             [3.]])
 """
-from .._tensor import Tensor
 from ..ops.sparse_coo import spmm, sparse_values_op, sparse_coo_op
 from ..ops._sparse_array import CooArray
 from ..ops.registry import apply
