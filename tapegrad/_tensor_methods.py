@@ -363,8 +363,10 @@ from . import _tensor_inplace  # noqa: E402
 for _name, _fn in _tensor_inplace.METHODS.items():
     setattr(Tensor, _name, _fn)
 
-# Sparse COO tensors print as PyTorch's (tapegrad/sparse/_repr.py; Note [sparse COO storage] in ops/_sparse_array.py).
-from .sparse._repr import with_sparse_repr, dense_only  # noqa: E402
+# Sparse COO tensors: repr, host reads, moves and clones (tapegrad/sparse/_methods.py, Note [sparse COO storage]).
+from .sparse._methods import with_sparse_repr, dense_only, through_values  # noqa: E402
 Tensor.__repr__ = with_sparse_repr(Tensor.__repr__)
 Tensor.numpy, Tensor.tolist, Tensor.item = (dense_only(Tensor.numpy), dense_only(Tensor.tolist),
                                             dense_only(Tensor.item))
+Tensor.to, Tensor.cuda, Tensor.cpu, Tensor.clone = (through_values(Tensor.to), through_values(Tensor.cuda),
+                                                    through_values(Tensor.cpu), through_values(Tensor.clone))

@@ -56,3 +56,15 @@ def test_dense_matmul_kernel_refuses_a_sparse_operand():
     # other ops: the CUDA elementwise kernels refuse the sparse storage with a TypeError naming the op and it
     with pytest.raises((NotImplementedError, TypeError), match="exp: .*SparseCooArray_cuda"):
         s.exp()
+
+
+def test_a_sparse_tensor_moves_to_cuda_and_its_gradient_comes_back():
+    v = tapegrad.tensor(VAL, requires_grad=True)
+    s = tapegrad.sparse_coo_tensor(IDX, v, (2, 3)).cuda()
+    assert s.is_sparse and s.device.type == "cuda" and s._indices().device.type == "cuda"
+    tapegrad.sparse.mm(s, tapegrad.ones(3, 2, device="cuda")).sum().backward()
+    assert v.grad.device.type == "cpu"
+    np.testing.assert_allclose(v.grad.numpy(), [2.0, 2.0, 2.0, 2.0])
+    back = s.cpu()
+    assert back.is_sparse and back.device.type == "cpu"
+    np.testing.assert_allclose(back.to_dense().detach().numpy(), [[0, 0, 4], [4, 0, 5]])

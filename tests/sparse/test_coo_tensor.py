@@ -198,7 +198,7 @@ def test_sparse_gradients_accumulate_and_zero_as_torch():
 
 @pytest.mark.parametrize("call, name", [
     (lambda s: s.exp(), "exp"), (lambda s: s.sum(0), "sum"), (lambda s: s.reshape(6), "reshape"),
-    (lambda s: s * tapegrad.ones(2, 1, 1), "multiply"), (lambda s: s[0], "getitem"), (lambda s: s.clone(), "copy"),
+    (lambda s: s * tapegrad.ones(2, 1, 1), "multiply"), (lambda s: s[0], "getitem"), (lambda s: tapegrad.flip(s, (0,)), "flip"),
     (lambda s: s + 1, "add"), (lambda s: tapegrad.relu(s), "relu"), (lambda s: s.max(), "max"),
     (lambda s: s.abs(), "abs"), (lambda s: s < 1, "less"),
 ])
@@ -245,3 +245,26 @@ def test_double_backward_through_sparse_ops_is_refused():
     out = tapegrad.sparse.mm(tapegrad.sparse_coo_tensor(IDX, v, (2, 3)), tapegrad.ones(3, 1)).sum()
     with pytest.raises(NotImplementedError, match="create_graph"):
         tapegrad.autograd.grad(out, v, create_graph=True)
+
+
+@pytest.mark.parametrize("call", [lambda s, lib: s.clone(), lambda s, lib: s.to(lib.float64),
+                                  lambda s, lib: s.double().cpu(), lambda s, lib: s.to("cpu")])
+def test_clone_and_moves_keep_the_layout_and_the_gradient_as_torch(call):
+    def run(lib):
+        v = lib.tensor(VAL, requires_grad=True)
+        s = lib.sparse_coo_tensor(IDX, v, (2, 3))
+        out = call(s, lib)
+        lib.sparse.mm(out, lib.ones(3, 1, dtype=out.dtype)).sum().backward()
+        return out, v.grad
+
+    (a, ga), (b, gb) = run(tapegrad), run(torch)
+    assert a.dtype == getattr(tapegrad, str(b.dtype).split(".")[1])
+    _same(a, b)
+    _same(ga, gb)
+
+
+def test_a_move_to_the_same_device_and_dtype_is_the_tensor_itself():
+    s = tapegrad.sparse_coo_tensor(IDX, VAL, (2, 3))
+    assert s.to("cpu") is s and s.cpu() is s and s.to(tapegrad.float32) is s
+    c = s.clone()
+    assert c is not s and c._values()._data is not s._data.values

@@ -1,4 +1,6 @@
-"""The repr of a sparse COO tensor, as PyTorch prints it (indices, values, then size, nnz, dtype, layout)."""
+"""Tensor methods that treat sparse COO tensors apart: the repr (as PyTorch prints it: indices, values, then
+size, nnz, dtype, layout), host reads (refused, as PyTorch), and device moves and clones (of the values, the
+indices following them)."""
 import functools
 import re
 
@@ -6,8 +8,9 @@ from .. import _dtype as D
 from .._repr import _add_suffixes, tensor_repr
 from .._tensor import Tensor
 from ..ops._sparse_array import CooArray
+from ..ops.registry import apply
 
-__all__ = ["with_sparse_repr", "dense_only"]
+__all__ = ["with_sparse_repr", "dense_only", "through_values"]
 
 _INNER = re.compile(r", (dtype=tapegrad\.\w+|device='[^']*')")
 
@@ -60,3 +63,24 @@ def dense_only(method):
                             "first.")
         return method(self, *args, **kwargs)
     return read
+
+
+def through_values(method):
+    """``Tensor.<method>`` (``to``, ``cuda``, ``cpu``, ``clone``) that, on a sparse tensor, applies ``method`` to its
+    values (a recorded op, so gradients flow back) and rebuilds it around them, the indices on their device."""
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        s = self._data
+        if not isinstance(s, CooArray):
+            return method(self, *args, **kwargs)
+        from ..ops.sparse_coo import sparse_coo_op, sparse_values_op
+        vals = method(apply(sparse_values_op, self), *args, **kwargs)
+        if method.__name__ != "clone" and vals._data is s.values:
+            return self                                 # nothing to change, as the dense method
+        idx = s.indices
+        if vals._backend is not s.backend:
+            idx = vals._backend.from_numpy(s.backend.to_numpy(idx))
+        elif method.__name__ == "clone":
+            idx = s.backend.copy(idx)
+        return apply(sparse_coo_op, vals, indices=idx, shape=s.shape, coalesced=s.coalesced)
+    return call
