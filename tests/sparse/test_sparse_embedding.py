@@ -171,3 +171,17 @@ def test_tied_sparse_and_dense_uses_sum_to_a_dense_grad_as_torch():
     a, b = run(tapegrad), run(torch)
     assert not a.is_sparse and not b.is_sparse
     np.testing.assert_allclose(a.numpy(), b.numpy())
+
+
+def test_dense_into_an_existing_sparse_grad_is_refused_not_lost():
+    m = _emb(tapegrad)
+    m(tapegrad.tensor([1])).sum().backward()
+    with pytest.raises(NotImplementedError, match="zero the grad first"):
+        (m.weight * 2).sum().backward()
+    m.weight.grad = None
+    (m.weight * 2).sum().backward()                  # a dense first gradient, then a sparse one: dense, as torch
+    m(tapegrad.tensor([1, 1])).sum().backward()
+    want = np.full((7, 3), 2.0)
+    want[1] += 2.0
+    assert not m.weight.grad.is_sparse
+    np.testing.assert_allclose(m.weight.grad.numpy(), want)
