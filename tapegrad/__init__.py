@@ -32,6 +32,7 @@ from ._process_state import *  # noqa: F401,F403  threads, deterministic algorit
 from ._device import get_default_device, set_default_device
 from ._repr import set_printoptions
 from . import random, backends  # noqa: F401  (tapegrad.random, tapegrad.backends, as torch's)
+from .ops.sparse_coo import layout, strided, sparse_coo  # noqa: F401  (memory layouts, as torch's)
 
 __version__ = "0.1.0"
 
@@ -40,6 +41,7 @@ __version__ = "0.1.0"
 # ``tapegrad/nn/`` the first time it is read. ``distributed`` imports mpi4py only when a process group is made.
 _LAZY = {"nn", "optim", "utils", "testing", "cuda", "accelerator", "distributed", "distributions", "linalg", "func",
          "amp", "onnx", "serialization"}
+_LAZY |= {"sparse"}
 
 
 def __getattr__(name):

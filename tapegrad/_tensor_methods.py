@@ -389,3 +389,10 @@ for _base in ("absolute", "deg2rad", "rad2deg", "ldexp", "sinc", "i0", "polygamm
         setattr(_tensor_inplace, _base + "_", _fn)
         _tensor_inplace.METHODS[_base + "_"] = _fn
         setattr(Tensor, _base + "_", _fn)
+# Sparse COO tensors: repr, host reads, moves and clones (tapegrad/sparse/_methods.py, Note [sparse COO storage]).
+from .sparse._methods import with_sparse_repr, dense_only, through_values  # noqa: E402
+Tensor.__repr__ = with_sparse_repr(Tensor.__repr__)
+Tensor.numpy, Tensor.tolist, Tensor.item = (dense_only(Tensor.numpy), dense_only(Tensor.tolist),
+                                            dense_only(Tensor.item))
+Tensor.to, Tensor.cuda, Tensor.cpu, Tensor.clone = (through_values(Tensor.to), through_values(Tensor.cuda),
+                                                    through_values(Tensor.cpu), through_values(Tensor.clone))

@@ -53,3 +53,5 @@ from . import math_extra  # noqa: E402  (absolute, deg2rad, dist, addr, cov, tra
 FAMILIES = FAMILIES + (math_extra,)
 from . import numeric_extra  # noqa: E402  (trapezoid, cumulative_trapezoid, vander, unravel_index, pdist)
 FAMILIES = FAMILIES + (numeric_extra,)
+from . import sparse_coo  # noqa: E402  (sparse COO tensors, Note [sparse COO storage] in ops/_sparse_array.py)
+FAMILIES = FAMILIES + (sparse_coo,)

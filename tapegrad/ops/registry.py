@@ -118,6 +118,11 @@ path, or when it is never recorded (bool results).
 - special_fns: xlog1py (xlogy's twin with log1p, PyTorch's gradients at
   x == 0); the rest of ops/special_fns.py is composed (Note [special
   functions composed]).
+- sparse_coo: sparse_coo, sparse_values, sparse_to_dense (between the
+  layouts: a sparse tensor's storage is a CooArray, Note [sparse COO
+  storage] in ops/_sparse_array.py); sparse_mm (one gather/scatter-add, its
+  sparse operand's gradient sparse); embedding_sparse (the lookup whose
+  weight gradient is sparse). Note [sparse primitives] in ops/sparse_coo.py.
 
 The tape record ``Node`` and the flags ``apply`` reads live one floor down,
 in ``tapegrad/tape/`` (Note [the tape floor] there).

@@ -22,7 +22,9 @@ from .lbfgs import LBFGS
 from .asgd import ASGD
 from .rprop import Rprop
 from . import lr_scheduler
+from .sparse_adam import SparseAdam
 from . import swa_utils
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler", "swa_utils",
            "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "LBFGS", "ASGD", "Rprop"]
+__all__ += ["SparseAdam"]

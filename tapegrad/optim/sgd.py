@@ -1,5 +1,7 @@
 """Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay."""
 from .._tensor import Tensor
+from ..ops._sparse_array import CooArray
+from .sparse_adam import sparse_sgd_step
 from .optimizer import Optimizer, _check_fused_flags, _check_tensor_lr, _fusable, _grads, _impl_flags, _scalar, _store
 
 __all__ = ["SGD"]
@@ -57,6 +59,9 @@ class SGD(Optimizer):
         nesterov = group["nesterov"]
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
+            if isinstance(g, CooArray):     # Note [sparse optimizer steps] in optim/sparse_adam.py
+                sparse_sgd_step(self, p, a, g, lr, mom, damp, wd, nesterov)
+                continue
             fused = getattr(be, "sgd_update_", None)
             st = state.get(p)
             buf = st.get("momentum_buffer") if mom and st is not None else None

@@ -35,6 +35,8 @@ CUDA_UNSUPPORTED.update({n: o for o, ns in {
     "linalg_qr": ("linalg_qr_q", "linalg_qr_r"), "linalg_eigh": ("linalg_eigvalsh", "linalg_eigh_vectors"),
     "linalg_svd": ("linalg_svdvals", "linalg_svd_u", "linalg_svd_vh_wide", "linalg_pinv", "linalg_matrix_norm_nuc",
                    "linalg_matrix_norm_2", "linalg_matrix_norm_-2", "svd_legacy_v")}.items() for n in ns})
+# sparse COO: the dense matmul kernel refuses a sparse operand (sparse.mm runs on the GPU; tests/cuda/test_sim_sparse.py)
+CUDA_UNSUPPORTED["sparse_matmul_operator"] = "matmul"
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,8 @@
 calls, Note [base definitions] in loss.py) with PyTorch's full signature; the re-export at the end of
 ``nn/functional.py`` replaces the name there.
 """
+import numpy as np
+
 from ... import _creation as C
 from ... import _dtype as D
 from ...autograd.grad_mode import no_grad
@@ -21,10 +23,16 @@ def _LOOKUP(input, weight, padding_idx=None):
     return BASE["embedding"](input, weight, padding_idx)
 
 
-def _check_sparse(sparse, fn):
-    if sparse:
-        raise NotImplementedError(f"{fn}: sparse=True (sparse gradients) is not supported; pass sparse=False "
-                                  "for a dense gradient")
+def _sparse_lookup(input, weight, padding_idx=None, keep=None, scale_grad_by_freq=False):
+    """The lookup whose weight gradient is a sparse COO tensor (``sparse=True``, ops/sparse_coo.py)."""
+    from ...ops.indexing import check_index_range
+    from ...ops.sparse_coo import embedding_sparse
+    if input.dtype not in (D.int64, D.int32):
+        raise RuntimeError(f"embedding: expected indices of dtype int64 or int32, got {input.dtype}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: sparse=True needs a 2-D weight, got shape {tuple(weight.shape)}")
+    check_index_range("embedding", input, weight.shape[0], 0, IndexError)
+    return embedding_sparse(input, weight, padding_idx, keep, scale_grad_by_freq)
 
 
 def _renorm_(weight, input, max_norm, norm_type):
@@ -57,7 +65,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
             rescaled to norm ``max_norm``, in place (``weight`` changes, as in PyTorch).
         norm_type: the p of that norm.
         scale_grad_by_freq: divide each row's gradient by how often it occurs in ``input``.
-        sparse: only ``False`` (dense gradients) is supported.
+        sparse: make ``weight``'s gradient a sparse COO tensor (one uncoalesced row per looked-up index;
+            ``scale_grad_by_freq`` is refused in backward, as PyTorch).
 
     Example:
         >>> import tapegrad
@@ -68,7 +77,6 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         >>> w[0]
         tensor([0.6000, 0.8000])
     """
-    _check_sparse(sparse, "embedding")
     if padding_idx is not None:
         n = weight.shape[0]
         if not -n <= padding_idx < n:
@@ -78,6 +86,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
         if input.dtype not in (D.int64, D.int32):
             raise RuntimeError(f"embedding: expected indices of dtype int64 or int32, got {input.dtype}")
         _renorm_(weight, input, max_norm, norm_type)
+    if sparse:
+        return _sparse_lookup(input, weight, padding_idx, scale_grad_by_freq=scale_grad_by_freq)
     out = _LOOKUP(input, weight, padding_idx)
     if scale_grad_by_freq and input.numel():
         flat = [int(v) for v in input.reshape((-1,)).tolist()]
@@ -125,7 +135,7 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         max_norm, norm_type: rows over the norm are rescaled in place first (as ``embedding``).
         scale_grad_by_freq: scale gradients by the inverse frequency of the rows (not with ``max``).
         mode: ``"sum"``, ``"mean"`` or ``"max"`` (elementwise over the bag). Empty bags give zeros.
-        sparse: only ``False`` is supported.
+        sparse: make ``weight``'s gradient a sparse COO tensor (not with ``mode="max"``, as PyTorch).
         per_sample_weights: weights of each index (``input``'s shape), only with ``mode="sum"``.
         include_last_offset: ``offsets`` has one more entry, the end of the last bag.
         padding_idx: entries equal to it are left out of their bag (not counted in a mean).
@@ -138,7 +148,8 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
         tensor([[4., 6.],
                 [2., 3.]])
     """
-    _check_sparse(sparse, "embedding_bag")
+    if sparse and mode == "max":
+        raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and tuple(input.shape) != tuple(per_sample_weights.shape):
         raise ValueError(f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not None, "
                          f"then it must have the same shape as the input ({tuple(input.shape)})")
@@ -183,8 +194,12 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     keep = keep.reshape((nb, width))
     idx = C.tensor([[flat[p] if p >= 0 else 0 for p in row] for row in pos], dtype=D.int64, device=weight.device)
     idx = idx.reshape((nb, width))
-    rows = _LOOKUP(idx, weight)                                                   # (bags, width, dim)
-    if scale_grad_by_freq and flat:
+    if sparse:      # the fillers of short bags and padding entries get no entry in the sparse gradient
+        kept = [p >= 0 for row in pos for p in row]
+        rows = _sparse_lookup(idx, weight, keep=np.array(kept, dtype=bool), scale_grad_by_freq=scale_grad_by_freq)
+    else:
+        rows = _LOOKUP(idx, weight)                                               # (bags, width, dim)
+    if scale_grad_by_freq and flat and not sparse:
         _scale_by_freq(rows, flat, [int(v) for v in idx.reshape((-1,)).tolist()], (nb, width))
     mask = keep.reshape((nb, width, 1))
     if mode == "max":

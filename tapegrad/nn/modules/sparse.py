@@ -36,12 +36,6 @@ def _reset(self):
         B.BY_TYPE[type(a)].setitem(a, self.padding_idx, 0)
 
 
-def _check_sparse(sparse, cls):
-    if sparse:
-        raise NotImplementedError(f"{cls}: sparse=True (sparse gradients) is not supported; pass sparse=False "
-                                  "for a dense gradient")
-
-
 class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, initialized N(0, 1).
 
@@ -58,7 +52,6 @@ class Embedding(Module):
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
                  scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
-        _check_sparse(sparse, "Embedding")
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = _padding(padding_idx, num_embeddings, "Embedding")
@@ -124,7 +117,6 @@ class EmbeddingBag(Module):
                  mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
                  dtype=None):
         super().__init__()
-        _check_sparse(sparse, "EmbeddingBag")
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
         self.num_embeddings = num_embeddings
