@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..tape.capture import ACTIVE
 from ..tape.node import next_seq as _next_seq
 from . import backward as _backward
+from . import fastguard as _fastguard
 from . import guards as _guards
 from .replay import Program
 from .tracer import Tracer, GraphBreak
@@ -40,6 +41,7 @@ class CompiledFunction:
         self._warned = False
         self._stats = {"traces": 0, "replays": 0, "guard_failures": 0, "eager_calls": 0, "fallbacks": []}
         self._last = None
+        self._fast = []             # (generated check, Program), most recently used first (Note [fast guards])
         functools.update_wrapper(self, fn)
 
     def __get__(self, obj, objtype=None):
@@ -48,6 +50,14 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if self.disable or ACTIVE[0] is not None:       # a compiled call inside a trace is part of it
             return self.fn(*args, **kwargs)
+        fast = self._fast
+        for i, (check, prog) in enumerate(fast):
+            flat = check(args, kwargs)
+            if flat is not None:
+                if i:
+                    fast.insert(0, fast.pop(i))
+                self._stats["replays"] += 1
+                return prog.run(flat)
         try:
             flat, spec = _guards.flatten(args, kwargs)
         except _guards._Unsupported as e:
@@ -81,6 +91,7 @@ class CompiledFunction:
 
     def _trace(self, k, objs, flat, args, kwargs):
         self._stats["traces"] += 1
+        check = _fastguard.build(self.fn, self._names, self._extra, args, kwargs, flat)
         paths, known = _discover(objs, flat)
         tr = Tracer(paths, known, self.fullgraph)
         if _guards.hooks(objs):
@@ -114,6 +125,8 @@ class CompiledFunction:
                                  f"{getattr(self.fn, '__qualname__', self.fn)}: {tr.aborted}")
             self._stats["fallbacks"].append(tr.aborted)
         self._cache[k] = (prog, objs, [t for t in flat])
+        if prog is not None and check is not None:
+            self._fast.insert(0, (check, prog))
         self._last = prog
         return result
 
