@@ -31,8 +31,9 @@ CACHE_LIMIT = 8
 class CompiledFunction:
     """A function whose calls replay captured traces (see ``tapegrad.compile``)."""
 
-    def __init__(self, fn, fullgraph=False, disable=False, extra=()):
+    def __init__(self, fn, fullgraph=False, disable=False, extra=(), options=None):
         self.fn = fn
+        self.fusion = _fusion_option(options)
         self.fullgraph = fullgraph
         self.disable = disable
         self._extra = tuple(extra)
@@ -112,7 +113,7 @@ class CompiledFunction:
         if tr.aborted is None:
             try:
                 out = _grad_result(tr, result, boundary) or _result_spec(tr, result)
-                prog = Program(tr.steps, len(tr.arrays), tr.consts, out)
+                prog = Program(tr.steps, len(tr.arrays), tr.consts, out, tr.arrays, self.fusion)
             except (_NotPlaced, _backward.NotCaptured) as e:
                 tr.abort(str(e))
         if tr.aborted is None:
@@ -148,9 +149,11 @@ class CompiledFunction:
     def program(self):
         """The most recent captured program as text (one step per line), or a note why there is none.
 
+        Fused steps show as ``fused[...]`` lines, followed by each fused kernel's source.
+
         Example:
             >>> import tapegrad
-            >>> f = tapegrad.compile(lambda x: (x * 2).exp())
+            >>> f = tapegrad.compile(lambda x: (x * 2).exp(), options={"fusion": False})
             >>> _ = f(tapegrad.ones(2))
             >>> print(f.program())
             %0 = load arg[0]
@@ -299,6 +302,13 @@ class CompiledModule:
         return self.train(False)
 
 
+def _fusion_option(options):
+    fusion = (options or {}).get("fusion", True)      # other keys are torch.compile's (inductor): ignored
+    if fusion not in (True, False):
+        raise ValueError(f"tapegrad.compile: options['fusion'] must be True or False, got {fusion!r}")
+    return fusion
+
+
 def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, disable=False):
     """Capture a function (or a module's forward) on its first call and replay it on later calls.
 
@@ -315,7 +325,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
     Args:
         model: a function or an ``nn.Module`` (usable as ``@tapegrad.compile`` or ``@tapegrad.compile(...)``).
         fullgraph: raise instead of falling back to eager.
-        dynamic, backend, mode, options: accepted for PyTorch compatibility; only the default behaviour exists.
+        options: ``{"fusion": False}`` replays without fused kernels (Note [what may be fused]).
+        dynamic, backend, mode: accepted for PyTorch compatibility; only the default behaviour exists.
         disable: return a wrapper that always runs eagerly.
 
     Returns:
@@ -342,5 +353,5 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
     if not callable(model):
         raise TypeError(f"tapegrad.compile: expected a function or a Module, got {type(model).__name__}")
     if _guards._is_module(model):
-        return CompiledModule(model, fullgraph=fullgraph, disable=disable)
-    return CompiledFunction(model, fullgraph=fullgraph, disable=disable)
+        return CompiledModule(model, fullgraph=fullgraph, disable=disable, options=options)
+    return CompiledFunction(model, fullgraph=fullgraph, disable=disable, options=options)

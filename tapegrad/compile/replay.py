@@ -10,7 +10,7 @@ where not), and in-place writes bump the written tensor's version.
 from .. import backend as B
 from .._tensor import Tensor
 from ..autograd.engine import _accumulate, sum_to
-from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE, NAMES
+from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE, FUSED, NAMES
 
 __all__ = ["Program"]
 
@@ -31,7 +31,11 @@ def resolve(path, flat):
 class Program:
     """The steps of one trace, the constants they use and how to rebuild the call's result."""
 
-    def __init__(self, steps, nslots, consts, result):
+    def __init__(self, steps, nslots, consts, result, arrays=None, fusion=True):
+        self.kernels = []
+        if arrays is not None:          # Notes [dead values], [what may be fused], [memory plan]
+            from .plan import optimize
+            steps, result, self.kernels = optimize(steps, arrays, consts, result, fusion)
         self.steps = steps
         self.template = [None] * nslots
         for s, v in consts.items():
@@ -80,8 +84,13 @@ class Program:
                 lines.append(f"%{st[1]} = draw {getattr(st[2], '__name__', st[2])}{st[3][1:]}")
             elif k is WRITE:
                 lines.append(f"write %{st[1]} <- %{st[2]}")
+            elif k is FUSED:
+                lines.append(st[1].describe())
             else:
                 lines.append(f"%{st[1]} = {name}(%{st[2]})")
+        for i, kern in enumerate(self.kernels):
+            lines.append(f"# fused kernel {i}:")
+            lines.extend(kern.source.rstrip("\n").split("\n"))
         return "\n".join(lines)
 
 
@@ -91,7 +100,9 @@ def execute(steps, vals, flat):
     try:
         for st in steps:
             k = st[0]
-            if k is OP:
+            if k is FUSED:
+                st[1](vals)
+            elif k is OP:
                 _, op, be, ins, kw, kws, out = st
                 if kws:
                     kw = dict(kw)
@@ -145,6 +156,9 @@ def _rebuild(spec, vals, flat):
         return spec[1](spec, vals, flat)
     if kind == "slot":
         return Tensor._make(vals[spec[1]], None)
+    if kind == "copy":                  # Note [memory plan]: the value may alias a reused buffer
+        a = vals[spec[1]]
+        return Tensor._make(_BY_TYPE[a.__class__].copy(a), None)
     if kind == "tensor":
         return resolve(spec[1], flat)
     if kind == "const":
