@@ -143,8 +143,27 @@ class CompiledFunction:
         """
         s = dict(self._stats)
         s["fallbacks"] = list(s["fallbacks"])
+        progs = [e[0] for e in self._cache.values() if e[0] is not None]
+        s["fused_kernels"] = sum(len(p.kernels) for p in progs)
+        s["fusion_errors"] = [p.fusion_error for p in progs if p.fusion_error is not None]
         s["cached"] = len(self._cache)
         return s
+
+    def wait_for_kernels(self, timeout=None):
+        """Block until the fused kernels of every captured program are compiled (Note [background compile]).
+
+        Returns:
+            True when every captured program now runs its fused kernels.
+
+        Example:
+            >>> import tapegrad
+            >>> f = tapegrad.compile(lambda x: (x * 2).exp() + 1)
+            >>> _ = f(tapegrad.ones(2)); _ = f(tapegrad.ones(2))
+            >>> f.wait_for_kernels()
+            True
+        """
+        progs = [e[0] for e in self._cache.values() if e[0] is not None]
+        return all([p.wait(timeout) for p in progs])
 
     def program(self):
         """The most recent captured program as text (one step per line), or a note why there is none.
@@ -293,6 +312,10 @@ class CompiledModule:
     def program(self):
         """As ``CompiledFunction.program`` for the module's forward."""
         return self._compiled.program()
+
+    def wait_for_kernels(self, timeout=None):
+        """As ``CompiledFunction.wait_for_kernels`` for the module's forward."""
+        return self._compiled.wait_for_kernels(timeout)
 
     def train(self, mode=True):
         self._orig_mod.train(mode)

@@ -93,10 +93,16 @@ class FusedKernel:
         self.fixed_views = None if fresh else tuple((s, self.buf[r].reshape(self.shape)) for s, r in self.views)
         group.kernel = self
 
+    def compile(self):
+        """Load (and compile, or read from numba's disk cache) the kernel for C-ordered arrays."""
+        fn = _load(self.source)
+        dt = self.dtype
+        fn(0, *[np.zeros(1, dt) for _ in self.arrays], *[np.zeros((len(k.rows), 1), dt) for k in self.srcs],
+           np.zeros((len(self.rows), 1), dt))
+        self.fn = fn
+
     def __call__(self, vals):
         fn = self.fn
-        if fn is None:
-            fn = self.fn = _load(self.source)
         buf = self.buf
         if self.fresh:
             buf = self.buf = np.empty((len(self.rows), self.n), self.dtype)

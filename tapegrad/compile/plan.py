@@ -38,7 +38,7 @@ __all__ = ["reads", "eliminate_dead", "fuse", "optimize"]
 
 MIN_STEPS = 2           # a single elementwise step fuses only on arrays of at least MIN_SIZE elements
 MIN_SIZE = 4096
-MAX_STEPS = 1024        # a bound on one loop body (numba and LLVM compile time grows with it)
+MAX_STEPS = 64          # longer runs are split: numba's compile time grows faster than a loop body's length
 
 
 def reads(st):
@@ -140,7 +140,8 @@ def _key(st, arrays):
         return None
     for s in reads(st):
         a = _array(arrays, s)
-        if a is not None and (a.__class__ is not B.CPU_BACKEND.array_type or a.dtype != dtype or (tuple(a.shape) != shape and a.size != 1)):
+        if a is not None and (a.__class__ is not B.CPU_BACKEND.array_type or a.dtype != dtype
+                              or (tuple(a.shape) != shape and a.size != 1)):
             return None
     return shape, dtype
 
@@ -278,13 +279,13 @@ def _copying(spec, alias):
 
 
 def optimize(steps, arrays, consts, result, fusion=True):
-    """Notes [dead values], [what may be fused] and [memory plan]: ``(steps, result, kernels)``."""
+    """Notes [dead values], [what may be fused] and [memory plan]: ``(unfused steps, steps, result, kernels)``."""
     live = set()
     fresh = result_slots(result, live)
-    steps = eliminate_dead(steps, live)
+    plain = eliminate_dead(steps, live)
     if not fusion:
-        return steps, result, []
-    steps, kernels = fuse(steps, arrays, consts, live, fresh)
+        return plain, plain, result, []
+    steps, kernels = fuse(plain, arrays, consts, live, fresh)
     if kernels and not fresh:
         result = _copying(result, _aliases(steps, kernels))
-    return steps, result, kernels
+    return plain, steps, result, kernels

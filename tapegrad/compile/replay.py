@@ -1,5 +1,16 @@
 """A captured program: a flat list of backend-level steps over slots, and its replay.
 
+# Note [background compile]
+Compiling a fused kernel takes numba from about a second (its disk cache) to
+many seconds (a long kernel, a cold cache, a busy machine). A program keeps
+its unfused steps (``plain``) beside the fused ones: the first replay starts a
+daemon thread that compiles the kernels (numba's compiler lock serialises it
+with any other compilation) and replays run the unfused steps until every
+kernel is ready, then switch to the fused steps for good. Both compute the
+same values (within float rounding), so the switch is invisible except in
+speed; ``CompiledFunction.wait_for_kernels()`` blocks until it happened. A
+kernel numba rejects leaves its program unfused (``stats()["fusion_errors"]``).
+
 A replay does what the traced call did, step by step, on the arrays the slots
 hold (Note [trace slots] in compile/tracer.py): no dispatch, promotion, Node
 creation or graph walk. Effects (``Optimizer.step``, ``zero_grad``) are called
@@ -33,10 +44,14 @@ class Program:
 
     def __init__(self, steps, nslots, consts, result, arrays=None, fusion=True):
         self.kernels = []
+        self.plain = steps
         if arrays is not None:          # Notes [dead values], [what may be fused], [memory plan]
             from .plan import optimize
-            steps, result, self.kernels = optimize(steps, arrays, consts, result, fusion)
+            self.plain, steps, result, self.kernels = optimize(steps, arrays, consts, result, fusion)
         self.steps = steps
+        self.ready = not self.kernels   # Note [background compile]
+        self.compiler = None
+        self.fusion_error = None
         self.template = [None] * nslots
         for s, v in consts.items():
             self.template[s] = v
@@ -45,8 +60,33 @@ class Program:
     def run(self, flat):
         """Replay on the argument list ``flat`` (the guards already hold); returns the call's result."""
         vals = self.template.copy()
-        execute(self.steps, vals, flat)
+        execute(self.steps if self.ready else self._unfused(), vals, flat)
         return _rebuild(self.result, vals, flat)
+
+    def _unfused(self):
+        """Note [background compile]: the steps to run while the kernels compile (and start compiling)."""
+        if self.compiler is None and self.fusion_error is None:
+            import threading
+            self.compiler = threading.Thread(target=self._compile, name="tapegrad.compile kernels", daemon=True)
+            self.compiler.start()
+        return self.plain
+
+    def _compile(self):
+        try:
+            for k in self.kernels:
+                k.compile()
+        except Exception as e:          # a kernel numba rejects: this program stays unfused, never wrong
+            self.fusion_error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            return
+        self.ready = True
+
+    def wait(self, timeout=None):
+        """Block until the fused kernels are compiled (or failed); True when the fused steps run from now on."""
+        if not self.ready and self.compiler is None and self.fusion_error is None:
+            self._unfused()
+        if self.compiler is not None:
+            self.compiler.join(timeout)
+        return self.ready
 
     def __len__(self):
         return len(self.steps)

@@ -30,7 +30,10 @@ def test_chain_forward_and_backward_match_eager(fusion, dtype):
     want = run().numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()
     f = tapegrad.compile(run, options={"fusion": fusion})
     tol = 1e-6 if dtype == "float32" else 1e-13
-    for _ in range(3):
+    f()
+    assert f.wait_for_kernels()                             # Note [background compile]
+    assert f.stats()["fused_kernels"] == (1 if fusion else 0)
+    for _ in range(2):
         y = f()
         for got, exp in zip((y, x.grad, w.grad), want):
             np.testing.assert_allclose(got.numpy(), exp, rtol=tol, atol=tol)
@@ -48,6 +51,7 @@ def test_fused_replay_follows_new_input_values():
     run = _chain_run(x, w, 3)
     f = tapegrad.compile(run)
     f()
+    f.wait_for_kernels()
     for v in (0.1, -0.7, 2.0):
         x.data.fill_(v)
         got = f().numpy().copy(), x.grad.numpy().copy(), w.grad.numpy().copy()
@@ -79,6 +83,7 @@ def test_training_step_with_relu_and_momentum_fused_matches_eager():
         return step
     eager, comp = make(m1), tapegrad.compile(make(m2))
     for X, y in data:
+        comp.wait_for_kernels()
         np.testing.assert_allclose(comp(X, y).numpy(), eager(X, y).numpy(), rtol=1e-5)
     for p1, p2 in zip(m1.parameters(), m2.parameters()):
         np.testing.assert_allclose(p2.detach().numpy(), p1.detach().numpy(), rtol=1e-5, atol=1e-6)
@@ -91,6 +96,7 @@ def test_returned_tensors_never_alias_reused_buffers():
     x = tapegrad.ones(4)
     f = tapegrad.compile(lambda x: ((x * 2).exp() + 1, (x - 1).tanh() * 3))
     f(x)
+    f.wait_for_kernels()
     a, b = f(x)
     a0, b0 = a.numpy().copy(), b.numpy().copy()
     f(x * 5)
@@ -109,6 +115,7 @@ def test_compiled_forward_keeps_its_values_until_its_backward():
         (mod(X1).sum() + 0 * mod(X1).sum()).backward()
         for p in mod.parameters():
             p.grad = None
+    cm.wait_for_kernels()
     o1, o2 = cm(X1), cm(X2)
     (o1.sum() * 2 + o2.sum()).backward()
     e1, e2 = m(X1), m(X2)
@@ -127,6 +134,7 @@ def test_data_dependent_vjp_is_not_fused():
         (x * 2).exp().prod().backward()
     f = tapegrad.compile(run)
     f()
+    f.wait_for_kernels()
     f()
     with tapegrad.no_grad():
         x[1] = 0.0
@@ -139,3 +147,16 @@ def test_data_dependent_vjp_is_not_fused():
 def test_fusion_option_is_checked():
     with pytest.raises(ValueError, match="fusion"):
         tapegrad.compile(lambda x: x, options={"fusion": "yes"})
+
+
+def test_replays_run_unfused_until_the_kernels_are_compiled():
+    # Note [background compile]: the first replay starts compiling and runs the unfused steps
+    x = tapegrad.tensor([0.1, 0.2, 0.3])
+    f = tapegrad.compile(lambda x: (x * 3).tanh() - 1)
+    want = ((x * 3).tanh() - 1).numpy()
+    f(x)
+    prog = f._last
+    assert not prog.ready
+    np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-6)
+    assert f.wait_for_kernels() and prog.ready and f.stats()["fusion_errors"] == []
+    np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-6)
