@@ -85,7 +85,7 @@ class FusedKernel:
         body += ["        " + ln for ln in loads + b.lines]
         body += [f"        OUT[{r}, i] = {g.syms[s].name}" for r, s in enumerate(rows)]
         self.source = ("import math\nimport numpy as np\nfrom numba import njit\n\n\n"
-                       "@njit(cache=True, nogil=True)\n"
+                       "@njit(cache=True, nogil=True, error_model=\"numpy\")\n"
                        f"def kernel({params}):\n" + "\n".join(body) + "\n")
         self.fn = None
         self.buf = None if fresh else np.empty((len(rows), b.n), dt)

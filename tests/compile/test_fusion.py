@@ -160,3 +160,15 @@ def test_replays_run_unfused_until_the_kernels_are_compiled():
     np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-6)
     assert f.wait_for_kernels() and prog.ready and f.stats()["fusion_errors"] == []
     np.testing.assert_allclose(f(x).numpy(), want, rtol=1e-6)
+
+
+def test_division_by_zero_and_nan_follow_numpy_in_kernels():
+    # numba's default error model raises ZeroDivisionError; the kernels use NumPy's (inf and nan)
+    x = tapegrad.tensor([1.0, 0.0, -1.0, 2.0])
+    y = tapegrad.tensor([0.0, 0.0, 0.0, float("nan")])
+    f = tapegrad.compile(lambda x, y: (x / y).exp() * 2 + tapegrad.maximum(x, y))
+    with np.errstate(all="ignore"):
+        want = ((x / y).exp() * 2 + tapegrad.maximum(x, y)).numpy()
+    f(x, y)
+    assert f.wait_for_kernels() and "fused[" in f.program()
+    np.testing.assert_array_equal(f(x, y).numpy(), want)
