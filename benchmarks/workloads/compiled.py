@@ -2,8 +2,10 @@
 
 Cases: the 200-op chain of ``overhead`` (forward+backward, shapes (1,) and (16,), µs per op)
 and one MLP 64-32-10 batch-32 SGD training step (ms). The ``tapegrad`` column is the
-compiled call (steady-state replays); ``tapegrad_eager`` and ``torch_compile`` are in the
-JSON results and the note, with the first (tracing) call's time. ``torch.compile`` runs in
+compiled call (steady-state replays, fused kernels ready); ``tapegrad_eager``,
+``tapegrad_unfused`` (``options={"fusion": False}``) and ``torch_compile`` are in the
+JSON results and the note, with the first (tracing) call's time and the time until the
+fused kernels were ready (compiled in the background, or loaded from numba's disk cache). ``torch.compile`` runs in
 a subprocess and is skipped when compiling takes longer than 60 s ("skipped: compile time")
 or in ``--quick`` runs.
 """
