@@ -2,8 +2,10 @@
 
 Cases: the 200-op chain of ``overhead`` (forward+backward, shapes (1,) and (16,), µs per op)
 and one MLP 64-32-10 batch-32 SGD training step (ms). The ``tapegrad`` column is the
-compiled call (steady-state replays); ``tapegrad_eager`` and ``torch_compile`` are in the
-JSON results and the note, with the first (tracing) call's time. ``torch.compile`` runs in
+compiled call (steady-state replays, fused kernels ready); ``tapegrad_eager``,
+``tapegrad_unfused`` (``options={"fusion": False}``) and ``torch_compile`` are in the
+JSON results and the note, with the first (tracing) call's time and the time until the
+fused kernels were ready (compiled in the background, or loaded from numba's disk cache). ``torch.compile`` runs in
 a subprocess and is skipped when compiling takes longer than 60 s ("skipped: compile time")
 or in ``--quick`` runs.
 """
@@ -44,18 +46,22 @@ def _mlp(fw):
     return (lambda: trainer.step(x, target)), (x0, y0)
 
 
-def _compiled(fn, first):
+def _compiled(fn, first, fusion=True):
     """``tapegrad.compile(fn)``, called twice untimed (trace, then the key with .grad set); ``first`` gets the
-    first call's seconds."""
+    first call's seconds and the seconds until its fused kernels were ready (compiled in the background, or
+    loaded from numba's disk cache), which happens before timing."""
     import tapegrad
 
     def call():
         fn()        # the MLP step returns its loss (still requiring grad): the compiled call returns nothing
-    c = tapegrad.compile(call)
+    c = tapegrad.compile(call, options={"fusion": fusion})
     t0 = time.perf_counter()
     c()
     first.append(time.perf_counter() - t0)
     c()
+    c()
+    c.wait_for_kernels()
+    first.append(time.perf_counter() - t0)
     return c
 
 
@@ -90,6 +96,7 @@ def run(cfg):
         row = Row("compiled", name, unit, scale)
         row.results = compare({
             "tapegrad": lambda: _compiled(build(tapegrad), first),
+            "tapegrad_unfused": lambda: _compiled(build(tapegrad), [], fusion=False),
             "numpy": hand_build,
             "torch": (lambda: build(cfg.torch)) if cfg.torch is not None else cfg.torch_missing,
             "tapegrad_eager": lambda: build(tapegrad),
@@ -100,8 +107,10 @@ def run(cfg):
         eager = row.value("tapegrad_eager")
         if eager and row.value("tapegrad"):
             notes.append(f"eager {fmt(eager)} {unit}, compiled/eager {fmt(row.value('tapegrad') / eager)}")
+        if row.value("tapegrad_unfused"):
+            notes.append(f"unfused {fmt(row.value('tapegrad_unfused'))} {unit}")
         if first:
-            notes.append(f"first call {first[0]:.3f} s")
+            notes.append(f"first call {first[0]:.3f} s, kernels ready {first[1]:.2f} s")
         if isinstance(tc, dict):
             row.results["torch_compile"] = fixed(tc["per_call_s"] / per)
             notes.append(f"torch.compile {fmt(tc['per_call_s'] / per * scale)} {unit} after {tc['compile_s']:.1f} s")

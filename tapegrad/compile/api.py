@@ -18,6 +18,7 @@ from .._tensor import Tensor
 from ..tape.capture import ACTIVE
 from ..tape.node import next_seq as _next_seq
 from . import backward as _backward
+from . import fastguard as _fastguard
 from . import guards as _guards
 from .replay import Program
 from .tracer import Tracer, GraphBreak
@@ -30,8 +31,9 @@ CACHE_LIMIT = 8
 class CompiledFunction:
     """A function whose calls replay captured traces (see ``tapegrad.compile``)."""
 
-    def __init__(self, fn, fullgraph=False, disable=False, extra=()):
+    def __init__(self, fn, fullgraph=False, disable=False, extra=(), options=None):
         self.fn = fn
+        self.fusion = _fusion_option(options)
         self.fullgraph = fullgraph
         self.disable = disable
         self._extra = tuple(extra)
@@ -40,6 +42,7 @@ class CompiledFunction:
         self._warned = False
         self._stats = {"traces": 0, "replays": 0, "guard_failures": 0, "eager_calls": 0, "fallbacks": []}
         self._last = None
+        self._fast = []             # (generated check, Program), most recently used first (Note [fast guards])
         functools.update_wrapper(self, fn)
 
     def __get__(self, obj, objtype=None):
@@ -48,6 +51,14 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if self.disable or ACTIVE[0] is not None:       # a compiled call inside a trace is part of it
             return self.fn(*args, **kwargs)
+        fast = self._fast
+        for i, (check, prog) in enumerate(fast):
+            flat = check(args, kwargs)
+            if flat is not None:
+                if i:
+                    fast.insert(0, fast.pop(i))
+                self._stats["replays"] += 1
+                return prog.run(flat)
         try:
             flat, spec = _guards.flatten(args, kwargs)
         except _guards._Unsupported as e:
@@ -81,6 +92,7 @@ class CompiledFunction:
 
     def _trace(self, k, objs, flat, args, kwargs):
         self._stats["traces"] += 1
+        check = _fastguard.build(self.fn, self._names, self._extra, args, kwargs, flat)
         paths, known = _discover(objs, flat)
         tr = Tracer(paths, known, self.fullgraph)
         if _guards.hooks(objs):
@@ -101,7 +113,7 @@ class CompiledFunction:
         if tr.aborted is None:
             try:
                 out = _grad_result(tr, result, boundary) or _result_spec(tr, result)
-                prog = Program(tr.steps, len(tr.arrays), tr.consts, out)
+                prog = Program(tr.steps, len(tr.arrays), tr.consts, out, tr.arrays, self.fusion)
             except (_NotPlaced, _backward.NotCaptured) as e:
                 tr.abort(str(e))
         if tr.aborted is None:
@@ -114,6 +126,8 @@ class CompiledFunction:
                                  f"{getattr(self.fn, '__qualname__', self.fn)}: {tr.aborted}")
             self._stats["fallbacks"].append(tr.aborted)
         self._cache[k] = (prog, objs, [t for t in flat])
+        if prog is not None and check is not None:
+            self._fast.insert(0, (check, prog))
         self._last = prog
         return result
 
@@ -129,15 +143,36 @@ class CompiledFunction:
         """
         s = dict(self._stats)
         s["fallbacks"] = list(s["fallbacks"])
+        progs = [e[0] for e in self._cache.values() if e[0] is not None]
+        s["fused_kernels"] = sum(len(p.kernels) for p in progs)
+        s["fusion_errors"] = [p.fusion_error for p in progs if p.fusion_error is not None]
         s["cached"] = len(self._cache)
         return s
+
+    def wait_for_kernels(self, timeout=None):
+        """Block until the fused kernels of every captured program are compiled (Note [background compile]).
+
+        Returns:
+            True when every captured program now runs its fused kernels.
+
+        Example:
+            >>> import tapegrad
+            >>> f = tapegrad.compile(lambda x: (x * 2).exp() + 1)
+            >>> _ = f(tapegrad.ones(2)); _ = f(tapegrad.ones(2))
+            >>> f.wait_for_kernels()
+            True
+        """
+        progs = [e[0] for e in self._cache.values() if e[0] is not None]
+        return all([p.wait(timeout) for p in progs])
 
     def program(self):
         """The most recent captured program as text (one step per line), or a note why there is none.
 
+        Fused steps show as ``fused[...]`` lines, followed by each fused kernel's source.
+
         Example:
             >>> import tapegrad
-            >>> f = tapegrad.compile(lambda x: (x * 2).exp())
+            >>> f = tapegrad.compile(lambda x: (x * 2).exp(), options={"fusion": False})
             >>> _ = f(tapegrad.ones(2))
             >>> print(f.program())
             %0 = load arg[0]
@@ -278,12 +313,23 @@ class CompiledModule:
         """As ``CompiledFunction.program`` for the module's forward."""
         return self._compiled.program()
 
+    def wait_for_kernels(self, timeout=None):
+        """As ``CompiledFunction.wait_for_kernels`` for the module's forward."""
+        return self._compiled.wait_for_kernels(timeout)
+
     def train(self, mode=True):
         self._orig_mod.train(mode)
         return self
 
     def eval(self):
         return self.train(False)
+
+
+def _fusion_option(options):
+    fusion = (options or {}).get("fusion", True)      # other keys are torch.compile's (inductor): ignored
+    if fusion not in (True, False):
+        raise ValueError(f"tapegrad.compile: options['fusion'] must be True or False, got {fusion!r}")
+    return fusion
 
 
 def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=None, options=None, disable=False):
@@ -302,7 +348,8 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
     Args:
         model: a function or an ``nn.Module`` (usable as ``@tapegrad.compile`` or ``@tapegrad.compile(...)``).
         fullgraph: raise instead of falling back to eager.
-        dynamic, backend, mode, options: accepted for PyTorch compatibility; only the default behaviour exists.
+        options: ``{"fusion": False}`` replays without fused kernels (Note [what may be fused]).
+        dynamic, backend, mode: accepted for PyTorch compatibility; only the default behaviour exists.
         disable: return a wrapper that always runs eagerly.
 
     Returns:
@@ -329,5 +376,5 @@ def compile(model=None, *, fullgraph=False, dynamic=None, backend=None, mode=Non
     if not callable(model):
         raise TypeError(f"tapegrad.compile: expected a function or a Module, got {type(model).__name__}")
     if _guards._is_module(model):
-        return CompiledModule(model, fullgraph=fullgraph, disable=disable)
-    return CompiledFunction(model, fullgraph=fullgraph, disable=disable)
+        return CompiledModule(model, fullgraph=fullgraph, disable=disable, options=options)
+    return CompiledFunction(model, fullgraph=fullgraph, disable=disable, options=options)

@@ -1,5 +1,16 @@
 """A captured program: a flat list of backend-level steps over slots, and its replay.
 
+# Note [background compile]
+Compiling a fused kernel takes numba from about a second (its disk cache) to
+many seconds (a long kernel, a cold cache, a busy machine). A program keeps
+its unfused steps (``plain``) beside the fused ones: the first replay starts a
+daemon thread that compiles the kernels (numba's compiler lock serialises it
+with any other compilation) and replays run the unfused steps until every
+kernel is ready, then switch to the fused steps for good. Both compute the
+same values (within float rounding), so the switch is invisible except in
+speed; ``CompiledFunction.wait_for_kernels()`` blocks until it happened. A
+kernel numba rejects leaves its program unfused (``stats()["fusion_errors"]``).
+
 A replay does what the traced call did, step by step, on the arrays the slots
 hold (Note [trace slots] in compile/tracer.py): no dispatch, promotion, Node
 creation or graph walk. Effects (``Optimizer.step``, ``zero_grad``) are called
@@ -10,7 +21,7 @@ where not), and in-place writes bump the written tensor's version.
 from .. import backend as B
 from .._tensor import Tensor
 from ..autograd.engine import _accumulate, sum_to
-from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE, NAMES
+from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE, FUSED, NAMES
 
 __all__ = ["Program"]
 
@@ -31,8 +42,16 @@ def resolve(path, flat):
 class Program:
     """The steps of one trace, the constants they use and how to rebuild the call's result."""
 
-    def __init__(self, steps, nslots, consts, result):
+    def __init__(self, steps, nslots, consts, result, arrays=None, fusion=True):
+        self.kernels = []
+        self.plain = steps
+        if arrays is not None:          # Notes [dead values], [what may be fused], [memory plan]
+            from .plan import optimize
+            self.plain, steps, result, self.kernels = optimize(steps, arrays, consts, result, fusion)
         self.steps = steps
+        self.ready = not self.kernels   # Note [background compile]
+        self.compiler = None
+        self.fusion_error = None
         self.template = [None] * nslots
         for s, v in consts.items():
             self.template[s] = v
@@ -41,8 +60,33 @@ class Program:
     def run(self, flat):
         """Replay on the argument list ``flat`` (the guards already hold); returns the call's result."""
         vals = self.template.copy()
-        execute(self.steps, vals, flat)
+        execute(self.steps if self.ready else self._unfused(), vals, flat)
         return _rebuild(self.result, vals, flat)
+
+    def _unfused(self):
+        """Note [background compile]: the steps to run while the kernels compile (and start compiling)."""
+        if self.compiler is None and self.fusion_error is None:
+            import threading
+            self.compiler = threading.Thread(target=self._compile, name="tapegrad.compile kernels", daemon=True)
+            self.compiler.start()
+        return self.plain
+
+    def _compile(self):
+        try:
+            for k in self.kernels:
+                k.compile()
+        except Exception as e:          # a kernel numba rejects: this program stays unfused, never wrong
+            self.fusion_error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            return
+        self.ready = True
+
+    def wait(self, timeout=None):
+        """Block until the fused kernels are compiled (or failed); True when the fused steps run from now on."""
+        if not self.ready and self.compiler is None and self.fusion_error is None:
+            self._unfused()
+        if self.compiler is not None:
+            self.compiler.join(timeout)
+        return self.ready
 
     def __len__(self):
         return len(self.steps)
@@ -80,8 +124,13 @@ class Program:
                 lines.append(f"%{st[1]} = draw {getattr(st[2], '__name__', st[2])}{st[3][1:]}")
             elif k is WRITE:
                 lines.append(f"write %{st[1]} <- %{st[2]}")
+            elif k is FUSED:
+                lines.append(st[1].describe())
             else:
                 lines.append(f"%{st[1]} = {name}(%{st[2]})")
+        for i, kern in enumerate(self.kernels):
+            lines.append(f"# fused kernel {i}:")
+            lines.extend(kern.source.rstrip("\n").split("\n"))
         return "\n".join(lines)
 
 
@@ -91,7 +140,9 @@ def execute(steps, vals, flat):
     try:
         for st in steps:
             k = st[0]
-            if k is OP:
+            if k is FUSED:
+                st[1](vals)
+            elif k is OP:
                 _, op, be, ins, kw, kws, out = st
                 if kws:
                     kw = dict(kw)
@@ -145,6 +196,9 @@ def _rebuild(spec, vals, flat):
         return spec[1](spec, vals, flat)
     if kind == "slot":
         return Tensor._make(vals[spec[1]], None)
+    if kind == "copy":                  # Note [memory plan]: the value may alias a reused buffer
+        a = vals[spec[1]]
+        return Tensor._make(_BY_TYPE[a.__class__].copy(a), None)
     if kind == "tensor":
         return resolve(spec[1], flat)
     if kind == "const":

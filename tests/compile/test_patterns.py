@@ -93,7 +93,7 @@ def test_closure_over_leaves_accumulates_grad_across_calls():
             loss = ((w * x).tanh() * v + b).sum()
             loss.backward()
             return loss.detach()
-        fn = tapegrad.compile(f) if compiled else f
+        fn = tapegrad.compile(f, options={"fusion": False}) if compiled else f     # bit for bit: unfused
         grads = []
         for x in xs:
             v = tapegrad.tensor(x.numpy() * 2, requires_grad=True)
@@ -124,7 +124,7 @@ def test_no_grad_inference():
 def test_program_listing_shows_steps():
     w = tapegrad.ones(3, requires_grad=True)
 
-    @tapegrad.compile
+    @tapegrad.compile(options={"fusion": False})        # fused listings: tests/compile/test_fusion.py
     def f(x):
         (w * x).exp().sum().backward()
     f(tapegrad.ones(3))
@@ -149,7 +149,7 @@ def test_grad_reset_by_assignment_is_replayed():
     for _ in range(3):
         run()
         eager.append((x.grad.clone(), w.grad.clone()))
-    f = tapegrad.compile(run)
+    f = tapegrad.compile(run, options={"fusion": False})   # bit-identical unfused; fused: tests/compile/test_fusion.py
     for gx, gw in eager:
         f()
         _same(x.grad, gx)

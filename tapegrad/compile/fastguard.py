@@ -1,0 +1,247 @@
+"""A trace's guards as one generated Python function of straight-line checks.
+
+# Note [fast guards]
+``guards.key`` walks everything a trace may depend on and builds a tuple per
+call: about 50 µs for a small MLP step. Once a trace exists, the same facts are
+known objects: the closure cells, globals, modules, parameters, optimizer
+state and arguments it saw. ``build`` walks them once, exactly as ``captured``
+and ``key`` do, and writes each fact as one comparison against a constant,
+identity checks first, into the source of ``check(args, kwargs)``, which
+returns the call's flat tensor list or None. Every check is at least as strict
+as the key part it stands for (identity where the key has an id or a value
+that is not a number; ``len`` of every dict whose entries it checks), so
+``check`` passing implies the key is equal and the trace replays. A failed
+check only costs the slow path (``key`` and the cache), never a wrong replay.
+"""
+import sys
+import types
+
+from .._tensor import Tensor
+from ..tape import anomaly as _anomaly
+from ..tape import grad_mode as _gm
+from . import guards as _g
+
+__all__ = ["build"]
+
+_MISSING = _g._MISSING
+
+
+class _Builder:
+    def __init__(self):
+        self.consts = {}            # name -> object
+        self.ids = {}               # id(object) -> name
+        self.lines = []
+        self.seen = set()
+
+    def c(self, obj):
+        """A name for the constant ``obj`` in the generated code."""
+        n = self.ids.get(id(obj))
+        if n is None:
+            n = self.ids[id(obj)] = f"K{len(self.consts)}"
+            self.consts[n] = obj
+        return n
+
+    def need(self, *conds):
+        if conds:
+            self.lines.append(f"    if not ({' and '.join(conds)}): return None")
+
+    def value(self, expr, v):
+        """``expr`` equals the number/str ``v`` (its exact type first), or is ``v`` itself otherwise."""
+        if v.__class__ in _g._SCALAR_TYPES and v is not None and v.__class__ is not bool:
+            return [f"{expr}.__class__ is {self.c(v.__class__)}", f"{expr} == {self.c(v)}"]
+        return [f"{expr} is {self.c(v)}"]
+
+    # ------------------------------------------------------------ what captured() returns
+    def captured(self, fn, names, extra, depth=0):
+        out = list(extra)
+        self_ = getattr(fn, "__self__", None)
+        if self_ is not None:
+            out.append(self_)
+        f = getattr(fn, "__func__", fn)
+        for i, cell in enumerate(getattr(f, "__closure__", None) or ()):
+            try:
+                v = cell.cell_contents
+            except ValueError:
+                raise _Give("an empty closure cell")
+            self.need(*self.value(f"{self.c(cell)}.cell_contents", v))
+            out.append(v)
+        g = getattr(f, "__globals__", {})
+        for n in names:
+            v = g.get(n, _MISSING)
+            self.need(*self.value(f"{self.c(g)}.get({n!r}, MISSING)", v))
+            out.append(v)
+        for o in list(out):
+            if isinstance(o, types.FunctionType) and depth < 2 and o is not f:
+                out.extend(self.captured(o, _g.captured_names(o), (), depth + 1))
+            elif _g._is_plain(o):
+                vals = [v for v in vars(o).values() if isinstance(v, Tensor) or _g._is_module(v)
+                        or _g._is_optimizer(v)]
+                self.attrs(o)
+                out.extend(vals)
+        return out
+
+    # ------------------------------------------------------------ what key() reads
+    def attrs(self, o):
+        """``_attrs(o)``: the same set of number attributes with the same values (identity for the rest)."""
+        if ("attrs", id(o)) in self.seen:
+            return
+        self.seen.add(("attrs", id(o)))
+        d = o.__dict__
+        D = self.c(d)
+        conds = [f"{self.c(o)}.__dict__ is {D}", f"len({D}) == {len(d)}"]
+        for k, v in d.items():
+            e = f"{D}[{k!r}]"
+            if v.__class__ in _g._SCALAR_TYPES or (v.__class__ is tuple
+                                                     and all(x.__class__ in _g._SCALAR_TYPES for x in v)):
+                conds += self.value(e, v)
+            else:
+                conds.append(f"{e} is {self.c(v)}")
+        self.need(*conds)
+
+    def facts(self, t, grad_fn=True):
+        d = t._data
+        T, a = self.c(t), "d"
+        self.lines.append(f"    d = {T}._data")
+        conds = [f"{a}.__class__ is {self.c(d.__class__)}", f"{a}.shape == {self.c(d.shape)}",
+                 f"{a}.dtype is {self.c(d.dtype)}", f"{T}._requires_grad is {t._requires_grad}",
+                 f"({T}._grad is None) is {t._grad is None}"]
+        if grad_fn:
+            conds.append(f"({T}._grad_fn is None) is {t._grad_fn is None}")
+        self.need(*conds)
+
+    def obj(self, o):
+        if o.__class__ in _g._SCALAR_TYPES:
+            return                          # checked by value where it was reached
+        if isinstance(o, Tensor):
+            self.facts(o)
+        elif isinstance(o, (list, tuple)):
+            L = self.c(o)
+            self.need(f"len({L}) == {len(o)}", *(f"{L}[{i}] is {self.c(x)}" for i, x in enumerate(o)))
+            for x in o:
+                if isinstance(x, Tensor):
+                    self.facts(x)
+        elif _g._is_module(o):
+            if id(o) in self.seen:
+                return
+            self.seen.add(id(o))
+            for m in _modules(o):
+                self.attrs(m)               # identity of _parameters/_buffers/_modules and hook dicts
+                for dname in ("_parameters", "_buffers", "_modules"):
+                    dd = getattr(m, dname)
+                    DD = self.c(dd)
+                    self.need(f"len({DD}) == {len(dd)}",
+                              *(f"{DD}[{k!r}] is {self.c(v)}" for k, v in dd.items()))
+                self.need(*(f"len({self.c(getattr(m, n))}) == {len(getattr(m, n))}" for n in _g._HOOK_DICTS
+                            if hasattr(m, n)))
+                for p in m._parameters.values():
+                    if p is not None:
+                        self.facts(p, grad_fn=False)
+                for b in m._buffers.values():
+                    if b is not None:
+                        self.facts(b, grad_fn=False)
+        elif _g._is_plain(o):
+            self.attrs(o)
+        elif _g._is_optimizer(o):
+            if id(o) in self.seen:
+                return
+            self.seen.add(id(o))
+            O = self.c(o)
+            self.need(f"{O}.param_groups is {self.c(o.param_groups)}",
+                      f"len({self.c(o.param_groups)}) == {len(o.param_groups)}")
+            for i, g in enumerate(o.param_groups):
+                ps = g["params"]
+                self.need(f"{self.c(o.param_groups)}[{i}] is {self.c(g)}", f"{self.c(g)}['params'] is {self.c(ps)}",
+                          f"len({self.c(ps)}) == {len(ps)}",
+                          *(f"{self.c(ps)}[{j}] is {self.c(p)}" for j, p in enumerate(ps)),
+                          *(f"({self.c(p)}._grad is None) is {p._grad is None}" for p in ps))
+            st = o.state
+            S = self.c(st)
+            self.need(f"{O}.state is {S}", f"len({S}) == {len(st)}")
+            for k, v in st.items():
+                self.need(f"{S}.get({self.c(k)}, MISSING) is {self.c(v)}")
+                if isinstance(v, dict):
+                    V = self.c(v)
+                    self.need(f"len({V}) == {len(v)}",
+                              *(f"{V}[{kk!r}] is {self.c(vv)}" for kk, vv in v.items()))
+        else:
+            return                          # only its identity is in the key (checked where it was reached)
+
+    # ------------------------------------------------------------ the arguments (flatten's spec)
+    def args(self, expr, x, flat):
+        if isinstance(x, Tensor):
+            self.need(f"isinstance({expr}, Tensor)")
+            flat.append(expr)
+        elif x.__class__ in _g._SCALAR_TYPES or isinstance(x, _g._SCALARS):
+            self.need(*self.value(expr, x))
+        elif x.__class__ in (list, tuple):
+            self.need(f"{expr}.__class__ is {self.c(x.__class__)}", f"len({expr}) == {len(x)}")
+            for i, v in enumerate(x):
+                self.args(f"{expr}[{i}]", v, flat)
+        elif x.__class__ is dict:
+            self.need(f"{expr}.__class__ is dict", f"tuple({expr}) == {self.c(tuple(x))}")
+            for k, v in x.items():
+                self.args(f"{expr}[{k!r}]", v, flat)
+        else:
+            self.need(f"{expr} is {self.c(x)}")
+
+
+class _Give(Exception):
+    pass
+
+
+def _modules(o):
+    out, stack = [], [o]
+    while stack:
+        m = stack.pop()
+        out.append(m)
+        stack.extend(c for c in reversed(m._modules.values()) if c is not None)
+    return out
+
+
+def build(fn, names, extra, args, kwargs, flat):
+    """The generated check for a trace of ``fn(*args, **kwargs)`` (Note [fast guards]), or None when some fact
+    cannot be written as a constant check (then every call takes the slow path)."""
+    b = _Builder()
+    try:
+        b.lines.append("    flat = []")
+        fl = []
+        b.need("args.__class__ is tuple", f"len(args) == {len(args)}")
+        for i, a in enumerate(args):
+            b.args(f"args[{i}]", a, fl)
+        if kwargs:
+            b.args("kwargs", kwargs, fl)
+        else:
+            b.need("not kwargs")
+        b.lines.append(f"    flat = [{', '.join(fl)}]")
+        b.need(f"GM.enabled is {_gm.STATE.enabled}", f"AN[0] is {_anomaly.ENABLED[0]}")
+        hooks = sys.modules.get("tapegrad.nn._hooks")
+        if hooks is None:
+            b.need("'tapegrad.nn._hooks' not in MODS")
+        else:
+            b.need(*(f"len({b.c(hooks)}._global{n}) == 0" for n in _g._HOOK_DICTS))
+            if _g._global_hooks():
+                raise _Give("global hooks")
+        for i, t in enumerate(flat):
+            b.lines.append(f"    t = flat[{i}]; d = t._data")
+            b.need(f"d.__class__ is {b.c(t._data.__class__)}", f"d.shape == {b.c(t._data.shape)}",
+                   f"d.dtype is {b.c(t._data.dtype)}", f"t._requires_grad is {t._requires_grad}",
+                   f"(t._grad_fn is None) is {t._grad_fn is None}", f"(t._grad is None) is {t._grad is None}")
+        for i, t in enumerate(flat):        # the same aliasing between arguments
+            for j in range(i):
+                b.need(f"(flat[{i}] is flat[{j}]) is {t is flat[j]}")
+        objs = b.captured(fn, names, extra)
+        for x in list(args) + list(kwargs.values()):
+            if not isinstance(x, (Tensor,) + _g._SCALARS) and (_g._is_module(x) or _g._is_optimizer(x)):
+                objs.append(x)
+        for o in objs:
+            b.obj(o)
+    except _Give:
+        return None
+    body = "\n".join("    " + ln for ln in b.lines)         # a missing key or attribute fails the check too
+    src = ("def check(args, kwargs):\n    try:\n" + body + "\n    except (KeyError, IndexError, AttributeError, "
+           "ValueError, TypeError):\n        return None\n    return flat\n")
+    ns = dict(b.consts, MISSING=_MISSING, Tensor=Tensor, GM=_gm.STATE, AN=_anomaly.ENABLED, MODS=sys.modules)
+    exec(compile(src, "<tapegrad.compile guards>", "exec"), ns)     # noqa: S102 - our own generated checks
+    check = ns["check"]
+    check.source = src
+    return check
