@@ -1,8 +1,8 @@
 """Tensor methods and properties PyTorch programs call that tapegrad lacked: ``H mH adjoint``, the device and
-layout flags (``is_cpu is_sparse is_quantized is_meta``), the memory no-ops (``pin_memory is_pinned
+layout flags (``is_cpu is_quantized is_meta``; ``is_sparse`` is the sparse layout's, ops/_sparse_accessors.py), the memory no-ops (``pin_memory is_pinned
 share_memory_ is_shared``) and the legacy constructor ``new``.
 
-tapegrad tensors are dense, strided, real and never pinned or shared across
+Apart from sparse COO tensors, tapegrad tensors are dense, strided, real and never pinned or shared across
 processes, so those flags are constants and the memory calls return ``self``
 (as ``share_memory_`` does on the CPU in PyTorch when the storage is shared).
 """
@@ -149,7 +149,6 @@ def new(self, *args, device=None):
 METHODS = {"adjoint": adjoint, "pin_memory": pin_memory, "is_pinned": is_pinned, "share_memory_": share_memory_,
            "is_shared": is_shared, "new": new}
 PROPERTIES = {"H": _H, "mH": _mH, "is_cpu": _is_cpu,
-              "is_sparse": _false("is_sparse", "tapegrad tensors are dense"),
               "is_quantized": _false("is_quantized", "tapegrad has no quantized dtypes"),
               "is_meta": _false("is_meta", "tapegrad has no meta device")}
 __test__ = {f"Tensor.{n}": f for n, f in PROPERTIES.items()}
