@@ -9,6 +9,7 @@ reloaded into a fresh model to show the same accuracy.
     python examples/mlp.py --hidden 256 --activation tanh --optimizer sgd --lr 0.1
     python examples/mlp.py --mnist ~/data/mnist --epochs 5   # train-images-idx3-ubyte[.gz] etc.
     python examples/mlp.py --device cuda                     # the same run on the GPU
+    python examples/mlp.py --compile                         # the model's forward/backward under tapegrad.compile
 """
 import argparse
 import gzip
@@ -138,6 +139,8 @@ def main(argv=None):
                     help="use only the first N training and N test images (quick runs, e.g. under the CUDA simulator)")
     ap.add_argument("--out", default="runs", help="directory for the curve PNG and the checkpoint (default runs/)")
     ap.add_argument("--no-progress", action="store_true", help="no tqdm bars (one line per epoch instead)")
+    ap.add_argument("--compile", action="store_true",
+                    help="run the model through tapegrad.compile (its forward and backward replay a captured trace)")
     args = ap.parse_args(argv)
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
 
@@ -163,6 +166,9 @@ def main(argv=None):
     # Annealing the learning rate to zero steadies the last epochs' accuracy.
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     loss_fn = nn.CrossEntropyLoss()
+    # The compiled model is the same module (same parameters, state_dict, train/eval); its first call per
+    # batch shape records a trace, later calls replay it, and loss.backward() replays the captured backward.
+    net = torch.compile(model) if args.compile else model
     print(model)
     print(f"optimizer: {args.optimizer} (lr={lr}, cosine annealing), batch size {args.batch_size}, {args.epochs} epochs on {dev}")
 
@@ -178,7 +184,7 @@ def main(argv=None):
         total, count = 0.0, 0
         for xb, yb in bar:
             opt.zero_grad()
-            loss = loss_fn(model(xb), yb)
+            loss = loss_fn(net(xb), yb)
             loss.backward()
             opt.step()
             total += loss.item() * len(yb)
@@ -186,13 +192,17 @@ def main(argv=None):
             if bar is not loader:
                 bar.set_postfix(loss=f"{total / count:.4f}", refresh=False)
         sched.step()
-        acc = accuracy(model, x_test, y_test)
+        acc = accuracy(net, x_test, y_test)
         history["loss"].append(total / count)
         history["test_acc"].append(acc)
         print(f"epoch {epoch:2d}/{args.epochs}  loss {total / count:.4f}  test accuracy {acc:.4f}")
     elapsed = time.perf_counter() - start
     final = history["test_acc"][-1]
     print(f"final test accuracy: {final:.4f} (training took {elapsed:.1f} s)")
+    if args.compile:
+        st = net.stats()
+        print(f"tapegrad.compile: {st['traces']} traces, {st['replays']} replays, {st['eager_calls']} eager calls"
+              + (f"; fell back because: {'; '.join(st['fallbacks'])}" if st["fallbacks"] else ""))
 
     os.makedirs(args.out, exist_ok=True)
     curve = os.path.join(args.out, "mlp_curves.png")
@@ -205,7 +215,8 @@ def main(argv=None):
     fresh.load_state_dict(restored["model"])
     reloaded = accuracy(fresh, x_test, y_test)
     print(f"saved {curve} and {ckpt}; the reloaded checkpoint's test accuracy: {reloaded:.4f}")
-    return {"test_acc": final, "reloaded_acc": reloaded, "history": history, "seconds": elapsed}
+    return {"test_acc": final, "reloaded_acc": reloaded, "history": history, "seconds": elapsed,
+            "compile_stats": net.stats() if args.compile else None}
 
 
 if __name__ == "__main__":

@@ -12,6 +12,11 @@ batch. That is all a dynamic tape needs; no padding, masks or packing API.
     python examples/rnn_adding.py                      # LSTMCell, lengths 5..20
     python examples/rnn_adding.py --cell rnn --steps 200 --max-len 12
     python examples/rnn_adding.py --device cuda
+    python examples/rnn_adding.py --compile            # tapegrad.compile: one trace per sequence length
+
+Under ``--compile`` every batch holds sequences of one length (drawn per batch), and the model is
+compiled once per length: each length's forward and backward are captured on its first batch and
+replayed on the later ones (``--same-length-batches`` trains on the same batches eagerly).
 """
 import argparse
 import os
@@ -30,9 +35,14 @@ from tapegrad import nn, optim
 BASELINE = 1 / 6
 
 
-def make_batch(rng, batch_size, min_len, max_len):
-    """Sequences sorted longest first: (list of (n, 2) float32 arrays per time step..., lengths, targets)."""
-    lengths = np.sort(rng.integers(min_len, max_len + 1, batch_size))[::-1]
+def make_batch(rng, batch_size, min_len, max_len, same_length=False):
+    """Sequences sorted longest first: (list of (n, 2) float32 arrays per time step..., lengths, targets).
+
+    With ``same_length`` every sequence of the batch has one length, drawn in ``min_len..max_len``."""
+    if same_length:
+        lengths = np.full(batch_size, rng.integers(min_len, max_len + 1))
+    else:
+        lengths = np.sort(rng.integers(min_len, max_len + 1, batch_size))[::-1]
     values = rng.random((batch_size, max_len)).astype(np.float32)
     markers = np.zeros((batch_size, max_len), np.float32)
     for i, n in enumerate(lengths):
@@ -51,10 +61,13 @@ class AddingModel(nn.Module):
         self.head = nn.Linear(hidden, 1)
         self.hidden = hidden
 
-    def forward(self, x, lengths):
+    def forward(self, x, lengths, state=None):
+        """``lengths``: an array or a tuple of ints (longest first); ``state``: the initial (h, c), zeros if None."""
         n = x.shape[0]
-        h = torch.zeros(n, self.hidden, device=x.device)
-        c = torch.zeros(n, self.hidden, device=x.device)
+        lengths = np.asarray(lengths)
+        if state is None:
+            state = (torch.zeros(n, self.hidden, device=x.device), torch.zeros(n, self.hidden, device=x.device))
+        h, c = state
         for t in range(int(lengths[0])):
             active = int((lengths > t).sum())            # sequences still running at step t
             xt = x[:active, t]
@@ -86,7 +99,12 @@ def main(argv=None):
     ap.add_argument("--eval-size", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--compile", action="store_true",
+                    help="tapegrad.compile the model, one trace per sequence length (implies --same-length-batches)")
+    ap.add_argument("--same-length-batches", action="store_true",
+                    help="every batch holds sequences of one length (the batches --compile trains on)")
     args = ap.parse_args(argv)
+    same = args.same_length_batches or args.compile
     if not 2 <= args.min_len <= args.max_len:
         ap.error("need 2 <= --min-len <= --max-len")
 
@@ -100,24 +118,42 @@ def main(argv=None):
     print(f"adding problem: {args.cell.upper()} cell, hidden {args.hidden}, sequence lengths "
           f"{args.min_len}..{args.max_len}, {args.steps} batches of {args.batch_size} on {dev}; "
           f"baseline MSE {BASELINE:.3f}")
+    compiled = {}             # sequence length -> the model compiled for it (its own trace)
     start = time.perf_counter()
     running = None
     report = max(1, args.steps // 10)
     for step in range(1, args.steps + 1):
-        x, lengths, y = make_batch(rng, args.batch_size, args.min_len, args.max_len)
+        x, lengths, y = make_batch(rng, args.batch_size, args.min_len, args.max_len, same)
         opt.zero_grad()
-        loss = loss_fn(model(torch.tensor(x, device=dev), lengths), torch.tensor(y, device=dev))
+        if args.compile:
+            # Python ints (guarded by value) instead of an array, and the initial state made outside
+            # the compiled call: a tensor made inside it could not be replayed.
+            n = int(lengths[0])
+            if n not in compiled:
+                compiled[n] = torch.compile(model)
+            zeros = torch.zeros(len(lengths), args.hidden, device=dev)
+            pred = compiled[n](torch.tensor(x, device=dev), tuple(int(v) for v in lengths), (zeros, zeros))
+        else:
+            pred = model(torch.tensor(x, device=dev), lengths)
+        loss = loss_fn(pred, torch.tensor(y, device=dev))
         loss.backward()
         opt.step()
         sched.step()
         running = loss.item() if running is None else 0.9 * running + 0.1 * loss.item()
         if step % report == 0 or step == args.steps:
             print(f"step {step:5d}/{args.steps}  train MSE {running:.4f}  ({time.perf_counter() - start:.1f} s)")
+    if args.compile:
+        st = [c.stats() for c in compiled.values()]
+        fallbacks = sorted({r for s in st for r in s["fallbacks"]})
+        print(f"tapegrad.compile: {len(compiled)} sequence lengths, {sum(s['traces'] for s in st)} traces, "
+              f"{sum(s['replays'] for s in st)} replays, {sum(s['eager_calls'] for s in st)} eager calls"
+              + (f"; fell back because: {'; '.join(fallbacks)}" if fallbacks else ""))
     mse = evaluate(model, np.random.default_rng(args.seed + 1), args.eval_size, args.min_len, args.max_len, dev)
     verdict = "beats" if mse < BASELINE else "does not beat"
     print(f"test MSE on {args.eval_size} new sequences: {mse:.4f}; {verdict} the baseline {BASELINE:.3f} "
           f"({mse / BASELINE:.1%} of it)")
-    return {"test_mse": mse, "seconds": time.perf_counter() - start}
+    return {"test_mse": mse, "seconds": time.perf_counter() - start,
+            "compile_stats": {n: c.stats() for n, c in compiled.items()} if args.compile else None}
 
 
 if __name__ == "__main__":

@@ -109,3 +109,44 @@ def test_char_transformer_learns_and_samples(capsys):
     out = capsys.readouterr().out
     assert "sample:" in out
     assert res["final_loss"] < res["first_loss"] * 0.8
+
+
+def test_mlp_compiled_trains_to_the_eager_accuracy(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    args = ["--epochs", "2", "--hidden", "32", "--no-progress"]
+    eager = _load("mlp").main(args + ["--out", str(tmp_path / "eager")])
+    comp = _load("mlp").main(args + ["--out", str(tmp_path / "compiled"), "--compile"])
+    out = capsys.readouterr().out
+    assert "tapegrad.compile: 3 traces" in out          # the training batch, the last short batch, evaluation
+    assert comp["history"] == eager["history"] and comp["test_acc"] > 0.8
+    assert comp["reloaded_acc"] == comp["test_acc"]
+    st = comp["compile_stats"]
+    assert st["replays"] > 50 and st["eager_calls"] == 0 and st["fallbacks"] == [], st
+
+
+def test_rnn_adding_compiled_has_one_trace_per_length_and_trains_as_eager(capsys):
+    args = ["--steps", "30", "--hidden", "8", "--min-len", "2", "--max-len", "4", "--batch-size", "16",
+            "--eval-size", "64"]
+    eager = _load("rnn_adding").main(args + ["--same-length-batches"])
+    comp = _load("rnn_adding").main(args + ["--compile"])
+    assert "tapegrad.compile: 3 sequence lengths, 3 traces" in capsys.readouterr().out
+    assert comp["test_mse"] == eager["test_mse"] and np.isfinite(comp["test_mse"])
+    st = comp["compile_stats"]
+    assert sorted(st) == [2, 3, 4]
+    assert all(s["traces"] == 1 and s["eager_calls"] == 0 and s["fallbacks"] == [] for s in st.values()), st
+    assert sum(s["replays"] for s in st.values()) == 30 - 3
+
+
+def test_compiled_vs_eager_prints_the_three_runs(capsys):
+    pytest.importorskip("sklearn")
+    res = _load("compiled_vs_eager").main(["--epochs", "2", "--hidden", "32"])
+    out = capsys.readouterr().out
+    assert "tapegrad eager" in out and "tapegrad.compile" in out and "time ratios" in out
+    eager, comp = res["tapegrad eager"], res["tapegrad.compile"]
+    assert comp["accuracy"] == eager["accuracy"] > 0.8              # the replay is the eager run
+    assert res["compile_stats"]["replays"] > 50 and res["compile_stats"]["fallbacks"] == []
+    torch_rows = [k for k in res if k.startswith("torch eager")]
+    if importlib.util.find_spec("torch") is not None:
+        assert len(torch_rows) == 1 and "torch eager" in out
+        assert abs(res[torch_rows[0]]["accuracy"] - eager["accuracy"]) < 0.03

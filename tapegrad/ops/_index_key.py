@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 from .. import backend as B
+from ..tape.capture import ACTIVE as _CAPTURE, host_read as _host_read
 
 _FULL = slice(None)
 
@@ -100,6 +101,10 @@ def _array(be, k, x):
     Tensor = _tensor_cls()
     if isinstance(k, Tensor):
         a = k._data
+        if _CAPTURE[0] is not None and (a.ndim == 0 or a.dtype.kind == "b" or a.dtype == np.uint8):
+            # Note [capture hook]: a 0-d index is read on the host and a mask's count sets the result's
+            # shape: data-dependent Python, which ends a trace
+            _host_read(k, "indexing with a 0-d tensor" if a.ndim == 0 else "indexing with a bool mask")
         kb = B.BY_TYPE[type(a)]
         if kb is not be:
             if kb.device_type != "cpu":     # as in PyTorch: CPU indices are copied to the tensor's device
