@@ -20,6 +20,16 @@ def _kernels():
     return _KERNELS[0]
 
 
+def _norm_kernels():
+    from . import _kernels_norm
+    return _kernels_norm
+
+
+def _norm_kernel_ok(x, *others):
+    """Whether the numba norm kernels take ``x`` and ``others`` (None or arrays of ``x``'s float32/float64 dtype)."""
+    return x.dtype in (np.float32, np.float64) and all(o is None or o.dtype == x.dtype for o in others)
+
+
 def _sigmoid(x):
     # Stable for large |x|: exp of a non-positive number only.
     e = np.exp(-np.abs(x))
@@ -346,6 +356,17 @@ class NumpyBackend(ArrayBackend):
         if x.dtype.kind != "f":
             return ArrayBackend.ce_rows_grad(self, x, t, ignore_index, scale)
         return _kernels().ce_rows_grad(x, t, ignore_index, scale)
+
+    # fused layer norm rows (Note [fused layer_norm rows]): numba kernels for float32/float64
+    def layer_norm_rows(self, x, w, b, eps):
+        if not _norm_kernel_ok(x, w, b):
+            return ArrayBackend.layer_norm_rows(self, x, w, b, eps)
+        return _norm_kernels().layer_norm_rows(x, w, b, eps)
+
+    def layer_norm_rows_grad(self, g, x, w, eps, needs):
+        if not _norm_kernel_ok(x, w, g):
+            return ArrayBackend.layer_norm_rows_grad(self, g, x, w, eps, needs)
+        return _norm_kernels().layer_norm_rows_grad(g, x, w, eps, needs)
 
     # fused optimizer updates (Note [fused updates] in optim/optimizer.py): in place, no temporaries
     @staticmethod
