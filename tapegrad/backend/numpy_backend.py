@@ -6,7 +6,7 @@ numba is imported only when one of those kernels is first used (see
 import numpy as np
 
 from .base import ArrayBackend, window_view_layout
-from . import _linalg
+from . import _conv_cpu, _linalg
 
 
 _KERNELS = []
@@ -356,6 +356,23 @@ class NumpyBackend(ArrayBackend):
         if x.dtype.kind != "f":
             return ArrayBackend.ce_rows_grad(self, x, t, ignore_index, scale)
         return _kernels().ce_rows_grad(x, t, ignore_index, scale)
+
+    # stride-1 convolutions in cache-sized chunks of samples (Note [conv in cache-sized chunks]); else composed
+    def conv(self, x, w, b=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+        out = _conv_cpu.conv(x, w, b, stride, padding, dilation, groups)
+        return ArrayBackend.conv(self, x, w, b, stride, padding, dilation, groups) if out is None else out
+
+    def conv_weight(self, x, g, kernel_size, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+        out = _conv_cpu.conv_weight(x, g, kernel_size, stride, padding, dilation, groups)
+        if out is None:
+            return ArrayBackend.conv_weight(self, x, g, kernel_size, stride, padding, dilation, groups)
+        return out
+
+    def conv_transpose(self, x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1):
+        out = _conv_cpu.conv_transpose(x, w, b, stride, padding, output_padding, dilation, groups)
+        if out is None:
+            return ArrayBackend.conv_transpose(self, x, w, b, stride, padding, output_padding, dilation, groups)
+        return out
 
     # fused layer norm rows (Note [fused layer_norm rows]): numba kernels for float32/float64
     def layer_norm_rows(self, x, w, b, eps):
