@@ -128,7 +128,9 @@ class LSTMScan(Function):
         T, Bn, G = X.shape
         H = G // 4
         mul, add = _gate_vectors(be, H, X.dtype)        # the scale s is ``mul`` too
-        XS = X * mul if b_hh is None else (X + b_hh._data) * mul
+        XS = X * mul if b_hh is None else X + b_hh._data
+        if b_hh is not None:
+            XS *= mul                   # in place: one (T, B, 4H) temporary, not two
         WT = be.ascontiguousarray(be.transpose(W, (1, 0))) * mul        # (H, 4H), pre-scaled
         dact_scale = mul * mul          # d act / d pre = mul * s * (1 - t^2), and s == mul
         grad = any(ctx.needs_input_grad)
