@@ -519,6 +519,11 @@ CASES = [
     _c("ce_rows_grad", X, TARGET, -100, np.array([0.5, 1.0, 2.0, -1.0]), ref=_ce_grad, tol=1e-12),
     _c("layer_norm_rows", _f((3, 5)), _f(5), _f(5), 1e-5, ref=_ln, tol=1e-12),
     _c("layer_norm_rows", T(_f((6, 4), np.float32)), None, None, 1e-3, ref=_ln, tol=1e-5, id="f32-T"),
+    _c("softmax_rows", _f((3, 5)), ref=lambda x: np.exp(x - x.max(1, keepdims=True)) / np.exp(
+        x - x.max(1, keepdims=True)).sum(1, keepdims=True), tol=1e-12),
+    _c("softmax_rows", T(np.array([[0.0, np.nan, -np.inf], [1.0, 2.0, -np.inf], [np.inf, 0.0, 3.0]], np.float32)),
+       ref=lambda x: np.exp(x - x.max(1, keepdims=True)) / np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True),
+       tol=1e-6, id="f32-T-nonfinite"),
     _c("layer_norm_rows_grad", _f((3, 5)), _f((3, 5)), _f(5), 1e-5, (True, True, True), ref=_ln_grad, tol=1e-12),
     _c("layer_norm_rows_grad", _f((4, 6), np.float32), T(_f((6, 4), np.float32)), None, 1e-5, (False, False, True),
        ref=_ln_grad, tol=1e-5, id="f32-T"),

@@ -88,3 +88,44 @@ def layer_norm_rows_grad(g, x, w, eps, needs):
                   gx, gw, gb)
     return (gx if needs[0] else None, gw.astype(x.dtype) if needs[1] else None,
             gb.astype(x.dtype) if needs[2] else None)
+
+
+# Note [softmax rows]: NumPy's ``max`` over a short last axis is slow (0.45 ms on the GPT benchmark's
+# (16, 4, 64, 64) attention scores, against 0.13 for ``exp`` of the same array). Here the row maximum and
+# the shift are one pass, NumPy's (SIMD) ``exp`` runs in place, and the row sums (float64) and the division
+# another pass. A NaN in a row makes its maximum NaN, as NumPy's does.
+
+@numba.njit(cache=True, nogil=True)
+def _shift_rows(x, out):
+    rows, n = x.shape
+    for r in range(rows):
+        xr, o = x[r], out[r]
+        m = xr[0]
+        for j in range(1, n):
+            v = xr[j]
+            if v > m or v != v:
+                m = v
+        for j in range(n):
+            o[j] = xr[j] - m
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FAST)
+def _normalize_rows(e):
+    rows, n = e.shape
+    for r in range(rows):
+        er = e[r]
+        s = 0.0
+        for j in range(n):
+            s += er[j]
+        for j in range(n):
+            er[j] = er[j] / s
+
+
+def softmax_rows(x):
+    """Softmax of each row of 2-D float32/float64 ``x``, the row maximum subtracted first."""
+    out = np.empty(x.shape, x.dtype)
+    if x.shape[1]:
+        _shift_rows(x, out)
+        np.exp(out, out=out)
+        _normalize_rows(out)
+    return out

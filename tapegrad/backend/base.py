@@ -461,6 +461,12 @@ class ArrayBackend:
         return self.astype(out, x.dtype)
 
     @optional
+    def softmax_rows(self, x):
+        """Softmax of each row of 2-D ``x`` (Note [softmax rows] in backend/_kernels_norm.py), max subtracted first."""
+        e = self.exp(x - self.max(x, axis=1, keepdims=True))
+        return e / self.sum(e, axis=1, keepdims=True)
+
+    @optional
     def layer_norm_rows_grad(self, g, x, w, eps, needs):
         """``(gx, gw, gb)`` of ``layer_norm_rows(x, w, b, eps)`` for output gradient ``g``; None where not ``needs``."""
         n = x.shape[1]

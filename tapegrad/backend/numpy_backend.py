@@ -380,6 +380,11 @@ class NumpyBackend(ArrayBackend):
             return ArrayBackend.layer_norm_rows(self, x, w, b, eps)
         return _norm_kernels().layer_norm_rows(x, w, b, eps)
 
+    def softmax_rows(self, x):
+        if not _norm_kernel_ok(x) or x.size == 0:
+            return ArrayBackend.softmax_rows(self, x)
+        return _norm_kernels().softmax_rows(x)
+
     def layer_norm_rows_grad(self, g, x, w, eps, needs):
         if not _norm_kernel_ok(x, w, g):
             return ArrayBackend.layer_norm_rows_grad(self, g, x, w, eps, needs)
