@@ -1,4 +1,4 @@
-"""numba kernels for layer normalization over rows (the NumPy backend's ``layer_norm_rows*``). Imported lazily.
+"""numba kernels over the rows of a 2-D array: ``layer_norm_rows*`` and ``softmax_rows``. Imported lazily.
 
 Note [fused layer_norm rows]: layer norm over the last ``n`` elements is, per
 row, two passes for the statistics and one for the output; its gradient two
