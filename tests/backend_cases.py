@@ -166,6 +166,23 @@ def _ce_grad(x, t, ignore_index, scale):
     return ((p - onehot) * (scale * valid)[:, None]).astype(x.dtype)
 
 
+def _ln(x, w, b, eps):
+    xd = x.astype(np.float64)
+    out = (xd - xd.mean(1, keepdims=True)) / np.sqrt(xd.var(1, keepdims=True) + eps)
+    out = out * (1 if w is None else w) + (0 if b is None else b)
+    return out.astype(x.dtype)
+
+
+def _ln_grad(g, x, w, eps, needs):
+    xd, gd = x.astype(np.float64), g.astype(np.float64)
+    rstd = 1 / np.sqrt(xd.var(1, keepdims=True) + eps)
+    xhat = (xd - xd.mean(1, keepdims=True)) * rstd
+    gy = gd if w is None else gd * w
+    gx = rstd * (gy - gy.mean(1, keepdims=True) - xhat * (gy * xhat).mean(1, keepdims=True))
+    res = (gx, (gd * xhat).sum(0), gd.sum(0))
+    return tuple(r.astype(x.dtype) if n else None for r, n in zip(res, needs))
+
+
 def _sgd(p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False,
          first_step=False):
     d = -g if maximize else g
@@ -500,6 +517,16 @@ CASES = [
     _c("ce_rows", X.astype(np.float32), np.array([0, 2, 2, 1]), 2, ref=_ce, tol=1e-5, id="f32"),
     _c("ce_rows", X, np.array([0, 3, 1, 1]), -100, ref=_ce, raises=IndexError, id="bad-class"),
     _c("ce_rows_grad", X, TARGET, -100, np.array([0.5, 1.0, 2.0, -1.0]), ref=_ce_grad, tol=1e-12),
+    _c("layer_norm_rows", _f((3, 5)), _f(5), _f(5), 1e-5, ref=_ln, tol=1e-12),
+    _c("layer_norm_rows", T(_f((6, 4), np.float32)), None, None, 1e-3, ref=_ln, tol=1e-5, id="f32-T"),
+    _c("softmax_rows", _f((3, 5)), ref=lambda x: np.exp(x - x.max(1, keepdims=True)) / np.exp(
+        x - x.max(1, keepdims=True)).sum(1, keepdims=True), tol=1e-12),
+    _c("softmax_rows", T(np.array([[0.0, np.nan, -np.inf], [1.0, 2.0, -np.inf], [np.inf, 0.0, 3.0]], np.float32)),
+       ref=lambda x: np.exp(x - x.max(1, keepdims=True)) / np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True),
+       tol=1e-6, id="f32-T-nonfinite"),
+    _c("layer_norm_rows_grad", _f((3, 5)), _f((3, 5)), _f(5), 1e-5, (True, True, True), ref=_ln_grad, tol=1e-12),
+    _c("layer_norm_rows_grad", _f((4, 6), np.float32), T(_f((6, 4), np.float32)), None, 1e-5, (False, False, True),
+       ref=_ln_grad, tol=1e-5, id="f32-T"),
     # optional capabilities, probed
     Case("sgd_update_", (_f(5, np.float32), _f(5, np.float32), _f(5, np.float32), 0.1),
          dict(momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=True), ref=_sgd, inplace=True, tol=1e-6),

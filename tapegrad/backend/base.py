@@ -447,6 +447,43 @@ class ArrayBackend:
         s = self.reshape(scale * valid, (n, 1))
         return self.astype((p - onehot) * s, x.dtype)
 
+    # fused layer norm over the rows of a 2-D array (Note [fused layer_norm rows] in backend/_kernels_norm.py)
+    @optional
+    def layer_norm_rows(self, x, w, b, eps):
+        """``(x - mean) / sqrt(var + eps) * w + b`` per row of 2-D ``x``; ``w``, ``b``: (columns,) or None."""
+        n = x.shape[1]
+        out = x - self.sum(x, axis=1, keepdims=True) / n
+        out = out / self.sqrt(self.sum(out * out, axis=1, keepdims=True) / n + eps)
+        if w is not None:
+            out = out * w
+        if b is not None:
+            out = out + b
+        return self.astype(out, x.dtype)
+
+    @optional
+    def softmax_rows(self, x):
+        """Softmax of each row of 2-D ``x`` (Note [softmax rows] in backend/_kernels_norm.py), max subtracted first."""
+        e = self.exp(x - self.max(x, axis=1, keepdims=True))
+        return e / self.sum(e, axis=1, keepdims=True)
+
+    @optional
+    def layer_norm_rows_grad(self, g, x, w, eps, needs):
+        """``(gx, gw, gb)`` of ``layer_norm_rows(x, w, b, eps)`` for output gradient ``g``; None where not ``needs``."""
+        n = x.shape[1]
+        xc = x - self.sum(x, axis=1, keepdims=True) / n
+        rstd = 1 / self.sqrt(self.sum(xc * xc, axis=1, keepdims=True) / n + eps)
+        xhat = xc * rstd
+        gx = gw = gb = None
+        if needs[0]:
+            gy = g if w is None else g * w
+            gx = self.astype(rstd * (gy - self.sum(gy, axis=1, keepdims=True) / n
+                                     - xhat * (self.sum(gy * xhat, axis=1, keepdims=True) / n)), x.dtype)
+        if needs[1]:
+            gw = self.astype(self.sum(g * xhat, axis=0), x.dtype)
+        if needs[2]:
+            gb = self.astype(self.sum(g, axis=0), x.dtype)
+        return gx, gw, gb
+
     # dense linear algebra (ops/linalg_decomp.py): batched over leading dims, NumPy's ``np.linalg``
     # semantics; a singular or not positive-definite input raises ``np.linalg.LinAlgError``
     # (a ValueError). A backend without them raises NotImplementedError naming the op.

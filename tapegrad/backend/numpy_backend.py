@@ -6,7 +6,7 @@ numba is imported only when one of those kernels is first used (see
 import numpy as np
 
 from .base import ArrayBackend, window_view_layout
-from . import _linalg
+from . import _conv_cpu, _linalg
 from .._dtype import BFLOAT16_NP as _BF16
 
 
@@ -38,6 +38,16 @@ def _kernels():
         from . import _kernels as k
         _KERNELS.append(k)
     return _KERNELS[0]
+
+
+def _norm_kernels():
+    from . import _kernels_norm
+    return _kernels_norm
+
+
+def _norm_kernel_ok(x, *others):
+    """Whether the numba norm kernels take ``x`` and ``others`` (None or arrays of ``x``'s float32/float64 dtype)."""
+    return x.dtype in (np.float32, np.float64) and all(o is None or o.dtype == x.dtype for o in others)
 
 
 def _sigmoid(x):
@@ -372,6 +382,39 @@ class NumpyBackend(ArrayBackend):
         if x.dtype.kind != "f":
             return ArrayBackend.ce_rows_grad(self, x, t, ignore_index, scale)
         return _kernels().ce_rows_grad(x, t, ignore_index, scale)
+
+    # stride-1 convolutions in cache-sized chunks of samples (Note [conv in cache-sized chunks]); else composed
+    def conv(self, x, w, b=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+        out = _conv_cpu.conv(x, w, b, stride, padding, dilation, groups)
+        return ArrayBackend.conv(self, x, w, b, stride, padding, dilation, groups) if out is None else out
+
+    def conv_weight(self, x, g, kernel_size, stride=(1,), padding=(0,), dilation=(1,), groups=1):
+        out = _conv_cpu.conv_weight(x, g, kernel_size, stride, padding, dilation, groups)
+        if out is None:
+            return ArrayBackend.conv_weight(self, x, g, kernel_size, stride, padding, dilation, groups)
+        return out
+
+    def conv_transpose(self, x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1):
+        out = _conv_cpu.conv_transpose(x, w, b, stride, padding, output_padding, dilation, groups)
+        if out is None:
+            return ArrayBackend.conv_transpose(self, x, w, b, stride, padding, output_padding, dilation, groups)
+        return out
+
+    # fused layer norm rows (Note [fused layer_norm rows]): numba kernels for float32/float64
+    def layer_norm_rows(self, x, w, b, eps):
+        if not _norm_kernel_ok(x, w, b):
+            return ArrayBackend.layer_norm_rows(self, x, w, b, eps)
+        return _norm_kernels().layer_norm_rows(x, w, b, eps)
+
+    def softmax_rows(self, x):
+        if not _norm_kernel_ok(x) or x.size == 0:
+            return ArrayBackend.softmax_rows(self, x)
+        return _norm_kernels().softmax_rows(x)
+
+    def layer_norm_rows_grad(self, g, x, w, eps, needs):
+        if not _norm_kernel_ok(x, w, g):
+            return ArrayBackend.layer_norm_rows_grad(self, g, x, w, eps, needs)
+        return _norm_kernels().layer_norm_rows_grad(g, x, w, eps, needs)
 
     # fused optimizer updates (Note [fused updates] in optim/optimizer.py): in place, no temporaries
     @staticmethod

@@ -16,15 +16,19 @@ def _log_softmax(be, x, axis):
     if x.size == 0:
         return be.copy(x)
     s = x - be.max(x, axis=axis, keepdims=True)
-    return s - be.log(be.sum(be.exp(s), axis=axis, keepdims=True))
+    s -= be.log(be.sum(be.exp(s), axis=axis, keepdims=True))      # in place: s is fresh
+    return s
 
 
 @op("softmax", save="out", promote=None, tensors=1)
 def softmax_op(be, x, axis):
     if x.size == 0:
         return be.copy(x)
+    if axis == x.ndim - 1 and x.ndim > 1:      # the last dim: one fused pass a row (Note [softmax rows])
+        return be.reshape(be.softmax_rows(be.reshape(x, (x.size // x.shape[-1], x.shape[-1]))), x.shape)
     e = be.exp(x - be.max(x, axis=axis, keepdims=True))
-    return e / be.sum(e, axis=axis, keepdims=True)
+    e /= be.sum(e, axis=axis, keepdims=True)        # in place: e is fresh (one output-sized temporary fewer)
+    return e
 
 
 @softmax_op.vjp

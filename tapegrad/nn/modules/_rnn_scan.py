@@ -128,10 +128,20 @@ class LSTMScan(Function):
         T, Bn, G = X.shape
         H = G // 4
         mul, add = _gate_vectors(be, H, X.dtype)        # the scale s is ``mul`` too
-        XS = X * mul if b_hh is None else (X + b_hh._data) * mul
+        XS = X * mul if b_hh is None else X + b_hh._data
+        if b_hh is not None:
+            XS *= mul                   # in place: one (T, B, 4H) temporary, not two
         WT = be.ascontiguousarray(be.transpose(W, (1, 0))) * mul        # (H, 4H), pre-scaled
         dact_scale = mul * mul          # d act / d pre = mul * s * (1 - t^2), and s == mul
         grad = any(ctx.needs_input_grad)
+        ctx.reverse = reverse
+        ctx.save_for_backward(xp, w_hh, b_hh, h0, c0)
+        kernels = _cpu_kernels(be, X, W, h, c)
+        if kernels is not None:                         # Note [LSTM scan kernels]
+            hs, c, ctx.steps = kernels.lstm_forward(XS, WT, h, c, reverse)
+            ctx.hs = hs
+            last = 0 if reverse else T - 1
+            return Tensor._make(hs, None), Tensor._make(hs[last].copy(), None), Tensor._make(c, None)
         # What backward needs is computed here, step by step while it is in cache, rather
         # than in bulk over (T, B, 4H) arrays later: per step, ``M`` holds the factors of
         # each gate's pre-activation gradient (dc for i, f, g; dh for o) and ``OT`` the
@@ -150,11 +160,9 @@ class LSTMScan(Function):
                 Ms[t] = be.concatenate([g, c_prev, i, tc], axis=1) * ((1 - tp * tp) * dact_scale)
                 OTs[t] = o * (1 - tc * tc)
                 Fs[t] = f
-        ctx.reverse = reverse
         ctx.steps = (Ms, OTs, Fs)
         hs = be.stack(hs)
         ctx.hs = hs
-        ctx.save_for_backward(xp, w_hh, b_hh, h0, c0)
         last = 0 if reverse else T - 1
         return Tensor._make(hs, None), Tensor._make(be.ascontiguousarray(hs[last]), None), Tensor._make(c, None)
 
@@ -172,15 +180,19 @@ class LSTMScan(Function):
         GO = g_out._data
         dh = g_h._data
         dc = g_c._data
-        dpre = [None] * T
-        for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
-            dh = dh + GO[t]
-            dc = dc + dh * OTs[t]
-            d = be.concatenate([dc, dc, dc, dh], axis=1) * Ms[t]
-            dc = dc * Fs[t]
-            dpre[t] = d
-            dh = be.matmul(d, W)
-        dpre = be.stack(dpre)
+        kernels = _cpu_kernels(be, W, GO, dh, dc)
+        if kernels is not None:                         # Note [LSTM scan kernels]
+            dpre, dh, dc = kernels.lstm_backward(ctx.steps, W, GO, dh, dc, ctx.reverse)
+        else:
+            dpre = [None] * T
+            for t in (range(T) if ctx.reverse else range(T - 1, -1, -1)):
+                dh = dh + GO[t]
+                dc = dc + dh * OTs[t]
+                d = be.concatenate([dc, dc, dc, dh], axis=1) * Ms[t]
+                dc = dc * Fs[t]
+                dpre[t] = d
+                dh = be.matmul(d, W)
+            dpre = be.stack(dpre)
         res = [None] * 5
         if needs[0]:
             res[0] = Tensor._make(dpre, None)
@@ -196,6 +208,15 @@ class LSTMScan(Function):
         if needs[4]:
             res[4] = Tensor._make(dc, None)
         return tuple(res) + (None,)
+
+
+def _cpu_kernels(be, x, *others):
+    """The numba scan kernels (backend/_kernels_rnn.py) when the arrays are NumPy float32/float64 of one dtype."""
+    if be is not B.CPU_BACKEND or x.dtype.name not in ("float32", "float64") or \
+            any(o.dtype != x.dtype for o in others):
+        return None
+    from ...backend import _kernels_rnn
+    return _kernels_rnn
 
 
 def _gate_vectors(be, H, dt):
