@@ -1,5 +1,5 @@
 """Small ``torch.*`` names programs carry: the constants ``pi e inf nan newaxis``, ``typename``,
-``is_storage``, ``result_type``, ``asarray``, ``logspace``, ``tril_indices``/``triu_indices``,
+``is_storage``, ``asarray``, ``logspace``, ``tril_indices``/``triu_indices``,
 ``set_float32_matmul_precision``/``get_float32_matmul_precision`` (accepted and remembered: every float32
 matmul in tapegrad is already full precision) and ``is_anomaly_enabled``/``set_anomaly_enabled``.
 """
@@ -10,7 +10,7 @@ from . import _dtype as D
 from ._tensor import Tensor
 from .tape import anomaly as _anomaly
 
-__all__ = ["pi", "e", "inf", "nan", "newaxis", "typename", "is_storage", "result_type", "asarray", "logspace",
+__all__ = ["pi", "e", "inf", "nan", "newaxis", "typename", "is_storage", "asarray", "logspace",
            "tril_indices", "triu_indices", "set_float32_matmul_precision", "get_float32_matmul_precision",
            "is_anomaly_enabled", "set_anomaly_enabled"]
 
@@ -46,25 +46,6 @@ def is_storage(obj):
         False
     """
     return False
-
-
-def result_type(tensor1, tensor2):
-    """The dtype an arithmetic op on ``tensor1`` and ``tensor2`` (tensors or Python numbers) returns.
-
-    Example:
-        >>> import tapegrad
-        >>> tapegrad.result_type(tapegrad.tensor([1]), 1.0)
-        tapegrad.float32
-        >>> tapegrad.result_type(tapegrad.tensor([1.0]), tapegrad.tensor(2.0, dtype=tapegrad.float64))
-        tapegrad.float32
-    """
-    groups = ([], [], [])
-    for x in (tensor1, tensor2):
-        if isinstance(x, Tensor):
-            groups[0 if x.ndim else 1].append(x.dtype)
-        else:
-            groups[2].append(D.scalar_dtype(x))
-    return D.result_type(*groups)
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
