@@ -168,9 +168,23 @@ def min_dim_op(be, x, mask, axis, keepdims):
 
 max_dim_op.vjp(_select_vjp)
 min_dim_op.vjp(_select_vjp)
-max_dim_op.jvp(lambda F, p, t, out, axis, keepdims: F.sum(F.where(p[1], t[0], 0.0), axis=axis,
-                                                                   keepdims=keepdims))
-min_dim_op.jvp(max_dim_op.jvp_fn)
+
+
+def _select_jvp(arg_op):
+    # The tangent at the index returned; the mask is made only when x requires grad, so make it here otherwise.
+    def rule(F, primals, tangents, out, axis, keepdims):
+        x, mask = primals
+        if x.ndim == 0:
+            return tangents[0]
+        if mask is None:
+            index = arg_op(x, axis=axis, keepdims=True)
+            mask = apply(one_hot_along, index, n=x.shape[axis], axis=axis)
+        return F.sum(F.where(mask, tangents[0], 0.0), axis=axis, keepdims=keepdims)
+    return rule
+
+
+max_dim_op.jvp(_select_jvp(lambda *a, **k: argmax_op(*a, **k)))
+min_dim_op.jvp(_select_jvp(lambda *a, **k: argmin_op(*a, **k)))
 
 
 @op("argmax", promote=None, tensors=1)
