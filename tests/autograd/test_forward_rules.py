@@ -29,7 +29,7 @@ CASES = [s for s in SPECS if s.torch_fn is not None and s.grad and "float64" in 
 FALLBACK = {
     "batch_norm", "binary_cross_entropy", "cross_entropy", "ctc_loss", "cumprod", "layer_norm", "linalg_cholesky",
     "linalg_det", "linalg_eigh", "linalg_inv", "linalg_qr", "linalg_slogdet", "linalg_solve", "linalg_svd",
-    "logcumsumexp", "matrix_exp", "prod", "setitem", "vector_norm",
+    "logcumsumexp", "matrix_exp", "prod", "vector_norm",
 }
 
 # Specs where torch's forward AD is no oracle: spec name -> why. There the tangent is compared with the
@@ -282,7 +282,15 @@ INPLACE = [
     ("div_", lambda m, d, c: d.div_(c)), ("sub_", lambda m, d, c: d.sub_(c)),
     ("clamp_", lambda m, d, c: d.clamp_(-0.5, 0.5)),
     ("into_plain", lambda m, d, c: c.add_(d)),          # a plain tensor written with a dual becomes dual
+    ("setitem_plain", lambda m, d, c: _setitem(c, slice(0, 2), d[1:] * 2)),
+    ("setitem_dual", lambda m, d, c: _setitem(d, [0, 2], c[:2])),
+    ("setitem_both", lambda m, d, c: _setitem(d, 1, d[0] * c[1])),
 ]
+
+
+def _setitem(t, key, v):
+    t[key] = v
+    return t
 
 
 @pytest.mark.parametrize("name,f", INPLACE, ids=[n for n, _ in INPLACE])
