@@ -1,49 +1,191 @@
 """Forward-mode AD with PyTorch's API: ``dual_level``, ``make_dual``, ``unpack_dual``.
 
-# Note [forward mode by double vjp]
-tapegrad has one tape, read in reverse; forward mode is built on it by the
-double-vjp trick. The JVP of ``f`` at ``x`` along ``v`` is the VJP of
-``u -> VJP(f, x, u) = J^T u`` along ``v``: ``J^T u`` is linear in ``u``, so its
-gradient with respect to ``u``, seeded with ``v``, is ``J v``. Two reverse
-passes with ``create_graph``.
+# Note [forward mode]
+Forward mode has two paths. An op declares a JVP rule beside its VJP
+(``@op.jvp`` or ``op.jvp(rule)`` in ops/*.py; the shared kinds, elementwise,
+linear and multilinear, are in ops/_jvp.py): ``rule(F, primals, tangents, out,
+**params)`` returns the output's tangent, computed with the graph-mode
+namespace ``F`` from the primal inputs, their tangents (None for an input
+without one) and the output. While a level is active, ``apply``
+(ops/registry.py) hands every result to ``_Level.propagate`` through one list
+read (``FWD_HOOK``; when no level is active that read is all forward mode
+costs). When an input carries a tangent the rule runs at once, so a result has
+its tangent as soon as it exists: ``unpack_dual`` is a lookup and runs no
+backward pass, and tangents flow under ``no_grad`` as in PyTorch (the rule's
+ops are recorded when grad mode is on and their inputs require grad, so a
+tangent is itself differentiable in reverse mode: ``jacfwd(jacrev(f))``).
 
-``make_dual(x, t)`` returns a fresh handle on ``x`` (a new leaf that requires
-grad, or an identity node over ``x`` when ``x`` already requires grad, so
-reverse mode through duals still works) and records ``(handle, t)`` on the
-current level. Dual tensors then flow through every ordinary op: the ops record
-on the tape as usual. ``unpack_dual(y)`` computes ``y``'s tangent on demand:
-two reverse passes over the part of the tape between ``y`` and the level's
-duals, so each ``unpack_dual`` of a derived tensor costs about two backward
-passes of that subgraph (and the tape of the dual computation is kept until
-the level exits or its tensors die). A tensor that depends on no dual of the
-level has tangent None.
+An op without a rule gets its tangent by the double-vjp trick on that one
+node (``_Level._local``): the JVP of ``f`` along ``v`` is the VJP of ``u ->
+J^T u`` along ``v`` (``J^T u`` is linear in ``u``). That reruns the op on fresh
+handles and costs two small reverse passes; ``ops_without_rules()`` lists the
+ops that take it and each level counts its uses in ``fallbacks``.
 
-Differences from PyTorch: ops must run with grad mode on (under ``no_grad``
-nothing is recorded, so tangents are lost); a dual made from a tensor that does
-not require grad itself reports ``requires_grad=True``; and, as in PyTorch,
+Tangents are kept per level, keyed by the result's node and output number
+(or by the tensor itself when it has no node), so a saved value the engine
+rebuilds on its node under ``create_graph`` finds its tangent; entries die
+with their keys. An in-place op moves the tangent of the out-of-place result
+it wrote to the written tensor (ops/inplace.py), and an ``autograd.Function``
+passes the tangents its forward's ops computed on to its outputs
+(autograd/function.py). Differences from PyTorch: a Function whose forward
+leaves tapegrad (raw NumPy) loses tangents instead of asking for a ``jvp``
+staticmethod; the tangent of a view is not a view of the tangent (an in-place
+write into a view does not update the base's tangent); and, as in PyTorch,
 levels do not nest.
 """
 import collections
 import contextlib
+import weakref
 
 from . import api as _api
-from ._levels import strip
 from .functional import _Fresh
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
-           "UnpackedDualTensor"]
+           "UnpackedDualTensor", "ops_without_rules"]
 
 
 class UnpackedDualTensor(collections.namedtuple("UnpackedDualTensor", ["primal", "tangent"])):
     """What ``unpack_dual`` returns: ``(primal, tangent)``, the tangent None for a non-dual tensor."""
 
 
+def _hook():
+    from ..ops import registry
+    return registry.FWD_HOOK
+
+
 class _Level:
+    """One dual level: the tangents of its tensors and the propagation ``apply`` calls (Note [forward mode])."""
+
     def __init__(self, idx):
         self.idx = idx
-        self.duals = []             # (handle, tangent), in make_dual order
-        self.by_id = {}             # id(handle) -> (primal, tangent)
-        self.private = set()        # ids of the leaves this level made
+        self.tans = {}                          # id(key) -> (weakref to key, {output_nr: tangent})
+        self.fallbacks = collections.Counter()  # op name -> how many tangents came from _local
+
+    def get(self, t):
+        """``t``'s tangent at this level, or None."""
+        fn = t._grad_fn
+        e = self.tans.get(id(t if fn is None else fn))
+        if e is None:
+            return None
+        return e[1].get(0 if fn is None else t._output_nr)
+
+    def set(self, t, tangent):
+        fn = t._grad_fn
+        key = t if fn is None else fn
+        k = id(key)
+        e = self.tans.get(k)
+        if e is None or e[0]() is not key:
+            tans = self.tans
+
+            def drop(r, k=k):
+                cur = tans.get(k)
+                if cur is not None and cur[0] is r:
+                    del tans[k]
+            e = self.tans[k] = (weakref.ref(key, drop), {})
+        e[1][0 if fn is None else t._output_nr] = tangent
+
+    def propagate(self, op, args, params, out):
+        """Give ``out`` (``op``'s result on ``args``) its tangent when an input has one."""
+        from .._tensor import Tensor
+        tans = None
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor) and self.tans:
+                t = self.get(a)
+                if t is not None:
+                    if tans is None:
+                        tans = [None] * len(args)
+                    tans[i] = t
+        if tans is None or out._data.dtype.kind not in "fV":
+            return
+        hook = _hook()
+        hook[0] = None                          # the rule's own ops carry no tangents
+        try:
+            if op.jvp_fn is not None:
+                from ..ops.graph_math import TENSOR_MATH
+                r = op.jvp_fn(TENSOR_MATH, args, tuple(tans), out, **params)
+            else:
+                self.fallbacks[op.name] += 1
+                r = _local(op, args, params, tans)
+            if r is not None:
+                r = _fit(r, out)
+        finally:
+            hook[0] = self
+        if r is not None:
+            self.set(out, r)
+
+    def moved(self, src, dst):
+        """An in-place op wrote ``src`` (its out-of-place result) into ``dst``: ``dst`` takes its tangent."""
+        t = self.get(src)
+        if t is None and self.get(dst) is not None:
+            from .. import _creation
+            t = _creation.zeros_like(dst)
+        if t is not None:
+            self.set(dst, t)
+
+    def function(self, outs, wrapped):
+        """An ``autograd.Function`` returned ``wrapped`` for its forward's ``outs``: pass their tangents on."""
+        for o, w in zip(outs, wrapped):
+            if o is not w and hasattr(o, "_data") and hasattr(w, "_data"):
+                t = self.get(o)
+                if t is not None:
+                    self.set(w, t)
+
+
+def _fit(r, out):
+    """The rule's tangent as a Tensor shaped and typed like ``out``."""
+    from .._tensor import Tensor
+    from ..ops.graph_math import TENSOR_MATH, lift
+    if not isinstance(r, Tensor):
+        r = lift(TENSOR_MATH, r, like=out)
+    if tuple(r.shape) != tuple(out.shape):
+        r = TENSOR_MATH.broadcast_to(r, tuple(out.shape))
+    if r.dtype != out.dtype:
+        r = r.to(out.dtype)
+    return r
+
+
+def _local(op, args, params, tans):
+    """``op``'s output tangent by the double-vjp trick on this one node (Note [forward mode])."""
+    from .. import _creation
+    from ..ops.registry import apply
+    from ..tape.grad_mode import enable_grad, is_grad_enabled
+    # record the tangent's own graph only when something could differentiate it again
+    outer = is_grad_enabled() and any(t is not None and (args[i]._requires_grad or t._requires_grad)
+                                      for i, t in enumerate(tans))
+    with enable_grad():
+        ins = list(args)
+        handles, vs = [], []
+        for i, t in enumerate(tans):
+            if t is None:
+                continue
+            a = args[i]
+            h = _Fresh.apply(a) if a._requires_grad and outer else a.detach().requires_grad_(True)
+            ins[i] = h
+            handles.append(h)
+            vs.append(t)
+        y = apply(op, *ins, **params)
+        if not y._requires_grad:
+            return None
+        u = _creation.zeros_like(y).requires_grad_(True)
+        g = _api.grad([y], handles, [u], retain_graph=True, create_graph=True, allow_unused=True)
+        pairs = [(gi, v) for gi, v in zip(g, vs) if gi is not None and gi._requires_grad]
+        if not pairs:                           # J^T u does not depend on u: J is zero
+            return _creation.zeros_like(y)
+        (jv,) = _api.grad([p for p, _ in pairs], [u], [v for _, v in pairs], retain_graph=outer,
+                          create_graph=outer, allow_unused=True)
+    return _creation.zeros_like(y) if jv is None else jv
+
+
+def ops_without_rules():
+    """The names of the differentiable ops that declare no JVP rule (their tangents come from ``_local``).
+
+    Example:
+        >>> from tapegrad.autograd import forward_ad as fwAD
+        >>> "multiply" in fwAD.ops_without_rules(), "cross_entropy" in fwAD.ops_without_rules()
+        (False, True)
+    """
+    from ..ops.registry import REGISTRY
+    return sorted(n for n, d in REGISTRY.items() if d.vjp_fn is not None and d.jvp_fn is None)
 
 
 _LEVELS = []
@@ -61,6 +203,7 @@ def enter_dual_level():
     if _LEVELS:
         raise RuntimeError("Nested forward mode AD is not supported at the moment")
     _LEVELS.append(_Level(len(_LEVELS)))
+    _hook()[0] = _LEVELS[-1]
     return _LEVELS[-1].idx
 
 
@@ -73,6 +216,8 @@ def exit_dual_level(*, level=None):
     """
     cur = _current("exit_dual_level", level)
     _LEVELS.remove(cur)
+    _hook()[0] = None
+    cur.tans.clear()
 
 
 @contextlib.contextmanager
@@ -115,7 +260,7 @@ def make_dual(tensor, tangent, *, level=None):
 
     Returns:
         A tensor to compute with; ``unpack_dual`` of any result gives its tangent
-        (Note [forward mode by double vjp]).
+        (Note [forward mode]).
 
     Example:
         >>> import tapegrad
@@ -140,29 +285,35 @@ def make_dual(tensor, tangent, *, level=None):
         raise RuntimeError(f"make_dual: the tangent is on {tangent.device} but the primal is on {tensor.device}")
     if tangent.dtype != tensor.dtype:
         tangent = tangent.to(tensor.dtype)
-    from ..tape.grad_mode import enable_grad
-    with enable_grad():
-        if tensor._requires_grad:
-            handle = _Fresh.apply(tensor)
-        else:
-            handle = tensor.detach().requires_grad_(True)
-            cur.private.add(id(handle))
-    cur.duals.append((handle, tangent))
-    cur.by_id[id(handle)] = (tensor, tangent)
+    handle = _alias(tensor)
+    cur.set(handle, tangent)
     return handle
+
+
+def _alias(t):
+    """A view of ``t`` with no tangent: the same values, and a path back to ``t`` in reverse mode."""
+    from ..ops.registry import apply
+    from ..ops.shape import reshape_op
+    hook = _hook()
+    saved, hook[0] = hook[0], None
+    try:
+        return apply(reshape_op, t, shape=tuple(t._data.shape))
+    finally:
+        hook[0] = saved
 
 
 def unpack_dual(tensor, *, level=None):
     """Return ``(primal, tangent)`` of ``tensor`` at the current level (tangent None when it has none).
 
-    The tangent of a tensor computed from duals costs two reverse passes (Note [forward mode by double vjp]).
+    A lookup: the tangent was computed when ``tensor`` was (Note [forward mode]).
 
     Args:
         tensor: any tensor.
         level: the level (the current one when None).
 
     Returns:
-        An ``UnpackedDualTensor(primal, tangent)`` namedtuple.
+        An ``UnpackedDualTensor(primal, tangent)`` namedtuple; the primal is a view of ``tensor``
+        without the tangent.
 
     Example:
         >>> import tapegrad
@@ -178,30 +329,7 @@ def unpack_dual(tensor, *, level=None):
     if not _LEVELS:
         return UnpackedDualTensor(tensor, None)
     cur = _current("unpack_dual", level)
-    hit = cur.by_id.get(id(tensor))
-    if hit is not None:
-        return UnpackedDualTensor(strip(tensor, cur.private), hit[1])
-    return UnpackedDualTensor(strip(tensor, cur.private), _tangent(tensor, cur))
-
-
-def _tangent(y, cur):
-    """``J v`` for ``y`` against the level's duals, or None when ``y`` depends on none of them."""
-    from .. import _creation
-    from ..tape.grad_mode import enable_grad, is_grad_enabled
-    if not y._requires_grad or not cur.duals or y._data.dtype.kind not in "fV":
-        return None
-    handles = [h for h, _ in cur.duals]
-    with enable_grad():
-        u = _creation.zeros_like(y).requires_grad_(True)
-        g = _api.grad([y], handles, [u], retain_graph=True, create_graph=True, allow_unused=True)
-        pairs = [(gi, t) for gi, (_, t) in zip(g, cur.duals) if gi is not None]
-        if not pairs:
-            return None
-        live = [(gi, t) for gi, t in pairs if gi._requires_grad]
-        if not live:                # J^T u does not depend on u: J is zero
-            return _creation.zeros_like(y)
-        (jv,) = _api.grad([gi for gi, _ in live], [u], [t for _, t in live], retain_graph=True,
-                          create_graph=is_grad_enabled(), allow_unused=True)
-    if jv is None:
-        return _creation.zeros_like(y)
-    return strip(jv, cur.private | {id(u)})
+    t = cur.get(tensor)
+    if t is None:
+        return UnpackedDualTensor(tensor, None)
+    return UnpackedDualTensor(_alias(tensor), t)

@@ -1,10 +1,15 @@
 """``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``: torch.func's
 transforms on tapegrad's reverse mode (Note [transform levels] in _level.py).
 
-``jvp`` and ``jacfwd`` use the double-vjp trick: the VJP ``u -> J^T u`` is linear in
-``u``, so differentiating it with respect to ``u`` along ``v`` gives ``J v``. A JVP
-costs two reverse passes; ``jacfwd`` records the first once and runs one more
-reverse pass per input element.
+``jvp`` and ``jacfwd`` run ``func`` under a private dual level, so each op's JVP rule
+gives its result's tangent as it runs (Note [forward mode] in autograd/forward_ad.py;
+an op without a rule takes the double-vjp trick on its own node there). ``jacfwd``
+runs ``func`` once per input element, with the random state restored before each run
+so every run draws the same numbers. Inside an active dual level (levels do not nest)
+or a vmap they use the double-vjp trick over the whole call instead: the VJP
+``u -> J^T u`` is linear in ``u``, so differentiating it with respect to ``u`` along
+``v`` gives ``J v`` (two reverse passes; ``jacfwd`` records the first once and runs one
+more reverse pass per input element).
 """
 import functools
 
@@ -207,10 +212,40 @@ def _forward(g, u, v):
     return [_creation.zeros_like(t) if r is None else r for r, t in zip(res, u)]
 
 
+def _use_rules():
+    """Whether ``jvp``/``jacfwd`` may open their own dual level (module docstring)."""
+    from ..autograd import forward_ad
+    return not forward_ad._LEVELS and not _batching.active()
+
+
+def _run_dual(func, args, kwargs, pairs, has_aux, fn):
+    """Run ``func`` under a private dual level whose ``(handle, tangent)`` pairs are ``pairs``.
+
+    Returns ``(outs, spec, tangents of outs, aux)``; an output with no tangent gets zeros.
+    """
+    from ..autograd import forward_ad
+    forward_ad.enter_dual_level()
+    try:
+        level = forward_ad._LEVELS[-1]
+        for h, t in pairs:
+            level.set(h, t if t.dtype == h.dtype else t.to(h.dtype))
+        out, aux = _split_aux(func(*args, **kwargs), has_aux, fn)
+        outs, spec = tree_flatten(out)
+        for o in outs:
+            check_tensor(o, f"{fn}(f, ...)", "every output of f")
+        t_out = []
+        for o in outs:
+            t = level.get(o)
+            t_out.append(_creation.zeros_like(o) if t is None else t)
+    finally:
+        forward_ad.exit_dual_level()
+    return outs, spec, t_out, aux
+
+
 def jvp(func, primals, tangents, *, strict=False, has_aux=False):
     """Run ``func`` on ``primals`` and return its output with the Jacobian-vector product along ``tangents``.
 
-    Computed by the double-vjp trick (module docstring): two reverse passes.
+    Computed by the ops' JVP rules as ``func`` runs (module docstring): no reverse pass.
 
     Args:
         func: a function of tensors returning a pytree of tensors (``(output, aux)`` with has_aux).
@@ -245,12 +280,15 @@ def jvp(func, primals, tangents, *, strict=False, has_aux=False):
             raise RuntimeError(f"jvp(f, primals, tangents): Expected primals and tangents to have the same shape, "
                                f"got a primal of shape {tuple(h.shape)} and a tangent of shape {tuple(t.shape)}")
     with enable_grad():
-        out, aux = _split_aux(func(*args), has_aux, "jvp")
-        outs, spec = tree_flatten(out)
-        for o in outs:
-            check_tensor(o, "jvp(f, primals, tangents)", "every output of f")
-        u, g = _double_vjp(outs, handles, private)
-        t_out = _forward(g, u, tans)
+        if _use_rules():
+            outs, spec, t_out, aux = _run_dual(func, args, {}, list(zip(handles, tans)), has_aux, "jvp")
+        else:
+            out, aux = _split_aux(func(*args), has_aux, "jvp")
+            outs, spec = tree_flatten(out)
+            for o in outs:
+                check_tensor(o, "jvp(f, primals, tangents)", "every output of f")
+            u, g = _double_vjp(outs, handles, private)
+            t_out = _forward(g, u, tans)
     res = (tree_unflatten([strip(o, private) for o in outs], spec),
            tree_unflatten([strip(t, private) for t in t_out], spec))
     return res + (_cut(aux, private),) if has_aux else res
@@ -265,6 +303,11 @@ def _jacobian(func, argnums, has_aux, fn, forward):
         args, groups, is_tuple = _prepare(args, argnums, fn, private)
         handles = [h for hs, _ in groups for h in hs]
         with enable_grad():
+            if forward and _use_rules():
+                blocks, outs, spec, aux = _jacfwd_rules(func, args, kwargs, handles, has_aux)
+                jac = tree_unflatten([_pack(groups, [strip(b, private) for b in row], is_tuple) for row in blocks],
+                                     spec)
+                return (jac, _cut(aux, private)) if has_aux else jac
             out, aux = _split_aux(func(*args, **kwargs), has_aux, fn)
             outs, spec = tree_flatten(out)
             for o in outs:
@@ -292,6 +335,32 @@ def _jacobian(func, argnums, has_aux, fn, forward):
         jac = tree_unflatten([_pack(groups, [strip(b, private) for b in row], is_tuple) for row in blocks], spec)
         return (jac, _cut(aux, private)) if has_aux else jac
     return wrapper
+
+
+def _jacfwd_rules(func, args, kwargs, handles, has_aux):
+    """``jacfwd``'s blocks by the JVP rules: one run of ``func`` per input element (module docstring)."""
+    from ..ops.joining import stack
+    from .._generator import get_rng_state, set_rng_state
+    state = get_rng_state()
+    first = None
+    cols = [[] for _ in handles]
+    for j, h in enumerate(handles):
+        for k in range(h.numel()):
+            set_rng_state(state)
+            res = _run_dual(func, args, kwargs, [(h, _basis(h, k))], has_aux, "jacfwd")
+            first = first or res
+            cols[j].append(res[2])
+    if first is None:               # every input is empty: one run for the outputs
+        outs, spec, _, aux = _run_dual(func, args, kwargs, [], has_aux, "jacfwd")
+    else:
+        outs, spec, _, aux = first
+    blocks = [[None] * len(handles) for _ in outs]
+    for j, h in enumerate(handles):
+        for i, o in enumerate(outs):
+            col = [c[i].reshape(-1) for c in cols[j]]
+            blocks[i][j] = (stack(col, -1) if col else _creation.zeros(o.numel(), 0, dtype=o.dtype)
+                            ).reshape(tuple(o.shape) + tuple(h.shape))
+    return blocks, outs, spec, aux
 
 
 def _basis(x, k):
@@ -329,13 +398,14 @@ def jacrev(func, argnums=0, *, has_aux=False, chunk_size=None, _preallocate_and_
 def jacfwd(func, argnums=0, has_aux=False, *, randomness="error"):
     """Make a function that returns the Jacobian of ``func`` by forward mode (one JVP per input element).
 
-    The JVPs use the double-vjp trick (module docstring).
+    The JVPs use the ops' JVP rules, one run of ``func`` per input element (module docstring).
 
     Args:
         func: a function of tensors (pytrees) returning a pytree of tensors.
         argnums: the position, or a tuple of positions, of the arguments to differentiate.
         has_aux: ``func`` returns ``(output, aux)``.
-        randomness: accepted for torch's signature (``func`` runs once, so draws are shared).
+        randomness: accepted for torch's signature (the random state is restored before each run of
+            ``func``, so every run draws the same numbers).
 
     Returns:
         A function returning Jacobians shaped as ``jacrev``'s.

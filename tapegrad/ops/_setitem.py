@@ -10,6 +10,7 @@ from .indexing import _tensor_cls, _plan, index_put_add_op
 from .inplace import _inplace, check_writable
 from . import _copy_slices
 from .registry import op, apply
+from . import registry as _reg
 from .graph_math import backend_array, lift
 
 
@@ -47,6 +48,16 @@ def _(F, ctx, g, basic, adv):
     if n[1]:
         gv = _index2(F, g, basic, adv)        # the engine sums it back to the value's shape
     return gx, gv
+
+
+@setitem_op.jvp
+def _(F, primals, tangents, out, basic, adv):
+    # Linear in (x, value) together; the forward writes into x, so the rule writes into a copy of x's tangent.
+    from .. import _creation
+    tx, tv = tangents
+    tx = _creation.zeros_like(primals[0]) if tx is None else F.copy(tx)
+    tv = _creation.zeros_like(primals[1]) if tv is None else tv
+    return apply(setitem_op, tx, tv, basic=basic, adv=adv)
 
 
 def _strip_leading_ones(value):
@@ -152,6 +163,8 @@ def setitem(self, key, value):
                 _copy_slices.refresh_views(self)
         else:
             _assign(be, self._data, basic, adv, value._data)
+            if _reg.FWD_HOOK[0] is not None:    # Note [forward mode]: no op ran, so self's tangent is written here
+                _reg.FWD_HOOK[0].propagate(setitem_op, (self, value), {"basic": basic, "adv": adv}, self)
     except IndexError as e:             # a plain key the backend refused: PyTorch's message
         raise _K.explain_basic(self, key, e) from None
     except (ValueError, RuntimeError) as e:

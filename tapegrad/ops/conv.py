@@ -19,6 +19,7 @@ import math
 
 from .graph_math import backend_array, lift
 from .registry import op
+from . import _jvp
 
 __all__ = []
 
@@ -48,6 +49,9 @@ def _(F, ctx, g, x, w, stride=(1,), padding=(0,), dilation=(1,), groups=1):
     return gx, gw, _bias_grad(F, g) if needs[2] else None
 
 
+conv_op.jvp(_jvp.affine(conv_op))
+
+
 @op("conv_transpose", save=("x", "w"), tensors=3)
 def conv_transpose_op(be, x, w, b=None, stride=(1,), padding=(0,), output_padding=(0,), dilation=(1,), groups=1):
     return be.conv_transpose(x, w, b, stride=stride, padding=padding, output_padding=output_padding,
@@ -71,6 +75,9 @@ def _(F, ctx, g, x, w, stride=(1,), padding=(0,), output_padding=(0,), dilation=
     return gx, gw, _bias_grad(F, g) if needs[2] else None
 
 
+conv_transpose_op.jvp(_jvp.affine(conv_transpose_op))
+
+
 @op("conv_weight", save=("x", "g"), tensors=2)
 def conv_weight_op(be, x, g, kernel_size, stride=(1,), padding=(0,), dilation=(1,), groups=1):
     return be.conv_weight(x, g, kernel_size, stride=stride, padding=padding, dilation=dilation, groups=groups)
@@ -91,6 +98,9 @@ def _(F, ctx, gw, x, g, kernel_size, stride=(1,), padding=(0,), dilation=(1,), g
         if tuple(gg.shape) != tuple(ctx.shapes[1]):         # windows past the ones g has (see conv_transpose)
             gg = F.getitem(gg, (slice(None), slice(None)) + tuple(slice(0, n) for n in ctx.shapes[1][2:]))
     return gx, gg
+
+
+conv_weight_op.jvp(_jvp.multilinear(conv_weight_op))
 
 
 def _out_padding(in_sp, out_sp, k, stride, padding, dilation):
@@ -146,3 +156,6 @@ def _(F, ctx, g, kernel_size, dilation, padding, stride):
     return F.conv_transpose(g, w, stride=stride, padding=padding,
                             output_padding=_out_padding(sp, out_sp, kernel_size, stride, padding, dilation),
                             dilation=dilation, groups=c)
+
+
+unfold_op.jvp(_jvp.linear(unfold_op))

@@ -6,6 +6,7 @@ Broadcast gradients are reduced by the engine (Note [sum_to]).
 from .registry import op, apply
 from ._alias import alias
 from .unary import abs_op, floor_op, sign_op  # div with rounding_mode="trunc"
+from . import _jvp
 
 # ----------------------------------------------------------------- arithmetic
 
@@ -20,6 +21,9 @@ def _(F, ctx, g):
     return g, g
 
 
+add_op.jvp(_jvp.diagonal(add_op))
+
+
 @op("subtract", tensors=2)
 def sub_op(be, a, b):
     return a - b
@@ -28,6 +32,9 @@ def sub_op(be, a, b):
 @sub_op.vjp
 def _(F, ctx, g):
     return g, (-g if ctx.needs[1] else None)
+
+
+sub_op.jvp(_jvp.diagonal(sub_op))
 
 
 @op("multiply", save=("a", "b"), tensors=2)
@@ -39,6 +46,9 @@ def mul_op(be, a, b):
 def _(F, ctx, g, a, b):
     n = ctx.needs
     return (g * b if n[0] else None), (g * a if n[1] else None)
+
+
+mul_op.jvp(_jvp.diagonal(mul_op))
 
 
 @op("divide", save=("a", "b"), promote="float", tensors=2)
@@ -53,6 +63,9 @@ def _(F, ctx, g, a, b):
     return (ga if n[0] else None), (-ga * a / b if n[1] else None)
 
 
+div_op.jvp(_jvp.diagonal(div_op))
+
+
 @op("neg", tensors=1)
 def neg_op(be, x):
     return -x
@@ -61,6 +74,9 @@ def neg_op(be, x):
 @neg_op.vjp
 def _(F, ctx, g):
     return -g
+
+
+neg_op.jvp(_jvp.diagonal(neg_op))
 
 
 @op("power", save=("a", "b", "out"), tensors=2)
@@ -82,6 +98,9 @@ def _(F, ctx, g, a, b, out):
     if n[1]:
         gb = g * F.where((a == 0) & (b >= 0), 0.0, out * F.log(a))
     return ga, gb
+
+
+pow_op.jvp(_jvp.diagonal(pow_op))
 
 
 @op("floor_divide", tensors=2)
@@ -116,6 +135,9 @@ def _(F, ctx, g, a, b):
     return (g if n[0] else None), (-g * F.floor(a / b) if n[1] else None)
 
 
+remainder_op.jvp(_jvp.diagonal(remainder_op))
+
+
 # ----------------------------------------------------------------- binary math
 
 @op("maximum", save=("a", "b"), tensors=2)
@@ -131,6 +153,9 @@ def _(F, ctx, g, a, b):
     return (g * wa if n[0] else None), (g * (1 - wa) if n[1] else None)
 
 
+maximum.jvp(_jvp.diagonal(maximum))
+
+
 @op("minimum", save=("a", "b"), tensors=2)
 def minimum(be, a, b):
     """Forward of ``minimum``; on ties the gradient is split evenly (as in PyTorch)."""
@@ -144,6 +169,9 @@ def _(F, ctx, g, a, b):
     return (g * wa if n[0] else None), (g * (1 - wa) if n[1] else None)
 
 
+minimum.jvp(_jvp.diagonal(minimum))
+
+
 @op("where", save="cond", promote="all", promote_args=(1, 2), tensors=3)
 def where_op(be, cond, a, b):
     return be.where(cond, a, b)
@@ -154,6 +182,9 @@ def _(F, ctx, g, cond):
     n = ctx.needs
     return None, (F.where(cond, g, 0.0) if n[1] else None), \
         (F.where(cond, 0.0, g) if n[2] else None)
+
+
+where_op.jvp(_jvp.diagonal(where_op))
 
 
 @op("clip", save="x", promote="all", tensors=1)
@@ -171,6 +202,9 @@ def _(F, ctx, g, x, a_min=None, a_max=None):
     return g if m is None else g * m
 
 
+clip_op.jvp(_jvp.diagonal(clip_op))
+
+
 # Note [clamp at its bounds]: PyTorch's clamp passes the gradient to the input
 # when it equals a bound (x >= min, x <= max), and to a tensor bound only where
 # that bound wins strictly; with min > max the result is max. maximum/minimum
@@ -186,6 +220,9 @@ def _(F, ctx, g, x, lo):
     return (g * (x >= lo) if n[0] else None), (g * (x < lo) if n[1] else None)
 
 
+clamp_min_tensor.jvp(_jvp.diagonal(clamp_min_tensor))
+
+
 @op("clamp_max_tensor", save=("x", "hi"), tensors=2)
 def clamp_max_tensor(be, x, hi):
     return be.minimum(x, hi)
@@ -195,6 +232,9 @@ def clamp_max_tensor(be, x, hi):
 def _(F, ctx, g, x, hi):
     n = ctx.needs
     return (g * (x <= hi) if n[0] else None), (g * (x > hi) if n[1] else None)
+
+
+clamp_max_tensor.jvp(_jvp.diagonal(clamp_max_tensor))
 
 
 @op("clamp_tensor", save=("x", "lo", "hi"), tensors=3)
@@ -210,6 +250,9 @@ def _(F, ctx, g, x, lo, hi):
             g * ((x > hi) | (hi < lo)) if n[2] else None)
 
 
+clamp_tensor.jvp(_jvp.diagonal(clamp_tensor))
+
+
 @op("astype", promote=None, tensors=1)
 def astype(be, x, dtype):
     return be.astype(x, dtype)
@@ -218,6 +261,9 @@ def astype(be, x, dtype):
 @astype.vjp
 def _(F, ctx, g, dtype):
     return g            # the engine casts to the input's dtype
+
+
+astype.jvp(_jvp.linear(astype))
 
 
 # ----------------------------------------------------------------- public PyTorch-style functions

@@ -23,6 +23,7 @@ from ._dims import wrap_dim
 from . import _index_key as _K
 from ._index_key import check_index_range
 from .elementwise import where_op
+from . import _jvp
 
 _INT_KINDS = "iu"
 
@@ -55,9 +56,15 @@ def _(F, ctx, g, key):
     return F.scatter_add(ctx.shapes[0], key, g, g.dtype)
 
 
+getitem_op.jvp(_jvp.linear(getitem_op))
+
+
 @index_put_add_op.vjp
 def _(F, ctx, g, shape, key):
     return F.getitem(g, key)
+
+
+index_put_add_op.jvp(_jvp.linear(index_put_add_op))
 
 
 def _plan(x, key):

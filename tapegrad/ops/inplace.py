@@ -88,6 +88,8 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
         t._requires_grad = True
         if t._views is not None:          # its views now show the new history (Note [copy slices])
             _copy_slices.refresh_views(t)
+    if _reg.FWD_HOOK[0] is not None:      # Note [forward mode] (autograd/forward_ad.py): t takes out's tangent
+        _reg.FWD_HOOK[0].moved(out, t)
     return t
 
 

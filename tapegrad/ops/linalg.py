@@ -3,6 +3,7 @@ import math
 
 from .registry import op, apply
 from .graph_math import backend_array, lift
+from . import _jvp
 
 
 @op("matmul", save=("a", "b"), tensors=2)
@@ -31,6 +32,9 @@ def _(F, ctx, g, a, b):
         if b_nd == 1:
             gb = F.reshape(gb, gb.shape[:-1])
     return ga, gb
+
+
+matmul_op.jvp(_jvp.multilinear(matmul_op))
 
 
 def _mT(F, x):
@@ -206,6 +210,9 @@ def _(F, ctx, g, a, b, equation):
     return tuple(grads)
 
 
+einsum_op.jvp(_jvp.multilinear(einsum_op))
+
+
 def _to_diagonal(F, g, gi, term, uniq):
     """Place the gradient over unique letters onto the diagonal a repeated letter (``'ii'``) reads."""
     first = {}
@@ -365,6 +372,9 @@ def _(F, ctx, g, x, w):
         # a 0-d bias still goes through sum_to.
         gb = F.sum(g, axis=tuple(range(g.ndim - 1))) if g.ndim > 1 else g
     return gx, gw, gb
+
+
+linear_op.jvp(_jvp.affine(linear_op))
 
 
 def linear(input, weight, bias=None):

@@ -8,6 +8,7 @@ from .. import _dtype as D
 from .registry import op, apply
 from .graph_math import backend_array, lift
 from ._dims import wrap_dim
+from . import _jvp
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -36,6 +37,9 @@ def _(F, ctx, g, out, axis):
     return out * (g - F.sum(g * out, axis=axis, keepdims=True))
 
 
+softmax_op.jvp(_jvp.diagonal(softmax_op))      # the softmax Jacobian is symmetric: J t is its VJP of t
+
+
 @op("log_softmax", save="out", promote=None, tensors=1)
 def log_softmax_op(be, x, axis):
     return _log_softmax(be, x, axis)
@@ -44,6 +48,11 @@ def log_softmax_op(be, x, axis):
 @log_softmax_op.vjp
 def _(F, ctx, g, out, axis):
     return g - F.exp(out) * F.sum(g, axis=axis, keepdims=True)
+
+
+@log_softmax_op.jvp
+def _(F, primals, tangents, out, axis):
+    return tangents[0] - F.sum(F.exp(out) * tangents[0], axis=axis, keepdims=True)
 
 
 def _prep(name, input, dim, dtype):

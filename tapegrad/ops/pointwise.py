@@ -15,6 +15,7 @@ from . import elementwise as E
 from . import comparison as C
 from . import unary as U
 from .special import trunc
+from . import _jvp
 
 __all__ = ["atan2", "arctan2", "hypot", "copysign", "fmod", "logaddexp", "logaddexp2", "logit", "xlogy", "lerp",
            "addcmul", "addcdiv", "frac", "float_power", "rsub", "clamp_min", "clamp_max", "nan_to_num", "sgn",
@@ -34,6 +35,9 @@ def _(F, ctx, g, a, b):
     return (r * b if n[0] else None), (-r * a if n[1] else None)
 
 
+atan2_op.jvp(_jvp.diagonal(atan2_op))
+
+
 @op("hypot", save=("a", "b", "out"), promote="float", tensors=2)
 def hypot_op(be, a, b):
     """Forward of ``hypot``."""
@@ -45,6 +49,9 @@ def _(F, ctx, g, a, b, out):
     r = g / out
     n = ctx.needs
     return (r * a if n[0] else None), (r * b if n[1] else None)
+
+
+hypot_op.jvp(_jvp.diagonal(hypot_op))
 
 
 @op("copysign", save=("a", "out"), promote="float", tensors=2)
@@ -59,6 +66,9 @@ def _(F, ctx, g, a, out):
     return F.where(a == 0, 0.0, g * (out / F.where(a == 0, 1.0, a))), None
 
 
+copysign_op.jvp(_jvp.diagonal(copysign_op))
+
+
 @op("fmod", save=("a", "b"), promote="all", tensors=2)
 def fmod_op(be, a, b):
     """Forward of ``fmod``."""
@@ -69,6 +79,9 @@ def fmod_op(be, a, b):
 def _(F, ctx, g, a, b):
     n = ctx.needs
     return (g if n[0] else None), (-g * F.trunc(a / b) if n[1] else None)
+
+
+fmod_op.jvp(_jvp.diagonal(fmod_op))
 
 
 def atan2(input, other):
@@ -150,6 +163,9 @@ def _(F, ctx, g, a, b):
     n = ctx.needs
     ga = F.where(F.logical_and(a == 0, b <= 0), 0.0, g * F.log(b)) if n[0] else None
     return ga, (g * a / b if n[1] else None)
+
+
+xlogy_op.jvp(_jvp.diagonal(xlogy_op))
 
 
 # ----------------------------------------------------------------- composed of recorded ops

@@ -12,6 +12,7 @@ from .registry import op, apply
 from . import registry as _reg
 from ._dims import norm_dims, wrap_dim, expand_reduced
 from .shape import reshape_op
+from . import _jvp
 
 
 # ----------------------------------------------------------------- sum / prod
@@ -25,6 +26,9 @@ def sum_op(be, x, axis=None, keepdims=False):
 def _(F, ctx, g, axis=None, keepdims=False):
     shape = ctx.shapes[0]
     return F.broadcast_to(expand_reduced(F, g, shape, axis, keepdims), shape)
+
+
+sum_op.jvp(_jvp.linear(sum_op))
 
 
 @op("prod", save=("x", "out"), promote=None, tensors=1)
@@ -135,6 +139,18 @@ max_op.vjp(_even_split)
 min_op.vjp(_even_split)
 
 
+def _even_split_jvp(F, primals, tangents, out, axis=None, keepdims=False):
+    # The tangent of the mean over the tied extremes: the JVP twin of _even_split.
+    x = primals[0]
+    hit = x == expand_reduced(F, out, tuple(x.shape), axis, keepdims)
+    n = F.astype(F.sum(hit, axis=axis, keepdims=keepdims), x.dtype.np)
+    return F.sum(F.where(hit, tangents[0], 0.0), axis=axis, keepdims=keepdims) / n
+
+
+max_op.jvp(_even_split_jvp)
+min_op.jvp(_even_split_jvp)
+
+
 def _select_vjp(F, ctx, g, mask, axis, keepdims):
     # The gradient goes to the index returned (``mask`` is its one-hot along ``axis``).
     return F.where(mask, expand_reduced(F, g, ctx.shapes[0], (axis,), keepdims), 0.0)
@@ -152,6 +168,23 @@ def min_dim_op(be, x, mask, axis, keepdims):
 
 max_dim_op.vjp(_select_vjp)
 min_dim_op.vjp(_select_vjp)
+
+
+def _select_jvp(arg_op):
+    # The tangent at the index returned; the mask is made only when x requires grad, so make it here otherwise.
+    def rule(F, primals, tangents, out, axis, keepdims):
+        x, mask = primals
+        if x.ndim == 0:
+            return tangents[0]
+        if mask is None:
+            index = arg_op(x, axis=axis, keepdims=True)
+            mask = apply(one_hot_along, index, n=x.shape[axis], axis=axis)
+        return F.sum(F.where(mask, tangents[0], 0.0), axis=axis, keepdims=keepdims)
+    return rule
+
+
+max_dim_op.jvp(_select_jvp(lambda *a, **k: argmax_op(*a, **k)))
+min_dim_op.jvp(_select_jvp(lambda *a, **k: argmin_op(*a, **k)))
 
 
 @op("argmax", promote=None, tensors=1)

@@ -153,6 +153,7 @@ class OpDef:
     """One op: its name, forward, VJP, what it saves and how inputs are promoted."""
     __slots__ = ("name", "forward", "vjp_fn", "save", "promote", "promote_args",
                  "view", "nin", "doc", "fast", "scalars", "tensors", "params", "bind", "math",
+                 "jvp_fn",
                  "batch", "__weakref__")
 
     def __init__(self, name, forward, save, promote, view):
@@ -164,10 +165,16 @@ class OpDef:
         self.view = view
         self.doc = forward.__doc__
         self.batch = None               # Note [vmap dispatch] (func/_batching.py): the op's batching rule
+        self.jvp_fn = None              # Note [forward mode] (autograd/forward_ad.py): the op's JVP rule
 
     def vjp(self, fn):
         """Decorator: attach the VJP ``fn(F, ctx, g, *saved, **params)``."""
         self.vjp_fn = fn
+        return fn
+
+    def jvp(self, fn):
+        """Decorator: attach the JVP rule ``fn(F, primals, tangents, out, **params)`` (Note [forward mode])."""
+        self.jvp_fn = fn
         return fn
 
     def __call__(self, *args, **params):
@@ -248,6 +255,10 @@ ARGS_HOOK = [None]
 # Note [vmap dispatch] (func/_batching.py): while a vmap runs its function once on batched tensors,
 # ``BATCH_HOOK[0]`` is ``f(op, args, params) -> Tensor or None`` (None: no batched input, dispatch as usual).
 BATCH_HOOK = [None]
+# Note [forward mode] (autograd/forward_ad.py): while a dual level is active, ``FWD_HOOK[0]`` is the level; its
+# ``propagate(op, args, params, out)`` gives ``out`` its tangent. None otherwise (one list read per call).
+FWD_HOOK = [None]
+_FWD = FWD_HOOK
 
 
 def apply(op, *args, **params):
@@ -359,6 +370,8 @@ def apply(op, *args, **params):
         t._version = args[0]._version if op.view and isinstance(args[0], Tensor) else [0, None]
         if op.view:
             set_base(t, args[0])
+        if _FWD[0] is not None:
+            _FWD[0].propagate(op, args, params, t)
         return t
     version = args[0]._version if op.view else [0, None]
     # Note [saved values]: a node saves arrays, never Tensors, plus a flat
@@ -406,6 +419,8 @@ def apply(op, *args, **params):
     t._version = version
     if op.view:
         set_base(t, args[0])
+    if _FWD[0] is not None:
+        _FWD[0].propagate(op, args, params, t)
     return t
 
 

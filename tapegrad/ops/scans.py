@@ -17,6 +17,7 @@ from . import statistics as S
 from . import reduction as R
 from .inplace import _inplace
 from .graph_math import backend_array, lift
+from . import _jvp
 
 
 def _rcumsum(F, g, axis):
@@ -34,6 +35,9 @@ def cumsum_op(be, x, axis):
 @cumsum_op.vjp
 def _(F, ctx, g, axis):
     return _rcumsum(F, g, axis)
+
+
+cumsum_op.jvp(_jvp.linear(cumsum_op))
 
 
 @op("cumprod", save=("x", "out"), promote=None, tensors=1)

@@ -12,6 +12,7 @@ mistakes a shape for data.
 from .registry import op, apply
 from ._alias import alias
 from ._dims import wrap_dim, norm_dims, shape_arg, infer_shape, varargs_or_keyword
+from . import _jvp
 
 
 @op("reshape", promote=None, view=True, tensors=1)
@@ -24,6 +25,9 @@ def _(F, ctx, g, shape):
     return F.reshape(g, shape=ctx.shapes[0])
 
 
+reshape_op.jvp(_jvp.linear(reshape_op))
+
+
 @op("broadcast_to", promote=None, view=True, tensors=1)
 def broadcast_to_op(be, x, shape):
     return be.broadcast_to(x, shape)
@@ -32,6 +36,9 @@ def broadcast_to_op(be, x, shape):
 @broadcast_to_op.vjp
 def _(F, ctx, g, shape):
     return g                    # Note [sum_to]: the engine sums back to the input's shape
+
+
+broadcast_to_op.jvp(_jvp.linear(broadcast_to_op))
 
 
 @op("transpose", promote=None, view=True, tensors=1)
@@ -47,6 +54,9 @@ def _(F, ctx, g, axes):
     return F.transpose(g, axes=tuple(inv))
 
 
+transpose_op.jvp(_jvp.linear(transpose_op))
+
+
 @op("narrow", promote=None, view=True, tensors=1)
 def narrow_op(be, x, axis, start, length):
     return be.narrow(x, axis, start, length)
@@ -57,6 +67,9 @@ def _(F, ctx, g, axis, start, length):
     return F.pad_axis(g, axis=axis, before=start, after=ctx.shapes[0][axis] - start - length)
 
 
+narrow_op.jvp(_jvp.linear(narrow_op))
+
+
 @op("pad_axis", promote=None, tensors=1)
 def pad_axis_op(be, x, axis, before, after):
     return be.pad_axis(x, axis, before, after)
@@ -65,6 +78,9 @@ def pad_axis_op(be, x, axis, before, after):
 @pad_axis_op.vjp
 def _(F, ctx, g, axis, before, after):
     return F.narrow(g, axis=axis, start=before, length=ctx.shapes[0][axis])
+
+
+pad_axis_op.jvp(_jvp.linear(pad_axis_op))
 
 
 @op("cat", tensors="*")
@@ -84,6 +100,9 @@ def _(F, ctx, g, axis=0, sizes=()):
     return tuple(grads)
 
 
+cat_op.jvp(_jvp.linear(cat_op))
+
+
 @op("tile", promote=None, tensors=1)
 def tile_op(be, x, reps):
     return be.tile(x, reps)
@@ -98,6 +117,9 @@ def _(F, ctx, g, reps):
     return F.sum(F.reshape(g, shape=pairs), axis=tuple(range(0, len(pairs), 2)), keepdims=False)
 
 
+tile_op.jvp(_jvp.linear(tile_op))
+
+
 @op("flip", promote=None, tensors=1)
 def flip_op(be, x, axis):
     return be.copy(be.flip(x, axis))       # PyTorch's flip copies; NumPy's would be a view
@@ -106,6 +128,9 @@ def flip_op(be, x, axis):
 @flip_op.vjp
 def _(F, ctx, g, axis):
     return F.flip(g, axis=axis)
+
+
+flip_op.jvp(_jvp.linear(flip_op))
 
 
 @op("copy", promote=None, tensors=1)
@@ -118,6 +143,9 @@ def _(F, ctx, g):
     return g
 
 
+copy_op.jvp(_jvp.linear(copy_op))
+
+
 @op("ascontiguousarray", promote=None, tensors=1)
 def contiguous_op(be, x):
     return be.ascontiguousarray(x)
@@ -126,6 +154,9 @@ def contiguous_op(be, x):
 @contiguous_op.vjp
 def _(F, ctx, g):
     return g
+
+
+contiguous_op.jvp(_jvp.linear(contiguous_op))
 
 
 # ----------------------------------------------------------------- reshape family

@@ -11,6 +11,7 @@ import math
 from .registry import op, apply
 from .unary import _unary
 from ._alias import alias
+from . import _jvp
 
 _SQRT_PI_2 = math.sqrt(math.pi) / 2
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -53,6 +54,9 @@ lgamma_op = _unary("lgamma", lambda be, x: be.lgamma(x), "x",
                    lambda F, ctx, g, x: g * F.digamma(x), "Forward of ``lgamma``.")
 digamma_op = _unary("digamma", lambda be, x: be.digamma(x), "x",
                     lambda F, ctx, g, x: g * F.trigamma(x), "Forward of ``digamma``.")
+for _d in (sinh_op, cosh_op, asin_op, acos_op, atan_op, asinh_op, acosh_op, atanh_op, log2_op, log10_op, exp2_op,
+           erfc_op, erfinv_op, lgamma_op, digamma_op):
+    _d.jvp(_jvp.diagonal(_d))           # elementwise: the JVP is the VJP of the tangent (ops/_jvp.py)
 
 
 @op("trigamma", save="x", promote="float", tensors=1)
@@ -67,6 +71,9 @@ def _(F, ctx, g, x):
                               "is not implemented in tapegrad")
 
 
+trigamma_op.jvp(_jvp.diagonal(trigamma_op))
+
+
 @op("trunc", promote="all", tensors=1)
 def trunc_op(be, x):
     """Forward of ``trunc`` (toward zero; integers unchanged)."""
@@ -76,6 +83,9 @@ def trunc_op(be, x):
 @trunc_op.vjp
 def _(F, ctx, g):
     return g * 0
+
+
+trunc_op.jvp(_jvp.diagonal(trunc_op))
 
 
 def _public(name, opdef, summary, example, result):

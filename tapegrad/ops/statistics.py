@@ -11,6 +11,7 @@ from .registry import op, apply
 from . import unary as U
 from .reduction import sum_op, amax, amin, sum as _sum
 from ._dims import norm_dims, expand_reduced, reduced_numel, reduced_shape
+from . import _jvp
 
 
 def _need_float(input, opname):
@@ -62,6 +63,9 @@ def _(F, ctx, g, out):
     return F.where(zero, 0.0, g / (2 * F.where(zero, 1.0, out)))
 
 
+std_sqrt.jvp(_jvp.diagonal(std_sqrt))
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation over ``dim``: ``sqrt(var(...))`` with the same arguments.
 
@@ -89,6 +93,13 @@ def logsumexp_op(be, x, axis, keepdims):
 def _(F, ctx, g, x, out, axis, keepdims):
     shape = ctx.shapes[0]
     return expand_reduced(F, g, shape, axis, keepdims) * F.exp(x - expand_reduced(F, out, shape, axis, keepdims))
+
+
+@logsumexp_op.jvp
+def _(F, primals, tangents, out, axis, keepdims):
+    x = primals[0]
+    w = F.exp(x - expand_reduced(F, out, tuple(x.shape), axis, keepdims))
+    return F.sum(tangents[0] * w, axis=axis, keepdims=keepdims)
 
 
 def logsumexp(input, dim=None, keepdim=False):

@@ -20,6 +20,7 @@ from ._dims import wrap_dim, shape_arg
 from .indexing import index_put_add_op
 from . import elementwise as E
 from .inplace import _inplace
+from . import _jvp
 
 __all__ = ["diagonal", "diag", "diag_embed", "diagflat", "trace", "as_strided"]
 
@@ -79,6 +80,9 @@ def _(F, ctx, g, geom):
     flat = be.arange(0, max(n, 1), 1, D.int64.np)
     idx = be.ascontiguousarray(be.as_strided(flat, shape, st, off))
     return F.reshape(F.scatter_add((n,), (idx,), g, g.dtype), shape=shape0)
+
+
+strided_view_op.jvp(_jvp.linear(strided_view_op))
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1):

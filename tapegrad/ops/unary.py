@@ -5,6 +5,7 @@ Each op's forward and VJP sit together (ops/registry.py, Note [two-mode VJPs]).
 import math
 
 from .registry import op, apply
+from . import _jvp
 
 def _unary(name, fwd_name, save, vjp, doc, promote="float", math=True):
     """Declare a unary op whose forward is one backend call (``math``: its graph-mode name, as ``op``'s).
@@ -56,6 +57,8 @@ erf = _unary("erf", "erf", "x", lambda F, ctx, g, x: g * (2 / math.sqrt(math.pi)
              _doc("erf", "[0.0]", "tensor([0.])"))
 sign = _unary("sign", "sign", (), lambda F, ctx, g: g * 0, _doc("sign", "[-2.0, 3.0]", "tensor([-1.,  1.])"),
               promote="all")
+for _d in (exp, log, log1p, expm1, sqrt, abs, sin, cos, tan, tanh, sigmoid, reciprocal, square, erf, sign):
+    _d.jvp(_jvp.diagonal(_d))           # elementwise: the JVP is the VJP of the tangent (ops/_jvp.py)
 
 
 @op("rsqrt", save="out", promote="float", tensors=1)
@@ -69,6 +72,9 @@ def _(F, ctx, g, out):
     return -0.5 * g * out * out * out
 
 
+rsqrt.jvp(_jvp.diagonal(rsqrt))
+
+
 @op("relu", save="out", promote="all", tensors=1)
 def relu(be, x):
     """Forward of ``relu``: ``max(0, x)`` (a tie gives x, so relu(-0.0) is -0.0 as in PyTorch)."""
@@ -78,6 +84,9 @@ def relu(be, x):
 @relu.vjp
 def _(F, ctx, g, out):
     return g * (out > 0)
+
+
+relu.jvp(_jvp.diagonal(relu))
 
 
 # Non-differentiable rounding ops (their derivative is zero almost everywhere).
@@ -92,6 +101,9 @@ def _(F, ctx, g):
     return g * 0
 
 
+floor.jvp(_jvp.diagonal(floor))
+
+
 @op("ceil", promote="all", tensors=1)
 def ceil(be, x):
     """Forward of ``ceil``."""
@@ -103,6 +115,9 @@ def _(F, ctx, g):
     return g * 0
 
 
+ceil.jvp(_jvp.diagonal(ceil))
+
+
 @op("round", promote="all", tensors=1)
 def round(be, x):  # noqa: A001
     """Forward of ``round`` (half to even)."""
@@ -112,6 +127,9 @@ def round(be, x):  # noqa: A001
 @round.vjp
 def _(F, ctx, g):
     return g * 0
+
+
+round.jvp(_jvp.diagonal(round))
 
 
 def gelu(input, approximate="none"):

@@ -1,4 +1,4 @@
-"""autograd.forward_ad (double-vjp forward mode) against torch.autograd.forward_ad on the same functions."""
+"""autograd.forward_ad (the JVP rules, Note [forward mode]) against torch.autograd.forward_ad on the same functions."""
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
