@@ -18,6 +18,7 @@ PyTorch's gradients at ``x == 0`` (the twin of ``xlogy`` in ops/pointwise.py).
 import math
 
 from .registry import op, apply
+from . import _jvp
 from . import comparison as C
 from . import elementwise as E
 from . import unary as U
@@ -63,6 +64,9 @@ def _(F, ctx, g, a, b):
     n = ctx.needs
     ga = F.where(F.logical_and(a == 0, b <= -1), 0.0, g * F.log1p(b)) if n[0] else None
     return ga, (g * a / (b + 1) if n[1] else None)
+
+
+xlog1py_op.jvp(_jvp.diagonal(xlog1py_op))   # elementwise: the VJP applied to each tangent (ops/_jvp.py)
 
 
 def xlog1py(input, other):
