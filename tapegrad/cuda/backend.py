@@ -200,4 +200,6 @@ def _shape(shape):
 
 def _fdt(dtype):
     d = np.dtype(dtype)
+    if d == np.float16:                 # float16 draws are made in float32 and rounded (as elementwise ops)
+        return np.dtype(np.float32)
     return d if d.kind == "f" else np.dtype(np.float64)
