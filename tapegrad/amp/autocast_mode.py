@@ -35,7 +35,7 @@ _LOSSES = frozenset({"cross_entropy", "binary_cross_entropy", "ctc_loss", "loss"
 FLOAT32 = {
     "cuda": frozenset({"acos", "asin", "cosh", "sinh", "tan", "erfinv", "exp", "expm1", "log", "log10", "log1p",
                        "log2", "power", "reciprocal", "rsqrt", "sum", "prod", "softmax", "log_softmax", "logsumexp",
-                       "layer_norm", "vector_norm"}) | _LOSSES,
+                       "layer_norm", "vector_norm", "cumsum", "cumprod"}) | _LOSSES,
     "cpu": frozenset({"prod", "linalg_inv", "linalg_cholesky", "linalg_qr", "linalg_svd", "linalg_eigh",
                       "linalg_solve"}) | _LOSSES,
 }
