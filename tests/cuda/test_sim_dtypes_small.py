@@ -186,3 +186,45 @@ def test_float16_gradients_on_cuda_match_torch():
 def test_bfloat16_is_still_refused_on_cuda():
     with pytest.raises(NotImplementedError, match="bfloat16"):
         tapegrad.zeros(2, dtype=tapegrad.bfloat16, device="cuda")
+
+
+@pytest.mark.parametrize("dtype", NARROW, ids=str)
+def test_sort_argsort_searchsorted_on_narrow_dtypes(dtype):
+    x = np.array([[5, 1, 9, 1, 0, 7], [3, 3, 2, 8, 6, 4]], dtype=dtype.np)
+    tx, rx = tapegrad.tensor(x, device="cuda"), torch.from_numpy(x)
+    _same(tx.argsort(dim=1, stable=True), rx.argsort(dim=1, stable=True))
+    _same(tx.sort(1).values, rx.sort(1).values)
+    s = np.array([[0, 2, 4, 6]] * 2, dtype=dtype.np)
+    _same(tapegrad.searchsorted(tapegrad.tensor(s, device="cuda"), tx), torch.searchsorted(torch.from_numpy(s), rx))
+
+
+def test_float16_linalg_solvers_are_refused_by_name():
+    a = tapegrad.eye(2, dtype=tapegrad.float16, device="cuda")
+    with pytest.raises(RuntimeError, match="Low precision dtypes not supported. Got Half"):     # as torch
+        tapegrad.linalg.inv(a)
+    from tapegrad import backend
+    be = backend.get("cuda")                 # the backend refuses too, whoever calls it
+    for fn in (be.inv, be.cholesky):
+        with pytest.raises(NotImplementedError, match="float16 matrices are not supported on the CUDA device"):
+            fn(be.asarray(np.eye(2, dtype=np.float16)))
+
+
+@pytest.mark.parametrize("make", [lambda ps: tapegrad.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+                                  lambda ps: tapegrad.optim.Adam(ps, lr=0.01)], ids=["sgd", "adam"])
+def test_fused_updates_of_float16_parameters_compute_in_float32(make):
+    p0 = (np.random.default_rng(11).standard_normal(16) * 0.1).astype(np.float16)
+    rng = np.random.default_rng(12)
+    g0 = (rng.uniform(0.2, 1.0, 16) * rng.choice([-1, 1], 16)).astype(np.float16)   # g*g stays a normal float16
+    half = tapegrad.tensor(p0, device="cuda", requires_grad=True)
+    wide = tapegrad.tensor(p0.astype(np.float32), requires_grad=True)        # the same steps in float32, on the CPU
+    opt_h, opt_w = make([half]), make([wide])
+    for _ in range(2):
+        half.grad = tapegrad.tensor(g0, device="cuda")
+        wide.grad = tapegrad.tensor(g0.astype(np.float32))
+        opt_h.step()
+        opt_w.step()
+    # the state (momentum, exp_avg_sq) is rounded to float16 between steps: one float16 ulp of slack
+    assert half.dtype is tapegrad.float16 and half.device.type == "cuda"
+    np.testing.assert_allclose(half.detach().cpu().numpy().astype(np.float32), wide.detach().numpy(),
+                               rtol=2e-3, atol=1e-5)
+    assert not np.array_equal(half.detach().cpu().numpy(), p0)
