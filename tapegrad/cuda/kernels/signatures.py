@@ -81,6 +81,10 @@ def _small_dtype_signatures():
         for kind in ("assign",) if T == f16 else ("assign", "scatter"):
             out.append((f"{kind} {T}", X._kernel(kind, 2).py_func,
                         (I64, _arr(T), I64, tup2, tup2, _arr(T), _arr(I64), I64, I64), T == f16))
+    rank, _, pad, _, _ = SO._sort_kernels(f32)        # float16 keys compare as float32 (sort._common)
+    out.append(("sort rank float16 in float32", rank.py_func, (I64, I64, I64, _arr(f16), I64, _arr(I64)), True))
+    out.append(("sort pad-lines float16 in float32", pad.py_func,
+                (I64,) * 4 + (_arr(f16), I64, _arr(f32), _arr(I64)), True))
     out.append(("scan cumsum float16 in float32", SC._kernel("cumsum", f32).py_func,
                 (I64, I64, I64, _arr(f16), I64, _arr(f16)), True))
     return out
