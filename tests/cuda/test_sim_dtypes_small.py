@@ -228,3 +228,14 @@ def test_fused_updates_of_float16_parameters_compute_in_float32(make):
     np.testing.assert_allclose(half.detach().cpu().numpy().astype(np.float32), wide.detach().numpy(),
                                rtol=2e-3, atol=1e-5)
     assert not np.array_equal(half.detach().cpu().numpy(), p0)
+
+
+def test_float16_rand_stays_below_one():
+    tapegrad.manual_seed(0)
+    u = tapegrad.rand(1500, dtype=tapegrad.float16, device="cuda").cpu().numpy()
+    # a float32 uniform rounded to float16 gives 1.0 with probability 2**-12 per draw; multiples of 2**-11
+    # (torch's float16 uniforms) never do
+    assert u.dtype == np.float16 and u.min() >= 0 and u.max() < 1
+    assert np.all((u.astype(np.float64) * 2048) % 1 == 0) and len(np.unique(u)) > 500
+    n = tapegrad.randn(64, dtype=tapegrad.float16, device="cuda")
+    assert n.dtype is tapegrad.float16 and bool(tapegrad.isfinite(n).all())
