@@ -11,7 +11,8 @@ torch's (Note [dispatch hook] in ops/registry.py), mapped onto tapegrad's primit
   losses and the linear-algebra solvers (``inv``, ``cholesky``, ``qr``, ``svd``, ``eigh``, ``solve``);
   ``sum``, ``softmax``, ``exp``, ``layer_norm``... run in their input's type, as in torch.
 - ``"cuda"`` (default dtype float16): torch's CUDA list also runs ``exp``, ``log``, ``pow``, ``sum``,
-  ``softmax``, ``log_softmax``, ``logsumexp``, ``layer_norm``, ``vector_norm`` and the losses in float32.
+  ``softmax``, ``log_softmax``, ``logsumexp``, ``layer_norm``, ``vector_norm``, ``cumsum``, ``cumprod`` and
+  the losses in float32.
 
 The losses composed of other ops (``mse_loss``, ``l1_loss``, ``nll_loss``, ``kl_div``...) cast the elementwise
 loss to float32 before reducing it (Note [autocast losses] in nn/_functional/_reduction.py), so their result
@@ -19,8 +20,9 @@ is float32 as torch's; torch computes the elementwise part in float32 too, so va
 last bits of the lower precision.
 
 Differences from torch: casts of the same weight are not cached across ops (``cache_enabled`` is accepted);
-``binary_cross_entropy`` is cast to float32 rather than refused. tapegrad's CUDA backend has no float16 or
-bfloat16 tensors yet, so ``autocast("cuda")`` warns and disables itself there (as torch does without CUDA).
+``binary_cross_entropy`` is cast to float32 rather than refused. tapegrad's CUDA backend has float16 (its
+kernels compute in float32 and round once, and matmuls accumulate in float32, as torch's) but no bfloat16, so
+``autocast("cuda", dtype=bfloat16)`` warns and disables itself there.
 """
 import functools
 import warnings
@@ -35,7 +37,7 @@ _LOSSES = frozenset({"cross_entropy", "binary_cross_entropy", "ctc_loss", "loss"
 FLOAT32 = {
     "cuda": frozenset({"acos", "asin", "cosh", "sinh", "tan", "erfinv", "exp", "expm1", "log", "log10", "log1p",
                        "log2", "power", "reciprocal", "rsqrt", "sum", "prod", "softmax", "log_softmax", "logsumexp",
-                       "layer_norm", "vector_norm"}) | _LOSSES,
+                       "layer_norm", "vector_norm", "cumsum", "cumprod"}) | _LOSSES,
     "cpu": frozenset({"prod", "linalg_inv", "linalg_cholesky", "linalg_qr", "linalg_svd", "linalg_eigh",
                       "linalg_solve"}) | _LOSSES,
 }

@@ -13,9 +13,11 @@ from . import _nb
 from . import memory
 
 
-# The kernels are written and tested for these dtypes; float16 and the narrow integers
-# (CPU-only for now) are refused by name rather than computed with a wrong type.
-DTYPES = frozenset(np.dtype(d) for d in (np.float32, np.float64, np.int64, np.int32, np.bool_))
+# The kernels are written and tested for these dtypes; others (bfloat16, complex) are refused by name
+# rather than computed with a wrong type. float16 is stored as such and computed in float32 inside every
+# kernel, rounded once on the store (Note [float16 computes in float32] in kernels/elementwise.py).
+DTYPES = frozenset(np.dtype(d) for d in (np.float32, np.float64, np.float16, np.int64, np.int32, np.int16,
+                                         np.int8, np.uint8, np.bool_))
 
 
 def unsupported_dtype(dtype):

@@ -108,6 +108,10 @@ class CudaBackend(ArrayBackend):
         self.rng.seed(s)
 
     def rand(self, shape, dtype):
+        if np.dtype(dtype) == np.float16:
+            # multiples of 2**-11, as torch's float16 uniforms: a float32 uniform rounded to float16 could be 1.0
+            u = self.rng.draw("rand", _shape(shape), np.float32, compute=np.float32)
+            return E.astype(E.apply("floor", (u * 2048.0,)) * (1.0 / 2048.0), np.float16)
         return self.rng.draw("rand", _shape(shape), dtype, compute=_fdt(dtype))
 
     def randn(self, shape, dtype):
@@ -200,4 +204,6 @@ def _shape(shape):
 
 def _fdt(dtype):
     d = np.dtype(dtype)
+    if d == np.float16:                 # float16 draws are made in float32 and rounded (as elementwise ops)
+        return np.dtype(np.float32)
     return d if d.kind == "f" else np.dtype(np.float64)

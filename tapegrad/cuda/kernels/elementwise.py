@@ -173,7 +173,21 @@ def apply(name, operands, out=None, out_dtype=None, compute_dtype=None):
     return out
 
 
+# Note [float16 computes in float32]: float16 operands are widened to float32 in the kernel and the
+# result rounded once on the store, as PyTorch's CUDA kernels (its "opmath" type); the narrow integers
+# compute in int32 and wrap on the store, which gives the same bits as int8/int16/uint8 arithmetic.
+_COMPUTE = {np.dtype(np.float16): np.dtype(np.float32), np.dtype(np.int8): np.dtype(np.int32),
+            np.dtype(np.int16): np.dtype(np.int32), np.dtype(np.uint8): np.dtype(np.int32)}
+
+
+def compute_dtype(dtype):
+    """The dtype a kernel computes in for values of ``dtype`` (Note [float16 computes in float32])."""
+    dtype = np.dtype(dtype)
+    return _COMPUTE.get(dtype, dtype)
+
+
 def _launch(name, operands, out, shape, ct):
+    ct = compute_dtype(ct)
     T = nb_type(ct)
     OUT = nb_type(out.dtype)
     arrays = [x for x in operands if isinstance(x, CudaArray)]

@@ -240,6 +240,13 @@ def _flipped(value, shape, axes):
 
 def _scatter(kind, dst, items, values):
     """Write (``assign``) or add (``scatter``) ``values`` at the advanced key ``items`` of ``dst``."""
+    if kind == "scatter" and dst.dtype == np.float16:
+        # float16 sums accumulate in float32 and round once (Note [float16 computes in float32])
+        wide = E.astype(dst, np.float32)
+        vals = values if isinstance(values, CudaArray) else CudaArray.from_numpy(np.asarray(values))
+        _scatter(kind, wide, items, E.astype(vals, np.float32))
+        E.assign(dst, wide)
+        return
     y, out_shape, rshape, rst, nq, inner, adv = _advanced_layout(dst, items)
     vals = values if isinstance(values, CudaArray) else CudaArray.from_numpy(np.asarray(values))
     vals = E.copy(M.broadcast_to(E.astype(vals, dst.dtype), out_shape))

@@ -114,6 +114,9 @@ def _check_float(name, *xs):
     for x in xs:
         if x.dtype.kind != "f":
             raise TypeError(f"{name}: expected floating point matrices, got {x.dtype}")
+        if x.dtype == np.float16:       # as torch's CUDA solvers ("not implemented for 'Half'")
+            raise NotImplementedError(f"{name}: float16 matrices are not supported on the CUDA device (supported "
+                                      f"there: float32, float64); cast with .float() first")
 
 
 def solve(a, b):

@@ -43,12 +43,12 @@ def gen_source(BM, BN, BK, TM, TN):
         L += [f"            e = tid + {l * NT}",
               f"            mm = m0 + e // {BK}",
               f"            kk = k0 + e % {BK}",
-              f"            As[e % {BK}, e // {BK}] = a[ab + mm * a_sm + kk * a_sk] if mm < M and kk < K else T(0)"]
+              f"            As[e % {BK}, e // {BK}] = T(a[ab + mm * a_sm + kk * a_sk]) if mm < M and kk < K else T(0)"]
     for l in range((BN * BK) // NT):
         L += [f"            e = tid + {l * NT}",
               f"            kk = k0 + e // {BN}",
               f"            nn = n0 + e % {BN}",
-              f"            Bs[e // {BN}, e % {BN}] = b[bb + kk * b_sk + nn * b_sn] if kk < K and nn < N else T(0)"]
+              f"            Bs[e // {BN}, e % {BN}] = T(b[bb + kk * b_sk + nn * b_sn]) if kk < K and nn < N else T(0)"]
     L.append("            cuda.syncthreads()")
     for kk in range(BK):
         for i in range(TM):
@@ -66,16 +66,18 @@ def gen_source(BM, BN, BK, TM, TN):
         for j in range(TN):
             L.append(f"            n = n0 + tx * {TN} + {j}")
             L.append("            if n < N:")
-            L.append(f"                c[cb + m * N + n] = c{i}_{j}")
+            L.append(f"                c[cb + m * N + n] = OUT(c{i}_{j})")
     L.append("        z += cuda.gridDim.z")
     return "\n".join(L) + "\n"
 
 
-def get_kernel(tile, T):
-    key = (tile, str(T))
+def get_kernel(tile, T, OUT=None):
+    """The kernel for operands and result of type ``OUT`` (default ``T``) accumulated in type ``T``."""
+    OUT = T if OUT is None else OUT
+    key = (tile, str(T), str(OUT))
     k = _KERNELS.get(key)
     if k is None:
-        ns = {"cuda": _nb.cuda, "T": T}
+        ns = {"cuda": _nb.cuda, "T": T, "OUT": OUT}
         exec(compile(gen_source(*tile), f"<tapegrad matmul {tile}>", "exec"), ns)
         k = _KERNELS[key] = _nb.cuda.jit(ns["kernel"])
     return k
@@ -119,7 +121,8 @@ def matmul(a, b):
                 tile = t
                 if -(-Mm // t[0]) * -(-N // t[1]) * nb >= 132:
                     break
-            k = get_kernel(tile, E.nb_type(dtype))
+            # float16 operands accumulate in float32 and round once per output, as cuBLAS/torch do
+            k = get_kernel(tile, E.nb_type(E.compute_dtype(dtype)), E.nb_type(dtype))
             BM, BN, _, TM, TN = tile
             grid = (-(-N // BN), -(-Mm // BM), min(nb, 65535))
             k[grid, (BM // TM) * (BN // TN)](Mm, N, K, nb, va.buf, va.off, sa, va.st[-2], va.st[-1],

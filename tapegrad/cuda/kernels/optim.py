@@ -11,6 +11,8 @@ Signatures (all arrays contiguous and of one float dtype; scalars are Python num
 """
 import math
 
+import numpy as np
+
 from .. import _nb
 
 _KERNELS = {}
@@ -65,8 +67,22 @@ def _check(name, *arrays):
     return p.dtype.type
 
 
+def _in_float32(update, arrays, *args, **kwargs):
+    """Run a fused update on float32 copies of float16 arrays and round the results back once (Note [float16
+    computes in float32] in elementwise.py; a float16 ``eps=1e-8`` would be 0)."""
+    from . import elementwise as E
+    wide = [None if a is None else E.astype(a, np.float32) for a in arrays]
+    update(*wide, *args, **kwargs)
+    for a, w in zip(arrays, wide):
+        if a is not None:
+            E.assign(a, w)
+
+
 def sgd_update_(param, grad, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
                 maximize=False, first_step=False):
+    if param.dtype == np.float16:
+        return _in_float32(sgd_update_, (param, grad, buf if momentum else None), lr, momentum, dampening,
+                           weight_decay, nesterov, maximize, first_step)
     t = _check("sgd_update_", param, grad, *([buf] if momentum else []))
     if param.size:
         b = buf if momentum else param
@@ -78,6 +94,9 @@ def sgd_update_(param, grad, buf, lr, momentum=0.0, dampening=0.0, weight_decay=
 
 def adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
                  weight_decay=0.0, decoupled=False, maximize=False):
+    if param.dtype == np.float16:
+        return _in_float32(adam_update_, (param, grad, exp_avg, exp_avg_sq), step, lr, beta1, beta2, eps,
+                           weight_decay, decoupled, maximize)
     t = _check("adam_update_", param, grad, exp_avg, exp_avg_sq)
     if param.size:
         bc1 = 1 - beta1 ** step

@@ -181,6 +181,8 @@ def reduce(name, x, axis=None, keepdims=False):
         x = E.copy(M.transpose(x, tuple(kept) + axes))
         outer, inner = out.size, 1
     ct = np.dtype(np.bool_) if name in ("any", "all") else od if not arg else x.dtype
+    if ct == np.float16:                # accumulate in float32, as torch (Note [float16 computes in float32])
+        ct = np.dtype(np.float32)
     T = E.nb_type(ct)
     if inner == 1 and red >= 2 * _nb.RED_BLOCK and outer < 4 * _nb.MAX_GRID:
         _block_reduce(name, x, out, outer, red, T, arg)
@@ -197,7 +199,8 @@ def _block_reduce(name, x, out, outer, red, T, arg):
     chunk = (red + nsplit - 1) // nsplit
     nsplit = (red + chunk - 1) // chunk
     k = _kernel("block", name, T, T)
-    target = out if nsplit == 1 else CudaArray.empty((outer, nsplit), out.dtype)
+    part = np.dtype(np.float32) if out.dtype == np.float16 else out.dtype     # float16 partials stay float32
+    target = out if nsplit == 1 else CudaArray.empty((outer, nsplit), part)
     k[min(outer * nsplit, _nb.MAX_GRID), _nb.RED_BLOCK](outer * nsplit, nsplit, red, chunk, x.buf, x.off,
                                                         target.buf)
     if nsplit > 1:

@@ -87,5 +87,6 @@ def scan(name, x, axis):
         inner *= s
     nlines = x.size // n
     grid, block = _nb.grid_for(nlines)
-    _kernel(name, E.nb_type(od))[grid, block](nlines, n, inner, x.buf, x.off, out.buf)
+    T = E.nb_type(np.float32 if od == np.float16 else od)        # float16 accumulates in float32
+    _kernel(name, T)[grid, block](nlines, n, inner, x.buf, x.off, out.buf)
     return out

@@ -232,8 +232,9 @@ def argsort(x, axis):
 
 
 def _common(dtype):
+    from .elementwise import compute_dtype       # float16 keys compare as float32, small ints as int32
     d = np.dtype(dtype)
-    return np.dtype(np.int64) if d.kind == "b" else d
+    return np.dtype(np.int64) if d.kind == "b" else compute_dtype(d)
 
 
 def searchsorted(a, v, side="left"):
