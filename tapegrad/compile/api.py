@@ -64,7 +64,7 @@ class CompiledFunction:
         except _guards._Unsupported as e:
             return self._eager(str(e), args, kwargs)
         objs = _guards.captured(self.fn, self._names, self._extra) + _others(args, kwargs)
-        k = _guards.key(objs, flat, spec)
+        k = _guards.key(objs, flat, spec, self._names)
         entry = self._cache.get(k)
         if entry is not None:
             prog = entry[0]
