@@ -66,9 +66,11 @@ class _Builder:
             self.need(*self.value(f"{self.c(cell)}.cell_contents", v))
             out.append(v)
         g = getattr(f, "__globals__", {})
-        for n in names:
+        for n in () if _g._library(f) else names:
             v = g.get(n, _MISSING)
-            self.need(*self.value(f"{self.c(g)}.get({n!r}, MISSING)", v))
+            if ("global", id(g), n) not in self.seen:       # a name several functions read: checked once
+                self.seen.add(("global", id(g), n))
+                self.need(*self.value(f"{self.c(g)}.get({n!r}, MISSING)", v))
             out.append(v)
         for o in list(out):
             if isinstance(o, types.FunctionType) and depth < 2 and o is not f:

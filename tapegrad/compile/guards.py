@@ -59,9 +59,10 @@ def captured(fn, names, extra=(), depth=0):
             out.append(cell.cell_contents)
         except ValueError:          # an empty cell
             out.append(None)
-    g = getattr(f, "__globals__", {})
-    for n in names:
-        out.append(g.get(n, _MISSING))
+    if not _library(f):
+        g = getattr(f, "__globals__", {})
+        for n in names:
+            out.append(g.get(n, _MISSING))
     for o in list(out):
         if isinstance(o, types.FunctionType) and depth < 2 and o is not f:
             out.extend(captured(o, captured_names(o), depth=depth + 1))
@@ -69,6 +70,14 @@ def captured(fn, names, extra=(), depth=0):
             # a plain object (a trainer, a method's self): what it holds, one level down
             out.extend(v for v in vars(o).values() if isinstance(v, Tensor) or _is_module(v) or _is_optimizer(v))
     return out
+
+
+def _library(f):
+    """Whether ``f`` is tapegrad's own code (``Module.__call__``, a functional): its globals are the
+    library's functions and classes, not user state, so the guards skip them (Note [fast guards]); the
+    global hook dicts among them are guarded by ``_global_hooks``."""
+    m = getattr(f, "__module__", None)
+    return m.__class__ is str and m.startswith("tapegrad.")
 
 
 def _is_plain(o):
