@@ -468,3 +468,61 @@ def test_cache_limit_warning_points_at_the_call_and_cached_traces_still_replay()
     s = cf.stats()
     assert (s["traces"], s["replays"], s["eager_calls"], s["cached"]) == (8, 8, 4, 8), s
     assert "cache limit reached" in s["fallbacks"]
+
+
+# ----------------------------------------------------------------- random draws
+
+@pytest.mark.parametrize("draw", ["rand never read", "randn_ fill never read", "manual_seed"])
+def test_a_random_draw_the_trace_does_not_record_keeps_the_eager_stream(draw):
+    # Note [recorded draws]: a replay may skip no draw (nor a reseed): the stream after each call is the eager one
+    scratch = tapegrad.zeros(3)
+
+    def body(x):
+        if draw == "rand never read":
+            tapegrad.rand(3)
+        elif draw == "randn_ fill never read":
+            scratch.normal_()
+        else:
+            tapegrad.manual_seed(7)
+        return x * 2
+    runs = []
+    for compiled in (False, True):
+        tapegrad.manual_seed(0)
+        f = tapegrad.compile(body) if compiled else body
+        runs.append([(f(tapegrad.ones(2)), tapegrad.rand(2)) for _ in range(3)])
+    for i, ((a, ra), (b, rb)) in enumerate(zip(*runs)):
+        _same(b, a, f"call {i}")
+        _same(rb, ra, f"the stream after call {i}")
+
+
+def test_dropout_draws_still_replay():
+    m = _mlp(p=0.5)
+    X = _batches(1)[0][0]
+    f = tapegrad.compile(lambda x: m(x).detach())
+    for _ in range(3):
+        f(X)
+    assert f.stats()["replays"] == 2, f.stats()
+
+
+def test_cache_limit_warning_of_a_compiled_module_points_at_the_call():
+    cm = tapegrad.compile(tapegrad.nn.Linear(3, 2))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        for n in range(1, 11):
+            cm(tapegrad.ones(n, 3))                                    # MODULE CALL
+    warned = [x for x in w if "cache limit" in str(x.message)]
+    assert len(warned) == 1
+    assert f"{warned[0].filename}:{warned[0].lineno}" == _line_of(
+        test_cache_limit_warning_of_a_compiled_module_points_at_the_call, "# MODULE CALL")
+
+
+def test_the_submodules_of_tapegrad_compile_import():
+    import subprocess
+    import sys
+    # a fresh interpreter: `tapegrad.compile` is first reached as an attribute, then a submodule is imported
+    code = ("import tapegrad, inspect; tapegrad.compile; import tapegrad.compile.api as a; "
+            "from tapegrad.compile import guards; assert a.compile is tapegrad.compile.compile; "
+            "assert tapegrad.compile(lambda x: x + 1)(tapegrad.ones(1)).item() == 2.0; "
+            "assert 'fullgraph' in str(inspect.signature(tapegrad.compile))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
