@@ -53,7 +53,7 @@ def __getattr__(name):
         from .amp import autocast
         return autocast
     if name == "compile":          # tapegrad.compile (the package shadows the builtin only inside tapegrad)
-        from .compile import compile as fn
+        fn = importlib.import_module(".compile", __name__)    # the callable package: tapegrad.compile.api imports
         globals()["compile"] = fn
         return fn
     if name in ("save", "load"):

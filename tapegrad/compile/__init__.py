@@ -20,3 +20,4 @@ class _CallablePackage(type(__import__("sys"))):
 
 
 __import__("sys").modules[__name__].__class__ = _CallablePackage
+__signature__ = __import__("inspect").signature(compile)      # inspect.signature(tapegrad.compile) as torch's

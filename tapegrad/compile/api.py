@@ -43,6 +43,7 @@ class CompiledFunction:
         self._stats = {"traces": 0, "replays": 0, "guard_failures": 0, "eager_calls": 0, "fallbacks": []}
         self._last = None
         self._fast = []             # (generated check, Program), most recently used first (Note [fast guards])
+        self._stacklevel = 2        # the cache-limit warning names the user's call (3 through a CompiledModule)
         functools.update_wrapper(self, fn)
 
     def __get__(self, obj, objtype=None):
@@ -64,7 +65,7 @@ class CompiledFunction:
         except _guards._Unsupported as e:
             return self._eager(str(e), args, kwargs)
         objs = _guards.captured(self.fn, self._names, self._extra) + _others(args, kwargs)
-        k = _guards.key(objs, flat, spec)
+        k = _guards.key(objs, flat, spec, self._names)
         entry = self._cache.get(k)
         if entry is not None:
             prog = entry[0]
@@ -80,7 +81,8 @@ class CompiledFunction:
                 self._warned = True
                 warnings.warn(f"tapegrad.compile: {getattr(self.fn, '__qualname__', self.fn)} was traced "
                               f"{CACHE_LIMIT} times (the cache limit); new guard sets run eagerly. "
-                              "stats() lists the traces and why guards failed.", UserWarning, stacklevel=2)
+                              "stats() lists the traces and why guards failed.", UserWarning,
+                              stacklevel=self._stacklevel)
             return self._eager("cache limit reached", args, kwargs)
         return self._trace(k, objs, flat, args, kwargs)
 
@@ -110,6 +112,8 @@ class CompiledFunction:
         finally:
             ACTIVE[0] = None
         prog = None
+        if tr.aborted is None:
+            tr.check_draws()
         if tr.aborted is None:
             try:
                 out = _grad_result(tr, result, boundary) or _result_spec(tr, result)
@@ -290,6 +294,7 @@ class CompiledModule:
         object.__setattr__(self, "_orig_mod", module)
         # the module's __call__, so an eager fallback runs its hooks as ``module(x)`` does
         object.__setattr__(self, "_compiled", CompiledFunction(module.__call__, extra=(module,), **options))
+        self._compiled._stacklevel = 3
 
     def __call__(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)

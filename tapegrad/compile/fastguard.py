@@ -66,9 +66,11 @@ class _Builder:
             self.need(*self.value(f"{self.c(cell)}.cell_contents", v))
             out.append(v)
         g = getattr(f, "__globals__", {})
-        for n in names:
+        for n in () if _g._library(f) else names:
             v = g.get(n, _MISSING)
-            self.need(*self.value(f"{self.c(g)}.get({n!r}, MISSING)", v))
+            if ("global", id(g), n) not in self.seen:       # a name several functions read: checked once
+                self.seen.add(("global", id(g), n))
+                self.need(*self.value(f"{self.c(g)}.get({n!r}, MISSING)", v))
             out.append(v)
         for o in list(out):
             if isinstance(o, types.FunctionType) and depth < 2 and o is not f:
@@ -96,7 +98,19 @@ class _Builder:
                 conds += self.value(e, v)
             else:
                 conds.append(f"{e} is {self.c(v)}")
+                if (v.__class__ is dict or v.__class__ is list) and v and _g._numbers(v):
+                    conds += self.numbers(v)
         self.need(*conds)
+
+    def numbers(self, c):
+        """``_numbers(c)`` unchanged: the same length, and each number at its key by value (Note [numbers in
+        containers] in guards.py)."""
+        C = self.c(c)
+        conds = [f"len({C}) == {len(c)}"]
+        for k, v in _g._numbers(c):
+            kk = repr(k) if k.__class__ in (str, int) else self.c(k)
+            conds += self.value(f"{C}[{kk}]", v)
+        return conds
 
     def facts(self, t, grad_fn=True):
         d = t._data
@@ -116,10 +130,13 @@ class _Builder:
             self.facts(o)
         elif isinstance(o, (list, tuple)):
             L = self.c(o)
-            self.need(f"len({L}) == {len(o)}", *(f"{L}[{i}] is {self.c(x)}" for i, x in enumerate(o)))
+            self.need(f"len({L}) == {len(o)}", *(f"{L}[{i}] is {self.c(x)}" for i, x in enumerate(o)
+                                                  if x.__class__ not in _g._SCALAR_TYPES), *self.numbers(o))
             for x in o:
                 if isinstance(x, Tensor):
                     self.facts(x)
+        elif o.__class__ is dict:
+            self.need(*self.numbers(o))
         elif _g._is_module(o):
             if id(o) in self.seen:
                 return
@@ -154,6 +171,8 @@ class _Builder:
                           f"len({self.c(ps)}) == {len(ps)}",
                           *(f"{self.c(ps)}[{j}] is {self.c(p)}" for j, p in enumerate(ps)),
                           *(f"({self.c(p)}._grad is None) is {p._grad is None}" for p in ps))
+                if self.groups:
+                    self.need(*self.numbers(g))
             st = o.state
             S = self.c(st)
             self.need(f"{O}.state is {S}", f"len({S}) == {len(st)}")
@@ -162,7 +181,12 @@ class _Builder:
                 if isinstance(v, dict):
                     V = self.c(v)
                     self.need(f"len({V}) == {len(v)}",
-                              *(f"{V}[{kk!r}] is {self.c(vv)}" for kk, vv in v.items()))
+                              *(f"{V}[{kk!r}] is {self.c(vv)}" for kk, vv in v.items()
+                                if vv.__class__ not in _g._SCALAR_TYPES))
+                    for kk, vv in v.items():        # a counter (Adam's step) is read live by the replayed step
+                        if vv.__class__ in _g._SCALAR_TYPES:
+                            self.need(*(self.value(f"{V}[{kk!r}]", vv) if self.state
+                                        else [f"{V}[{kk!r}].__class__ is {self.c(vv.__class__)}"]))
         else:
             return                          # only its identity is in the key (checked where it was reached)
 
@@ -233,6 +257,7 @@ def build(fn, names, extra, args, kwargs, flat):
         for x in list(args) + list(kwargs.values()):
             if not isinstance(x, (Tensor,) + _g._SCALARS) and (_g._is_module(x) or _g._is_optimizer(x)):
                 objs.append(x)
+        b.groups, b.state = _g.reads(objs, "param_groups", names), _g.reads(objs, "state", names)
         for o in objs:
             b.obj(o)
     except _Give:

@@ -10,6 +10,7 @@ every parameter and buffer, and of every optimizer's parameters and state.
 Two calls with equal keys run the same steps on arrays of the same layout,
 so a trace recorded under one key replays under the other.
 """
+import os
 import types
 
 from .._tensor import Tensor
@@ -59,9 +60,10 @@ def captured(fn, names, extra=(), depth=0):
             out.append(cell.cell_contents)
         except ValueError:          # an empty cell
             out.append(None)
-    g = getattr(f, "__globals__", {})
-    for n in names:
-        out.append(g.get(n, _MISSING))
+    if not _library(f):
+        g = getattr(f, "__globals__", {})
+        for n in names:
+            out.append(g.get(n, _MISSING))
     for o in list(out):
         if isinstance(o, types.FunctionType) and depth < 2 and o is not f:
             out.extend(captured(o, captured_names(o), depth=depth + 1))
@@ -69,6 +71,17 @@ def captured(fn, names, extra=(), depth=0):
             # a plain object (a trainer, a method's self): what it holds, one level down
             out.extend(v for v in vars(o).values() if isinstance(v, Tensor) or _is_module(v) or _is_optimizer(v))
     return out
+
+
+def _library(f):
+    """Whether ``f`` is tapegrad's own code (``Module.__call__``, a functional): its globals are the
+    library's functions and classes, not user state, so the guards skip them (Note [fast guards]); the
+    global hook dicts among them are guarded by ``_global_hooks``."""
+    code = getattr(f, "__code__", None)      # by its file, not __module__ (a doctest's code claims the module's)
+    return code is not None and code.co_filename.startswith(_ROOT)
+
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep      # the tapegrad package
 
 
 def _is_plain(o):
@@ -122,8 +135,9 @@ def walk_captured(objs, visit_tensor, visit_object):
                             visit_tensor(v)
 
 
-def key(objs, flat, spec):
-    """The guard key of one call (module docstring); ``flat``/``spec`` from ``flatten``."""
+def key(objs, flat, spec, names=()):
+    """The guard key of one call (module docstring); ``flat``/``spec`` from ``flatten``, ``names`` from
+    ``captured_names`` of the function."""
     parts = [_gm.STATE.enabled, _anomaly.ENABLED[0], spec, _global_hooks()]
     for t in flat:
         d = t._data
@@ -132,6 +146,7 @@ def key(objs, flat, spec):
         ids = [id(t) for t in flat]
         if len(set(ids)) != len(ids):           # aliasing between arguments changes in-place semantics
             parts.append(tuple(ids.index(i) for i in ids))
+    groups = state = None
     for o in objs:
         if isinstance(o, _SCALARS):
             parts.append(o)
@@ -142,6 +157,9 @@ def key(objs, flat, spec):
         elif isinstance(o, (list, tuple)):
             parts.append(tuple(map(id, o)))
             parts.append(tuple(_tensor_facts(x) for x in o if isinstance(x, Tensor)))
+            parts.append(_numbers(o))
+        elif o.__class__ is dict:
+            parts.append(_numbers(o))
         elif _is_module(o):
             stack = [o]
             while stack:                        # every submodule: its flag, parameters and buffers
@@ -161,21 +179,59 @@ def key(objs, flat, spec):
         elif _is_plain(o):
             parts.append(_attrs(o))
         elif _is_optimizer(o):
+            if groups is None:
+                groups, state = reads(objs, "param_groups", names), reads(objs, "state", names)
             for g in o.param_groups:
                 ps = g["params"]
                 parts.append(tuple(map(id, ps)))
                 parts.append(tuple(p._grad is None for p in ps))
+                if groups:
+                    parts.append(_numbers(g))
             for st in o.state.values():
                 if isinstance(st, dict):
-                    parts.append(tuple((k, id(v)) for k, v in st.items()))
+                    parts.append(tuple((k, v if state else v.__class__) if v.__class__ in _SCALAR_TYPES
+                                       else (k, id(v)) for k, v in st.items()))
     return tuple(parts)
 
 
 def _attrs(o):
-    """An object's Python-number attributes (``training``, dropout's ``p``, a trainer's ``scale``): a trace
-    may have read any of them, so each is part of the key."""
-    return tuple([(k, v) for k, v in o.__dict__.items() if v.__class__ in _SCALAR_TYPES or (
-        v.__class__ is tuple and all(x.__class__ in _SCALAR_TYPES for x in v))])
+    """An object's Python-number attributes (``training``, dropout's ``p``, a trainer's ``scale``), and the
+    numbers inside its dict and list attributes (``self.cfg["scale"]``): a trace may have read any of them,
+    so each is part of the key (Note [numbers in containers])."""
+    out = []
+    for k, v in o.__dict__.items():
+        c = v.__class__
+        if c in _SCALAR_TYPES or (c is tuple and all(x.__class__ in _SCALAR_TYPES for x in v)):
+            out.append((k, v))
+        elif (c is dict or c is list) and v:
+            n = _numbers(v)
+            if n:
+                out.append((k, n))
+    return tuple(out)
+
+
+# Note [numbers in containers]
+# A trace bakes in every Python number it read. Reads of a number held directly
+# (an argument, a closure cell, a global, an attribute) are covered by value;
+# one level inside a captured dict or list (a global ``CFG["scale"]``, a
+# module's ``self.cfg["scale"]``, a list attribute) the numbers are covered by
+# value too, so changing one retraces. An optimizer's ``param_groups`` numbers
+# (``lr``) and its state counters (Adam's ``state["step"]``) are read live by
+# the replayed ``Optimizer.step`` (Note [capture hook]), so they are covered
+# by value only when the traced code itself names ``param_groups``/``state``
+# (``reads``): a scheduler changing ``lr`` then retraces instead of replaying
+# a stale number. Deeper containers and numbers read through code the guards
+# do not see (methods of other objects) are not covered.
+def _numbers(c):
+    """The Python numbers directly inside the dict or list ``c``, with their keys/positions."""
+    items = c.items() if c.__class__ is dict else enumerate(c)
+    return tuple([(k, v) for k, v in items if v.__class__ in _SCALAR_TYPES])
+
+
+def reads(objs, name, names=()):
+    """Whether ``names`` or the code of a function among ``objs`` names the attribute ``name`` (Note [numbers
+    in containers])."""
+    return name in names or any(name in captured_names(o) for o in objs if isinstance(o, types.FunctionType))
 
 
 _SCALAR_TYPES = frozenset(_SCALARS)

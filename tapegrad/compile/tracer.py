@@ -13,6 +13,7 @@ factory inside the function, an array inside an op's params, a host read of
 data) ends the trace: the call finishes eagerly and that guard set runs
 eagerly from then on (Note [never a wrong replay] in compile/api.py).
 """
+import copy
 import sys
 
 from .. import backend as B
@@ -60,6 +61,25 @@ class Tracer:
         self.grads = {}             # id(grad tensor) -> leaf
         self.aborted = None
         self.owners = {id(t._data): t for _, t in paths.values()}     # captured arrays -> their tensors
+        self.streams = _streams()   # Note [recorded draws]: each backend's random stream as the trace began
+
+    def check_draws(self):
+        """Note [recorded draws]: abort unless the recorded draws explain every change of the random streams."""
+        for be, rng, start in self.streams:
+            if be.rng is not rng:
+                return self.abort("the random stream was reseeded inside the traced call (manual_seed)")
+            scratch = copy.deepcopy(start)
+            be.rng = scratch
+            try:
+                for st in self.steps:
+                    if st[0] is SRC and any(a is be for a in st[3]):
+                        st[2](*st[3])
+            finally:
+                be.rng = rng
+            if not _same_stream(scratch, rng):
+                return self.abort(f"a random draw the trace does not record (a random factory such as "
+                                  f"tapegrad.rand inside the function, or an in-place random fill) on "
+                                  f"{be.device_type}: a replay would leave the random stream behind the eager run")
 
     # ------------------------------------------------------------ slots
     def _new(self, array):
@@ -257,3 +277,30 @@ class Tracer:
 
 class _Abort(Exception):
     pass
+
+
+# Note [recorded draws]
+# A replay draws only what the trace recorded as ``SRC`` steps (dropout masks),
+# so any other draw during the traced call (``tapegrad.rand`` whose result is
+# never read, an ``uniform_`` fill, a reseed) would leave the replayed random
+# stream behind the eager one. The tracer keeps a copy of each backend's stream
+# as the trace began; at its end it redoes the recorded draws on that copy and
+# aborts the trace (eager from then on) unless the copy lands exactly where the
+# live stream is.
+def _streams():
+    out, seen = [], set()
+    for be in list(B.BY_TYPE.values()):
+        rng = getattr(be, "rng", None)
+        if rng is None or id(be) in seen:
+            continue
+        seen.add(id(be))
+        out.append((be, rng, copy.deepcopy(rng)))
+    return out
+
+
+def _same_stream(a, b):
+    bg = getattr(a, "bit_generator", None)
+    if bg is not None:
+        return bg.state == b.bit_generator.state
+    va, vb = vars(a), vars(b)
+    return va.keys() == vb.keys() and all(bool(va[k] == vb[k]) for k in va)

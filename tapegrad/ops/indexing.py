@@ -321,6 +321,8 @@ def nonzero(input, *, as_tuple=False):
     Tensor = _tensor_cls()
     be = input._backend
     x = input._data
+    from ..tape.capture import host_read     # Note [capture hook]: the result's shape depends on the data
+    host_read(input, "nonzero() (its result's shape depends on the data)")
     if x.ndim == 0:
         idx = be.nonzero(be.reshape(x, (1,)))
         if as_tuple:
