@@ -77,16 +77,22 @@ class CudaFusedKernel:
     def compile(self):
         """Build the ``@cuda.jit`` dispatcher (numba.cuda compiles it on the first launch)."""
         from ..cuda import _nb
+        from numba import from_dtype, types
         ns = {"cuda": _nb.cuda, "math": math, "np": np}
         exec(compile(self.source, "<tapegrad fused cuda kernel>", "exec"), ns)
-        self.fn = _nb.cuda.jit(ns["kernel"])
+        # an explicit signature compiles now, in the compiling thread: a kernel numba rejects leaves
+        # the program unfused (Note [background compile]) instead of failing a replay
+        vec = types.Array(from_dtype(self.dtype), 1, "A")
+        sig = types.void(types.int64, *[t for _ in self.arrays for t in (vec, types.int64)],
+                         *[vec for _ in self.srcs], vec)
+        self.fn = _nb.cuda.jit(sig)(ns["kernel"])
 
     def __call__(self, vals):
         from ..cuda import _nb
         buf = self.buf
         if self.fresh:
             buf = self.buf = self._alloc()
-        args = [self.n]
+        args = [self.n]         # the signature's int64s: Python ints
         for s in self.arrays:
             a = vals[s]
             if not a.is_contiguous:

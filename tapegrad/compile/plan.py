@@ -147,6 +147,9 @@ def _fusable_type(cls):
     return be is not None and (cls is B.CPU_BACKEND.array_type or getattr(be, "device_type", None) == "cuda")
 
 
+_CUDA_FLOATS = ("float32", "float64")   # the fused CUDA kernels' math is written and tested for these
+
+
 def _key(st, arrays):
     """(shape, dtype, array type) of a step whose every array is a float of one shape (or one element)."""
     outs = [arrays[s] for s in _outs(st)]
@@ -154,7 +157,7 @@ def _key(st, arrays):
         return None
     cls = outs[0].__class__
     shape, dtype = tuple(outs[0].shape), outs[0].dtype
-    if dtype.kind != "f" or any(o.__class__ is not cls or tuple(o.shape) != shape or o.dtype != dtype
+    if dtype.kind != "f" or (cls is not B.CPU_BACKEND.array_type and dtype.name not in _CUDA_FLOATS) or any(o.__class__ is not cls or tuple(o.shape) != shape or o.dtype != dtype
                                 for o in outs):
         return None
     for s in reads(st):
