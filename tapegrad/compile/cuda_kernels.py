@@ -20,14 +20,16 @@ import numpy as np
 
 __all__ = ["CudaFusedKernel"]
 
-# NumPy scalar functions whose ``math`` twin is what numba.cuda lowers most directly (same dtype out)
-_MATH = ("exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh")
+# The scalar functions of the loop body run as the CUDA backend's own device functions
+# (cuda/kernels/scalar_ops.py): the same domain rules as an eager launch (NaN outside the domain,
+# where Python's ``math`` would raise under the simulator).
+_FUNCS = ("exp", "log", "log1p", "expm1", "sqrt", "sin", "cos", "tan", "tanh", "sign", "floor")
 
 
 def _cuda_line(line):
-    for f in _MATH:
-        line = line.replace(f"np.{f}(", f"math.{f}(")
-    return line
+    for f in _FUNCS:
+        line = line.replace(f"np.{f}(", f"f_{f}(")
+    return line.replace("math.erf(", "f_erf(")
 
 
 class CudaFusedKernel:
@@ -78,11 +80,14 @@ class CudaFusedKernel:
         """Build the ``@cuda.jit`` dispatcher (numba.cuda compiles it on the first launch)."""
         from ..cuda import _nb
         from numba import from_dtype, types
+        from ..cuda.kernels import scalar_ops
+        T = from_dtype(self.dtype)
         ns = {"cuda": _nb.cuda, "math": math, "np": np}
+        ns.update({f"f_{f}": scalar_ops.device_fn(f, T, True) for f in _FUNCS + ("erf",)})
         exec(compile(self.source, "<tapegrad fused cuda kernel>", "exec"), ns)
         # an explicit signature compiles now, in the compiling thread: a kernel numba rejects leaves
         # the program unfused (Note [background compile]) instead of failing a replay
-        vec = types.Array(from_dtype(self.dtype), 1, "A")
+        vec = types.Array(T, 1, "A")
         sig = types.void(types.int64, *[t for _ in self.arrays for t in (vec, types.int64)],
                          *[vec for _ in self.srcs], vec)
         self.fn = _nb.cuda.jit(sig)(ns["kernel"])
