@@ -123,5 +123,9 @@ class FusedKernel:
 
 
 def build(group, rows, views, where, fresh):
-    """The kernel of ``group`` (compiled on its first call)."""
+    """The kernel of ``group`` (compiled on its first call): ``@njit`` on the CPU, ``@cuda.jit`` on CUDA."""
+    from .. import backend as B
+    if group.cls is not B.CPU_BACKEND.array_type:
+        from .cuda_kernels import CudaFusedKernel
+        return CudaFusedKernel(group, rows, views, where, fresh)
     return FusedKernel(group, rows, views, where, fresh)

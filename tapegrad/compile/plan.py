@@ -9,6 +9,17 @@ of a compiled forward (Note [compiled backward]). Random draws, writes,
 random stream). Slots are written once (Note [trace slots]), so one backward
 pass over the steps finds every dead one.
 
+# Note [handing over gradients]
+Eager backward hands a fresh gradient array to ``.grad`` without a copy when
+nobody else holds it (``engine._accumulate``: a reference count and a view
+check). A replay keeps every value in its slot list, so it used to copy each
+one (``always_copy``): one extra copy, and on CUDA one extra launch, per
+parameter and step. When no later step and not the result reads an ``ACC``
+step's slot, the replay takes the value out of its slot and accumulates it as
+eager does; the same reference count and view check then copy exactly when
+eager would (a kernel buffer's row is a view, a constant is held by the
+program's template, an array another slot holds has one more reference).
+
 # Note [memory plan]
 Fused groups (Note [what may be fused] in compile/symbolic.py) keep every
 value only their own kernel reads in a register: it never reaches memory. The
@@ -116,9 +127,9 @@ def eliminate_dead(steps, live):
 class Group:
     """The steps of one fused kernel and what they read and produce."""
 
-    def __init__(self, shape, dtype):
+    def __init__(self, shape, dtype, cls):
         self.b = Builder(shape, dtype)
-        self.shape, self.dtype = tuple(shape), dtype
+        self.shape, self.dtype, self.cls = tuple(shape), dtype, cls    # cls: the arrays' type (the device)
         self.steps = []
         self.syms = {}          # slot -> Sym (inputs and produced)
         self.inputs = {}        # slot -> Sym, in first-read order
@@ -130,20 +141,31 @@ def _array(arrays, s):
     return a if a.__class__ in B.BY_TYPE else None
 
 
+def _fusable_type(cls):
+    """CPU arrays fuse into ``@njit`` kernels, CUDA arrays into ``@cuda.jit`` ones (compile/cuda_kernels.py)."""
+    be = B.BY_TYPE.get(cls)
+    return be is not None and (cls is B.CPU_BACKEND.array_type or getattr(be, "device_type", None) == "cuda")
+
+
+_CUDA_FLOATS = ("float32", "float64")   # the fused CUDA kernels' math is written and tested for these
+
+
 def _key(st, arrays):
-    """(shape, dtype) of a step whose every array is a float of one shape (or one element), else None."""
+    """(shape, dtype, array type) of a step whose every array is a float of one shape (or one element)."""
     outs = [arrays[s] for s in _outs(st)]
-    if not outs or any(o.__class__ is not B.CPU_BACKEND.array_type for o in outs):
+    if not outs or not _fusable_type(outs[0].__class__):
         return None
+    cls = outs[0].__class__
     shape, dtype = tuple(outs[0].shape), outs[0].dtype
-    if dtype.kind != "f" or any(tuple(o.shape) != shape or o.dtype != dtype for o in outs):
+    if dtype.kind != "f" or (cls is not B.CPU_BACKEND.array_type and dtype.name not in _CUDA_FLOATS) or any(o.__class__ is not cls or tuple(o.shape) != shape or o.dtype != dtype
+                                for o in outs):
         return None
     for s in reads(st):
         a = _array(arrays, s)
-        if a is not None and (a.__class__ is not B.CPU_BACKEND.array_type or a.dtype != dtype
+        if a is not None and (a.__class__ is not cls or a.dtype != dtype
                               or (tuple(a.shape) != shape and a.size != 1)):
             return None
-    return shape, dtype
+    return shape, dtype, cls
 
 
 def _try(g, st, arrays, consts):
@@ -204,7 +226,7 @@ def fuse(steps, arrays, consts, live, fresh):
     cur = None
     for st in steps:
         key = _key(st, arrays) if st[0] in (OP, VJP, ADD) else None
-        if cur is not None and (key is None or key != (cur.shape, cur.dtype) or len(cur.steps) >= MAX_STEPS):
+        if cur is not None and (key is None or key != (cur.shape, cur.dtype, cur.cls) or len(cur.steps) >= MAX_STEPS):
             cur = None
         if key is not None:
             if cur is None:
@@ -278,14 +300,28 @@ def _copying(spec, alias):
     return spec
 
 
+def hand_over(steps, live, consts):
+    """Note [handing over gradients]: ACC steps whose slot nobody reads later get a fourth field, True."""
+    seen = set(live) | set(consts)
+    out = []
+    for st in reversed(steps):
+        if st[0] is ACC:
+            st = (ACC, st[1], st[2], st[2] not in seen)
+        out.append(st)
+        seen.update(reads(st))
+    out.reverse()
+    return out
+
+
 def optimize(steps, arrays, consts, result, fusion=True):
     """Notes [dead values], [what may be fused] and [memory plan]: ``(unfused steps, steps, result, kernels)``."""
     live = set()
     fresh = result_slots(result, live)
-    plain = eliminate_dead(steps, live)
+    plain = hand_over(eliminate_dead(steps, live), live, consts)
     if not fusion:
         return plain, plain, result, []
     steps, kernels = fuse(plain, arrays, consts, live, fresh)
+    steps = hand_over(steps, live, consts)
     if kernels and not fresh:
         result = _copying(result, _aliases(steps, kernels))
     return plain, steps, result, kernels

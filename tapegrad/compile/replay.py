@@ -153,6 +153,7 @@ def execute(steps, vals, flat):
                 if r.__class__ is not be.array_type and r.__class__ not in _BY_TYPE:
                     r = be.asarray(r)
                 vals[out] = r
+                r = None
             elif k is VJP:
                 _, vjp, F, ctx, g, saved, params, outs = st
                 grads = vjp(F, ctx, vals[g], *[vals[i] for i in saved], **params)
@@ -161,6 +162,7 @@ def execute(steps, vals, flat):
                 for s, gi in zip(outs, grads):
                     if s is not None:
                         vals[s] = gi
+                grads = gi = None           # Note [handing over gradients]: hold no extra reference
             elif k is LOAD:
                 vals[st[1]] = resolve(st[2], flat)._data
             elif k is ADD:
@@ -170,7 +172,13 @@ def execute(steps, vals, flat):
             elif k is CAST:
                 vals[st[1]] = st[3].astype(vals[st[2]], st[4])
             elif k is ACC:
-                _accumulate(resolve(st[1], flat), vals[st[2]], False, Tensor, always_copy=True)
+                if len(st) > 3 and st[3]:       # Note [handing over gradients] in compile/plan.py
+                    g = vals[st[2]]
+                    vals[st[2]] = None
+                    _accumulate(resolve(st[1], flat), g, False, Tensor)
+                    g = None
+                else:
+                    _accumulate(resolve(st[1], flat), vals[st[2]], False, Tensor, always_copy=True)
             elif k is CALL:
                 _, fn, args, paths, kwargs = st
                 fn(*[a if p is None else resolve(p, flat) for a, p in zip(args, paths)], **kwargs)

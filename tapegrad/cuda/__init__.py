@@ -17,6 +17,7 @@ __all__ = ["is_available", "device_count", "synchronize", "memory_allocated", "m
            "reset_peak_memory_stats", "memory_reserved", "empty_cache", "from_dlpack", "current_device"]
 __all__ += ["manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed", "get_rng_state", "set_rng_state",
             "get_rng_state_all", "set_rng_state_all"]
+__all__ += ["launch_count"]
 
 _STATE = {"backend": None}
 
@@ -95,6 +96,24 @@ def synchronize():
     if _STATE["backend"] is not None:
         from . import _nb
         _nb.synchronize()
+
+
+def launch_count():
+    """How many kernels the CUDA backend has launched in this process (Note [launch counter] in cuda/_nb.py).
+
+    Returns:
+        An int that only grows; 0 while CUDA was never used. Count a piece of code as the difference
+        of two readings.
+
+    Example:
+        >>> import tapegrad
+        >>> isinstance(tapegrad.cuda.launch_count(), int)
+        True
+    """
+    if _STATE["backend"] is None:
+        return 0
+    from . import _nb
+    return _nb.LAUNCHES[0]
 
 
 def memory_allocated():
