@@ -107,6 +107,7 @@ class ArrayBackend:
     array_types = ()          # the concrete array classes this backend owns
     array_type = None         # the class its methods return
     dtypes = None             # the NumPy dtypes it can store, or None for every tapegrad dtype
+    rng = None                # its random stream (set per instance), which its random methods draw from
 
     # ------------------------------------------------------------------ creation and host copies
     @required

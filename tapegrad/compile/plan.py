@@ -144,7 +144,7 @@ def _array(arrays, s):
 def _fusable_type(cls):
     """CPU arrays fuse into ``@njit`` kernels, CUDA arrays into ``@cuda.jit`` ones (compile/cuda_kernels.py)."""
     be = B.BY_TYPE.get(cls)
-    return be is not None and (cls is B.CPU_BACKEND.array_type or getattr(be, "device_type", None) == "cuda")
+    return be is not None and (cls is B.CPU_BACKEND.array_type or be.device_type == "cuda")
 
 
 _CUDA_FLOATS = ("float32", "float64")   # the fused CUDA kernels' math is written and tested for these

@@ -290,7 +290,7 @@ class _Abort(Exception):
 def _streams():
     out, seen = [], set()
     for be in list(B.BY_TYPE.values()):
-        rng = getattr(be, "rng", None)
+        rng = be.rng
         if rng is None or id(be) in seen:
             continue
         seen.add(id(be))

@@ -16,6 +16,7 @@ Three kinds cover most ops:
   inputs with a tangent of the op with that input replaced by its tangent.
 """
 from .. import _creation
+from .graph_math import lift
 
 __all__ = ["diagonal", "linear", "multilinear", "affine"]
 
@@ -38,7 +39,7 @@ def _saved(F, op, primals, out):
             vals.append(None)
         else:
             p = primals[i]
-            vals.append(p if p is None or hasattr(p, "_data") else F.lift(p, like=out))
+            vals.append(p if p is None or hasattr(p, "_data") else lift(F, p, like=out))
     return vals
 
 
