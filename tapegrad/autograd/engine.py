@@ -20,7 +20,7 @@ from ..tape import anomaly as _anomaly
 from ..tape.capture import ACTIVE as _CAPTURE
 from ..tape.node import Node, FREED as _FREED, check_versions as _check_versions
 from ..ops.graph_math import TENSOR_MATH, lift
-from ._ready import ready_leaves as _ready_leaves
+from ._ready import ready_leaves as _ready_leaves, paths_to_inputs as _paths_to_inputs, prune as _prune
 
 _BY_TYPE = B.BY_TYPE
 
@@ -144,7 +144,10 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     # to it from a root passes through pending nodes of higher sequence, so when
     # N is popped its gradient is complete. Only nodes that receive a gradient
     # are visited; there is no recursion and no separate discovery pass.
-    heap = [(-n.seq, n) for n in buf]
+    keep = lead = None
+    if capture is not None:         # Note [grad pruning]
+        keep, lead = _paths_to_inputs(buf, capture)
+    heap = [(-n.seq, n) for n in buf if keep is None or n in keep]
     heapify(heap)
     # Note [ready leaves]: None unless a leaf of this backward has a post-accumulate-grad hook.
     ready = _ready_leaves(buf, roots) if _POST_HOOKED and capture is None else None
@@ -165,6 +168,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 g = _node_hooks(node, g, graph, Tensor)
             if capture is not None:
                 _capture(capture, results, node, g)
+                if node not in lead:
+                    continue        # it produces an input but leads to none
             saved = node.saved
             if saved:
                 if graph:
@@ -187,6 +192,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 grads = (grads,)
             if anomaly:
                 _anomaly.check_backward(node, grads)
+            if capture is not None:
+                grads = _prune(grads, node.next, keep, capture)
             if saved and not retain_graph:     # a node that saved nothing stays reusable, as in PyTorch
                 node.saved = None
             for e, gi in zip(node.next, grads):
@@ -253,6 +260,12 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
             out.append(r if graph else Tensor._make(r if r.__class__ in B.BY_TYPE else _as_array(r), None))
     return tuple(out)
 
+
+# Note [grad pruning]: with ``inputs`` (``autograd.grad``, ``backward(inputs=...)``) the sweep runs only
+# the part of the graph that leads to them, as PyTorch: one pass first finds the nodes from which an input
+# is reachable (their VJPs run) and the nodes that produce a non-leaf input (their gradient is captured,
+# their VJP skipped); gradients along other edges are dropped, so hooks there never fire and no VJP is
+# wasted. A plain backward pays nothing: each check sits behind the ``capture is not None`` test.
 
 # Note [final callbacks]: ``queue_callback`` appends to the list of the innermost backward
 # that is running (a backward started inside a hook has its own); that backward runs the list
