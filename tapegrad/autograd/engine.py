@@ -89,11 +89,14 @@ def sum_to(F, g, shape, node=None):
     return g
 
 
-def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
+def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, allow_unused=False,
+        accumulate=False):
     """Backpropagate from ``roots`` (tensors) seeded with ``grad_roots``.
 
     Without ``inputs`` gradients accumulate into the ``.grad`` of leaves; with
-    ``inputs`` they are returned in that order instead and no ``.grad`` changes.
+    ``inputs`` they are returned in that order instead and no ``.grad`` changes, unless ``accumulate``
+    (``backward(inputs=...)``): then an input leaf that has a post-accumulate-grad hook is accumulated when
+    it is ready (Note [ready leaves]) and returned as None; the caller accumulates the others.
     """
     cap = _CAPTURE[0]
     if cap is not None and cap.backward(roots, grad_roots, retain_graph, create_graph, inputs):
@@ -150,7 +153,9 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     heap = [(-n.seq, n) for n in buf if keep is None or n in keep]
     heapify(heap)
     # Note [ready leaves]: None unless a leaf of this backward has a post-accumulate-grad hook.
-    ready = _ready_leaves(buf, roots) if _POST_HOOKED and capture is None else None
+    ready = _ready_leaves(buf, roots) if _POST_HOOKED and (capture is None or accumulate) else None
+    if ready is not None and capture is not None:       # backward(inputs=...): only the input leaves
+        ready = [r for r in ready if r[2] in capture and r[2] in _POST_HOOKED] or None
     callbacks = []
     _RUNNING.append(callbacks)      # Note [final callbacks]
     anomaly = _anomaly.ENABLED[0]
@@ -161,7 +166,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     try:
         while heap:
             if ready and ready[-1][0] > -heap[0][0]:
-                _finish_ready(ready, -heap[0][0], leaf_buf, graph, Tensor)
+                _finish_ready(ready, -heap[0][0], leaf_buf, graph, Tensor, capture is not None)
             node = heappop(heap)[1]
             g = buf.pop(node)
             if node.hooks is not None or node.retain is not None:
@@ -224,7 +229,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 prev = None
             g = grads = gi = None
         if ready is not None:
-            _finish_ready(ready, -1, leaf_buf, graph, Tensor)
+            _finish_ready(ready, -1, leaf_buf, graph, Tensor, capture is not None)
         # Leaves last: their hooks see the total gradient.
         for key in list(leaf_buf):
             t, g = leaf_buf.pop(key)
@@ -385,22 +390,22 @@ def _check_hook_result(h, r, g, graph, Tensor):
 # order is unspecified there; its Linear readies the bias before the weight, which passes through
 # a transpose node, where tapegrad's fused ``linear`` readies both at once: weight, then bias).
 # ``autograd.grad`` accumulates nothing and never looks.
-def _finish_ready(ready, top, leaf_buf, graph, Tensor):
+def _finish_ready(ready, top, leaf_buf, graph, Tensor, always_copy=False):
     """Finish the leaves whose last feeder sequence number is above ``top`` (Note [ready leaves])."""
     while ready and ready[-1][0] > top:
         key = ready.pop()[2]
         if key in leaf_buf:
-            _finish_leaf(leaf_buf, key, graph, Tensor)
+            _finish_leaf(leaf_buf, key, graph, Tensor, always_copy)
 
 
-def _finish_leaf(leaf_buf, key, graph, Tensor):
+def _finish_leaf(leaf_buf, key, graph, Tensor, always_copy=False):
     """Run a leaf's tensor hooks on its total gradient, accumulate it and run its post hooks."""
     t, g = leaf_buf.pop(key)
     if not graph and g.__class__ not in B.BY_TYPE:
         g = _as_array(g)
     if t._hooks:
         g = _run_hooks(t._hooks, g, graph, Tensor)
-    _accumulate(t, g, graph, Tensor)
+    _accumulate(t, g, graph, Tensor, always_copy)
     if t._post_hooks:
         run_post_hooks(t)
 
