@@ -329,8 +329,9 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
     d = wrap_dim(dim, input.ndim, "chunk")
     n = input.shape[d]
-    return split(input, -(-n // chunks) if n else 0, d) if n else _split_views(input, d, [0] * chunks, False,
-                                                                              "Split")
+    if not n:                       # as PyTorch: ``chunks`` empty pieces, from a split with sizes
+        return _split_views(input, d, [0] * chunks, False, "SplitWithSizes")
+    return split(input, -(-n // chunks), d)
 
 
 def unbind(input, dim=0):

@@ -114,6 +114,8 @@ def _split_forward(be, x, axis, sizes, squeeze):
 
 
 def _split_vjp(F, ctx, gs, axis, sizes, squeeze):
+    if gs.__class__ is not list:    # a single piece: the engine buffers one gradient, not a list
+        gs = [gs]
     first = next(g for g in gs if g is not None)       # the engine only runs a node that got one
     be, arr = backend_array(first)
     graph = isinstance(first, Tensor)
@@ -165,7 +167,7 @@ def split_views(x, axis, sizes, squeeze, name):
         tensor([0., 2., 2., 2.])
     """
     data = x._data
-    if (len(sizes) < 2 or not _GM.enabled or not x._requires_grad or data.dtype.kind not in "fV"
+    if (not sizes or not _GM.enabled or not x._requires_grad or data.dtype.kind not in "fV"
             or narrow_op.forward is not _NARROW_FORWARD or any(h[0] for h in _HOOKS)):
         out, start = [], 0
         for n in sizes:
