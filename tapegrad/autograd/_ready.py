@@ -2,7 +2,7 @@
 from .._tensor import POST_HOOKED as _POST_HOOKED
 from ..tape.node import Node
 
-__all__ = ["ready_leaves"]
+__all__ = ["ready_leaves", "paths_to_inputs"]
 
 
 def ready_leaves(buf, roots):
@@ -52,3 +52,48 @@ def ready_leaves(buf, roots):
     if not hooked:
         return None
     return sorted((s, -pos, key) for key, (s, pos) in last.items())
+
+
+def paths_to_inputs(buf, capture):
+    """``(keep, lead)`` for a backward with ``inputs`` (Note [grad pruning] in autograd/engine.py): ``lead``
+    holds the nodes from which some input is reachable (their VJPs run), ``keep`` those and the nodes
+    that produce a non-leaf input (their gradient is captured)."""
+    lead = {}
+    stack = [(n, False) for n in buf]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            r = False
+            for e in node.next:
+                if e is None:
+                    continue
+                tgt = e[0]
+                if tgt.__class__ is Node:
+                    if lead[tgt] or (id(tgt), e[1]) in capture:
+                        r = True
+                elif id(tgt) in capture:
+                    r = True
+            lead[node] = r
+            continue
+        if node in lead:
+            continue
+        lead[node] = False          # visited; a DAG has no edge back to a node still in progress
+        stack.append((node, True))
+        for e in node.next:
+            if e is not None and e[0].__class__ is Node and e[0] not in lead:
+                stack.append((e[0], False))
+    produced = {key[0] for key in capture if type(key) is tuple}
+    keep = {n for n, r in lead.items() if r or id(n) in produced}
+    return keep, {n for n, r in lead.items() if r}
+
+
+def prune(grads, edges, keep, capture):
+    """``grads`` with None for the edges that lead to no input (Note [grad pruning])."""
+    out = []
+    for e, g in zip(edges, grads):
+        if e is not None and g is not None:
+            tgt = e[0]
+            if (tgt not in keep) if tgt.__class__ is Node else (id(tgt) not in capture):
+                g = None
+        out.append(g)
+    return out

@@ -68,7 +68,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     seeds = _seed(tensors, grads, "backward", create_graph)
     if inputs is not None:
         inputs = _as_seq(inputs)
-        res = engine.run(tensors, seeds, retain_graph, create_graph, inputs=inputs, allow_unused=True)
+        res = engine.run(tensors, seeds, retain_graph, create_graph, inputs=inputs, allow_unused=True,
+                         accumulate=True)
         for t, g in zip(inputs, res):
             if g is not None:
                 engine._accumulate(t, g if create_graph else g._data, create_graph, type(t), always_copy=True)

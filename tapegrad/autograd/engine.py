@@ -20,7 +20,7 @@ from ..tape import anomaly as _anomaly
 from ..tape.capture import ACTIVE as _CAPTURE
 from ..tape.node import Node, FREED as _FREED, check_versions as _check_versions
 from ..ops.graph_math import TENSOR_MATH, lift
-from ._ready import ready_leaves as _ready_leaves
+from ._ready import ready_leaves as _ready_leaves, paths_to_inputs as _paths_to_inputs, prune as _prune
 
 _BY_TYPE = B.BY_TYPE
 
@@ -89,11 +89,14 @@ def sum_to(F, g, shape, node=None):
     return g
 
 
-def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, allow_unused=False):
+def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, allow_unused=False,
+        accumulate=False):
     """Backpropagate from ``roots`` (tensors) seeded with ``grad_roots``.
 
     Without ``inputs`` gradients accumulate into the ``.grad`` of leaves; with
-    ``inputs`` they are returned in that order instead and no ``.grad`` changes.
+    ``inputs`` they are returned in that order instead and no ``.grad`` changes, unless ``accumulate``
+    (``backward(inputs=...)``): then an input leaf that has a post-accumulate-grad hook is accumulated when
+    it is ready (Note [ready leaves]) and returned as None; the caller accumulates the others.
     """
     cap = _CAPTURE[0]
     if cap is not None and cap.backward(roots, grad_roots, retain_graph, create_graph, inputs):
@@ -144,10 +147,15 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     # to it from a root passes through pending nodes of higher sequence, so when
     # N is popped its gradient is complete. Only nodes that receive a gradient
     # are visited; there is no recursion and no separate discovery pass.
-    heap = [(-n.seq, n) for n in buf]
+    keep = lead = None
+    if capture is not None:         # Note [grad pruning]
+        keep, lead = _paths_to_inputs(buf, capture)
+    heap = [(-n.seq, n) for n in buf if keep is None or n in keep]
     heapify(heap)
     # Note [ready leaves]: None unless a leaf of this backward has a post-accumulate-grad hook.
-    ready = _ready_leaves(buf, roots) if _POST_HOOKED and capture is None else None
+    ready = _ready_leaves(buf, roots) if _POST_HOOKED and (capture is None or accumulate) else None
+    if ready is not None and capture is not None:       # backward(inputs=...): only the input leaves
+        ready = [r for r in ready if r[2] in capture and r[2] in _POST_HOOKED] or None
     callbacks = []
     _RUNNING.append(callbacks)      # Note [final callbacks]
     anomaly = _anomaly.ENABLED[0]
@@ -158,13 +166,15 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
     try:
         while heap:
             if ready and ready[-1][0] > -heap[0][0]:
-                _finish_ready(ready, -heap[0][0], leaf_buf, graph, Tensor)
+                _finish_ready(ready, -heap[0][0], leaf_buf, graph, Tensor, capture is not None)
             node = heappop(heap)[1]
             g = buf.pop(node)
             if node.hooks is not None or node.retain is not None:
                 g = _node_hooks(node, g, graph, Tensor)
             if capture is not None:
                 _capture(capture, results, node, g)
+                if node not in lead:
+                    continue        # it produces an input but leads to none
             saved = node.saved
             if saved:
                 if graph:
@@ -187,6 +197,8 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 grads = (grads,)
             if anomaly:
                 _anomaly.check_backward(node, grads)
+            if capture is not None:
+                grads = _prune(grads, node.next, keep, capture)
             if saved and not retain_graph:     # a node that saved nothing stays reusable, as in PyTorch
                 node.saved = None
             for e, gi in zip(node.next, grads):
@@ -217,7 +229,7 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
                 prev = None
             g = grads = gi = None
         if ready is not None:
-            _finish_ready(ready, -1, leaf_buf, graph, Tensor)
+            _finish_ready(ready, -1, leaf_buf, graph, Tensor, capture is not None)
         # Leaves last: their hooks see the total gradient.
         for key in list(leaf_buf):
             t, g = leaf_buf.pop(key)
@@ -253,6 +265,12 @@ def run(roots, grad_roots, retain_graph=None, create_graph=False, inputs=None, a
             out.append(r if graph else Tensor._make(r if r.__class__ in B.BY_TYPE else _as_array(r), None))
     return tuple(out)
 
+
+# Note [grad pruning]: with ``inputs`` (``autograd.grad``, ``backward(inputs=...)``) the sweep runs only
+# the part of the graph that leads to them, as PyTorch: one pass first finds the nodes from which an input
+# is reachable (their VJPs run) and the nodes that produce a non-leaf input (their gradient is captured,
+# their VJP skipped); gradients along other edges are dropped, so hooks there never fire and no VJP is
+# wasted. A plain backward pays nothing: each check sits behind the ``capture is not None`` test.
 
 # Note [final callbacks]: ``queue_callback`` appends to the list of the innermost backward
 # that is running (a backward started inside a hook has its own); that backward runs the list
@@ -372,22 +390,22 @@ def _check_hook_result(h, r, g, graph, Tensor):
 # order is unspecified there; its Linear readies the bias before the weight, which passes through
 # a transpose node, where tapegrad's fused ``linear`` readies both at once: weight, then bias).
 # ``autograd.grad`` accumulates nothing and never looks.
-def _finish_ready(ready, top, leaf_buf, graph, Tensor):
+def _finish_ready(ready, top, leaf_buf, graph, Tensor, always_copy=False):
     """Finish the leaves whose last feeder sequence number is above ``top`` (Note [ready leaves])."""
     while ready and ready[-1][0] > top:
         key = ready.pop()[2]
         if key in leaf_buf:
-            _finish_leaf(leaf_buf, key, graph, Tensor)
+            _finish_leaf(leaf_buf, key, graph, Tensor, always_copy)
 
 
-def _finish_leaf(leaf_buf, key, graph, Tensor):
+def _finish_leaf(leaf_buf, key, graph, Tensor, always_copy=False):
     """Run a leaf's tensor hooks on its total gradient, accumulate it and run its post hooks."""
     t, g = leaf_buf.pop(key)
     if not graph and g.__class__ not in B.BY_TYPE:
         g = _as_array(g)
     if t._hooks:
         g = _run_hooks(t._hooks, g, graph, Tensor)
-    _accumulate(t, g, graph, Tensor)
+    _accumulate(t, g, graph, Tensor, always_copy)
     if t._post_hooks:
         run_post_hooks(t)
 

@@ -197,6 +197,9 @@ def parse(x, key):
     ndim = len(shape)
     if ndim == 0 and type(key) in (int, slice):    # PyTorch's messages for a lone int or slice
         if type(key) is slice:
+            step = _norm_slice(key).step
+            if step is not None and step <= 0:      # PyTorch checks the step first
+                raise ValueError("slice step cannot be zero" if step == 0 else "step must be greater than zero")
             raise IndexError("slice() cannot be applied to a 0-dim tensor.")
         raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` "
                          "in C++ to convert a 0-dim tensor to a number" if key == 0 else
@@ -303,10 +306,8 @@ def parse(x, key):
     if count and any(rshape[i] == 0 for i in covered):
         raise IndexError("index is out of bounds for dimension with size 0")
     count *= math.prod(s for i, s in enumerate(rshape) if i not in covered)
-    for v, n, at in arrays:
-        bad = first_out_of_range(be, v, -n, n) if count else None
-        if bad is not None:
-            raise IndexError(f"index {bad} is out of bounds for dimension {at} with size {n}")
+    if count:
+        _check_array_bounds(be, arrays)
     if not count and arrays:           # an empty result: any index values do (NumPy would check them)
         zero = {id(v): be.zeros(v.shape, np.int64) for v, n, _ in arrays if n}
         adv = [zero.get(id(k), k) if type(k) is not slice else k for k in adv]
@@ -316,6 +317,32 @@ def parse(x, key):
     if all(k is _FULL for k in basic):
         return None, tuple(adv)
     return tuple(basic), tuple(adv)
+
+
+def _check_array_bounds(be, arrays):
+    """PyTorch's IndexError for the first out-of-range entry of the index arrays ``(v, size, dim)``: its
+    kernel reads the arrays together, element by element of their broadcast shape (C order), each
+    element's indices in key order; so ``x[[0, 5], [9, 0]]`` names the 9 (dim 1), not the later 5."""
+    bads = []
+    for v, n, at in arrays:
+        if v.size and (int(be.to_numpy(be.min(v))) < -n or int(be.to_numpy(be.max(v))) >= n):
+            bads.append((v, n, at))
+    if not bads:
+        return
+    if len(bads) > 1:                  # which array fails first depends on the element order
+        shape = np.broadcast_shapes(*(v.shape for v, _, _ in arrays))
+        flags = [be.reshape(be.broadcast_to(be.logical_or(be.less(v, -n), be.greater_equal(v, n)), shape),
+                            (-1,)) for v, n, _ in bads]
+        anybad = flags[0]
+        for f in flags[1:]:
+            anybad = be.logical_or(anybad, f)
+        first = int(be.to_numpy(be.getitem(be.nonzero(anybad)[0], (0,))))
+        for (v, n, at), f in zip(bads, flags):
+            if bool(be.to_numpy(be.getitem(f, (first,)))):
+                bad = int(be.to_numpy(be.getitem(be.reshape(be.broadcast_to(v, shape), (-1,)), (first,))))
+                raise IndexError(f"index {bad} is out of bounds for dimension {at} with size {n}")
+    v, n, at = bads[0]
+    raise IndexError(f"index {first_out_of_range(be, v, -n, n)} is out of bounds for dimension {at} with size {n}")
 
 
 def _check_broadcast(be, entries):

@@ -6,11 +6,10 @@ this module imports (shape.py never imports it back).
 """
 from .registry import apply
 from . import registry as _reg
-from . import _copy_slices
 from ._dims import wrap_dim, norm_dims, shape_arg, varargs_or_keyword
 from ._alias import alias
 from .shape import (reshape_op, broadcast_to_op, narrow_op, cat_op, tile_op, flip_op, copy_op,
-                    contiguous_op)
+                    contiguous_op, split_views as _split_views)
 
 
 def _expand_shape(in_shape, sizes, opname):
@@ -313,11 +312,9 @@ def split(tensor, split_size_or_sections, dim=0):
         [[0], [1, 2, 3, 4]]
     """
     d = wrap_dim(dim, tensor.ndim, "split")
-    out, start = [], 0
-    for s in _split_sizes(tensor.shape[d], split_size_or_sections, "split"):
-        out.append(apply(narrow_op, tensor, axis=d, start=start, length=s))
-        start += s
-    return _copy_slices.multi_output(out, "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")
+    sizes = _split_sizes(tensor.shape[d], split_size_or_sections, "split")
+    return _split_views(tensor, d, sizes, False,
+                        "Split" if isinstance(split_size_or_sections, int) else "SplitWithSizes")
 
 
 def chunk(input, chunks, dim=0):
@@ -332,8 +329,9 @@ def chunk(input, chunks, dim=0):
         raise RuntimeError(f"chunk: chunks must be a positive integer, got {chunks!r}")
     d = wrap_dim(dim, input.ndim, "chunk")
     n = input.shape[d]
-    return split(input, -(-n // chunks) if n else 0, d) if n else _copy_slices.multi_output(
-        [apply(narrow_op, input, axis=d, start=0, length=0) for _ in range(chunks)], "Split")
+    if not n:                       # as PyTorch: ``chunks`` empty pieces, from a split with sizes
+        return _split_views(input, d, [0] * chunks, False, "SplitWithSizes")
+    return split(input, -(-n // chunks), d)
 
 
 def unbind(input, dim=0):
@@ -345,10 +343,7 @@ def unbind(input, dim=0):
         [[1, 3], [2, 4]]
     """
     d = wrap_dim(dim, input.ndim, "unbind")
-    shape = tuple(input.shape)
-    rest = shape[:d] + shape[d + 1:]
-    return _copy_slices.multi_output([apply(reshape_op, apply(narrow_op, input, axis=d, start=i, length=1),
-                                            shape=rest) for i in range(shape[d])], "Unbind")
+    return _split_views(input, d, [1] * input.shape[d], True, "Unbind")
 
 
 _METHOD_ONLY = ("expand", "expand_as", "repeat", "contiguous")

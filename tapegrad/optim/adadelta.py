@@ -31,6 +31,8 @@ class Adadelta(Optimizer):
         0.996838
     """
 
+    _sparse_error = "Adadelta does not support sparse gradients"     # as PyTorch
+
     def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, foreach=None, *, capturable=False,
                  maximize=False, differentiable=False):
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize,

@@ -1,5 +1,6 @@
 """Adagrad: per-coordinate step sizes from the running sum of squared gradients."""
 from .._tensor import Tensor
+from ..ops._sparse_array import CooArray
 from .optimizer import (Optimizer, _check_fused_flags, _check_nonneg, _check_tensor_lr, _grads, _impl_flags,
                         _scalar, _store, _without)
 
@@ -66,6 +67,12 @@ class Adagrad(Optimizer):
             if p not in self.state:
                 self._init_state(p, group)
             st = self.state[p]
+            if isinstance(g, CooArray):
+                if wd:
+                    raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+                st["step"] += 1
+                _sparse_step(p, a, g, be, st, lr / (1 + (st["step"] - 1) * lr_decay), eps)
+                continue
             step = st["step"] = st["step"] + 1
             if wd:
                 g = g + wd * a
@@ -80,3 +87,19 @@ class Adagrad(Optimizer):
             x -= clr * (g / std)
             _store(be, a, x)
             p._version[0] += 1
+
+
+def _sparse_step(p, a, g, be, st, clr, eps):
+    """PyTorch's Adagrad step on a sparse gradient: the sum and the parameter change only at its rows."""
+    c = g.coalesce()            # one entry per row: the update squares the gradient
+    if c.nnz == 0:
+        return
+    key, gv = c._key(), c.values
+    s = st["sum"]._data
+    sv = be.getitem(s, key) + gv * gv
+    be.setitem(s, key, sv)
+    std = be.sqrt(sv)
+    std += eps
+    be.setitem(a, key, be.getitem(a, key) + (-clr) * (gv / std))
+    st["sum"]._version[0] += 1
+    p._version[0] += 1

@@ -36,6 +36,8 @@ class Adam(Optimizer):
     """
     _decoupled = False          # for a group without the key (a state_dict from before it existed)
 
+    _sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"     # as PyTorch
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):

@@ -31,6 +31,8 @@ class Adamax(Optimizer):
         0.9
     """
 
+    _sparse_error = "Adamax does not support sparse gradients"     # as PyTorch
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, foreach=None, *,
                  maximize=False, differentiable=False, capturable=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize,

@@ -34,6 +34,8 @@ class ASGD(Optimizer):
     """
     _unshaped_state = ("eta", "mu")
 
+    _sparse_error = "ASGD does not support sparse gradients"     # as PyTorch
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, foreach=None,
                  maximize=False, differentiable=False, capturable=False):
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize,

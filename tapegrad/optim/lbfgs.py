@@ -159,7 +159,8 @@ class LBFGS(Optimizer):
         super().add_param_group(param_group)
 
     def _gather_flat_grad(self):
-        views = [zeros(p.numel(), dtype=p.dtype, device=p.device) if p.grad is None else p.grad.reshape(-1)
+        views = [zeros(p.numel(), dtype=p.dtype, device=p.device) if p.grad is None
+                 else (p.grad.to_dense() if p.grad.is_sparse else p.grad).reshape(-1)    # as PyTorch
                  for p in self._params]
         return cat(views, 0)
 

@@ -17,6 +17,7 @@ from .. import backend as B
 from .._tensor import Tensor
 from ..autograd import grad_mode as _gm
 from ..nn._state import _zero_grad
+from ..ops._sparse_array import CooArray
 from ..tape.capture import effect as _effect
 
 __all__ = ["Optimizer", "required"]
@@ -149,6 +150,8 @@ class Optimizer:
         if closure is not None:
             with _gm.enable_grad():
                 loss = closure()
+        if self._sparse_error is not None:
+            self._check_dense_grads()
         prev = _gm.STATE.enabled
         _gm.STATE.enabled = False
         quiet = _nb.QUIET_SET(_nb.QUIET)       # Note [quiet NumPy]: an inf gradient warns nothing, as in PyTorch
@@ -162,6 +165,18 @@ class Optimizer:
 
     def _update_group(self, group):
         raise NotImplementedError(f"{type(self).__name__} does not implement _update_group")
+
+    # PyTorch's RuntimeError for a sparse gradient (``nn.Embedding(sparse=True)``) given to an optimizer
+    # without a sparse update; None where the optimizer has one (SGD, SparseAdam, Adagrad) or its own step.
+    _sparse_error = None
+
+    def _check_dense_grads(self):
+        # every group before any update, so that an error leaves no parameter or state changed
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is not None and isinstance(g._data, CooArray):
+                    raise RuntimeError(self._sparse_error)
 
     # ------------------------------------------------------------- state dicts
     def state_dict(self):

@@ -37,6 +37,8 @@ class RAdam(Optimizer):
         0.8
     """
 
+    _sparse_error = "RAdam does not support sparse gradients"     # as PyTorch
+
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False,
                  *, foreach=None, maximize=False, capturable=False, differentiable=False):
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize,

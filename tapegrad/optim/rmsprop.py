@@ -32,6 +32,8 @@ class RMSprop(Optimizer):
         0.9
     """
 
+    _sparse_error = "RMSprop does not support sparse gradients"     # as PyTorch
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
                  capturable=False, foreach=None, maximize=False, differentiable=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,

@@ -30,6 +30,8 @@ class Rprop(Optimizer):
         0.9
     """
 
+    _sparse_error = "Rprop does not support sparse gradients"     # as PyTorch
+
     def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, capturable=False, foreach=None,
                  maximize=False, differentiable=False):
         defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize,

@@ -349,3 +349,21 @@ def test_forward_ad_through_sparse_ops_raises_naming_them():
         v = fwAD.make_dual(tg.tensor([1.0, 2.0], dtype=tg.float64), tg.tensor([1.0, 0.0], dtype=tg.float64))
         with pytest.raises(NotImplementedError, match="sparse"):      # the tangent is made as the op runs
             tg.sparse_coo_tensor(tg.tensor([[0, 1], [1, 0]]), v, (2, 2))
+
+
+@pytest.mark.parametrize("how", ["split", "chunk", "unbind"])
+def test_tangents_flow_through_split_chunk_and_unbind_as_torch(how):
+    x = np.random.default_rng(3).standard_normal((4, 6))
+    t = np.random.default_rng(4).standard_normal((4, 6))
+
+    def run(m, fw, x, t):
+        with fw.dual_level():
+            d = fw.make_dual(x, t)
+            d = d * 1.5                      # a non-leaf with history, as in a model
+            pieces = {"split": lambda: d.split(2, 1), "chunk": lambda: d.chunk(3, 1),
+                      "unbind": lambda: d.unbind(0)}[how]()
+            return [fw.unpack_dual(p).tangent.detach().numpy() for p in pieces]
+    got = run(tg, fwAD, tg.tensor(x, requires_grad=True), tg.tensor(t))
+    want = run(torch, torch.autograd.forward_ad, torch.tensor(x, requires_grad=True), torch.tensor(t))
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b)
