@@ -174,7 +174,7 @@ def setitem(self, key, value):
         raise RuntimeError(f"setitem: shape mismatch: value tensor of shape {_shape_list(vshape)} cannot be "
                            f"broadcast to indexing result" + (f" of shape {_shape_list(want)}" if want else "")
                            + f" (tensor of shape {tuple(self.shape)})") from e
-    if _reg.FWD_HOOK[0] is not None:        # Note [forward views] (autograd/forward_ad.py)
+    if _reg.FWD_HOOK[0] is not None:        # Note [forward views] (autograd/_forward_views.py)
         _reg.FWD_HOOK[0].wrote(self, rebased=target is not None)
     self._version[0] += 1
     self._version[1] = "setitem"

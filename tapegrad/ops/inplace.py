@@ -74,7 +74,7 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
     if target is not None:
         _write(name, t, _copy_slices.rebase(*target, t, lambda v: _named(name, compute, v),
                                             lambda out: _fit(name, t, out, cast_check)))
-        if _reg.FWD_HOOK[0] is not None:  # Note [forward views] (autograd/forward_ad.py)
+        if _reg.FWD_HOOK[0] is not None:  # Note [forward views] (autograd/_forward_views.py)
             _reg.FWD_HOOK[0].wrote(t, rebased=True)
         return t
     if recording:

@@ -1,5 +1,5 @@
 """Forward-mode tangents through in-place writes on views (Note [forward views] in
-tapegrad/autograd/forward_ad.py, Note [copy slices] in tapegrad/ops/_copy_slices.py).
+tapegrad/autograd/_forward_views.py, Note [copy slices] in tapegrad/ops/_copy_slices.py).
 
 Each case writes in place into a view of ``y = x * 2`` (or into ``y`` itself while views of it are
 alive), with the base dual or not, the written value dual or not, in grad mode with history (of the
