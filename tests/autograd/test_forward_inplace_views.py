@@ -34,6 +34,8 @@ CASES = {
     "mul_chain": lambda y, w: y[:, None][1][0, 1:].mul_(w[0, 1:]),
     "mul_unsqueeze_index": lambda y, w: y[:, None][0].mul_(3),
     "copy_scalar_element": lambda y, w: y[2, 3].copy_(w[0, 0]),
+    "clamp_column": lambda y, w: y[:, 0].clamp_(max=2.5),
+    "masked_fill_row": lambda y, w: y[1].masked_fill_(y[1] > 4.0, 0.5),
 }
 
 
@@ -171,3 +173,14 @@ def test_tangent_after_view_write_is_differentiable():
     t.sum().backward()
     # t = [2 x0_0, 2 x0_1 * 1 + 2 * x0_0, 2 x0_2 + 2 x0_1]
     np.testing.assert_array_equal(x0.grad.numpy(), [4., 4., 2.])
+
+
+@pytest.mark.parametrize("lib,ad", [(tg, fwAD), (torch, tfwAD)], ids=["tapegrad", "torch"])
+def test_random_fill_of_a_view_zeroes_its_region_of_the_base_tangent(lib, ad):
+    with ad.dual_level():
+        x = ad.make_dual(lib.ones(2, 3, dtype=lib.float64), lib.full((2, 3), 2.0, dtype=lib.float64))
+        y = x * 1
+        v = y.t()[1]
+        v.uniform_()
+        np.testing.assert_array_equal(ad.unpack_dual(y).tangent.numpy(), [[2., 0., 2.], [2., 0., 2.]])
+        np.testing.assert_array_equal(ad.unpack_dual(v).tangent.numpy(), [0., 0.])
