@@ -107,6 +107,25 @@ class ViewTangents:
         if t is not b:
             weak_put(self.stamps, t, n)
 
+    def check_write(self, name, t, others=()):
+        """Raise, before anything is written, when an in-place op ``name`` on ``t`` would leave a tangent
+        wrong: ``t`` is a view of a reshape that copied (its ``_base`` is the tensor the reshape read, so
+        the write could not reach the copy's tangent)."""
+        b = t._base
+        if b is None:
+            return
+        owner = getattr(t._data, "base", None)
+        nbytes = getattr(owner, "nbytes", None)
+        if nbytes is None or nbytes == t._data.nbytes or _copy_slices().positions(b._data, t._data) is not None:
+            return
+        if self._raw(t) is None and all(getattr(o, "_data", None) is None or self._raw(o) is None
+                                        for o in others):
+            return
+        raise NotImplementedError(
+            f"{name}: forward-mode AD through an in-place write into a view (shape {tuple(t.shape)}) of a reshape "
+            f"that copied (of a tensor of shape {tuple(b.shape)}) is not supported: the write cannot reach the "
+            "copy's tangent. clone() the reshaped tensor before taking the view, or write out of place")
+
     def _pick(self, tb, pos, t):
         """The tangent of view ``t``: its region (flat positions ``pos``) of the base tangent ``tb``."""
         cs = _copy_slices()

@@ -144,6 +144,8 @@ def setitem(self, key, value):
         value = value.to(self.dtype)
     vshape = tuple(value.shape)
     value = _strip_leading_ones(value)
+    if _reg.FWD_HOOK[0] is not None:        # Note [forward views] (autograd/_forward_views.py)
+        _reg.FWD_HOOK[0].check_write("setitem", self, (value,))
     try:
         if target is not None:
             out = _copy_slices.rebase(*target, self, lambda s: apply(setitem_op, s, value, basic=basic, adv=adv),

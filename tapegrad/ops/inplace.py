@@ -64,6 +64,8 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
     Tensor = _reg.Tensor
     check_writable(name, t)
     _check_target(name, t)
+    if _reg.FWD_HOOK[0] is not None:      # Note [forward views] (autograd/_forward_views.py)
+        _reg.FWD_HOOK[0].check_write(name, t, others)
     be = t._backend
     base = t._base
     recording = _gm.STATE.enabled and (t._requires_grad or any(

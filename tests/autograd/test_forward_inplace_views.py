@@ -184,3 +184,22 @@ def test_random_fill_of_a_view_zeroes_its_region_of_the_base_tangent(lib, ad):
         v.uniform_()
         np.testing.assert_array_equal(ad.unpack_dual(y).tangent.numpy(), [[2., 0., 2.], [2., 0., 2.]])
         np.testing.assert_array_equal(ad.unpack_dual(v).tangent.numpy(), [0., 0.])
+
+
+@pytest.mark.parametrize("write", [lambda v, w: v.mul_(2), lambda v, w: v.add_(w),
+                                   lambda v, w: v.__setitem__(0, w[0])], ids=["mul_", "add_", "setitem"])
+def test_write_into_view_of_copied_reshape_raises_before_writing(write):
+    # r = y.t().reshape(6) copies; r[0:3] is a view of that copy but its _base is y: the write could not
+    # reach r's tangent, so it raises (naming the op) instead of leaving r's tangent wrong
+    with fwAD.dual_level():
+        x = fwAD.make_dual(tg.ones(2, 3, dtype=tg.float64), tg.arange(6.0, dtype=tg.float64).reshape(2, 3))
+        r = (x * 1).t().reshape(6)
+        v = r[0:3]
+        w = fwAD.make_dual(tg.full((3,), 5.0, dtype=tg.float64), tg.ones(3, dtype=tg.float64))
+        before = r.detach().numpy().copy()
+        with pytest.raises(NotImplementedError, match=r"(mul_|add_|setitem): forward-mode AD .* reshape that "
+                                                      r"copied"):
+            write(v, w)
+        np.testing.assert_array_equal(r.detach().numpy(), before)
+        v.detach().mul_(2)                  # without tangents the write is fine
+        np.testing.assert_array_equal(r.detach().numpy()[:3], before[:3] * 2)
