@@ -29,8 +29,8 @@ it wrote to the written tensor (ops/inplace.py), and an ``autograd.Function``
 passes the tangents its forward's ops computed on to its outputs
 (autograd/function.py). Differences from PyTorch: a Function whose forward
 leaves tapegrad (raw NumPy) loses tangents instead of asking for a ``jvp``
-staticmethod; the tangent of a view is not a view of the tangent (an in-place
-write into a view does not update the base's tangent); and, as in PyTorch,
+staticmethod; the tangent of a view is not a view of the tangent, but acts as
+one (Note [forward views] in autograd/_forward_views.py); and, as in PyTorch,
 levels do not nest.
 """
 import collections
@@ -38,6 +38,7 @@ import contextlib
 import weakref
 
 from . import api as _api
+from ._forward_views import ViewTangents, weak_put
 from .functional import _Fresh
 
 __all__ = ["dual_level", "enter_dual_level", "exit_dual_level", "make_dual", "unpack_dual",
@@ -53,16 +54,24 @@ def _hook():
     return registry.FWD_HOOK
 
 
-class _Level:
+class _Level(ViewTangents):
     """One dual level: the tangents of its tensors and the propagation ``apply`` calls (Note [forward mode])."""
 
     def __init__(self, idx):
         self.idx = idx
         self.tans = {}                          # id(key) -> (weakref to key, {output_nr: tangent})
         self.fallbacks = collections.Counter()  # op name -> how many tangents came from _local
+        self.written = {}   # id(base) -> (weakref, n): bases written in place n times (Note [forward views])
+        self.stamps = {}    # id(view) -> (weakref, n): the base's n when the view's tangent was read from it
+        self.aliases = {}   # id(primal) -> (weakref, [weakrefs to make_dual's views of it])
 
     def get(self, t):
         """``t``'s tangent at this level, or None."""
+        if self.written and t._base is not None:
+            self._fresh(t)
+        return self._raw(t)
+
+    def _raw(self, t):
         fn = t._grad_fn
         e = self.tans.get(id(t if fn is None else fn))
         if e is None:
@@ -218,6 +227,9 @@ def exit_dual_level(*, level=None):
     _LEVELS.remove(cur)
     _hook()[0] = None
     cur.tans.clear()
+    cur.written.clear()
+    cur.stamps.clear()
+    cur.aliases.clear()
 
 
 @contextlib.contextmanager
@@ -287,6 +299,11 @@ def make_dual(tensor, tangent, *, level=None):
         tangent = tangent.to(tensor.dtype)
     handle = _alias(tensor)
     cur.set(handle, tangent)
+    e = cur.aliases.get(id(tensor))
+    if e is None or e[0]() is not tensor:
+        weak_put(cur.aliases, tensor, [])
+        e = cur.aliases[id(tensor)]
+    e[1].append(weakref.ref(handle))
     return handle
 
 

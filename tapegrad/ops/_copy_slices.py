@@ -169,6 +169,9 @@ def rebase(base, pos, t, compute, shape_check):
     old = Tensor._make(be.copy(base._data), base._grad_fn, be)
     old._output_nr = base._output_nr
     old._requires_grad = base._requires_grad
+    lvl = _reg.FWD_HOOK[0]
+    if lvl is not None and base._grad_fn is None:   # Note [forward views]: the snapshot keeps a leaf's tangent
+        lvl.set(old, lvl.get(base))
     shape = tuple(base._data.shape)
     key = _key(be, shape, pos)
     view_shape = tuple(t._data.shape)

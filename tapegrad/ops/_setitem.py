@@ -144,6 +144,8 @@ def setitem(self, key, value):
         value = value.to(self.dtype)
     vshape = tuple(value.shape)
     value = _strip_leading_ones(value)
+    if _reg.FWD_HOOK[0] is not None:        # Note [forward views] (autograd/_forward_views.py)
+        _reg.FWD_HOOK[0].check_write("setitem", self, (value,))
     try:
         if target is not None:
             out = _copy_slices.rebase(*target, self, lambda s: apply(setitem_op, s, value, basic=basic, adv=adv),
@@ -174,6 +176,8 @@ def setitem(self, key, value):
         raise RuntimeError(f"setitem: shape mismatch: value tensor of shape {_shape_list(vshape)} cannot be "
                            f"broadcast to indexing result" + (f" of shape {_shape_list(want)}" if want else "")
                            + f" (tensor of shape {tuple(self.shape)})") from e
+    if _reg.FWD_HOOK[0] is not None:        # Note [forward views] (autograd/_forward_views.py)
+        _reg.FWD_HOOK[0].wrote(self, rebased=target is not None)
     self._version[0] += 1
     self._version[1] = "setitem"
 

@@ -64,6 +64,8 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
     Tensor = _reg.Tensor
     check_writable(name, t)
     _check_target(name, t)
+    if _reg.FWD_HOOK[0] is not None:      # Note [forward views] (autograd/_forward_views.py)
+        _reg.FWD_HOOK[0].check_write(name, t, others)
     be = t._backend
     base = t._base
     recording = _gm.STATE.enabled and (t._requires_grad or any(
@@ -72,12 +74,21 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
     if recording and base is not None:        # Note [copy slices]
         target = _copy_slices.view_target(name, t)
     if target is not None:
-        return _write(name, t, _copy_slices.rebase(*target, t, lambda v: _named(name, compute, v),
-                                                   lambda out: _fit(name, t, out, cast_check)))
+        _write(name, t, _copy_slices.rebase(*target, t, lambda v: _named(name, compute, v),
+                                            lambda out: _fit(name, t, out, cast_check)))
+        if _reg.FWD_HOOK[0] is not None:  # Note [forward views] (autograd/_forward_views.py)
+            _reg.FWD_HOOK[0].wrote(t, rebased=True)
+        return t
     if recording:
         src = Tensor._make(be.copy(t._data) if saves_self else t._data, t._grad_fn, be)
         src._output_nr = t._output_nr
         src._requires_grad = t._requires_grad
+        if _reg.FWD_HOOK[0] is not None and t._grad_fn is None:   # Note [forward views]: keep t's tangent
+            _reg.FWD_HOOK[0].set(src, _reg.FWD_HOOK[0].get(t))
+    elif saves_self and _reg.FWD_HOOK[0] is not None and _gm.STATE.enabled:
+        src = _snapshot(t)                # Note [forward views]: the tangent's graph may save t's old values
+        if t._grad_fn is None:
+            _reg.FWD_HOOK[0].set(src, _reg.FWD_HOOK[0].get(t))
     else:
         src = t
     out = _fit(name, t, _named(name, compute, src), cast_check)
@@ -90,6 +101,7 @@ def _inplace(name, t, compute, saves_self, others=(), cast_check=True):
             _copy_slices.refresh_views(t)
     if _reg.FWD_HOOK[0] is not None:      # Note [forward mode] (autograd/forward_ad.py): t takes out's tangent
         _reg.FWD_HOOK[0].moved(out, t)
+        _reg.FWD_HOOK[0].wrote(t)         # Note [forward views]: t's base and views follow
     return t
 
 
