@@ -186,6 +186,10 @@ def test_int_float_mixes_and_broadcasting(name, f, data):
     b_int = data.draw(st.booleans())
     b = data.draw(hnp.arrays(np.int64 if b_int else np.float32, sb, elements=st.integers(1, 3)))
     swap = data.draw(st.booleans()) and name != "clamp"
+    # At a tie x == max, torch 2.13's forward AD of clamp takes max's tangent while its reverse mode gives x
+    # the gradient (x.grad 1, max.grad 0); tapegrad's tangent is the reverse mode's J v, so ties are skipped.
+    assume(name != "clamp" or not np.any(np.broadcast_to(a, np.broadcast_shapes(sa, sb))
+                                         == np.broadcast_to(b, np.broadcast_shapes(sa, sb))))
     va = np.random.default_rng(0).standard_normal(sa)
     with fwAD.dual_level():
         d = fwAD.make_dual(tg.from_numpy(a), tg.from_numpy(va))
