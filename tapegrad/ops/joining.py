@@ -9,7 +9,8 @@ from . import registry as _reg
 from ._dims import wrap_dim, norm_dims, shape_arg, varargs_or_keyword
 from ._alias import alias
 from .shape import (reshape_op, broadcast_to_op, narrow_op, cat_op, tile_op, flip_op, copy_op,
-                    contiguous_op, split_views as _split_views)
+                    contiguous_op)
+from .split_node import split_views as _split_views
 
 
 def _expand_shape(in_shape, sizes, opname):

@@ -262,7 +262,7 @@ add(OpSpec("chunk", lambda x, chunks, dim: weighted_cat(tapegrad.chunk(x, chunks
            covers=("narrow", "pad_axis", "cat"),
            torch_fn=lambda torch, x, chunks, dim: weighted_cat(torch.chunk(x, chunks, dim), dim, torch)))
 # Only the first and last pieces are used: the others get no gradient, and the split's
-# single node fills zeros for them (Note [split as one node] in ops/shape.py).
+# single node fills zeros for them (Note [split as one node] in ops/split_node.py).
 add(OpSpec("split_some_pieces", lambda x, dim: x.split(1, dim)[0] * 2 + x.split(1, dim)[-1] * 3,
            lambda x, dim: np.take(x, [0], axis=dim) * 2 + np.take(x, [-1], axis=dim) * 3,
            one(min_dims=1, min_side=1), lambda shapes: st.fixed_dictionaries({"dim": dim(len(shapes[0]))}),

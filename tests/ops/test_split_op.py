@@ -1,4 +1,4 @@
-"""split/chunk/unbind as one multi-output node (Note [split as one node] in ops/shape.py), against PyTorch."""
+"""split/chunk/unbind as one multi-output node (Note [split as one node] in ops/split_node.py), against PyTorch."""
 import numpy as np
 import pytest
 
