@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from ._published import Published
+
 __all__ = ["CudaFusedKernel"]
 
 # The scalar functions of the loop body run as the CUDA backend's own device functions
@@ -32,8 +34,9 @@ def _cuda_line(line):
     return line.replace("math.erf(", "f_erf(")
 
 
-class CudaFusedKernel:
+class CudaFusedKernel(Published):
     """One fused group at replay on CUDA: launches its kernel on the inputs' device buffers."""
+    LABEL = "cuda_fused"
 
     def __init__(self, group, rows, views, where, fresh):
         g, b = group, group.b
@@ -107,16 +110,5 @@ class CudaFusedKernel:
         args.append(buf.buf)
         grid, block = _nb.grid_for(self.n)
         self.fn[grid, block](*args)
-        if self.fixed_views is not None:
-            for s, v in self.fixed_views:
-                vals[s] = v
-        else:
-            shape = self.shape
-            for s, r in self.views:
-                vals[s] = buf[r].reshape(shape)
+        self._publish(vals, buf)
 
-    def describe(self):
-        """One line for ``program()``: what the kernel reads and writes."""
-        ins = ", ".join(f"%{s}" for s in self.inputs)
-        outs = ", ".join(f"%{s}" for s in self.rows)
-        return f"{outs or '_'} = cuda_fused[{self.nsteps} steps, {self.shape} {self.dtype.name}]({ins})"

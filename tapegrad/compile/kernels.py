@@ -17,6 +17,8 @@ import tempfile
 
 import numpy as np
 
+from ._published import Published
+
 __all__ = ["build", "FusedKernel"]
 
 _LOADED = {}            # source hash -> the jitted function
@@ -54,7 +56,7 @@ def _load(src):
     return fn
 
 
-class FusedKernel:
+class FusedKernel(Published):
     """One fused group at replay: flattens its inputs, runs the kernel, exposes the rows later steps read."""
 
     def __init__(self, group, rows, views, where, fresh):
@@ -107,19 +109,8 @@ class FusedKernel:
         if self.fresh:
             buf = self.buf = np.empty((len(self.rows), self.n), self.dtype)
         fn(self.n, *[vals[s].reshape(-1) for s in self.arrays], *[k.buf for k in self.srcs], buf)
-        if self.fixed_views is not None:
-            for s, v in self.fixed_views:
-                vals[s] = v
-        else:
-            shape = self.shape
-            for s, r in self.views:
-                vals[s] = buf[r].reshape(shape)
+        self._publish(vals, buf)
 
-    def describe(self):
-        """One line for ``program()``: what the kernel reads and writes."""
-        ins = ", ".join(f"%{s}" for s in self.inputs)
-        outs = ", ".join(f"%{s}" for s in self.rows)
-        return f"{outs or '_'} = fused[{self.nsteps} steps, {self.shape} {np.dtype(self.dtype).name}]({ins})"
 
 
 def build(group, rows, views, where, fresh):

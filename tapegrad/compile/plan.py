@@ -41,7 +41,7 @@ concurrently (as with any ``tapegrad.compile`` cache, it is not thread-safe).
 import math
 
 from .. import backend as B
-from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE, FUSED
+from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, SRC, WRITE, FUSED
 from .symbolic import Builder, NotFusable, Sym
 from . import kernels as _kernels
 
@@ -231,7 +231,6 @@ def fuse(steps, arrays, consts, live, fresh):
         if key is not None:
             if cur is None:
                 cur = Group(*key)
-                cur_pos = len(out)
                 out.append(("group", cur))
                 groups.append(cur)
             if _try(cur, st, arrays, consts):
