@@ -20,6 +20,7 @@ from ..tape.node import next_seq as _next_seq
 from . import backward as _backward
 from . import fastguard as _fastguard
 from . import guards as _guards
+from . import optreads as _optreads
 from .replay import Program
 from .tracer import Tracer, GraphBreak
 
@@ -38,7 +39,7 @@ class CompiledFunction:
         self.disable = disable
         self._extra = tuple(extra)
         self._names = _guards.captured_names(fn)
-        self._cache = {}            # guard key -> (Program or None, objects kept alive)
+        self._cache = {}            # guard key -> [(Program or None, objects kept alive, args, optimizer reads)]
         self._warned = False
         self._stats = {"traces": 0, "replays": 0, "guard_failures": 0, "eager_calls": 0, "fallbacks": []}
         self._last = None
@@ -66,7 +67,7 @@ class CompiledFunction:
             return self._eager(str(e), args, kwargs)
         objs = _guards.captured(self.fn, self._names, self._extra) + _others(args, kwargs)
         k = _guards.key(objs, flat, spec, self._names)
-        entry = self._cache.get(k)
+        entry = _variant(self._cache.get(k))
         if entry is not None:
             prog = entry[0]
             if prog is None:
@@ -76,7 +77,7 @@ class CompiledFunction:
             return prog.run(flat)
         if self._cache:
             self._stats["guard_failures"] += 1
-        if len(self._cache) >= CACHE_LIMIT:
+        if sum(map(len, self._cache.values())) >= CACHE_LIMIT:
             if not self._warned:
                 self._warned = True
                 warnings.warn(f"tapegrad.compile: {getattr(self.fn, '__qualname__', self.fn)} was traced "
@@ -94,13 +95,17 @@ class CompiledFunction:
 
     def _trace(self, k, objs, flat, args, kwargs):
         self._stats["traces"] += 1
-        check = _fastguard.build(self.fn, self._names, self._extra, args, kwargs, flat)
+        pending = _fastguard.prepare(self.fn, self._names, self._extra, args, kwargs, flat)
         paths, known = _discover(objs, flat)
         tr = Tracer(paths, known, self.fullgraph)
         if _guards.hooks(objs):
             tr.abort("module hooks (they run Python a replay would skip; not captured yet)")
         snap = _snapshot(paths)
         boundary = _next_seq()
+        rec = _optreads.Recorder([o for o in known.values() if _guards._is_optimizer(o)], objs)
+        if tr.aborted is None:
+            tr.optreads = rec
+            rec.wrap()
         ACTIVE[0] = tr if tr.aborted is None else None
         try:
             result = self.fn(*args, **kwargs)
@@ -111,6 +116,8 @@ class CompiledFunction:
             raise
         finally:
             ACTIVE[0] = None
+            rec.close()         # the original dicts back in place (Note [optimizer reads])
+            tr.optreads = None
         prog = None
         if tr.aborted is None:
             tr.check_draws()
@@ -129,8 +136,10 @@ class CompiledFunction:
                 raise GraphBreak(f"tapegrad.compile(fullgraph=True): cannot capture "
                                  f"{getattr(self.fn, '__qualname__', self.fn)}: {tr.aborted}")
             self._stats["fallbacks"].append(tr.aborted)
-        self._cache[k] = (prog, objs, [t for t in flat])
-        if prog is not None and check is not None:
+        reads = rec.reads() if prog is not None else ()
+        self._cache.setdefault(k, []).append((prog, objs, [t for t in flat], reads))
+        check = _fastguard.finish(pending, reads) if prog is not None else None
+        if check is not None:
             self._fast.insert(0, (check, prog))
         self._last = prog
         return result
@@ -147,10 +156,10 @@ class CompiledFunction:
         """
         s = dict(self._stats)
         s["fallbacks"] = list(s["fallbacks"])
-        progs = [e[0] for e in self._cache.values() if e[0] is not None]
+        progs = [e[0] for es in self._cache.values() for e in es if e[0] is not None]
         s["fused_kernels"] = sum(len(p.kernels) for p in progs)
         s["fusion_errors"] = [p.fusion_error for p in progs if p.fusion_error is not None]
-        s["cached"] = len(self._cache)
+        s["cached"] = sum(map(len, self._cache.values()))
         return s
 
     def wait_for_kernels(self, timeout=None):
@@ -166,7 +175,7 @@ class CompiledFunction:
             >>> f.wait_for_kernels()
             True
         """
-        progs = [e[0] for e in self._cache.values() if e[0] is not None]
+        progs = [e[0] for es in self._cache.values() for e in es if e[0] is not None]
         return all([p.wait(timeout) for p in progs])
 
     def program(self):
@@ -186,6 +195,14 @@ class CompiledFunction:
         if self._last is None:
             return "no captured program (nothing traced yet, or the last trace fell back to eager: see stats())"
         return self._last.listing()
+
+
+def _variant(entries):
+    """The cached trace of a guard key whose recorded optimizer reads still hold (Note [optimizer reads])."""
+    for e in entries or ():
+        if _optreads.hold(e[3]):
+            return e
+    return None
 
 
 def _others(args, kwargs):

@@ -20,6 +20,7 @@ from .._tensor import Tensor
 from ..tape import anomaly as _anomaly
 from ..tape import grad_mode as _gm
 from . import guards as _g
+from . import optreads as _optreads
 
 __all__ = ["build"]
 
@@ -171,8 +172,6 @@ class _Builder:
                           f"len({self.c(ps)}) == {len(ps)}",
                           *(f"{self.c(ps)}[{j}] is {self.c(p)}" for j, p in enumerate(ps)),
                           *(f"({self.c(p)}._grad is None) is {p._grad is None}" for p in ps))
-                if self.groups:
-                    self.need(*self.numbers(g))
             st = o.state
             S = self.c(st)
             self.need(f"{O}.state is {S}", f"len({S}) == {len(st)}")
@@ -185,8 +184,7 @@ class _Builder:
                                 if vv.__class__ not in _g._SCALAR_TYPES))
                     for kk, vv in v.items():        # a counter (Adam's step) is read live by the replayed step
                         if vv.__class__ in _g._SCALAR_TYPES:
-                            self.need(*(self.value(f"{V}[{kk!r}]", vv) if self.state
-                                        else [f"{V}[{kk!r}].__class__ is {self.c(vv.__class__)}"]))
+                            self.need(f"{V}[{kk!r}].__class__ is {self.c(vv.__class__)}")
         else:
             return                          # only its identity is in the key (checked where it was reached)
 
@@ -222,9 +220,16 @@ def _modules(o):
     return out
 
 
-def build(fn, names, extra, args, kwargs, flat):
+def build(fn, names, extra, args, kwargs, flat, reads=()):
     """The generated check for a trace of ``fn(*args, **kwargs)`` (Note [fast guards]), or None when some fact
-    cannot be written as a constant check (then every call takes the slow path)."""
+    cannot be written as a constant check (then every call takes the slow path). ``reads`` are the optimizer
+    reads the trace recorded (Note [optimizer reads] in compile/optreads.py)."""
+    return finish(prepare(fn, names, extra, args, kwargs, flat), reads)
+
+
+def prepare(fn, names, extra, args, kwargs, flat):
+    """The checks of the facts as they are before a traced call, to be completed by ``finish`` once the call
+    has run; None when some fact cannot be written as a constant check."""
     b = _Builder()
     try:
         b.lines.append("    flat = []")
@@ -257,15 +262,34 @@ def build(fn, names, extra, args, kwargs, flat):
         for x in list(args) + list(kwargs.values()):
             if not isinstance(x, (Tensor,) + _g._SCALARS) and (_g._is_module(x) or _g._is_optimizer(x)):
                 objs.append(x)
-        b.groups, b.state = _g.reads(objs, "param_groups", names), _g.reads(objs, "state", names)
         for o in objs:
             b.obj(o)
     except _Give:
         return None
+    return b
+
+
+def finish(b, reads=()):
+    """The check function of the builder ``b`` from ``prepare`` with the recorded optimizer ``reads`` added
+    (each key at the value it had when the trace began), or None when ``b`` is None."""
+    if b is None:
+        return None
+    for d, k, v in reads:
+        D = b.c(d)
+        if k is _optreads.LEN:
+            b.need(f"len({D}) == {v}")
+            continue
+        kk = repr(k) if k.__class__ is str else b.c(k)
+        e = f"{D}.get({kk}, MISSING)"
+        if v.__class__ is tuple:
+            b.need(f"SAME({e}, {b.c(v)})")
+        else:
+            b.need(*b.value(e, v))
     body = "\n".join("    " + ln for ln in b.lines)         # a missing key or attribute fails the check too
     src = ("def check(args, kwargs):\n    try:\n" + body + "\n    except (KeyError, IndexError, AttributeError, "
            "ValueError, TypeError):\n        return None\n    return flat\n")
-    ns = dict(b.consts, MISSING=_MISSING, Tensor=Tensor, GM=_gm.STATE, AN=_anomaly.ENABLED, MODS=sys.modules)
+    ns = dict(b.consts, MISSING=_MISSING, Tensor=Tensor, GM=_gm.STATE, AN=_anomaly.ENABLED, MODS=sys.modules,
+              SAME=_optreads.same)
     exec(compile(src, "<tapegrad.compile guards>", "exec"), ns)     # noqa: S102 - our own generated checks
     check = ns["check"]
     check.source = src

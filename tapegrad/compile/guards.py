@@ -7,8 +7,9 @@ for what the function captures (closure cells and the globals its code names):
 the identity of modules, optimizers and tensors, Python numbers by value,
 every submodule's ``training`` flag, the identity and the same tensor facts of
 every parameter and buffer, and of every optimizer's parameters and state.
-Two calls with equal keys run the same steps on arrays of the same layout,
-so a trace recorded under one key replays under the other.
+Two calls with equal keys run the same steps on arrays of the same layout;
+a trace recorded under one key replays under the other once the optimizer
+numbers it read also hold (Note [optimizer reads] in compile/optreads.py).
 """
 import os
 import types
@@ -136,8 +137,9 @@ def walk_captured(objs, visit_tensor, visit_object):
 
 
 def key(objs, flat, spec, names=()):
-    """The guard key of one call (module docstring); ``flat``/``spec`` from ``flatten``, ``names`` from
-    ``captured_names`` of the function."""
+    """The guard key of one call (module docstring); ``flat``/``spec`` from ``flatten``. ``names`` is
+    accepted for older callers and unused: which optimizer numbers a trace read is checked per trace
+    (Note [optimizer reads] in compile/optreads.py)."""
     parts = [_gm.STATE.enabled, _anomaly.ENABLED[0], spec, _global_hooks()]
     for t in flat:
         d = t._data
@@ -146,7 +148,6 @@ def key(objs, flat, spec, names=()):
         ids = [id(t) for t in flat]
         if len(set(ids)) != len(ids):           # aliasing between arguments changes in-place semantics
             parts.append(tuple(ids.index(i) for i in ids))
-    groups = state = None
     for o in objs:
         if isinstance(o, _SCALARS):
             parts.append(o)
@@ -179,17 +180,15 @@ def key(objs, flat, spec, names=()):
         elif _is_plain(o):
             parts.append(_attrs(o))
         elif _is_optimizer(o):
-            if groups is None:
-                groups, state = reads(objs, "param_groups", names), reads(objs, "state", names)
+            # the numbers of param_groups and state are guarded by the reads a trace recorded, per trace
+            # (Note [optimizer reads] in compile/optreads.py)
             for g in o.param_groups:
                 ps = g["params"]
                 parts.append(tuple(map(id, ps)))
                 parts.append(tuple(p._grad is None for p in ps))
-                if groups:
-                    parts.append(_numbers(g))
             for st in o.state.values():
                 if isinstance(st, dict):
-                    parts.append(tuple((k, v if state else v.__class__) if v.__class__ in _SCALAR_TYPES
+                    parts.append(tuple((k, v.__class__) if v.__class__ in _SCALAR_TYPES
                                        else (k, id(v)) for k, v in st.items()))
     return tuple(parts)
 
@@ -217,21 +216,16 @@ def _attrs(o):
 # module's ``self.cfg["scale"]``, a list attribute) the numbers are covered by
 # value too, so changing one retraces. An optimizer's ``param_groups`` numbers
 # (``lr``) and its state counters (Adam's ``state["step"]``) are read live by
-# the replayed ``Optimizer.step`` (Note [capture hook]), so they are covered
-# by value only when the traced code itself names ``param_groups``/``state``
-# (``reads``): a scheduler changing ``lr`` then retraces instead of replaying
-# a stale number. Deeper containers and numbers read through code the guards
-# do not see (methods of other objects) are not covered.
+# the replayed ``Optimizer.step`` (Note [capture hook]); the ones the traced
+# code itself read are recorded while tracing and guarded by value, exactly
+# those (Note [optimizer reads] in compile/optreads.py), so a scheduler
+# changing ``lr`` keeps replaying unless the traced code read ``lr``. Deeper
+# containers and numbers read through code the guards do not see (methods of
+# other objects) are not covered.
 def _numbers(c):
     """The Python numbers directly inside the dict or list ``c``, with their keys/positions."""
     items = c.items() if c.__class__ is dict else enumerate(c)
     return tuple([(k, v) for k, v in items if v.__class__ in _SCALAR_TYPES])
-
-
-def reads(objs, name, names=()):
-    """Whether ``names`` or the code of a function among ``objs`` names the attribute ``name`` (Note [numbers
-    in containers])."""
-    return name in names or any(name in captured_names(o) for o in objs if isinstance(o, types.FunctionType))
 
 
 _SCALAR_TYPES = frozenset(_SCALARS)

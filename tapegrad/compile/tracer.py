@@ -62,6 +62,7 @@ class Tracer:
         self.aborted = None
         self.owners = {id(t._data): t for _, t in paths.values()}     # captured arrays -> their tensors
         self.streams = _streams()   # Note [recorded draws]: each backend's random stream as the trace began
+        self.optreads = None        # the optimizer-read Recorder (Note [optimizer reads] in compile/optreads.py)
 
     def check_draws(self):
         """Note [recorded draws]: abort unless the recorded draws explain every change of the random streams."""
@@ -150,6 +151,8 @@ class Tracer:
         if self.aborted is None:
             self.aborted = reason
         ACTIVE[0] = None
+        if self.optreads is not None:       # the rest of the call runs eagerly on the original dicts
+            self.optreads.close()
 
     def forward(self, op, args, arrays, params, out, be):
         try:
@@ -219,6 +222,11 @@ class Tracer:
                 paths.append(None)
             else:
                 why = f"{fn.__qualname__} on an object the compiler cannot see ({type(a).__name__})"
+        # Note [optimizer reads]: a call on an object (``opt.step()``) sees the original dicts and is not
+        # recorded (a replay runs it again, reading them live); a tensor-only effect leaves the wrappers
+        rec = self.optreads if any(id(a) in self.known for a in args) else None
+        if rec is not None:
+            rec.unwrap()
         ACTIVE[0] = None
         try:
             r = fn(*args, **kwargs)
@@ -233,6 +241,8 @@ class Tracer:
         for a in args:
             self._cover(a)
         self._forget_loads()
+        if rec is not None and self.aborted is None:
+            rec.wrap()
         return r
 
     def _cover(self, a):
