@@ -12,7 +12,18 @@ as the key part it stands for (identity where the key has an id or a value
 that is not a number; ``len`` of every dict whose entries it checks), so
 ``check`` passing implies the key is equal and the trace replays. A failed
 check only costs the slow path (``key`` and the cache), never a wrong replay.
+
+What keeps it cheap (about 40 ns per condition, so the count matters): the
+constants are default arguments of ``check`` (fast locals, not global
+lookups); a condition on constants only is written once (a parameter's
+``.grad`` reached from its module and its optimizer); empty containers are
+tested by their truth value; a small int (CPython keeps one object per value
+in -5..256) by identity, which implies its type and value. A dict or list
+attribute's length is checked even when it holds no number yet, as the key
+would change once one is added. The optimizer numbers the trace read are
+added after the traced call (``finish``; Note [optimizer reads]).
 """
+import re
 import sys
 import types
 
@@ -22,7 +33,9 @@ from ..tape import grad_mode as _gm
 from . import guards as _g
 from . import optreads as _optreads
 
-__all__ = ["build"]
+__all__ = ["build", "prepare", "finish"]
+
+_LOCAL = re.compile(r"\b(d|t|flat|args|kwargs)\b")      # the generated function's own locals
 
 _MISSING = _g._MISSING
 
@@ -33,6 +46,7 @@ class _Builder:
         self.ids = {}               # id(object) -> name
         self.lines = []
         self.seen = set()
+        self.done = set()           # conditions on constants already written
 
     def c(self, obj):
         """A name for the constant ``obj`` in the generated code."""
@@ -43,11 +57,30 @@ class _Builder:
         return n
 
     def need(self, *conds):
-        if conds:
-            self.lines.append(f"    if not ({' and '.join(conds)}): return None")
+        # a condition on constants only that an earlier line already checked (a parameter's ``.grad`` is
+        # None from its module and from its optimizer) is left out: the check has no side effects
+        fresh = []
+        for c in conds:
+            if _LOCAL.search(c) is None:
+                if c in self.done:
+                    continue
+                self.done.add(c)
+            fresh.append(c)
+        if fresh:
+            self.lines.append(f"    if not ({' and '.join(fresh)}): return None")
+
+    @staticmethod
+    def none(expr, is_none):
+        return f"{expr} is None" if is_none else f"{expr} is not None"
+
+    def empty(self, c):
+        """``len(c) == 0`` for the dict or list constant ``c``, written as its truth value."""
+        return f"not {self.c(c)}" if c.__class__ in (dict, list) or isinstance(c, dict) else f"len({self.c(c)}) == 0"
 
     def value(self, expr, v):
         """``expr`` equals the number/str ``v`` (its exact type first), or is ``v`` itself otherwise."""
+        if v.__class__ is int and -5 <= v <= 256:
+            return [f"{expr} is {self.c(v)}"]       # CPython's one object per small int: is ⇒ int and ==
         if v.__class__ in _g._SCALAR_TYPES and v is not None and v.__class__ is not bool:
             return [f"{expr}.__class__ is {self.c(v.__class__)}", f"{expr} == {self.c(v)}"]
         return [f"{expr} is {self.c(v)}"]
@@ -99,7 +132,9 @@ class _Builder:
                 conds += self.value(e, v)
             else:
                 conds.append(f"{e} is {self.c(v)}")
-                if (v.__class__ is dict or v.__class__ is list) and v and _g._numbers(v):
+                if v.__class__ is dict or v.__class__ is list:
+                    # its length even when it holds no number yet: ``self.cfg = {}`` read with
+                    # ``.get("scale", 1.0)`` must retrace once ``cfg["scale"]`` is set
                     conds += self.numbers(v)
         self.need(*conds)
 
@@ -107,7 +142,7 @@ class _Builder:
         """``_numbers(c)`` unchanged: the same length, and each number at its key by value (Note [numbers in
         containers] in guards.py)."""
         C = self.c(c)
-        conds = [f"len({C}) == {len(c)}"]
+        conds = [f"len({C}) == {len(c)}" if c else self.empty(c)]
         for k, v in _g._numbers(c):
             kk = repr(k) if k.__class__ in (str, int) else self.c(k)
             conds += self.value(f"{C}[{kk}]", v)
@@ -119,9 +154,9 @@ class _Builder:
         self.lines.append(f"    d = {T}._data")
         conds = [f"{a}.__class__ is {self.c(d.__class__)}", f"{a}.shape == {self.c(d.shape)}",
                  f"{a}.dtype is {self.c(d.dtype)}", f"{T}._requires_grad is {t._requires_grad}",
-                 f"({T}._grad is None) is {t._grad is None}"]
+                 self.none(f"{T}._grad", t._grad is None)]
         if grad_fn:
-            conds.append(f"({T}._grad_fn is None) is {t._grad_fn is None}")
+            conds.append(self.none(f"{T}._grad_fn", t._grad_fn is None))
         self.need(*conds)
 
     def obj(self, o):
@@ -147,9 +182,10 @@ class _Builder:
                 for dname in ("_parameters", "_buffers", "_modules"):
                     dd = getattr(m, dname)
                     DD = self.c(dd)
-                    self.need(f"len({DD}) == {len(dd)}",
+                    self.need(f"len({DD}) == {len(dd)}" if dd else self.empty(dd),
                               *(f"{DD}[{k!r}] is {self.c(v)}" for k, v in dd.items()))
-                self.need(*(f"len({self.c(getattr(m, n))}) == {len(getattr(m, n))}" for n in _g._HOOK_DICTS
+                self.need(*(self.empty(getattr(m, n)) if not len(getattr(m, n))
+                            else f"len({self.c(getattr(m, n))}) == {len(getattr(m, n))}" for n in _g._HOOK_DICTS
                             if hasattr(m, n)))
                 for p in m._parameters.values():
                     if p is not None:
@@ -171,7 +207,7 @@ class _Builder:
                 self.need(f"{self.c(o.param_groups)}[{i}] is {self.c(g)}", f"{self.c(g)}['params'] is {self.c(ps)}",
                           f"len({self.c(ps)}) == {len(ps)}",
                           *(f"{self.c(ps)}[{j}] is {self.c(p)}" for j, p in enumerate(ps)),
-                          *(f"({self.c(p)}._grad is None) is {p._grad is None}" for p in ps))
+                          *(self.none(f"{self.c(p)}._grad", p._grad is None) for p in ps))
             st = o.state
             S = self.c(st)
             self.need(f"{O}.state is {S}", f"len({S}) == {len(st)}")
@@ -247,14 +283,14 @@ def prepare(fn, names, extra, args, kwargs, flat):
         if hooks is None:
             b.need("'tapegrad.nn._hooks' not in MODS")
         else:
-            b.need(*(f"len({b.c(hooks)}._global{n}) == 0" for n in _g._HOOK_DICTS))
+            b.need(*(f"not {b.c(hooks)}._global{n}" for n in _g._HOOK_DICTS))
             if _g._global_hooks():
                 raise _Give("global hooks")
         for i, t in enumerate(flat):
             b.lines.append(f"    t = flat[{i}]; d = t._data")
             b.need(f"d.__class__ is {b.c(t._data.__class__)}", f"d.shape == {b.c(t._data.shape)}",
                    f"d.dtype is {b.c(t._data.dtype)}", f"t._requires_grad is {t._requires_grad}",
-                   f"(t._grad_fn is None) is {t._grad_fn is None}", f"(t._grad is None) is {t._grad is None}")
+                   b.none("t._grad_fn", t._grad_fn is None), b.none("t._grad", t._grad is None))
         for i, t in enumerate(flat):        # the same aliasing between arguments
             for j in range(i):
                 b.need(f"(flat[{i}] is flat[{j}]) is {t is flat[j]}")
@@ -286,10 +322,12 @@ def finish(b, reads=()):
         else:
             b.need(*b.value(e, v))
     body = "\n".join("    " + ln for ln in b.lines)         # a missing key or attribute fails the check too
-    src = ("def check(args, kwargs):\n    try:\n" + body + "\n    except (KeyError, IndexError, AttributeError, "
-           "ValueError, TypeError):\n        return None\n    return flat\n")
     ns = dict(b.consts, MISSING=_MISSING, Tensor=Tensor, GM=_gm.STATE, AN=_anomaly.ENABLED, MODS=sys.modules,
-              SAME=_optreads.same)
+              SAME=_optreads.same, len=len, isinstance=isinstance, tuple=tuple)
+    # every constant is a default argument: a fast local instead of a global lookup (Note [fast guards])
+    params = "".join(f", {n}={n}" for n in ns)
+    src = (f"def check(args, kwargs{params}):\n    try:\n" + body + "\n    except (KeyError, IndexError, "
+           "AttributeError, ValueError, TypeError):\n        return None\n    return flat\n")
     exec(compile(src, "<tapegrad.compile guards>", "exec"), ns)     # noqa: S102 - our own generated checks
     check = ns["check"]
     check.source = src

@@ -158,3 +158,22 @@ def test_compiled_module_check_skips_the_library_globals():
     gets = [ln for ln in src.splitlines() if ".get(" in ln]
     assert len(gets) == len(set(gets)), "a global checked twice"
 
+
+
+def test_an_empty_dict_attribute_that_gains_a_number_retraces():
+    # Note [numbers in containers]: the generated check compared a dict attribute's numbers only when it held
+    # some at trace time, so ``cfg["scale"]`` set later replayed the trace that read the default 1.0
+    class Scaled(tapegrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cfg = {}
+            self.lin = tapegrad.nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.lin(x) * self.cfg.get("scale", 1.0)
+    tapegrad.manual_seed(0)
+    m = Scaled()
+    cm = tapegrad.compile(m)
+    x = tapegrad.ones(1, 2)
+    with tapegrad.no_grad():
+        _check_retraces(cm, lambda: cm(x), lambda: m.cfg.__setitem__("scale", 3.0), lambda: m(x).numpy())
