@@ -310,6 +310,7 @@ def finish(b, reads=()):
     (each key at the value it had when the trace began), or None when ``b`` is None."""
     if b is None:
         return None
+    n = len(b.lines)
     for d, k, v in reads:
         D = b.c(d)
         if k is _optreads.LEN:
@@ -321,6 +322,8 @@ def finish(b, reads=()):
             b.need(f"SAME({e}, {b.c(v)})")
         else:
             b.need(*b.value(e, v))
+    # first: a number the trace read (lr changed by a scheduler) is the likeliest check to fail
+    b.lines[:] = b.lines[n:] + b.lines[:n]
     body = "\n".join("    " + ln for ln in b.lines)         # a missing key or attribute fails the check too
     ns = dict(b.consts, MISSING=_MISSING, Tensor=Tensor, GM=_gm.STATE, AN=_anomaly.ENABLED, MODS=sys.modules,
               SAME=_optreads.same, len=len, isinstance=isinstance, tuple=tuple)
