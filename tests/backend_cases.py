@@ -517,6 +517,18 @@ CASES = [
     _c("ce_rows", X.astype(np.float32), np.array([0, 2, 2, 1]), 2, ref=_ce, tol=1e-5, id="f32"),
     _c("ce_rows", X, np.array([0, 3, 1, 1]), -100, ref=_ce, raises=IndexError, id="bad-class"),
     _c("ce_rows_grad", X, TARGET, -100, np.array([0.5, 1.0, 2.0, -1.0]), ref=_ce_grad, tol=1e-12),
+    # rows wider than a CUDA block, transposed (strided) logits, non-finite rows, every row ignored
+    _c("ce_rows", np.random.default_rng(1).uniform(-3, 3, (5, 37)).astype(np.float32), np.array([36, 0, -1, 17, 5]),
+       -1, ref=_ce, tol=1e-5, id="wide-f32"),
+    _c("ce_rows", T(np.array([[0.5, np.nan, -np.inf, 1.0], [2.0, 0.0, -np.inf, -1.0], [-1.0, 3.0, 0.0, 4.0]],
+                             np.float32)), np.array([0, 1, 2, 2]), -100, ref=_ce, tol=1e-5, id="f32-T-nonfinite"),
+    _c("ce_rows", X, np.full(4, -100), -100, ref=_ce, tol=1e-12, id="all-ignored"),
+    _c("ce_rows_grad", T(np.random.default_rng(2).uniform(-3, 3, (37, 4)).astype(np.float32)),
+       np.array([36, -100, 0, 9]), -100, np.array([0.25, 1.0, -2.0, 0.5], np.float32), ref=_ce_grad, tol=1e-5,
+       id="wide-f32-T"),
+    _c("softmax_rows", np.random.default_rng(3).uniform(-3, 3, (4, 37)).astype(np.float32),
+       ref=lambda x: np.exp(x - x.max(1, keepdims=True)) / np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True),
+       tol=1e-5, id="wide-f32"),
     _c("layer_norm_rows", _f((3, 5)), _f(5), _f(5), 1e-5, ref=_ln, tol=1e-12),
     _c("layer_norm_rows", T(_f((6, 4), np.float32)), None, None, 1e-3, ref=_ln, tol=1e-5, id="f32-T"),
     _c("softmax_rows", _f((3, 5)), ref=lambda x: np.exp(x - x.max(1, keepdims=True)) / np.exp(

@@ -245,7 +245,9 @@ def fuse(steps, arrays, consts, live, fresh):
     for item in out:
         if item[0] == "group":
             g = item[1]
-            if len(g.steps) < MIN_STEPS and math.prod(g.shape) < MIN_SIZE:
+            # on CUDA every elementwise operation is a launch: one step of several (a VJP) pays for a kernel
+            one_pays = g.cls is not B.CPU_BACKEND.array_type and len(g.b.lines) >= MIN_STEPS
+            if len(g.steps) < MIN_STEPS and math.prod(g.shape) < MIN_SIZE and not one_pays:
                 final.extend(g.steps)
                 continue
         final.append(item)

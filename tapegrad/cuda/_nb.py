@@ -78,7 +78,10 @@ def grid_for(n, block=None):
 # ``__getitem__`` is wrapped once here to add one to ``LAUNCHES[0]`` (a list
 # cell: a Python add per launch, always on). ``tapegrad.cuda.launch_count()``
 # reads it; tests count a step's launches as a difference of two readings.
+# ``SITES`` is None, or a list that ``record_sites`` fills with where each launch came from (a debugging
+# aid: one attribute test per launch when off).
 LAUNCHES = [0]
+SITES = [None]
 
 
 def _count_launches(cls):
@@ -86,11 +89,40 @@ def _count_launches(cls):
     if getattr(inner, "_tapegrad_counted", False):
         return
 
-    def __getitem__(self, conf, _inner=inner, _n=LAUNCHES):
+    def __getitem__(self, conf, _inner=inner, _n=LAUNCHES, _sites=SITES):
         _n[0] += 1
+        if _sites[0] is not None:
+            _sites[0].append(_site(self))
         return _inner(self, conf)
     __getitem__._tapegrad_counted = True
     cls.__getitem__ = __getitem__
+
+
+class record_sites:
+    """``with record_sites() as sites:`` collects ``(kernel, caller)`` for each launch inside the block."""
+
+    def __enter__(self):
+        self.prev, SITES[0] = SITES[0], []
+        return SITES[0]
+
+    def __exit__(self, *exc):
+        SITES[0] = self.prev
+
+
+def _site(kernel):
+    """``(kernel name, the first caller outside tapegrad/cuda as file:line function)`` of a launch."""
+    import os
+    import sys
+    here = os.path.dirname(os.path.abspath(__file__))
+    f = sys._getframe(2)
+    while f is not None and os.path.abspath(f.f_code.co_filename).startswith(here + os.sep):
+        f = f.f_back
+    fn = getattr(kernel, "py_func", None) or getattr(kernel, "fn", None)
+    name = getattr(fn, "__name__", type(kernel).__name__)
+    if f is None:
+        return name, "<tapegrad.cuda>"
+    code = f.f_code
+    return name, f"{os.path.relpath(code.co_filename)}:{f.f_lineno} {code.co_name}"
 
 
 if SIMULATOR:

@@ -19,6 +19,7 @@ from .kernels import movement as M
 from .kernels import optim as O
 from .kernels import random as R
 from .kernels import reduce as RD
+from .kernels import rows as RW
 from .kernels import scalar_ops
 from .kernels import sort as SO
 from .kernels import scan as SC
@@ -186,6 +187,22 @@ class CudaBackend(ArrayBackend):
     inv = staticmethod(LA.inv)
     solve = staticmethod(LA.solve)
     cholesky = staticmethod(LA.cholesky)
+
+    # fused rows, one launch each (Note [fused rows on CUDA] in kernels/rows.py); other dtypes composed
+    def ce_rows(self, x, t, ignore_index):
+        if x.dtype.kind != "f" or x.ndim != 2:
+            return ArrayBackend.ce_rows(self, x, t, ignore_index)
+        return RW.ce_rows(x, t, ignore_index)
+
+    def ce_rows_grad(self, x, t, ignore_index, scale):
+        if x.dtype.kind != "f" or x.ndim != 2 or not isinstance(scale, CudaArray) or scale.ndim != 1:
+            return ArrayBackend.ce_rows_grad(self, x, t, ignore_index, scale)
+        return RW.ce_rows_grad(x, t, ignore_index, scale)
+
+    def softmax_rows(self, x):
+        if x.dtype.kind != "f" or x.ndim != 2:
+            return ArrayBackend.softmax_rows(self, x)
+        return RW.softmax_rows(x)
 
     # fused optimizer updates (see kernels/optim.py for the signatures)
     sgd_update_ = staticmethod(O.sgd_update_)

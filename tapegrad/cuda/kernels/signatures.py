@@ -13,6 +13,7 @@ from . import matmul as MM
 from . import optim as O
 from . import random as R
 from . import reduce as RD
+from . import rows as RW
 from . import scalar_ops
 from . import sort as SO
 from . import scan as SC
@@ -139,4 +140,21 @@ def all_signatures():
                 True))
     out.append(("adam_update_ float32", adam.py_func, (I64,) + (_arr(f32),) * 4 + (f32,) * 7 + (b, b, f32, f32),
                 True))
+    out += _row_signatures()
     return out + _small_dtype_signatures()
+
+
+def _row_signatures():
+    """The fused row kernels (kernels/rows.py): float32, float64, and float16 computed in float32."""
+    out = []
+    f16, f32, f64 = types.float16, types.float32, types.float64
+    for T, X in ((f32, f32), (f64, f64), (f32, f16)):
+        lead = (I64, I64, _arr(X), I64, I64, I64)
+        label = f"{X}" if T == X else f"{X} in {T}"
+        no_f64 = T == f32
+        out.append((f"rows ce_rows {label}", RW.kernel("ce_rows", T).py_func,
+                    lead + (_arr(I64), I64, I64, I64, _arr(X), _arr(types.int8)), no_f64))
+        out.append((f"rows ce_rows_grad {label}", RW.kernel("ce_rows_grad", T).py_func,
+                    lead + (_arr(I64), I64, I64, I64, _arr(X), I64, I64, _arr(X)), no_f64))
+        out.append((f"rows softmax_rows {label}", RW.kernel("softmax_rows", T).py_func, lead + (_arr(X),), no_f64))
+    return out
