@@ -44,6 +44,7 @@ from .. import backend as B
 from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, SRC, WRITE, FUSED
 from .symbolic import Builder, NotFusable, Sym
 from . import kernels as _kernels
+from .outplan import out_buffers
 
 __all__ = ["reads", "eliminate_dead", "fuse", "optimize"]
 
@@ -313,14 +314,17 @@ def hand_over(steps, live, consts):
 
 
 def optimize(steps, arrays, consts, result, fusion=True):
-    """Notes [dead values], [what may be fused] and [memory plan]: ``(unfused steps, steps, result, kernels)``."""
+    """Notes [dead values], [what may be fused], [memory plan] and [out buffers] (compile/outplan.py):
+    ``(unfused steps, steps, result, kernels)``."""
     live = set()
     fresh = result_slots(result, live)
     plain = hand_over(eliminate_dead(steps, live), live, consts)
+    pool = {}                   # Note [out buffers]: the unfused and fused lists share their buffers
     if not fusion:
+        plain = out_buffers(plain, arrays, live, fresh, pool)
         return plain, plain, result, []
     steps, kernels = fuse(plain, arrays, consts, live, fresh)
     steps = hand_over(steps, live, consts)
     if kernels and not fresh:
         result = _copying(result, _aliases(steps, kernels))
-    return plain, steps, result, kernels
+    return out_buffers(plain, arrays, live, fresh, pool), out_buffers(steps, arrays, live, fresh, pool), result, kernels
