@@ -6,9 +6,15 @@ in compile/plan.py); the steps left unfused (a linear layer's GEMM, its VJP,
 a small relu) allocated a fresh result on every replay. ``out_buffers``
 rewrites such OP and VJP steps of CPU float arrays into steps of the same
 kind and layout whose op (or VJP function) is a small wrapper writing its
-result with ``out=`` into a preallocated array: the same NumPy call on the
-same operands into a C-contiguous array of the result's shape and dtype, so
-the bits equal the fresh result's (the same BLAS call, the same loops).
+result with ``out=`` into a preallocated C-contiguous array: the same NumPy
+call on the same operands, so the bits equal the fresh result's. That holds
+where a fresh result is C-contiguous whatever its operands' strides (a 2-D
+matmul, a reduction to 1-D); an elementwise result follows its operands'
+layout (NumPy's ``order="K"``), and a later GEMM or reduction on it may round
+differently by layout, so relu writes into its buffer only when its operands
+are C-contiguous at that replay (the guards do not fix strides) and allocates
+otherwise. Batched matmuls keep allocating (their batch layout follows the
+operands too).
 
 Which values get a buffer: a value is a candidate when a rewritable step
 produces it and nothing can carry it (or a view of it) out of the replay.
@@ -16,15 +22,17 @@ Every slot a plain step computes from a candidate counts as a possible view
 of it (a reshape, ``sum_to`` of a matching shape, a VJP returning ``g``),
 except results known to be fresh (``add``, rewritten steps, fused kernels).
 A candidate is dropped when it or a possible view of it reaches the call's
-result, or an ``.grad`` accumulation that, in the traced run, found ``.grad``
-None: eager hands such a fresh gradient to ``.grad`` without a copy (Note
-[handing over gradients]), where a buffer would cost one. Where the traced
-run added into an existing ``.grad`` (``zero_grad(set_to_none=False)``), the
-buffer is added in place; should ``.grad`` be None at some replay,
-``_accumulate`` copies the buffer (it holds more references than a fresh
-array), so a buffer never becomes a ``.grad``. A program whose result
-carries a captured backward keeps its values past the call (``fresh``) and
-gets none.
+result, or reaches an ``.grad`` accumulation other than directly from the VJP
+that made it. A gradient an ``ACC`` step takes straight from its VJP keeps
+its buffer with a condition: the wrapper writes into it only while that
+leaf's ``.grad`` exists at the replay (``zero_grad(set_to_none=False)``),
+where the engine adds it in place; where ``.grad`` is None, eager hands a
+fresh gradient to ``.grad`` without a copy (Note [handing over gradients]),
+so the wrapper allocates one as eager does. Should ``.grad`` become None
+between the VJP and its accumulation anyway, ``_accumulate`` copies the
+buffer (it holds more references than a fresh array): a buffer never becomes
+a ``.grad``. A program whose result carries a captured backward keeps its
+values past the call (``fresh``) and gets none.
 
 Liveness: a candidate lives from the step that makes it to the last step that
 reads it or a possible view of it. Steps are walked in order; a step's
@@ -142,7 +150,7 @@ def _linear(st, bufs, arrays):
 def _matmul_ok(st, arrays):
     if st[0] is OP:
         a, b = (arrays[s] for s in st[3])
-        ok = not st[4] and _plain(a) and _plain(b) and a.dtype == b.dtype and a.ndim >= 2 and b.ndim >= 2
+        ok = not st[4] and _plain(a) and _plain(b) and a.dtype == b.dtype and a.ndim == 2 and b.ndim == 2
         return (0,) if ok else None
     g, a, b = arrays[st[4]], arrays[st[5][0]], arrays[st[5][1]]
     ok = (not st[6] and all(_plain(v) and v.dtype == g.dtype for v in (g, a, b))
@@ -186,13 +194,15 @@ def _relu(st, bufs, arrays):
     out = bufs[0]
     if st[0] is OP:
         def forward(be, x):
-            return _maximum(0, x, out=out)
+            return _maximum(0, x, out=out) if x.flags.c_contiguous else _maximum(0, x)
         return st[:1] + (_OutOp(st[1], forward, (out,)),) + st[2:]
     mask = np.empty(arrays[st[5][0]].shape, np.bool_)       # scratch: read only inside the step
 
     def relu_vjp(F, ctx, g, o):
         b = _out(out)
-        return g * (o > 0) if b is None else _multiply(g, _greater(o, 0, out=mask), out=b)
+        if b is None or not (g.flags.c_contiguous and o.flags.c_contiguous):
+            return g * (o > 0)
+        return _multiply(g, _greater(o, 0, out=mask), out=b)
     relu_vjp.buffers = _arrays(out, mask)
     return st[:1] + (relu_vjp,) + st[2:]
 

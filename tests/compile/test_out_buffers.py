@@ -212,3 +212,27 @@ def test_a_grad_set_to_none_between_replays_gets_a_fresh_array():
         assert p.grad is not h
         assert not any(np.shares_memory(p.grad.numpy(), b) for b in bufs)
         _same_bits(p.grad.numpy(), p2.grad.numpy())
+
+
+def test_relu_of_a_differently_laid_out_argument_allocates_as_eager():
+    # the guards do not fix strides: an F-ordered argument at a replay gets an F-ordered relu result, as in
+    # eager mode, not the C-ordered buffer (a later GEMM on it may take another BLAS path)
+    rng = np.random.default_rng(3)
+    w = [tapegrad.tensor(rng.standard_normal((65, 17)).astype(np.float32), requires_grad=True) for _ in range(2)]
+    w[1] = w[0].detach().clone().requires_grad_()
+
+    def make(wt):
+        def f(x):
+            h = x.relu()
+            out = h @ wt
+            out.sum().backward()
+            return out.detach()
+        return f
+    c = tapegrad.compile(make(w[0]), options={"fusion": False})
+    eager = make(w[1])
+    for order in ("C", "C", "C", "F", "C", "F"):
+        a = np.asarray(rng.standard_normal((33, 65)).astype(np.float32), order=order)   # F: other GEMM bits
+        _same_bits(c(tapegrad.from_numpy(a)).numpy(), eager(tapegrad.from_numpy(a)).numpy())
+        _same_bits(w[0].grad.numpy(), w[1].grad.numpy())
+    assert c.stats()["replays"] >= 3
+    assert _buffers(c)
