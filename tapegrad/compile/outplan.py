@@ -316,7 +316,18 @@ def _fresh_array(a):
 
 
 def buffers(steps):
-    """The distinct buffers the rewritten steps of ``steps`` write into (Note [out buffers])."""
+    """The distinct buffers the rewritten steps of ``steps`` write into (Note [out buffers]).
+
+    Example:
+        >>> import tapegrad
+        >>> from tapegrad.compile import outplan
+        >>> w = tapegrad.ones(3, 4, requires_grad=True)
+        >>> f = tapegrad.compile(lambda x: (x @ w).relu().sum().backward(), options={"fusion": False})
+        >>> for _ in range(3):
+        ...     f(tapegrad.ones(2, 3))
+        >>> sorted(b.shape for b in outplan.buffers(f._last.steps))
+        [(2, 4), (2, 4), (2, 4), (3, 4)]
+    """
     seen = {}
     for st in steps:
         f = st[1] if st[0] in (OP, VJP) else None
