@@ -222,13 +222,14 @@ def _outputs(st):
     return [st[6]] if st[0] is OP else list(st[7])
 
 
-def out_buffers(steps, arrays, live, fresh, pool=None):
+def out_buffers(steps, arrays, live, fresh, pool, reads, outs):
     """Note [out buffers]: ``steps`` with matmul, linear and relu steps writing into reused buffers.
 
     ``arrays``: each slot's value at trace time; ``live``: the slots the result reads; ``fresh``: values
-    outlive the call (no buffers); ``pool``: ``{(shape, dtype): [arrays]}`` shared by a program's step lists.
+    outlive the call (no buffers); ``pool``: ``{(shape, dtype): [arrays]}`` shared by a program's step lists;
+    ``reads(step)``, ``outs(step)``: the slots a step reads and makes (compile/plan.py's, passed in: plan.py
+    calls this pass, so importing it back would close a cycle).
     """
-    from .plan import reads, _outs
     if fresh:
         return steps
     # 1. candidates: outputs a rule can write with out=
@@ -240,9 +241,9 @@ def out_buffers(steps, arrays, live, fresh, pool=None):
         if not pos:
             continue
         rules[i] = rule
-        outs = _outputs(st)
+        made = _outputs(st)
         for p in pos:
-            s = outs[p] if p < len(outs) else None
+            s = made[p] if p < len(made) else None
             if s is not None and _fresh_array(arrays[s]):
                 cand[s] = i
     if not cand:
@@ -265,7 +266,7 @@ def out_buffers(steps, arrays, live, fresh, pool=None):
             else:
                 bad |= rs
         if rs and st[0] not in (ADD, FUSED) and i not in rules:     # those three make fresh arrays
-            for o in _outs(st):
+            for o in outs(st):
                 roots[o] = roots.get(o, set()) | rs
     for s in live:
         bad |= roots.get(s, {s} if s in cand else set())
@@ -273,7 +274,6 @@ def out_buffers(steps, arrays, live, fresh, pool=None):
     if not cand:
         return steps
     # 3. buffers by liveness (exact shape and dtype), drawn from the pool
-    pool = {} if pool is None else pool
     free = {}                           # key -> indices into pool[key] free now
     used = {}                           # key -> how many of pool[key] this list has taken
     ends = {}                           # step index -> candidates read for the last time there

@@ -321,10 +321,11 @@ def optimize(steps, arrays, consts, result, fusion=True):
     plain = hand_over(eliminate_dead(steps, live), live, consts)
     pool = {}                   # Note [out buffers]: the unfused and fused lists share their buffers
     if not fusion:
-        plain = out_buffers(plain, arrays, live, fresh, pool)
+        plain = out_buffers(plain, arrays, live, fresh, pool, reads, _outs)
         return plain, plain, result, []
     steps, kernels = fuse(plain, arrays, consts, live, fresh)
     steps = hand_over(steps, live, consts)
     if kernels and not fresh:
         result = _copying(result, _aliases(steps, kernels))
-    return out_buffers(plain, arrays, live, fresh, pool), out_buffers(steps, arrays, live, fresh, pool), result, kernels
+    return (out_buffers(plain, arrays, live, fresh, pool, reads, _outs),
+            out_buffers(steps, arrays, live, fresh, pool, reads, _outs), result, kernels)
