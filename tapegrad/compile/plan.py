@@ -37,6 +37,8 @@ a captured backward (a compiled forward, Note [compiled backward]) keeps its
 values alive past the call, so it takes fresh buffers on every replay. A
 program's buffers belong to it: replays of one program must not run
 concurrently (as with any ``tapegrad.compile`` cache, it is not thread-safe).
+The steps left unfused (GEMMs, small relus) get reused buffers too: Note
+[out buffers] in compile/outplan.py.
 """
 import math
 
