@@ -1,7 +1,7 @@
 """``tapegrad.compile`` against eager tapegrad, hand NumPy, torch eager and ``torch.compile``.
 
 Cases: the 200-op chain of ``overhead`` (forward+backward, shapes (1,) and (16,), µs per op)
-and one MLP 64-32-10 batch-32 SGD training step (ms). The ``tapegrad`` column is the
+and two MLP SGD training steps (ms): 64-32-10 batch 32 and 784-256-256-10 batch 128. The ``tapegrad`` column is the
 compiled call (steady-state replays, fused kernels ready); ``tapegrad_eager``,
 ``tapegrad_unfused`` (``options={"fusion": False}``) and ``torch_compile`` are in the
 JSON results and the note, with the first (tracing) call's time and the time until the
@@ -24,6 +24,7 @@ from .overhead import N_OPS, SHAPES, _tensor_chain
 
 TORCH_COMPILE_LIMIT = 60.0
 MLP = ((64, 32, 10), 32)
+MLP_LARGE = ((784, 256, 256, 10), 128)
 
 
 def _chain_inputs(shape):
@@ -36,8 +37,8 @@ def _chain(fw, shape):
     return _tensor_chain(fw, fw.tensor(x0, requires_grad=True), fw.tensor(w0, requires_grad=True))
 
 
-def _mlp(fw):
-    sizes, batch = MLP
+def _mlp(fw, case=MLP):
+    sizes, batch = case
     rng = np.random.default_rng(0)
     x0 = rng.standard_normal((batch, sizes[0]), dtype=np.float32)
     y0 = rng.integers(0, sizes[-1], batch)
@@ -87,10 +88,12 @@ def run(cfg):
     cases = [(f"{N_OPS}-op chain {shape}", "µs/op", 1e6, N_OPS, f"chain{shape[0]}",
               (lambda fw, s=shape: _chain(fw, s)), (lambda s=shape: (lambda: handwritten.chain(
                   *_chain_inputs(s), N_OPS // 4)))) for shape in SHAPES]
-    hand = HandMLP(MLP[0], optimizer="sgd", lr=0.01)
-    _, (x0, y0) = _mlp(tapegrad)
-    cases.append(("MLP 64-32-10 b32 sgd step", "ms", 1e3, 1, "mlp", lambda fw: _mlp(fw)[0],
-                  lambda: (lambda: hand.step(x0, y0))))
+    for case, key in ((MLP, "mlp"), (MLP_LARGE, "mlp_large")):
+        hand = HandMLP(case[0], optimizer="sgd", lr=0.01)
+        _, (x0, y0) = _mlp(tapegrad, case)
+        cases.append((f"MLP {'-'.join(map(str, case[0]))} b{case[1]} sgd step", "ms", 1e3, 1, key,
+                      lambda fw, c=case: _mlp(fw, c)[0],
+                      lambda h=hand, x=x0, y=y0: (lambda: h.step(x, y))))
     for name, unit, scale, per, key, build, hand_build in cases:
         first = []
         row = Row("compiled", name, unit, scale)
@@ -125,7 +128,8 @@ def run(cfg):
 def _torch_main(case):
     import torch
     torch.set_num_threads(1)
-    fn = _chain(torch, (int(case[5:]),)) if case.startswith("chain") else _mlp(torch)[0]
+    fn = (_chain(torch, (int(case[5:]),)) if case.startswith("chain")
+          else _mlp(torch, MLP_LARGE if case == "mlp_large" else MLP)[0])
     c = torch.compile(fn)
     t0 = time.perf_counter()
     c()

@@ -37,6 +37,8 @@ a captured backward (a compiled forward, Note [compiled backward]) keeps its
 values alive past the call, so it takes fresh buffers on every replay. A
 program's buffers belong to it: replays of one program must not run
 concurrently (as with any ``tapegrad.compile`` cache, it is not thread-safe).
+The steps left unfused (GEMMs, small relus) get reused buffers too: Note
+[out buffers] in compile/outplan.py.
 """
 import math
 
@@ -44,6 +46,7 @@ from .. import backend as B
 from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, SRC, WRITE, FUSED
 from .symbolic import Builder, NotFusable, Sym
 from . import kernels as _kernels
+from .outplan import out_buffers
 
 __all__ = ["reads", "eliminate_dead", "fuse", "optimize"]
 
@@ -315,14 +318,18 @@ def hand_over(steps, live, consts):
 
 
 def optimize(steps, arrays, consts, result, fusion=True):
-    """Notes [dead values], [what may be fused] and [memory plan]: ``(unfused steps, steps, result, kernels)``."""
+    """Notes [dead values], [what may be fused], [memory plan] and [out buffers] (compile/outplan.py):
+    ``(unfused steps, steps, result, kernels)``."""
     live = set()
     fresh = result_slots(result, live)
     plain = hand_over(eliminate_dead(steps, live), live, consts)
+    pool = {}                   # Note [out buffers]: the unfused and fused lists share their buffers
     if not fusion:
+        plain = out_buffers(plain, arrays, live, fresh, pool, reads, _outs)
         return plain, plain, result, []
     steps, kernels = fuse(plain, arrays, consts, live, fresh)
     steps = hand_over(steps, live, consts)
     if kernels and not fresh:
         result = _copying(result, _aliases(steps, kernels))
-    return plain, steps, result, kernels
+    return (out_buffers(plain, arrays, live, fresh, pool, reads, _outs),
+            out_buffers(steps, arrays, live, fresh, pool, reads, _outs), result, kernels)
