@@ -260,7 +260,10 @@ CFG = {"scale": 2.0}
 
 # ----------------------------------------------------------------- .grad and gradient accumulation
 
-def test_grad_reset_outside_between_calls_sets_then_adds_as_eager():
+@pytest.mark.parametrize("fusion", [False, True])
+def test_grad_reset_outside_between_calls_sets_then_adds_as_eager(fusion):
+    # (w * x).tanh() fuses into one kernel whose tanh may differ from NumPy's in the last bit, and whether a
+    # given call runs fused depends on when the background compile ends: fused runs compare within rounding.
     w0 = np.array([0.3, -0.7, 1.1], np.float32)
     xs = [tapegrad.tensor(np.float32([1, 2, 3]) * (i + 1)) for i in range(7)]
     resets = {3: "none", 5: "zero"}             # before call i: w.grad = None / zero_grad(set_to_none=False)
@@ -273,7 +276,7 @@ def test_grad_reset_outside_between_calls_sets_then_adds_as_eager():
             loss = (w * x).tanh().sum()
             loss.backward()
             return loss.detach()
-        cf = tapegrad.compile(f) if compiled else f
+        cf = tapegrad.compile(f, options={"fusion": fusion}) if compiled else f
         seen = []
         for i, x in enumerate(xs):
             if resets.get(i) == "none":
@@ -284,7 +287,10 @@ def test_grad_reset_outside_between_calls_sets_then_adds_as_eager():
             seen.append(w.grad.clone())
         runs.append(seen)
     for i, (a, b) in enumerate(zip(*runs)):
-        _same(b, a, f"after call {i}")
+        if fusion:
+            np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-6, atol=1e-7, err_msg=f"after call {i}")
+        else:
+            _same(b, a, f"after call {i}")
     assert cf.stats()["replays"] >= 4
 
 
