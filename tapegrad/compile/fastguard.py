@@ -148,12 +148,17 @@ class _Builder:
             conds += self.value(f"{C}[{kk}]", v)
         return conds
 
+    def layout(self, a, d):
+        """Note [layout guard]: the array's strides, where its storage has them."""
+        st = _g.strides(d)
+        return () if st is None else (f"{a}.strides == {self.c(st)}",)
+
     def facts(self, t, grad_fn=True):
         d = t._data
         T, a = self.c(t), "d"
         self.lines.append(f"    d = {T}._data")
         conds = [f"{a}.__class__ is {self.c(d.__class__)}", f"{a}.shape == {self.c(d.shape)}",
-                 f"{a}.dtype is {self.c(d.dtype)}", f"{T}._requires_grad is {t._requires_grad}",
+                 *self.layout(a, d), f"{a}.dtype is {self.c(d.dtype)}", f"{T}._requires_grad is {t._requires_grad}",
                  self.none(f"{T}._grad", t._grad is None)]
         if grad_fn:
             conds.append(self.none(f"{T}._grad_fn", t._grad_fn is None))
@@ -289,7 +294,7 @@ def prepare(fn, names, extra, args, kwargs, flat):
         for i, t in enumerate(flat):
             b.lines.append(f"    t = flat[{i}]; d = t._data")
             b.need(f"d.__class__ is {b.c(t._data.__class__)}", f"d.shape == {b.c(t._data.shape)}",
-                   f"d.dtype is {b.c(t._data.dtype)}", f"t._requires_grad is {t._requires_grad}",
+                   *b.layout("d", t._data), f"d.dtype is {b.c(t._data.dtype)}", f"t._requires_grad is {t._requires_grad}",
                    b.none("t._grad_fn", t._grad_fn is None), b.none("t._grad", t._grad is None))
         for i, t in enumerate(flat):        # the same aliasing between arguments
             for j in range(i):

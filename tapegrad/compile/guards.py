@@ -1,7 +1,7 @@
 """What a trace assumed, as one hashable key computed before every call.
 
 A key holds: grad mode and anomaly mode; for each argument its structure,
-Python values, and for tensors shape, dtype, device (array type),
+Python values, and for tensors shape, strides, dtype, device (array type),
 ``requires_grad``, whether it is a leaf and whether its ``.grad`` is None;
 for what the function captures (closure cells and the globals its code names):
 the identity of modules, optimizers and tensors, Python numbers by value,
@@ -102,9 +102,22 @@ def _is_optimizer(x):
     return hasattr(x, "param_groups") and hasattr(x, "state") and hasattr(x, "step")
 
 
+# Note [layout guard]
+# A trace assumes its arrays' memory layout, not only their shapes: ``x.contiguous()``
+# on a contiguous tensor records nothing (it returns ``x``), ``view`` succeeds or
+# raises by the strides, a write through such a result reaches ``x`` or a copy,
+# and a reduction sums in memory order, so a transposed argument of the same shape
+# can give other bits. The strides of every guarded tensor are part of the key and
+# of the generated check; a new layout retraces.
+
+def strides(d):
+    """An array's strides (its memory layout), or None for a storage without them (sparse COO)."""
+    return getattr(d, "strides", None)
+
+
 def _tensor_facts(t):
     d = t._data
-    return (d.shape, d.dtype, d.__class__, t._requires_grad, t._grad_fn is None, t._grad is None)
+    return (d.shape, strides(d), d.dtype, d.__class__, t._requires_grad, t._grad_fn is None, t._grad is None)
 
 
 def walk_captured(objs, visit_tensor, visit_object):
@@ -143,7 +156,8 @@ def key(objs, flat, spec, names=()):
     parts = [_gm.STATE.enabled, _anomaly.ENABLED[0], spec, _global_hooks()]
     for t in flat:
         d = t._data
-        parts.append((d.shape, d.dtype, d.__class__, t._requires_grad, t._grad_fn is None, t._grad is None))
+        parts.append((d.shape, strides(d), d.dtype, d.__class__, t._requires_grad, t._grad_fn is None,
+                      t._grad is None))
     if len(flat) > 1:
         ids = [id(t) for t in flat]
         if len(set(ids)) != len(ids):           # aliasing between arguments changes in-place semantics
@@ -171,11 +185,11 @@ def key(objs, flat, spec, names=()):
                 for p in ps.values():
                     if p is not None:
                         d = p._data
-                        parts.append((d.shape, d.dtype, d.__class__, p._requires_grad, p._grad is None))
+                        parts.append((d.shape, strides(d), d.dtype, d.__class__, p._requires_grad, p._grad is None))
                 for b in bs.values():
                     if b is not None:
                         d = b._data
-                        parts.append((d.shape, d.dtype, d.__class__, b._requires_grad))
+                        parts.append((d.shape, strides(d), d.dtype, d.__class__, b._requires_grad))
                 stack.extend(c for c in reversed(m._modules.values()) if c is not None)
         elif _is_plain(o):
             parts.append(_attrs(o))

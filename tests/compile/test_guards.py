@@ -214,3 +214,24 @@ def test_module_number_attribute_change_retraces():
     m.negative_slope = 0.5
     _eq(cm(x), tapegrad.full((2,), -0.5))
     assert cm.stats()["traces"] == 2
+
+
+def test_an_argument_with_another_layout_retraces_and_equals_eager():
+    """Note [layout guard]: a transposed argument of the same shape is not replayed on the trace of a
+    contiguous one (``contiguous()`` was a no-op there, and the reduction order follows memory)."""
+    def f(x):
+        y = x.contiguous()
+        y.mul_(2)                       # writes into x itself when x was contiguous, into a copy otherwise
+        return y.sum(0), y.view(-1)
+    g = np.random.default_rng(0)
+    a = g.standard_normal((64, 64)).astype(np.float32)
+    c = tapegrad.compile(f)
+    for arr in (a, np.asfortranarray(a), a, np.asfortranarray(a)):
+        xe = tapegrad.tensor(arr.copy()) if arr.flags.c_contiguous else tapegrad.tensor(arr.T.copy()).t()
+        xc = tapegrad.tensor(arr.copy()) if arr.flags.c_contiguous else tapegrad.tensor(arr.T.copy()).t()
+        want = f(xe)
+        got = c(xc)
+        for w, gt in zip(want, got):
+            np.testing.assert_array_equal(gt.numpy(), w.numpy())
+        np.testing.assert_array_equal(xc.numpy(), xe.numpy())
+    assert c.stats()["traces"] == 2 and c.stats()["replays"] == 2
