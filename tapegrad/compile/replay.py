@@ -22,6 +22,7 @@ from .. import backend as B
 from .._tensor import Tensor
 from ..autograd.engine import _accumulate, sum_to
 from .steps import LOAD, OP, CAST, VJP, SUMTO, ADD, ASARRAY, ACC, CALL, SRC, WRITE, FUSED, NAMES
+from .codegen import generate
 
 __all__ = ["Program"]
 
@@ -55,26 +56,36 @@ class Program:
         self.template = [None] * nslots
         for s, v in consts.items():
             self.template[s] = v
+        self.consts = consts
         self.result = result
+        # Note [generated replay]: the unfused steps now, the fused ones once their kernels are compiled
+        self._plain_fn = generate(self.plain if self.kernels else steps, self.template, consts, result)
+        self._fused_fn = None if self.kernels else self._plain_fn
 
     def run(self, flat):
         """Replay on the argument list ``flat`` (the guards already hold); returns the call's result."""
-        vals = self.template.copy()
-        execute(self.steps if self.ready else self._unfused(), vals, flat)
-        return _rebuild(self.result, vals, flat)
+        if self.ready:
+            return self._fused_fn(flat)
+        return self._unfused()(flat)
+
+    @property
+    def source(self):
+        """The Python source of the replay function now in use (Note [generated replay])."""
+        return (self._fused_fn if self.ready else self._plain_fn).__source__
 
     def _unfused(self):
-        """Note [background compile]: the steps to run while the kernels compile (and start compiling)."""
+        """Note [background compile]: the replay to run while the kernels compile (and start compiling)."""
         if self.compiler is None and self.fusion_error is None:
             import threading
             self.compiler = threading.Thread(target=self._compile, name="tapegrad.compile kernels", daemon=True)
             self.compiler.start()
-        return self.plain
+        return self._plain_fn
 
     def _compile(self):
         try:
             for k in self.kernels:
                 k.compile()
+            self._fused_fn = generate(self.steps, self.template, self.consts, self.result)
         except Exception as e:          # a kernel numba rejects: this program stays unfused, never wrong
             self.fusion_error = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
             return
