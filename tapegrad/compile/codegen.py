@@ -55,6 +55,8 @@ __all__ = ["generate"]
 
 _nb = B.numpy_backend
 _COUNT = itertools.count()
+CODE_CACHE = 64         # compiled sources kept (by text): a retrace of the same structure compiles nothing
+_CODE = {}
 _SIMPLE = (int, bool, str, type(None))
 
 
@@ -71,13 +73,10 @@ def _ident(name):
 
 
 def _inline(v):
-    """True for a value whose ``repr`` is a literal that rebuilds it exactly."""
+    """True for a number or string whose ``repr`` rebuilds it exactly (tuples such as shapes are bound
+    instead, so programs that differ only in shapes share one compiled code object)."""
     c = v.__class__
-    if c in _SIMPLE:
-        return True
-    if c is float:
-        return math.isfinite(v)
-    return c is tuple and all(_inline(x) for x in v)
+    return c in _SIMPLE or (c is float and math.isfinite(v))
 
 
 def _fast_kernel(k):
@@ -167,9 +166,12 @@ class _Gen:
         d = self.dst(out)
         fwd = self.bind(op.forward, f"{getattr(op, 'name', 'op')}")
         self.emit(f"{d} = {fwd}({self.bind(be, 'be')}{args}{self.kwargs(merged.items())})")
-        at = self.bind(be.array_type, "atype")
-        self.emit(f"if {d}.__class__ is not {at} and {d}.__class__ not in _BT: "
-                  f"{d} = {self.bind(be.asarray, 'asarray')}({d})")
+        conv = f"{d} = {self.bind(be.asarray, 'asarray')}({d})"
+        if be.array_type in B.BY_TYPE:      # then ``not in _BT`` alone is apply's test (ops/registry.py)
+            self.emit(f"if {d}.__class__ not in _BT: {conv}")
+        else:
+            self.emit(f"if {d}.__class__ is not {self.bind(be.array_type, 'atype')} and {d}.__class__ not in _BT: "
+                      f"{conv}")
 
     def vjp(self, st):
         _, vjp, F, ctx, g, saved, params, outs = st
@@ -308,14 +310,19 @@ def generate(steps, template, consts, result, name="replay"):
     Example:
         >>> import tapegrad
         >>> f = tapegrad.compile(lambda x: (x * 2).exp(), options={"fusion": False})
-        >>> _ = f(tapegrad.ones(2))
-        >>> print(f._last.source)        # doctest: +ELLIPSIS
+        >>> _ = f(tapegrad.ones(2)); _ = f(tapegrad.ones(2))     # a trace, then the first replay
+        >>> print(f._last.source.rstrip())
         def replay(flat):
             quiet = _QS(_Q)
             try:
                 v0 = flat[0]._data
-                v2 = multiply_...(be_..., v0, 2.0)
-        ...
+                v2 = multiply_1(be_2, v0, c_0)
+                if v2.__class__ not in _BT: v2 = asarray_3(v2)
+                v3 = exp_4(be_2, v2)
+                if v3.__class__ not in _BT: v3 = asarray_3(v3)
+            finally:
+                _QR(quiet)
+            return _make(v3, None)
     """
     listed = listed_slots(steps, result)
     g = _Gen(consts, listed)
@@ -332,9 +339,16 @@ def generate(steps, template, consts, result, name="replay"):
     if g.values:
         outer += f"    {', '.join(g.names[id(v)] for v in g.values)}, = _K\n"
     outer += "".join(f"    {ln}\n" for ln in src.splitlines()) + f"    return {name}\n"
+    code = _CODE.pop(outer, None)
+    if code is None:
+        filename = f"<tapegrad.compile replay {next(_COUNT)}>"
+        code = compile(outer, filename, "exec")
+        linecache.cache[filename] = (len(outer), None, outer.splitlines(True), filename)
+        if len(_CODE) >= CODE_CACHE:
+            linecache.cache.pop(_CODE.pop(next(iter(_CODE))).co_filename, None)
+    _CODE[outer] = code                 # most recently used last
     ns = dict(_GLOBALS)
-    exec(compile(outer, filename, "exec"), ns)
+    exec(code, ns)
     fn = ns["_bind"](g.values)
-    linecache.cache[filename] = (len(outer), None, outer.splitlines(True), filename)
     fn.__source__ = src
     return fn
