@@ -3,9 +3,8 @@
 # Note [generated replay]
 ``replay.execute`` interprets the step tuples: per step a loop iteration, a
 dispatch on the kind, tuple unpacking, list indexing and argument lists built
-at run time. ``generate`` writes that work out once per program (when it is
-built, and again for the fused steps once the kernels are ready, Note
-[background compile]): one statement per step, values in local variables
+at run time. ``generate`` writes that work out once per program: one
+statement per step, values in local variables
 ``v<slot>``, every op forward, VJP, bound backend method and constant a
 closure cell (plain numbers and strings inline), keyword arguments spelled
 out, load paths resolved inline (``flat[i]`` / a captured tensor /
@@ -34,16 +33,26 @@ It does exactly what ``execute`` does, so a replay is bit-identical:
   ``asarray``; a VJP that returns a single gradient bare or in a 1-tuple
   gives the same value.
 
-Compiling the source costs about as much per step as tracing it does (a
-2,000-step program compiles in a few tens of milliseconds, see
-tests/compile/test_codegen.py), once per program and once more when its
-kernels are ready. The source is registered with ``linecache`` so a
-traceback through a replay shows the generated statement.
+When: a program is generated on its first replay, not when it is traced (the
+trace before ``.grad`` exists is typically never replayed); a program with
+fused kernels interprets its unfused steps while they compile (Note
+[background compile]) and the compiling thread generates the fused steps
+(short: a few statements per kernel), so a long unfused program is generated
+only if its kernels fail. Python's compiler is the cost: about 10 to 40 µs
+per step on the 2-core development machine, depending on its load (a
+1,000-step program in 10 to 40 ms, 2,000 steps in 20 to 100 ms: about what
+tracing those steps costs), linear in the length, so one function per
+program needs no chunks. Sources are kept by text (``CODE_CACHE``): a
+retrace of the same structure (another batch size: shapes are bound, not
+spelled) reuses the code object and costs only writing the text (about 4 µs
+per step). The source is registered with ``linecache``, so a traceback
+through a replay shows the generated statement.
 """
 import itertools
 import keyword
 import linecache
 import math
+import threading
 
 from .. import backend as B
 from .._tensor import Tensor
@@ -57,6 +66,7 @@ _nb = B.numpy_backend
 _COUNT = itertools.count()
 CODE_CACHE = 64         # compiled sources kept (by text): a retrace of the same structure compiles nothing
 _CODE = {}
+_LOCK = threading.Lock()
 _SIMPLE = (int, bool, str, type(None))
 
 
@@ -339,14 +349,16 @@ def generate(steps, template, consts, result, name="replay"):
     if g.values:
         outer += f"    {', '.join(g.names[id(v)] for v in g.values)}, = _K\n"
     outer += "".join(f"    {ln}\n" for ln in src.splitlines()) + f"    return {name}\n"
-    code = _CODE.pop(outer, None)
+    with _LOCK:                         # replays generate here, the kernel-compiling thread too
+        code = _CODE.pop(outer, None)
     if code is None:
         filename = f"<tapegrad.compile replay {next(_COUNT)}>"
         code = compile(outer, filename, "exec")
         linecache.cache[filename] = (len(outer), None, outer.splitlines(True), filename)
-        if len(_CODE) >= CODE_CACHE:
+    with _LOCK:
+        _CODE[outer] = code             # most recently used last
+        while len(_CODE) > CODE_CACHE:
             linecache.cache.pop(_CODE.pop(next(iter(_CODE))).co_filename, None)
-    _CODE[outer] = code                 # most recently used last
     ns = dict(_GLOBALS)
     exec(code, ns)
     fn = ns["_bind"](g.values)

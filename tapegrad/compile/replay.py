@@ -5,8 +5,9 @@ Compiling a fused kernel takes numba from about a second (its disk cache) to
 many seconds (a long kernel, a cold cache, a busy machine). A program keeps
 its unfused steps (``plain``) beside the fused ones: the first replay starts a
 daemon thread that compiles the kernels (numba's compiler lock serialises it
-with any other compilation) and replays run the unfused steps until every
-kernel is ready, then switch to the fused steps for good. Both compute the
+with any other compilation) and replays interpret the unfused steps
+(``execute``) until every kernel is ready, then switch to the fused steps'
+generated function for good (Note [generated replay] in compile/codegen.py). Both compute the
 same values (within float rounding), so the switch is invisible except in
 speed; ``CompiledFunction.wait_for_kernels()`` blocks until it happened. A
 kernel numba rejects leaves its program unfused (``stats()["fusion_errors"]``).
