@@ -110,7 +110,7 @@ class _Gen:
         """The closure name of ``obj`` (one per distinct object)."""
         n = self.names.get(id(obj))
         if n is None:
-            hint = "".join(c if c.isalnum() or c == "_" else "_" for c in str(hint))[:24]
+            hint = "".join(c if c.isalnum() or c == "_" else "_" for c in str(hint)).lstrip("_")[:24]
             n = f"{hint}_{len(self.values)}"
             if not n.isidentifier() or n[0] == "_":
                 n = f"k_{len(self.values)}"
