@@ -4,6 +4,8 @@ Each comparison runs one captured program twice on equal fresh inputs: once thro
 function, once through ``execute`` (swapped in as the program's function), and compares results,
 gradients, versions and the number of copies ``.grad`` hand-over made, to the bit.
 """
+import traceback
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -276,7 +278,7 @@ def test_a_replayed_step_that_raises_raises_as_execute_and_restores_numpy_state(
     f(a)
     f(a)
     prog = f._last
-    errors = []
+    errors, tracebacks = [], []
     old = np.seterr(all="warn")
     try:
         for fn in (prog.fn, _interpreter(prog)):
@@ -284,11 +286,13 @@ def test_a_replayed_step_that_raises_raises_as_execute_and_restores_numpy_state(
             with pytest.raises(Exception) as e:
                 f(-a)
             errors.append((type(e.value), str(e.value)))
+            tracebacks.append("".join(traceback.format_exception(e.value)))
             assert np.geterr()["divide"] == "warn"     # Note [quiet NumPy] is undone on the way out
     finally:
         np.seterr(**old)
     assert errors[0] == errors[1]
     assert "cholesky" in errors[0][1]
+    assert "v1 = linalg_cholesky_" in tracebacks[0]     # the generated statement, through linecache
 
 
 def test_programs_that_differ_only_in_shapes_share_compiled_code():
