@@ -2,8 +2,10 @@
 
 The loop body is the scalar code ``symbolic.Builder`` wrote (Note [what may be
 fused]); inputs are read at the flat index ``i`` (or 0 for one-element
-inputs), values other groups or steps read are stored into rows of the group's
-buffer (Note [memory plan] in compile/plan.py). The source goes to a file named
+inputs, once, before the loop, with every line that depends on nothing else:
+Note [uniform lines] in compile/symbolic.py), values other groups or steps
+read are stored into rows of the group's buffer (Note [memory plan] in
+compile/plan.py). The source goes to a file named
 by its hash under ``$TAPEGRAD_CACHE_DIR`` (default ``~/.cache/tapegrad/fused``),
 so numba's ``cache=True`` keeps the machine code across processes: a kernel is
 compiled once per machine, and the file is never rewritten (that would
