@@ -96,7 +96,11 @@ def test_uniform_lines_of_a_wide_group_run_once():
     f()
     src, = _sources(f)
     before = [ln.strip() for ln in src.split("for i in range(n):")[0].splitlines()]
-    assert sum(re.match(r"t\d+ = ", ln) is not None for ln in before) == 2, src
+    hoisted = [ln for ln in before if re.match(r"t\d+ = ", ln)]
+    per_index = {ln.split(" = ")[0] for ln in _loop(src) if ln.endswith("[i]")}     # the loads at index i
+    assert hoisted and per_index, src
+    for ln in hoisted:                      # nothing before the loop reads a value that varies with i
+        assert not set(re.findall(r"\bi\d+\b", ln)) & per_index, src
     assert f.wait_for_kernels()
     f()
     got = x.grad.numpy().copy()
@@ -129,3 +133,9 @@ def test_math_and_numpy_functions_agree_bitwise_in_numba():
             outs.append(o)
         for j, nm in enumerate(names):
             assert np.array_equal(outs[0][j].view(f"u{x.itemsize}"), outs[1][j].view(f"u{x.itemsize}")), (dt, nm)
+    # and the math functions keep the argument's float type (a float64 result would change the next steps)
+    exec("def r(v):\n    return (" + ", ".join(f"math.{nm}(v)" for nm in names) + ",)", ns)
+    r = numba.njit(ns["r"])
+    for t in (np.float32, np.float64):
+        r(t(0.5))
+    assert [set(map(str, sig.return_type)) for sig in r.nopython_signatures] == [{"float32"}, {"float64"}]
