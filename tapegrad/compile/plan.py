@@ -39,6 +39,17 @@ program's buffers belong to it: replays of one program must not run
 concurrently (as with any ``tapegrad.compile`` cache, it is not thread-safe).
 The steps left unfused (GEMMs, small relus) get reused buffers too: Note
 [out buffers] in compile/outplan.py.
+
+# Note [kernel size]
+Numba compiles a fused kernel in time about linear in its loop body (typing,
+lowering and LLVM each cost per statement: in CPU time, about 0.1 s a kernel
+and 1.7 ms a step of the 200-op chain, no more per step at 2304 steps than at
+144), so splitting a long run never saves compile time: it adds a kernel's
+fixed cost and a store and a load for every value that crosses the cut (a
+64-step cut of the 200-op chain stored 48 rows that its backward loaded
+again), and each piece is one more call at replay. Runs are split only at ``MAX_STEPS``, a
+bound on the size of one generated function. The measurements are of the CPU
+kernels (numba's CPU pipeline); CUDA kernels (NVVM) keep the bound of 64.
 """
 import math
 
@@ -52,7 +63,8 @@ __all__ = ["reads", "eliminate_dead", "fuse", "optimize"]
 
 MIN_STEPS = 2           # a single elementwise step fuses only on arrays of at least MIN_SIZE elements
 MIN_SIZE = 4096
-MAX_STEPS = 64          # longer runs are split: numba's compile time grows faster than a loop body's length
+MAX_STEPS = 1024        # Note [kernel size]: longer runs are split (a bound, not a tuning: splitting costs time)
+MAX_STEPS_CUDA = 64     # CUDA kernels keep the old bound: NVVM's time on long bodies is unmeasured
 
 
 def reads(st):
@@ -229,7 +241,8 @@ def fuse(steps, arrays, consts, live, fresh):
     cur = None
     for st in steps:
         key = _key(st, arrays) if st[0] in (OP, VJP, ADD) else None
-        if cur is not None and (key is None or key != (cur.shape, cur.dtype, cur.cls) or len(cur.steps) >= MAX_STEPS):
+        if cur is not None and (key is None or key != (cur.shape, cur.dtype, cur.cls) or len(cur.steps) >= (
+                MAX_STEPS if cur.cls is B.CPU_BACKEND.array_type else MAX_STEPS_CUDA)):
             cur = None
         if key is not None:
             if cur is None:

@@ -16,6 +16,15 @@ on that index (a single element broadcasts; a same-size reshape keeps the C
 order). Python numbers become constants of the group's dtype, so float32
 arithmetic stays float32 as in NumPy (NumPy's ``maximum``/``minimum`` NaN rule
 is kept; the only differences from eager are rounding within float tolerance).
+
+# Note [uniform lines]
+A value computed only from constants and one-element arrays has one element
+(``Builder._shape``), so it is the same at every index of the loop: such a
+line is marked in ``Builder.uniform``. The CPU kernel computes these lines
+once, before its loop (in a one-element group that is every line): the same
+operations in the same order, so the same bits, and LLVM is spared hoisting
+them itself, which took it 11.7 s of CPU for a 450-step one-element chain
+(0.05 s once they stood before the loop).
 """
 import math
 
@@ -141,6 +150,7 @@ class Builder:
         self.shape, self.dtype = tuple(shape), str(dtype)
         self.n = _size(self.shape)
         self.lines = []
+        self.uniform = []       # per line: its value is the same at every index (Note [uniform lines])
         self.consts = {}
         self.count = 0
         self.ns = SymNamespace(self)
@@ -150,6 +160,7 @@ class Builder:
         self.count += 1
         if code is not None:
             self.lines.append(f"{name} = {code}")
+            self.uniform.append(_size(shape) == 1)
         return Sym(self, name, shape)
 
     def _arg(self, x):
@@ -205,5 +216,6 @@ class Builder:
             return fn(*args, **kwargs)
         except Exception as e:
             del self.lines[n0:]
+            del self.uniform[n0:]
             self.count = c0
             raise e if isinstance(e, NotFusable) else NotFusable(f"{type(e).__name__}: {e}")
