@@ -531,6 +531,24 @@ class ArrayBackend:
                      weight_decay=0.0, decoupled=False, maximize=False):
         """One Adam (``decoupled``: AdamW) step on ``param`` and its moments in place, PyTorch's formula."""
 
+    # Note [multi-tensor updates] (backend/_kernels.py): a parameter group at once; composed from the
+    # single-tensor update, so a backend with ``sgd_update_``/``adam_update_`` has these too.
+    @optional
+    def sgd_update_multi_(self, params, grads, bufs, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                          nesterov=False, maximize=False, first_step=False):
+        """``sgd_update_`` on each of ``params`` with its gradient and buffer (``bufs`` unused without momentum)."""
+        for i, p in enumerate(params):
+            self.sgd_update_(p, grads[i], bufs[i] if momentum else None, lr, momentum=momentum, dampening=dampening,
+                             weight_decay=weight_decay, nesterov=nesterov, maximize=maximize, first_step=first_step)
+
+    @optional
+    def adam_update_multi_(self, params, grads, exp_avgs, exp_avg_sqs, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                           weight_decay=0.0, decoupled=False, maximize=False):
+        """``adam_update_`` on each of ``params`` with its gradient and moments, all at ``step``."""
+        for i, p in enumerate(params):
+            self.adam_update_(p, grads[i], exp_avgs[i], exp_avg_sqs[i], step, lr, beta1=beta1, beta2=beta2, eps=eps,
+                              weight_decay=weight_decay, decoupled=decoupled, maximize=maximize)
+
 
 # Note [sliding windows]
 # ``sliding_windows`` is im2col without the copy: convolution and pooling read

@@ -425,6 +425,14 @@ class NumpyBackend(ArrayBackend):
     def adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, **kw):
         _kernels().adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, **kw)
 
+    @staticmethod
+    def sgd_update_multi_(params, grads, bufs, lr, **kw):
+        _kernels().sgd_update_multi_(params, grads, bufs, lr, **kw)
+
+    @staticmethod
+    def adam_update_multi_(params, grads, exp_avgs, exp_avg_sqs, step, lr, **kw):
+        _kernels().adam_update_multi_(params, grads, exp_avgs, exp_avg_sqs, step, lr, **kw)
+
     # linear algebra
     matmul = staticmethod(_via_float32(np.matmul, 2))
 
