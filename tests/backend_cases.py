@@ -166,6 +166,11 @@ def _ce_grad(x, t, ignore_index, scale):
     return ((p - onehot) * (scale * valid)[:, None]).astype(x.dtype)
 
 
+def _ce_grad_reduced(x, t, ignore_index, g, mean):
+    scale = g / max(int((t != ignore_index).sum()), 1) if mean else g
+    return _ce_grad(x, t, ignore_index, np.full(len(x), scale, x.dtype))
+
+
 def _ln(x, w, b, eps):
     xd = x.astype(np.float64)
     out = (xd - xd.mean(1, keepdims=True)) / np.sqrt(xd.var(1, keepdims=True) + eps)
@@ -530,6 +535,12 @@ CASES = [
     _c("ce_rows", X.astype(np.float32), np.array([0, 2, 2, 1]), 2, ref=_ce, tol=1e-5, id="f32"),
     _c("ce_rows", X, np.array([0, 3, 1, 1]), -100, ref=_ce, raises=IndexError, id="bad-class"),
     _c("ce_rows_grad", X, TARGET, -100, np.array([0.5, 1.0, 2.0, -1.0]), ref=_ce_grad, tol=1e-12),
+    _c("ce_rows_grad_reduced", X, TARGET, -100, np.array(0.5), True, ref=_ce_grad_reduced, tol=1e-12, id="mean"),
+    _c("ce_rows_grad_reduced", X.astype(np.float32), np.array([0, 2, 2, 1]), 2, np.array(-2.0, np.float32), True,
+       ref=_ce_grad_reduced, tol=1e-6, id="mean-f32-ignored"),
+    _c("ce_rows_grad_reduced", X, np.array([1, 1, 1, 1]), 1, np.array(1.0), True, ref=_ce_grad_reduced, id="all-ignored"),
+    _c("ce_rows_grad_reduced", X.astype(np.float32), TARGET, -100, np.array(3.0, np.float32), False,
+       ref=_ce_grad_reduced, tol=1e-6, id="sum-f32"),
     _c("layer_norm_rows", _f((3, 5)), _f(5), _f(5), 1e-5, ref=_ln, tol=1e-12),
     _c("layer_norm_rows", T(_f((6, 4), np.float32)), None, None, 1e-3, ref=_ln, tol=1e-5, id="f32-T"),
     _c("softmax_rows", _f((3, 5)), ref=lambda x: np.exp(x - x.max(1, keepdims=True)) / np.exp(

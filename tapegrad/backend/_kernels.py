@@ -145,6 +145,36 @@ def _ce_rows_grad(t, ignore_index, scale, out):
         o[ti] -= scale[i]
 
 
+@numba.njit(cache=True, nogil=True)
+def _ce_rows_grad_reduced(t, ignore_index, g, mean, out):
+    # ``_ce_rows_grad`` with every row's scale ``g`` ('sum') or ``g / max(count, 1)`` ('mean'), the count
+    # taken here and divided in the logits' dtype, as the composed path does (Note [all targets ignored])
+    n, c = out.shape
+    sc = g
+    if mean:
+        count = 0
+        for i in range(n):
+            if t[i] != ignore_index:
+                count += 1
+        d = np.empty(1, out.dtype)
+        d[0] = max(count, 1)
+        sc = g / d[0]
+    for i in range(n):
+        ti = t[i]
+        o = out[i]
+        if ti == ignore_index:
+            for j in range(c):
+                o[j] = 0.0
+            continue
+        s = 0.0
+        for j in range(c):
+            s += o[j]
+        k = sc / s
+        for j in range(c):
+            o[j] = o[j] * k
+        o[ti] -= sc
+
+
 def _shift(x, out):
     """``x - rowmax`` into ``out`` (a NaN in a row makes its maximum NaN)."""
     from ._kernels_norm import _shift_rows
@@ -174,6 +204,31 @@ def ce_rows_grad(x, t, ignore_index, scale):
     _ce_rows_grad(np.ascontiguousarray(t, dtype=np.int64), ignore_index, np.ascontiguousarray(scale, dtype=x.dtype),
                   out)
     return out
+
+
+def ce_rows_grad_reduced(x, t, ignore_index, g, mean):
+    """``ce_rows_grad`` of the 'mean' (``mean``) or 'sum' loss for the 0-d output gradient ``g``: one numba
+    pass after the shifted ``exp``, no scale array (x float32/float64, ``g`` of x's dtype)."""
+    if not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x)
+    if t.dtype != np.int64 or not t.flags.c_contiguous:
+        t = np.ascontiguousarray(t, dtype=np.int64)
+    out = np.empty(x.shape, x.dtype)
+    if x.shape[1]:
+        _shift_rows()(x, out)
+        np.exp(out, out=out)
+    _ce_rows_grad_reduced(t, ignore_index, x.dtype.type(g), bool(mean), out)
+    return out
+
+
+_SHIFT = []
+
+
+def _shift_rows():
+    if not _SHIFT:
+        from ._kernels_norm import _shift_rows as f
+        _SHIFT.append(f)
+    return _SHIFT[0]
 
 
 # --------------------------------------------------------------------------- fused optimizer updates

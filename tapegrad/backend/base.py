@@ -448,6 +448,14 @@ class ArrayBackend:
         s = self.reshape(scale * valid, (n, 1))
         return self.astype((p - onehot) * s, x.dtype)
 
+    @optional
+    def ce_rows_grad_reduced(self, x, t, ignore_index, g, mean):
+        """``ce_rows_grad`` of the 'mean' (``mean=True``: over the rows not ignored, at least 1) or 'sum'
+        reduced loss, for the 0-d output gradient ``g`` of ``x``'s dtype."""
+        if mean:
+            g = g / self.astype(self.maximum(self.sum(t != ignore_index), 1), x.dtype)
+        return self.ce_rows_grad(x, t, ignore_index, self.broadcast_to(g, (x.shape[0],)))
+
     # fused layer norm over the rows of a 2-D array (Note [fused layer_norm rows] in backend/_kernels_norm.py)
     @optional
     def layer_norm_rows(self, x, w, b, eps):

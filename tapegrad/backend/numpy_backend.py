@@ -383,6 +383,11 @@ class NumpyBackend(ArrayBackend):
             return ArrayBackend.ce_rows_grad(self, x, t, ignore_index, scale)
         return _kernels().ce_rows_grad(x, t, ignore_index, scale)
 
+    def ce_rows_grad_reduced(self, x, t, ignore_index, g, mean):
+        if x.dtype.type not in (np.float32, np.float64) or getattr(g, "dtype", None) != x.dtype:
+            return ArrayBackend.ce_rows_grad_reduced(self, x, t, ignore_index, g, mean)
+        return _kernels().ce_rows_grad_reduced(x, t, ignore_index, g, mean)
+
     # stride-1 convolutions in cache-sized chunks of samples (Note [conv in cache-sized chunks]); else composed
     def conv(self, x, w, b=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
         out = _conv_cpu.conv(x, w, b, stride, padding, dilation, groups)
