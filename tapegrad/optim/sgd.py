@@ -56,7 +56,8 @@ class SGD(Optimizer):
                              f"momentum={g['momentum']}, dampening={g['dampening']}")
 
     def _update_group(self, group):
-        lr, mom, damp, wd = (_scalar(group[k]) for k in ("lr", "momentum", "dampening", "weight_decay"))
+        lr, mom, damp, wd = _scalar(group["lr"]), _scalar(group["momentum"]), _scalar(group["dampening"]), \
+            _scalar(group["weight_decay"])
         nesterov = group["nesterov"]
         if group.get("foreach") is not False and sgd_step(self, group, lr, mom, damp, wd, nesterov):
             return          # the whole group in one call (Note [multi-tensor updates in the optimizers])
