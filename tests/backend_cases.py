@@ -166,6 +166,11 @@ def _ce_grad(x, t, ignore_index, scale):
     return ((p - onehot) * (scale * valid)[:, None]).astype(x.dtype)
 
 
+def _ce_grad_reduced(x, t, ignore_index, g, mean):
+    scale = g / max(int((t != ignore_index).sum()), 1) if mean else g
+    return _ce_grad(x, t, ignore_index, np.full(len(x), scale, x.dtype))
+
+
 def _ln(x, w, b, eps):
     xd = x.astype(np.float64)
     out = (xd - xd.mean(1, keepdims=True)) / np.sqrt(xd.var(1, keepdims=True) + eps)
@@ -191,6 +196,19 @@ def _sgd(p, g, buf, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=
         buf[...] = d if first_step else momentum * buf + (1 - dampening) * d
         d = d + momentum * buf if nesterov else buf
     p -= (lr * d).astype(p.dtype)
+
+
+MULTI_SHAPES = [(3, 4), (4,), (2, 3, 2), (1,), (5,), (2, 2), (3,), (0,), (6,)]
+
+
+def _multi(single, arrays):
+    """The reference of a multi-tensor update: ``single`` on each parameter (the first ``arrays`` args are lists;
+    a None list, SGD's buffers without momentum, stands for the parameters)."""
+    def ref(*args, **kw):
+        lists = [a if a is not None else args[0] for a in args[:arrays]]
+        for i in range(len(lists[0])):
+            single(*[l[i] for l in lists], *args[arrays:], **kw)
+    return ref
 
 
 def _adam(p, g, m, v, step, lr, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False,
@@ -529,6 +547,13 @@ CASES = [
     _c("softmax_rows", np.random.default_rng(3).uniform(-3, 3, (4, 37)).astype(np.float32),
        ref=lambda x: np.exp(x - x.max(1, keepdims=True)) / np.exp(x - x.max(1, keepdims=True)).sum(1, keepdims=True),
        tol=1e-5, id="wide-f32"),
+    _c("ce_rows_grad_reduced", X, TARGET, -100, np.array(0.5), True, ref=_ce_grad_reduced, tol=1e-12, id="mean"),
+    _c("ce_rows_grad_reduced", X.astype(np.float32), np.array([0, 2, 2, 1]), 2, np.array(-2.0, np.float32), True,
+       ref=_ce_grad_reduced, tol=1e-6, id="mean-f32-ignored"),
+    _c("ce_rows_grad_reduced", X, np.array([1, 1, 1, 1]), 1, np.array(1.0), True, ref=_ce_grad_reduced,
+       id="all-ignored"),
+    _c("ce_rows_grad_reduced", X.astype(np.float32), TARGET, -100, np.array(3.0, np.float32), False,
+       ref=_ce_grad_reduced, tol=1e-6, id="sum-f32"),
     _c("layer_norm_rows", _f((3, 5)), _f(5), _f(5), 1e-5, ref=_ln, tol=1e-12),
     _c("layer_norm_rows", T(_f((6, 4), np.float32)), None, None, 1e-3, ref=_ln, tol=1e-5, id="f32-T"),
     _c("softmax_rows", _f((3, 5)), ref=lambda x: np.exp(x - x.max(1, keepdims=True)) / np.exp(
@@ -548,6 +573,18 @@ CASES = [
                           0.01), dict(weight_decay=0.1, decoupled=True), ref=_adam, inplace=True, tol=1e-5),
     Case("adam_update_", (_f(6), _f(6), np.zeros(6), np.zeros(6), 1, 0.1), dict(weight_decay=0.2, maximize=True),
          ref=_adam, inplace=True, tol=1e-12, id="coupled"),
+    # the multi-tensor updates: 9 parameters (a call of 8 and one of 4 with 3 unused slots), mixed shapes
+    Case("sgd_update_multi_", tuple([_f(s, np.float32) for s in MULTI_SHAPES] for _ in range(3)) + (0.1,),
+         dict(momentum=0.9, dampening=0.1, weight_decay=0.01, nesterov=True), ref=_multi(_sgd, 3), inplace=True,
+         tol=1e-6, id="f32-nesterov"),
+    Case("sgd_update_multi_", ([_f(s) for s in MULTI_SHAPES[:3]], [_f(s) for s in MULTI_SHAPES[:3]], None, 0.5),
+         dict(maximize=True, weight_decay=0.1), ref=_multi(_sgd, 3), inplace=True, tol=1e-12, id="plain"),
+    Case("sgd_update_multi_", tuple([_f(s) for s in MULTI_SHAPES[:5]] for _ in range(3)) + (0.5,),
+         dict(momentum=0.5, first_step=True), ref=_multi(_sgd, 3), inplace=True, tol=1e-12, id="first"),
+    Case("adam_update_multi_", tuple([_f(s, np.float32, 0, 1) for s in MULTI_SHAPES] for _ in range(4)) + (3, 0.01),
+         dict(weight_decay=0.1, decoupled=True), ref=_multi(_adam, 4), inplace=True, tol=1e-5, id="f32-adamw"),
+    Case("adam_update_multi_", tuple([_f(s, lo=0, hi=1) for s in MULTI_SHAPES[:2]] for _ in range(4)) + (1, 0.1),
+         dict(weight_decay=0.2, maximize=True), ref=_multi(_adam, 4), inplace=True, tol=1e-12, id="coupled"),
 ]
 for _i, _case in enumerate(CASES):
     _case.id = f"{_case.method}-{_case.id or _i}"

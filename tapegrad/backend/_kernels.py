@@ -145,6 +145,36 @@ def _ce_rows_grad(t, ignore_index, scale, out):
         o[ti] -= scale[i]
 
 
+@numba.njit(cache=True, nogil=True)
+def _ce_rows_grad_reduced(t, ignore_index, g, mean, out):
+    # ``_ce_rows_grad`` with every row's scale ``g`` ('sum') or ``g / max(count, 1)`` ('mean'), the count
+    # taken here and divided in the logits' dtype, as the composed path does (Note [all targets ignored])
+    n, c = out.shape
+    sc = g
+    if mean:
+        count = 0
+        for i in range(n):
+            if t[i] != ignore_index:
+                count += 1
+        d = np.empty(1, out.dtype)
+        d[0] = max(count, 1)
+        sc = g / d[0]
+    for i in range(n):
+        ti = t[i]
+        o = out[i]
+        if ti == ignore_index:
+            for j in range(c):
+                o[j] = 0.0
+            continue
+        s = 0.0
+        for j in range(c):
+            s += o[j]
+        k = sc / s
+        for j in range(c):
+            o[j] = o[j] * k
+        o[ti] -= sc
+
+
 def _shift(x, out):
     """``x - rowmax`` into ``out`` (a NaN in a row makes its maximum NaN)."""
     from ._kernels_norm import _shift_rows
@@ -174,6 +204,31 @@ def ce_rows_grad(x, t, ignore_index, scale):
     _ce_rows_grad(np.ascontiguousarray(t, dtype=np.int64), ignore_index, np.ascontiguousarray(scale, dtype=x.dtype),
                   out)
     return out
+
+
+def ce_rows_grad_reduced(x, t, ignore_index, g, mean):
+    """``ce_rows_grad`` of the 'mean' (``mean``) or 'sum' loss for the 0-d output gradient ``g``: one numba
+    pass after the shifted ``exp``, no scale array (x float32/float64, ``g`` of x's dtype)."""
+    if not x.flags.c_contiguous:
+        x = np.ascontiguousarray(x)
+    if t.dtype != np.int64 or not t.flags.c_contiguous:
+        t = np.ascontiguousarray(t, dtype=np.int64)
+    out = np.empty(x.shape, x.dtype)
+    if x.shape[1]:
+        _shift_rows()(x, out)
+        np.exp(out, out=out)
+    _ce_rows_grad_reduced(t, ignore_index, x.dtype.type(g), bool(mean), out)
+    return out
+
+
+_SHIFT = []
+
+
+def _shift_rows():
+    if not _SHIFT:
+        from ._kernels_norm import _shift_rows as f
+        _SHIFT.append(f)
+    return _SHIFT[0]
 
 
 # --------------------------------------------------------------------------- fused optimizer updates
@@ -230,3 +285,128 @@ def adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, beta1=0.9, beta2=0.
     _adam(p, g, m, v, t(beta1), t(1 - beta1), t(beta2), t(1 - beta2), t(eps), t(weight_decay),
           t(1 - lr * weight_decay if decoupled else 1), bool(weight_decay and not decoupled), bool(maximize),
           t(lr / bc1), t(math.sqrt(1 - beta2 ** step)))
+
+
+# --------------------------------------------------------------------------- multi-tensor optimizer updates
+# Note [multi-tensor updates]: a whole parameter group in one numba call (optim/_multi.py gathers the
+# arrays). numba types a tuple argument element by element in Python (about 0.8 µs per array), but a
+# plain array argument in C (about 0.1 µs), so the kernels take a fixed number of array arguments: 8
+# slots of each kind per call, or 4 for the last few parameters (every slot costs its unboxing, used or
+# not), unused slots filled with an empty array; without momentum SGD takes no buffer slots.
+# Each slot runs the single-tensor kernel above, so the results are those of ``sgd_update_`` and
+# ``adam_update_`` bit for bit, and there is one compiled specialization per dtype whatever the group.
+_EMPTY = {}
+_MULTI_TYPES = (np.float32, np.float64)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sgd4(p0, p1, p2, p3, g0, g1, g2, g3, lr, mom, one_m_damp, wd, nesterov, maximize, first):
+    # without momentum: the parameter stands in for the unused buffer, as in ``sgd_update_``
+    _sgd(p0, g0, p0, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+    _sgd(p1, g1, p1, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+    _sgd(p2, g2, p2, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+    _sgd(p3, g3, p3, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sgd8(p0, p1, p2, p3, p4, p5, p6, p7, g0, g1, g2, g3, g4, g5, g6, g7, lr, mom, one_m_damp, wd, nesterov,
+          maximize, first):
+    _sgd4(p0, p1, p2, p3, g0, g1, g2, g3, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+    _sgd4(p4, p5, p6, p7, g4, g5, g6, g7, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sgdm4(p0, p1, p2, p3, g0, g1, g2, g3, b0, b1, b2, b3, lr, mom, one_m_damp, wd, nesterov, maximize, first):
+    _sgd(p0, g0, b0, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+    _sgd(p1, g1, b1, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+    _sgd(p2, g2, b2, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+    _sgd(p3, g3, b3, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sgdm8(p0, p1, p2, p3, p4, p5, p6, p7, g0, g1, g2, g3, g4, g5, g6, g7, b0, b1, b2, b3, b4, b5, b6, b7,
+           lr, mom, one_m_damp, wd, nesterov, maximize, first):
+    _sgdm4(p0, p1, p2, p3, g0, g1, g2, g3, b0, b1, b2, b3, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+    _sgdm4(p4, p5, p6, p7, g4, g5, g6, g7, b4, b5, b6, b7, lr, mom, one_m_damp, wd, nesterov, maximize, first)
+
+
+@numba.njit(cache=True, nogil=True)
+def _adam4(p0, p1, p2, p3, g0, g1, g2, g3, m0, m1, m2, m3, v0, v1, v2, v3, b1, one_m_b1, b2, one_m_b2, eps, wd,
+           decay, coupled, maximize, step_size, bc2_sqrt):
+    _adam(p0, g0, m0, v0, b1, one_m_b1, b2, one_m_b2, eps, wd, decay, coupled, maximize, step_size, bc2_sqrt)
+    _adam(p1, g1, m1, v1, b1, one_m_b1, b2, one_m_b2, eps, wd, decay, coupled, maximize, step_size, bc2_sqrt)
+    _adam(p2, g2, m2, v2, b1, one_m_b1, b2, one_m_b2, eps, wd, decay, coupled, maximize, step_size, bc2_sqrt)
+    _adam(p3, g3, m3, v3, b1, one_m_b1, b2, one_m_b2, eps, wd, decay, coupled, maximize, step_size, bc2_sqrt)
+
+
+@numba.njit(cache=True, nogil=True)
+def _adam8(p0, p1, p2, p3, p4, p5, p6, p7, g0, g1, g2, g3, g4, g5, g6, g7, m0, m1, m2, m3, m4, m5, m6, m7,
+           v0, v1, v2, v3, v4, v5, v6, v7, b1, one_m_b1, b2, one_m_b2, eps, wd, decay, coupled, maximize,
+           step_size, bc2_sqrt):
+    _adam4(p0, p1, p2, p3, g0, g1, g2, g3, m0, m1, m2, m3, v0, v1, v2, v3, b1, one_m_b1, b2, one_m_b2, eps, wd,
+           decay, coupled, maximize, step_size, bc2_sqrt)
+    _adam4(p4, p5, p6, p7, g4, g5, g6, g7, m4, m5, m6, m7, v4, v5, v6, v7, b1, one_m_b1, b2, one_m_b2, eps, wd,
+           decay, coupled, maximize, step_size, bc2_sqrt)
+
+
+def _chunks(lists, pad, kernel4, kernel8, scalars):
+    """Call ``kernel8`` on each 8 parameters and ``kernel4`` on a last 4 or fewer, empty arrays in unused slots."""
+    n = len(lists[0])
+    s = 0
+    while s < n:
+        k, kernel = (4, kernel4) if n - s <= 4 else (8, kernel8)
+        args = []
+        for arrays in lists:
+            part = [a if a.ndim == 1 else a.reshape(-1) for a in arrays[s:s + k]]
+            args += part
+            if len(part) < k:
+                args += [pad] * (k - len(part))
+        kernel(*args, *scalars)
+        s += k
+
+
+def _pad(dtype):
+    pad = _EMPTY.get(dtype)
+    if pad is None:
+        pad = _EMPTY[dtype] = np.empty(0, dtype)
+    return pad
+
+
+def sgd_update_multi_(params, grads, bufs, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                      maximize=False, first_step=False):
+    """``sgd_update_`` on each parameter, 8 per numba call (Note [multi-tensor updates]).
+
+    The arrays are C-contiguous and writable, of one dtype (as for ``sgd_update_``); float16 loops."""
+    if not params:
+        return
+    dtype = params[0].dtype
+    t = dtype.type
+    if t not in _MULTI_TYPES:
+        for p, g, b in zip(params, grads, bufs if momentum else params):
+            sgd_update_(p, g, b, lr, momentum, dampening, weight_decay, nesterov, maximize, first_step)
+        return
+    scalars = (t(lr), t(momentum), t(1 - dampening), t(weight_decay), bool(nesterov), bool(maximize),
+               bool(first_step))
+    if momentum:
+        _chunks((params, grads, bufs), _pad(dtype), _sgdm4, _sgdm8, scalars)
+    else:
+        _chunks((params, grads), _pad(dtype), _sgd4, _sgd8, scalars)
+
+
+def adam_update_multi_(params, grads, exp_avgs, exp_avg_sqs, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                       weight_decay=0.0, decoupled=False, maximize=False):
+    """``adam_update_`` on each parameter (all at ``step``), 8 per numba call; arrays as for
+    ``sgd_update_multi_``."""
+    if not params:
+        return
+    dtype = params[0].dtype
+    t = dtype.type
+    if t not in _MULTI_TYPES:
+        for p, g, m, v in zip(params, grads, exp_avgs, exp_avg_sqs):
+            adam_update_(p, g, m, v, step, lr, beta1, beta2, eps, weight_decay, decoupled, maximize)
+        return
+    bc1 = 1 - beta1 ** step
+    scalars = (t(beta1), t(1 - beta1), t(beta2), t(1 - beta2), t(eps), t(weight_decay),
+               t(1 - lr * weight_decay if decoupled else 1), bool(weight_decay and not decoupled), bool(maximize),
+               t(lr / bc1), t(math.sqrt(1 - beta2 ** step)))
+    _chunks((params, grads, exp_avgs, exp_avg_sqs), _pad(dtype), _adam4, _adam8, scalars)

@@ -448,6 +448,14 @@ class ArrayBackend:
         s = self.reshape(scale * valid, (n, 1))
         return self.astype((p - onehot) * s, x.dtype)
 
+    @optional
+    def ce_rows_grad_reduced(self, x, t, ignore_index, g, mean):
+        """``ce_rows_grad`` of the 'mean' (``mean=True``: over the rows not ignored, at least 1) or 'sum'
+        reduced loss, for the 0-d output gradient ``g`` of ``x``'s dtype."""
+        if mean:
+            g = g / self.astype(self.maximum(self.sum(t != ignore_index), 1), x.dtype)
+        return self.ce_rows_grad(x, t, ignore_index, self.broadcast_to(g, (x.shape[0],)))
+
     # fused layer norm over the rows of a 2-D array (Note [fused layer_norm rows] in backend/_kernels_norm.py)
     @optional
     def layer_norm_rows(self, x, w, b, eps):
@@ -530,6 +538,24 @@ class ArrayBackend:
     def adam_update_(self, param, grad, exp_avg, exp_avg_sq, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
                      weight_decay=0.0, decoupled=False, maximize=False):
         """One Adam (``decoupled``: AdamW) step on ``param`` and its moments in place, PyTorch's formula."""
+
+    # Note [multi-tensor updates] (backend/_kernels.py): a parameter group at once; composed from the
+    # single-tensor update, so a backend with ``sgd_update_``/``adam_update_`` has these too.
+    @optional
+    def sgd_update_multi_(self, params, grads, bufs, lr, momentum=0.0, dampening=0.0, weight_decay=0.0,
+                          nesterov=False, maximize=False, first_step=False):
+        """``sgd_update_`` on each of ``params`` with its gradient and buffer (``bufs`` unused without momentum)."""
+        for i, p in enumerate(params):
+            self.sgd_update_(p, grads[i], bufs[i] if momentum else None, lr, momentum=momentum, dampening=dampening,
+                             weight_decay=weight_decay, nesterov=nesterov, maximize=maximize, first_step=first_step)
+
+    @optional
+    def adam_update_multi_(self, params, grads, exp_avgs, exp_avg_sqs, step, lr, beta1=0.9, beta2=0.999, eps=1e-8,
+                           weight_decay=0.0, decoupled=False, maximize=False):
+        """``adam_update_`` on each of ``params`` with its gradient and moments, all at ``step``."""
+        for i, p in enumerate(params):
+            self.adam_update_(p, grads[i], exp_avgs[i], exp_avg_sqs[i], step, lr, beta1=beta1, beta2=beta2, eps=eps,
+                              weight_decay=weight_decay, decoupled=decoupled, maximize=maximize)
 
 
 # Note [sliding windows]

@@ -383,6 +383,11 @@ class NumpyBackend(ArrayBackend):
             return ArrayBackend.ce_rows_grad(self, x, t, ignore_index, scale)
         return _kernels().ce_rows_grad(x, t, ignore_index, scale)
 
+    def ce_rows_grad_reduced(self, x, t, ignore_index, g, mean):
+        if x.dtype.type not in (np.float32, np.float64) or getattr(g, "dtype", None) != x.dtype:
+            return ArrayBackend.ce_rows_grad_reduced(self, x, t, ignore_index, g, mean)
+        return _kernels().ce_rows_grad_reduced(x, t, ignore_index, g, mean)
+
     # stride-1 convolutions in cache-sized chunks of samples (Note [conv in cache-sized chunks]); else composed
     def conv(self, x, w, b=None, stride=(1,), padding=(0,), dilation=(1,), groups=1):
         out = _conv_cpu.conv(x, w, b, stride, padding, dilation, groups)
@@ -424,6 +429,14 @@ class NumpyBackend(ArrayBackend):
     @staticmethod
     def adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, **kw):
         _kernels().adam_update_(param, grad, exp_avg, exp_avg_sq, step, lr, **kw)
+
+    @staticmethod
+    def sgd_update_multi_(params, grads, bufs, lr, **kw):
+        _kernels().sgd_update_multi_(params, grads, bufs, lr, **kw)
+
+    @staticmethod
+    def adam_update_multi_(params, grads, exp_avgs, exp_avg_sqs, step, lr, **kw):
+        _kernels().adam_update_multi_(params, grads, exp_avgs, exp_avg_sqs, step, lr, **kw)
 
     # linear algebra
     matmul = staticmethod(_via_float32(np.matmul, 2))

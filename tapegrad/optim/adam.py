@@ -2,6 +2,7 @@
 import math
 
 from .._tensor import Tensor
+from ._multi import adam_step
 from .optimizer import (Optimizer, _check_fused_flags, _check_nonneg, _check_tensor_lr, _fusable, _grads,
                         _impl_flags, _scalar, _store)
 
@@ -67,10 +68,13 @@ class Adam(Optimizer):
                 raise ValueError(f"{name}: Tensor betas[{i}] must be 1-element, got shape {tuple(betas[i].shape)}")
 
     def _update_group(self, group):
-        lr, eps, wd = (_scalar(group[k]) for k in ("lr", "eps", "weight_decay"))
+        lr, eps, wd = _scalar(group["lr"]), _scalar(group["eps"]), _scalar(group["weight_decay"])
         ams = group["amsgrad"]
-        b1, b2 = (_scalar(b) for b in group["betas"])
+        b1, b2 = group["betas"]
+        b1, b2 = _scalar(b1), _scalar(b2)
         decoupled = group.get("decoupled_weight_decay", self._decoupled)
+        if not ams and group.get("foreach") is not False and adam_step(self, group, lr, b1, b2, eps, wd, decoupled):
+            return          # the whole group in one call (Note [multi-tensor updates in the optimizers])
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
             st = state.get(p)

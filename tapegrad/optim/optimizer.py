@@ -323,10 +323,11 @@ def _check_nonneg(name, what, value):
 
 
 def _impl_flags(name, foreach=None, fused=None, capturable=False, differentiable=False):
-    """PyTorch's implementation switches, accepted so that PyTorch programs run: tapegrad has one
-    implementation per optimizer (fused kernels where the arrays allow, Note [fused updates]), so
-    ``foreach``/``fused``/``capturable`` change nothing; ``differentiable=True`` (a step recorded on the tape)
-    is not supported. Returns the flags to keep in each group, as PyTorch does."""
+    """PyTorch's implementation switches, accepted so that PyTorch programs run. SGD, Adam and AdamW update
+    a group of dense CPU arrays in one multi-tensor call unless ``foreach=False`` (Note [multi-tensor updates
+    in the optimizers] in optim/_multi.py), and each parameter with a fused kernel where the arrays allow
+    (Note [fused updates]); ``fused``/``capturable`` change nothing; ``differentiable=True`` (a step recorded
+    on the tape) is not supported. Returns the flags to keep in each group, as PyTorch does."""
     if differentiable:
         raise NotImplementedError(f"{name}: differentiable=True is not supported (updates are never recorded "
                                   "on the tape, Note [in-place updates])")

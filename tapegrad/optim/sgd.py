@@ -2,6 +2,7 @@
 from .._tensor import Tensor
 from ..ops._sparse_array import CooArray
 from .sparse_adam import sparse_sgd_step
+from ._multi import sgd_step
 from .optimizer import Optimizer, _check_fused_flags, _check_tensor_lr, _fusable, _grads, _impl_flags, _scalar, _store
 
 __all__ = ["SGD"]
@@ -55,8 +56,11 @@ class SGD(Optimizer):
                              f"momentum={g['momentum']}, dampening={g['dampening']}")
 
     def _update_group(self, group):
-        lr, mom, damp, wd = (_scalar(group[k]) for k in ("lr", "momentum", "dampening", "weight_decay"))
+        lr, mom, damp, wd = _scalar(group["lr"]), _scalar(group["momentum"]), _scalar(group["dampening"]), \
+            _scalar(group["weight_decay"])
         nesterov = group["nesterov"]
+        if group.get("foreach") is not False and sgd_step(self, group, lr, mom, damp, wd, nesterov):
+            return          # the whole group in one call (Note [multi-tensor updates in the optimizers])
         state = self.state
         for p, a, g, be in _grads(group, group["maximize"]):
             if isinstance(g, CooArray):     # Note [sparse optimizer steps] in optim/sparse_adam.py

@@ -116,6 +116,8 @@ def no_fused(monkeypatch):
     def off():
         monkeypatch.setattr(type(CPU_BACKEND), "sgd_update_", None)
         monkeypatch.setattr(type(CPU_BACKEND), "adam_update_", None)
+        monkeypatch.setattr(type(CPU_BACKEND), "sgd_update_multi_", None)
+        monkeypatch.setattr(type(CPU_BACKEND), "adam_update_multi_", None)
     return off
 
 
@@ -123,7 +125,7 @@ def no_fused(monkeypatch):
 @pytest.mark.parametrize("name,kw", FUSED, ids=[f"{n}-{i}" for i, (n, _) in enumerate(FUSED)])
 def test_fused_and_fallback_updates_agree(name, kw, dtype, no_fused, monkeypatch):
     calls = []
-    for attr in ("sgd_update_", "adam_update_"):
+    for attr in ("sgd_update_", "adam_update_", "sgd_update_multi_", "adam_update_multi_"):
         orig = getattr(CPU_BACKEND, attr)
         counted = staticmethod(lambda *a, _f=orig, **k: calls.append(1) or _f(*a, **k))
         monkeypatch.setattr(type(CPU_BACKEND), attr, counted)
