@@ -352,6 +352,16 @@ def _adam8(p0, p1, p2, p3, p4, p5, p6, p7, g0, g1, g2, g3, g4, g5, g6, g7, m0, m
 def _chunks(lists, pad, kernel4, kernel8, scalars):
     """Call ``kernel8`` on each 8 parameters and ``kernel4`` on a last 4 or fewer, empty arrays in unused slots."""
     n = len(lists[0])
+    if n <= 8:          # one call (a small model, a compiled step's common case): no slices
+        k, kernel = (4, kernel4) if n <= 4 else (8, kernel8)
+        fill = (pad,) * (k - n)
+        args = []
+        for arrays in lists:
+            for a in arrays:
+                args.append(a if a.ndim == 1 else a.reshape(-1))
+            args += fill
+        kernel(*args, *scalars)
+        return
     s = 0
     while s < n:
         k, kernel = (4, kernel4) if n - s <= 4 else (8, kernel8)
