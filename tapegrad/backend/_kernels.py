@@ -211,17 +211,18 @@ def ce_rows_grad_reduced(x, t, ignore_index, g, mean):
     pass after the shifted ``exp``, no scale array (x float32/float64, ``g`` of x's dtype)."""
     if not x.flags.c_contiguous:
         x = np.ascontiguousarray(x)
-    if t.dtype != np.int64 or not t.flags.c_contiguous:
+    if t.dtype is not _I64 or not t.flags.c_contiguous:     # an equal dtype object converts as a no-op
         t = np.ascontiguousarray(t, dtype=np.int64)
     out = np.empty(x.shape, x.dtype)
     if x.shape[1]:
-        _shift_rows()(x, out)
+        (_SHIFT[0] if _SHIFT else _shift_rows())(x, out)
         np.exp(out, out=out)
     _ce_rows_grad_reduced(t, ignore_index, x.dtype.type(g), bool(mean), out)
     return out
 
 
 _SHIFT = []
+_I64 = np.dtype(np.int64)
 
 
 def _shift_rows():

@@ -208,15 +208,16 @@ def _(F, ctx, g, x, target, weight, ignore_index, reduction, label_smoothing, ax
                                   "detach the weight")
     be, xa = backend_array(x)
     ta = backend_array(target)[1]
-    wa = backend_array(weight)[1] if weight is not None else None
-    fused = getattr(F, "ce_rows_grad", None)       # a backend kernel on arrays; absent under create_graph
-    if fused is not None and wa is None and not label_smoothing and xa.ndim == 2:
+    # a backend kernel on arrays (absent under create_graph); looked up first: the compiled step's hot path
+    fused = getattr(F, "ce_rows_grad", None) if weight is None and not label_smoothing else None
+    if fused is not None and xa.ndim == 2:
         if reduction == "none":
             return fused(xa, ta, ignore_index, g), None, None
         # Note [all targets ignored]: the mean loss is 0/0 = nan (as in PyTorch) but the gradient is 0,
         # so the count is clamped at 1; it only differs when every row is ignored, and then every row's
         # gradient is 0 whatever the scale. One backend call for the scale and the gradient.
         return F.ce_rows_grad_reduced(xa, ta, ignore_index, g, reduction == "mean"), None, None
+    wa = backend_array(weight)[1] if weight is not None else None
     C = xa.shape[axis]
     nd = xa.ndim
     bshape = (C,) + (1,) * (nd - axis - 1)

@@ -48,3 +48,22 @@ def test_multi_sgd_of_any_group_size_equals_single_tensor_updates(n, momentum, d
     for a, b in zip(multi[0] + multi[1], single[0] + single[1]):
         np.testing.assert_array_equal(_bits(a), _bits(b))
     assert not all(np.array_equal(a, b) for a, b in zip(multi[0], ps))
+
+
+@pytest.mark.parametrize("mean", [True, False])
+@pytest.mark.parametrize("kind", ["int32", "big-endian", "strided", "metadata", "uint8"])
+def test_cross_entropy_gradient_kernel_takes_targets_of_any_integer_layout(kind, mean):
+    # ce_rows_grad_reduced tests the targets' dtype by identity with int64: any other integer dtype or
+    # layout (an equal dtype object included) converts, and the gradient is that of plain int64 targets
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((9, 5)).astype(np.float32)
+    t = rng.integers(0, 5, 9)
+    t[3] = -100
+    other = {"int32": t.astype(np.int32), "big-endian": t.astype(">i8"), "strided": np.repeat(t, 2)[::2],
+             "metadata": t.astype(np.dtype(np.int64, metadata={"a": 1})),
+             "uint8": np.where(t < 0, 200, t).astype(np.uint8)}[kind]
+    ignore = 200 if kind == "uint8" else -100
+    want = K.ce_rows_grad_reduced(x, t, -100, np.float32(0.5), mean)
+    got = K.ce_rows_grad_reduced(x, other, ignore, np.float32(0.5), mean)
+    np.testing.assert_array_equal(_bits(got), _bits(want))
+    assert np.abs(want).sum() > 0 and not want[3].any()
