@@ -222,3 +222,28 @@ def test_a_recorded_tuple_read_changed_retraces():
     opt.param_groups[0]["betas"] = (0.5, 0.999)
     c()
     assert c.stats()["traces"] == n + 1
+
+
+def test_inert_module_tables_are_not_guarded_but_hooks_still_are():
+    """Note [inert module attributes]: state_dict bookkeeping and the hook flag tables do not change a
+    traced call (no retrace when they change), while a hook added with ``with_kwargs`` still runs."""
+    import tapegrad
+    m = tapegrad.nn.Linear(3, 2)
+
+    def f(x):
+        return m(x).sum()
+    c = tapegrad.compile(f)
+    x = tapegrad.randn(4, 3)
+    c(x)
+    c(x)
+    m._non_persistent.add("nothing")                # in place: never affected the guards
+    m._non_persistent = set()                       # rebound: no longer guarded
+    m._load_state_dict_pre_hooks = type(m._load_state_dict_pre_hooks)()
+    before = c.stats()["guard_failures"]
+    c(x)
+    assert c.stats()["guard_failures"] == before
+    calls = []
+    m.register_forward_hook(lambda mod, args, kwargs, out: calls.append(1), with_kwargs=True)
+    got, want = c(x), f(x)
+    assert calls == [1, 1]
+    assert float(got) == float(want)
