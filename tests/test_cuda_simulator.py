@@ -13,18 +13,15 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CUDA_TESTS = os.path.join(ROOT, "tests", "cuda")
-# Files whose simulated run takes longer than ~30 s here, and into how many shards they are cut
-# (test_sim_op_db.py: about 35 s of CPU per twelfth; in 6 shards it set the tail of the run).
-SHARDS = {"test_sim_op_db.py": 12}
+# Files whose simulated run takes longer than ~30 s here, and into how many shards they are cut.
+SHARDS = {"test_sim_op_db.py": 6}
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
                                 reason='the cuda extra (numba-cuda) is not installed: pip install "tapegrad[cuda]"')
 
 
 def _runs():
-    # The sharded (biggest) files first: Note [long tests first] in tests/conftest.py.
-    files = sorted((f for f in os.listdir(CUDA_TESTS) if f.startswith("test_sim_") and f.endswith(".py")),
-                   key=lambda f: (f not in SHARDS, f))
+    files = sorted(f for f in os.listdir(CUDA_TESTS) if f.startswith("test_sim_") and f.endswith(".py"))
     return [pytest.param(f, i, n, id=f"{f[:-3]}" + (f"-{i + 1}of{n}" if n > 1 else ""))
             for f in files for n in [SHARDS.get(f, 1)] for i in range(n)]
 
@@ -38,7 +35,6 @@ def _run_simulated(args, shard=None):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.long
 @pytest.mark.parametrize("name, shard, n_shards", _runs())
 def test_cuda_file_under_simulator(name, shard, n_shards):
     r = _run_simulated([os.path.join("tests", "cuda", name)], f"{shard}/{n_shards}" if n_shards > 1 else None)

@@ -120,7 +120,6 @@ def test_compiled_mlp_step_on_cuda_equals_eager():
     assert n_comp <= n_eager, (n_comp, n_eager)
 
 
-@pytest.mark.long
 @pytest.mark.skipif(HERE, reason="the kernels run in this process: the tests above run here")
 @pytest.mark.skipif(not _HAS_NUMBA_CUDA, reason="the cuda extra (numba-cuda) is not installed")
 def test_under_simulator():
