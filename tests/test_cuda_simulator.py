@@ -13,8 +13,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CUDA_TESTS = os.path.join(ROOT, "tests", "cuda")
-# Files whose simulated run takes longer than ~30 s here, and into how many shards they are cut.
-SHARDS = {"test_sim_op_db.py": 6}
+# Files whose simulated run takes longer than ~30 s here, and into how many shards they are cut
+# (test_sim_op_db.py: about 35 s of CPU per twelfth; 78-186 s per sixth on the loaded machine).
+SHARDS = {"test_sim_op_db.py": 12}
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
                                 reason='the cuda extra (numba-cuda) is not installed: pip install "tapegrad[cuda]"')
