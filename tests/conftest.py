@@ -1,6 +1,12 @@
 """Test configuration: hypothesis profiles ``ci`` (deterministic, bounded) and ``dev``.
 
 The profile comes from ``HYPOTHESIS_PROFILE``; CI=true selects ``ci``.
+
+Note [long tests first]: a test marked ``long`` (a simulated-CUDA subprocess shard, tens of seconds) is
+moved to the front of the collection. pytest-xdist's default ``load`` scheduling deals the first
+quarter of the collection round-robin to the workers and the rest on demand, so the long tests
+start first, spread over the workers, and the short ones fill the gaps; collected last (as they
+were), they ended the run on one worker while the other idled for minutes.
 """
 import os
 
@@ -15,6 +21,16 @@ settings.register_profile(
     "dev", max_examples=60, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "long: runs for tens of seconds (a subprocess suite); collected first, "
+                                       "see Note [long tests first] in tests/conftest.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    # Note [long tests first]: a stable sort keeps the collection order within each group.
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,9 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None,
 
 
 def _runs():
-    files = sorted(f for f in os.listdir(CUDA_TESTS) if f.startswith("test_sim_") and f.endswith(".py"))
+    # The sharded (biggest) files first: Note [long tests first] in tests/conftest.py.
+    files = sorted((f for f in os.listdir(CUDA_TESTS) if f.startswith("test_sim_") and f.endswith(".py")),
+                   key=lambda f: (f not in SHARDS, f))
     return [pytest.param(f, i, n, id=f"{f[:-3]}" + (f"-{i + 1}of{n}" if n > 1 else ""))
             for f in files for n in [SHARDS.get(f, 1)] for i in range(n)]
 
@@ -36,6 +38,7 @@ def _run_simulated(args, shard=None):
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("name, shard, n_shards", _runs())
 def test_cuda_file_under_simulator(name, shard, n_shards):
     r = _run_simulated([os.path.join("tests", "cuda", name)], f"{shard}/{n_shards}" if n_shards > 1 else None)

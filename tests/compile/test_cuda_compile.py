@@ -133,6 +133,7 @@ def test_most_specs_replay_on_cuda(capsys):
 
 # ----------------------------------------------------------------- the launcher
 
+@pytest.mark.long
 @pytest.mark.skipif(HERE, reason="the kernels run in this process: the harness above runs here")
 @pytest.mark.skipif(not _HAS_NUMBA_CUDA, reason='the cuda extra (numba-cuda) is not installed')
 @pytest.mark.parametrize("shard", range(N_SHARDS), ids=[f"{i + 1}of{N_SHARDS}" for i in range(N_SHARDS)])

@@ -125,6 +125,7 @@ def test_compiled_mlp_step_on_cuda_equals_eager():
     assert c.stats()["fused_kernels"] >= 2
 
 
+@pytest.mark.long
 @pytest.mark.skipif(HERE, reason="the kernels run in this process: the tests above run here")
 @pytest.mark.skipif(not _HAS_NUMBA_CUDA, reason="the cuda extra (numba-cuda) is not installed")
 def test_under_simulator():
