@@ -3,10 +3,12 @@
 The profile comes from ``HYPOTHESIS_PROFILE``; CI=true selects ``ci``.
 
 Note [long tests first]: a test marked ``long`` (a simulated-CUDA subprocess shard, tens of seconds) is
-moved to the front of the collection. pytest-xdist's default ``load`` scheduling deals the first
-quarter of the collection round-robin to the workers and the rest on demand, so the long tests
-start first, spread over the workers, and the short ones fill the gaps; collected last (as they
-were), they ended the run on one worker while the other idled for minutes.
+moved to the front of the collection, and ``-n`` runs schedule with pytest-xdist's ``worksteal``
+instead of its default ``load`` (unless ``--dist`` is given). ``load`` hands each worker a block of
+consecutive tests up front and never takes them back: collected last, the long tests ended the run
+on one worker while the other idled for minutes; collected first, they all land in the first
+worker's block. With ``worksteal`` a worker that runs dry takes half of another's pending tests,
+so the long tests start first, the short ones fill the gaps, and the workers finish together.
 """
 import os
 
@@ -24,6 +26,9 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 
 def pytest_configure(config):
+    explicit = any(a.startswith(("--dist", "-d")) for a in config.invocation_params.args)
+    if getattr(config.option, "dist", "no") == "load" and not explicit:
+        config.option.dist = "worksteal"            # Note [long tests first]
     config.addinivalue_line("markers", "long: runs for tens of seconds (a subprocess suite); collected first, "
                                        "see Note [long tests first] in tests/conftest.py")
 

@@ -1,4 +1,5 @@
-"""The suite's collection order: tests marked ``long`` come first (Note [long tests first] in tests/conftest.py)."""
+"""Note [long tests first] (tests/conftest.py): tests marked ``long`` are collected first, and ``-n`` runs
+schedule them with pytest-xdist's ``worksteal``."""
 import os
 import subprocess
 import sys
@@ -30,3 +31,27 @@ def test_simulator_launchers_are_all_marked_long():
     launchers = [i for i in ids if "under_simulator" in i]
     assert len(launchers) > 10, launchers
     assert ids[:len(launchers)] == launchers, ids[:len(launchers) + 2]
+
+
+_PROBE = """
+import sys, pytest
+class Probe:
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_xdist_make_scheduler(self, config, log):
+        outcome = yield
+        print("SCHEDULER", type(outcome.get_result()).__name__, flush=True)
+sys.exit(pytest.main(sys.argv[1:], plugins=[Probe()]))
+"""
+
+
+def _scheduler(*args):
+    r = subprocess.run([sys.executable, "-c", _PROBE, "-p", "no:cacheprovider", "-o", "addopts=", "-n", "2", *args,
+                        "tests/test_install.py::test_license_metadata"],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return [line.split()[1] for line in r.stdout.splitlines() if line.startswith("SCHEDULER")]
+
+
+def test_xdist_runs_schedule_by_work_stealing_unless_told_otherwise():
+    assert _scheduler() == ["WorkStealingScheduling"]
+    assert _scheduler("--dist", "load") == ["LoadScheduling"]
