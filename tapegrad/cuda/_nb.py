@@ -25,6 +25,49 @@ else:
 USE_POOL = not SIMULATOR
 
 
+# Note [simulated shared arrays]
+# numba's simulator runs a block's threads as Python threads and gives them one
+# shared array per source line: the first thread to reach ``cuda.shared.array``
+# makes it, the others look it up (``FakeCUDAShared.array``). The look-up and the
+# store are not atomic, so when the interpreter switches threads between them
+# two threads of a block get different arrays and a tree reduction in shared
+# memory reads memory nobody wrote: rarely, a row's softmax came out as
+# -1.2e-35 (an exp divided by a garbage sum) in the compile harness. A GPU has
+# no such race. Under the simulator, the same look-up runs under a lock, keyed
+# as numba keys it (the caller's file and line), so a block's threads share
+# one array as they do on a device.
+def _lock_simulated_shared_arrays():
+    import sys
+    import threading
+    from numba.core import types
+    from numba.np import numpy_support
+    from numba.cuda.simulator import kernelapi
+
+    cls = kernelapi.FakeCUDAShared
+    if getattr(cls.array, "_tapegrad_locked", False):
+        return
+    original, lock = cls.array, threading.Lock()
+
+    def array(self, shape, dtype, alignment=None):
+        if alignment is not None or shape == 0:        # errors and dynamic shared memory: numba's own path
+            return original(self, shape, dtype, alignment)
+        if isinstance(dtype, types.Type):
+            dtype = numpy_support.as_dtype(dtype)
+        f = sys._getframe(1)
+        caller = (f.f_code.co_filename, f.f_lineno)
+        with lock:
+            res = self._allocations.get(caller)
+            if res is None:
+                res = self._allocations[caller] = kernelapi.np.empty(shape, dtype)
+        return res
+    array._tapegrad_locked = True
+    cls.array = array
+
+
+if SIMULATOR:
+    _lock_simulated_shared_arrays()
+
+
 def available():
     """True when kernels can run here (a GPU, or the simulator)."""
     try:
