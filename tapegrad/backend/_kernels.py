@@ -126,23 +126,27 @@ def _ce_rows(shifted, e, t, ignore_index, loss):
 
 
 @numba.njit(cache=True, nogil=True)
+def _ce_row_grad(o, ti, ignore_index, sc):
+    # one row: o holds exp(x - rowmax) on entry, (softmax - onehot) * sc on exit (0 for an ignored row)
+    c = o.shape[0]
+    if ti == ignore_index:
+        for j in range(c):
+            o[j] = 0.0
+        return
+    s = 0.0
+    for j in range(c):
+        s += o[j]
+    k = sc / s
+    for j in range(c):
+        o[j] = o[j] * k
+    o[ti] -= sc
+
+
+@numba.njit(cache=True, nogil=True)
 def _ce_rows_grad(t, ignore_index, scale, out):
     # out holds exp(x - rowmax) on entry
-    n, c = out.shape
-    for i in range(n):
-        ti = t[i]
-        o = out[i]
-        if ti == ignore_index:
-            for j in range(c):
-                o[j] = 0.0
-            continue
-        s = 0.0
-        for j in range(c):
-            s += o[j]
-        k = scale[i] / s
-        for j in range(c):
-            o[j] = o[j] * k
-        o[ti] -= scale[i]
+    for i in range(out.shape[0]):
+        _ce_row_grad(out[i], t[i], ignore_index, scale[i])
 
 
 @numba.njit(cache=True, nogil=True)
@@ -160,19 +164,7 @@ def _ce_rows_grad_reduced(t, ignore_index, g, mean, out):
         d[0] = max(count, 1)
         sc = g / d[0]
     for i in range(n):
-        ti = t[i]
-        o = out[i]
-        if ti == ignore_index:
-            for j in range(c):
-                o[j] = 0.0
-            continue
-        s = 0.0
-        for j in range(c):
-            s += o[j]
-        k = sc / s
-        for j in range(c):
-            o[j] = o[j] * k
-        o[ti] -= sc
+        _ce_row_grad(out[i], t[i], ignore_index, sc)
 
 
 def _shift(x, out):

@@ -15,6 +15,7 @@ from tapegrad import backend as B
 from tapegrad.compile import codegen
 from tapegrad.compile.replay import execute, _rebuild
 from op_db import draw_case, load_all
+from test_op_db_compile import _body, _leaves     # the same forward+backward function as the harness
 
 SPECS = load_all()
 
@@ -110,32 +111,6 @@ def _compare(runs, msg=""):
 
 
 # ---------------------------------------------------------------- the op database
-
-
-def _body(spec, kwargs):
-    def f(*xs):
-        out = spec.fn(*xs, **kwargs)
-        outs = tuple(out) if isinstance(out, (tuple, list)) else (out,)
-        total = None
-        for o in outs:
-            if isinstance(o, tapegrad.Tensor) and o.requires_grad:
-                s = o.sum()
-                total = s if total is None else total + s
-        if total is not None:
-            total.backward()
-        return tuple(o.detach() if isinstance(o, tapegrad.Tensor) else o for o in outs)
-    return f
-
-
-def _leaves(ts, scale):
-    out = []
-    for t in ts:
-        a = t.numpy().copy()
-        if a.dtype.kind == "f":
-            out.append(tapegrad.tensor(a * a.dtype.type(scale), requires_grad=True))
-        else:
-            out.append(tapegrad.tensor(a))
-    return out
 
 
 COMPARED = {}

@@ -1,5 +1,4 @@
 """Note [out buffers] (compile/outplan.py): unfused linear, matmul and relu steps write into reused buffers."""
-import tracemalloc
 
 import numpy as np
 import pytest
@@ -8,6 +7,7 @@ import tapegrad
 import tapegrad.nn.functional as F
 from tapegrad import nn
 from tapegrad.compile import outplan
+from test_memory_plan import _peak_bytes_of_replays as _peak_bytes
 
 
 def _model(sizes, seed=0):
@@ -126,18 +126,6 @@ def test_values_that_share_no_lifetime_share_a_buffer():
     wrapped = [st for st in prog.steps if getattr(st[1], "buffers", None)]
     per_step = sum(len([b for b in st[1].buffers if b is not None]) for st in wrapped)
     assert len(outplan.buffers(prog.steps)) < per_step
-
-
-def _peak_bytes(f, n=3):
-    tracemalloc.start()
-    try:
-        base = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        for _ in range(n):
-            f()
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
 
 
 def test_steady_state_replays_of_the_large_mlp_step_allocate_no_large_arrays():
